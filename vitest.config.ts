@@ -18,7 +18,8 @@ export default defineConfig({
           include: ['infra-tests/**/*.test.ts'],
           setupFiles: ['infra-tests/setup.ts'],
           env: { NODE_ENV: 'test', SST_TELEMETRY_DISABLED: '1' },
-          fileParallelism: false,
+          // Synthesis shares .sst/ in the working directory: run infra files one after another.
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 180_000,
           hookTimeout: 180_000,
           pool: 'forks',

@@ -1,0 +1,41 @@
+// The queue message: a versioned envelope around the verified raw body. Ingress builds it, the consumer
+// validates it before anything else. The body stays exactly as received (WeChat: still encrypted), so the
+// queue never carries payer data in plaintext and the inbox keeps the original evidence.
+import { z } from 'zod';
+import { EnvelopeError } from './errors.ts';
+
+export const ENVELOPE_VERSION = 1;
+
+export const envelopeSchema = z.object({
+  v: z.literal(ENVELOPE_VERSION),
+  provider: z.enum(['stripe', 'wechatpay']),
+  eventId: z.string().min(1).max(255),
+  eventType: z.string().min(1).max(255),
+  /** Stripe connected account (acct_…), or the WeChat merchant id from the configuration; '' if none. */
+  account: z.string().max(255),
+  occurredAt: z.iso.datetime({ offset: true }),
+  receivedAt: z.iso.datetime({ offset: true }),
+  /** The verified raw body, decoded from UTF-8 exactly as received. */
+  rawBody: z.string().min(2),
+});
+
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+export function encodeEnvelope(envelope: Envelope): string {
+  return JSON.stringify(envelopeSchema.parse(envelope));
+}
+
+export function decodeEnvelope(body: string): Envelope {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (cause) {
+    throw new EnvelopeError('ENVELOPE_NOT_JSON', 'queue message is not JSON', { cause });
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+    throw new EnvelopeError('ENVELOPE_INVALID', `queue message is not a v${ENVELOPE_VERSION} envelope (fields: ${where})`);
+  }
+  return parsed.data;
+}

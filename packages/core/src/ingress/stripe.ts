@@ -1,0 +1,68 @@
+// Stripe ingress: verify → envelope → enqueue → 2xx. Nothing is acknowledged before the queue has it
+// (design rule 1): a verification failure is a 400 (Stripe shows it to the operator and retries), an enqueue
+// failure is a 5xx (Stripe retries for up to three days).
+import { encodeEnvelope } from '../envelope.ts';
+import { VerificationError } from '../errors.ts';
+import { errorFields } from '../logger.ts';
+import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
+import { type IngressDeps, type IngressRequest, type IngressResponse, json } from './types.ts';
+
+export interface StripeIngressConfig {
+  secrets: readonly string[];
+  toleranceSeconds: number;
+  maxBodyBytes: number;
+}
+
+export async function receiveStripeCallback(
+  request: IngressRequest,
+  config: StripeIngressConfig,
+  deps: IngressDeps,
+): Promise<IngressResponse> {
+  const { logger, metrics, clock } = deps;
+  const receivedAt = clock.now();
+  const pathAccount = request.pathParameters.account;
+  let event: ReturnType<typeof verifyStripeWebhook>;
+  try {
+    event = verifyStripeWebhook({
+      rawBody: request.body,
+      signatureHeader: request.headers['stripe-signature'],
+      secrets: config.secrets,
+      toleranceSeconds: config.toleranceSeconds,
+      maxBodyBytes: config.maxBodyBytes,
+      now: receivedAt,
+    });
+    // A per-account endpoint only takes that connected account's events.
+    if (pathAccount !== undefined && pathAccount !== event.account) {
+      throw new VerificationError('STRIPE_ACCOUNT_MISMATCH', 'event account does not match the endpoint path', 400);
+    }
+  } catch (error) {
+    if (!(error instanceof VerificationError)) throw error;
+    metrics.count('CallbackRejected', 1, { provider: 'stripe', reason: error.code });
+    logger.warn('stripe callback rejected', { provider: 'stripe', reason: error.code, requestId: request.requestId });
+    return json(error.status, { error: error.code, message: error.message });
+  }
+
+  const fields = { provider: 'stripe', eventId: event.id, eventType: event.type, account: event.account, requestId: request.requestId };
+  try {
+    const { messageId } = await deps.queue.send(
+      encodeEnvelope({
+        v: 1,
+        provider: 'stripe',
+        eventId: event.id,
+        eventType: event.type,
+        account: event.account,
+        occurredAt: event.created.toISOString(),
+        receivedAt: receivedAt.toISOString(),
+        rawBody: event.rawBody,
+      }),
+    );
+    metrics.count('CallbackAccepted', 1, { provider: 'stripe' });
+    if (event.secretIndex > 0) metrics.count('CallbackRotatedSecret', 1, { provider: 'stripe' });
+    logger.info('stripe callback enqueued', { ...fields, messageId, secretIndex: event.secretIndex });
+    return json(200, { received: true });
+  } catch (error) {
+    metrics.count('CallbackEnqueueFailed', 1, { provider: 'stripe' });
+    logger.error('stripe callback could not be enqueued; answering 5xx so Stripe retries', { ...fields, ...errorFields(error) });
+    return json(503, { error: 'ENQUEUE_FAILED', message: 'temporarily unable to accept the event; retry' });
+  }
+}

@@ -1,0 +1,30 @@
+// Provider-neutral shape of an HTTP callback as ingress sees it (built from an API Gateway v2 event).
+import type { Clock, Logger, Metrics, Queue } from '../ports.ts';
+
+export interface IngressRequest {
+  /** The raw body bytes exactly as received (base64 already decoded). */
+  body: Uint8Array;
+  /** Header names lower-cased. */
+  headers: Readonly<Record<string, string | undefined>>;
+  pathParameters: Readonly<Record<string, string | undefined>>;
+  requestId: string;
+}
+
+export interface IngressResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface IngressDeps {
+  queue: Queue;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export const json = (status: number, body: unknown): IngressResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});

@@ -1,0 +1,155 @@
+// Turns a verified Stripe event into ledger changes. Routing is on the content (`data.object.object`), not on
+// the event type string, so `charge.refund.updated` and `refund.updated` land in the same place and new event
+// types about known objects are applied. Events about objects we do not mirror are stored only.
+import type { z } from 'zod';
+import { NormalizeError } from '../../errors.ts';
+import type { LedgerChange, NormalizedEvent, PaymentStatus } from '../../ledger/changes.ts';
+import { normalizeCurrency } from '../../money.ts';
+import {
+  chargeSchema, customerSchema, disputeSchema, eventSchema, invoiceSchema, paymentIntentSchema, payoutSchema,
+  refundSchema, subscriptionSchema,
+} from './objects.ts';
+
+export interface StripeNormalizeOptions {
+  /** Metadata key carrying the merchant's order number (STRIPE_ORDER_METADATA_KEY). */
+  orderMetadataKey: string;
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, eventId: string, what: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+  throw new NormalizeError(
+    'STRIPE_UNEXPECTED_SHAPE',
+    `event ${eventId}: ${what} does not have the expected shape (fields: ${fields}); check the endpoint's pinned API version`,
+  );
+}
+
+const PI_STATUS: Record<z.infer<typeof paymentIntentSchema>['status'], PaymentStatus> = {
+  requires_payment_method: 'pending',
+  requires_confirmation: 'pending',
+  requires_action: 'requires_action',
+  processing: 'processing',
+  requires_capture: 'authorized',
+  canceled: 'canceled',
+  succeeded: 'succeeded',
+};
+
+export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOptions): NormalizedEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch (cause) {
+    throw new NormalizeError('STRIPE_NOT_JSON', 'event body is not JSON', { cause });
+  }
+  const event = parse(eventSchema, json, '(unknown)', 'event envelope');
+  const account = event.account ?? '';
+  const asOf = new Date(event.created * 1000);
+  const base = { provider: 'stripe' as const, account, asOf };
+  const object = event.data.object;
+  const changes: LedgerChange[] = [];
+  const mirror = (objectType: string, objectId: string, status: string | null, deleted = false) =>
+    changes.push({ ...base, kind: 'object', objectType, objectId, status, deleted, snapshot: object });
+
+  switch (object.object) {
+    case 'payment_intent': {
+      const pi = parse(paymentIntentSchema, object, event.id, 'payment_intent');
+      mirror('payment_intent', pi.id, pi.status);
+      // After a failed attempt Stripe returns the intent to requires_payment_method with the error attached.
+      const failed = pi.status === 'requires_payment_method' && pi.last_payment_error != null;
+      changes.push({
+        ...base,
+        kind: 'payment',
+        providerPaymentId: pi.id,
+        merchantOrderNo: pi.metadata[options.orderMetadataKey] ?? null,
+        amountMinor: BigInt(pi.amount),
+        currency: normalizeCurrency(pi.currency),
+        status: failed ? 'failed' : PI_STATUS[pi.status],
+      });
+      break;
+    }
+    case 'charge': {
+      const charge = parse(chargeSchema, object, event.id, 'charge');
+      mirror('charge', charge.id, charge.status);
+      // Charges made through a PaymentIntent are tracked by the intent; only bare charges are payments.
+      if (!charge.payment_intent) {
+        const status: PaymentStatus =
+          charge.status === 'succeeded' ? (charge.captured === false ? 'authorized' : 'succeeded') : charge.status === 'failed' ? 'failed' : 'processing';
+        changes.push({
+          ...base,
+          kind: 'payment',
+          providerPaymentId: charge.id,
+          merchantOrderNo: charge.metadata[options.orderMetadataKey] ?? null,
+          amountMinor: BigInt(charge.amount),
+          currency: normalizeCurrency(charge.currency),
+          status,
+        });
+      }
+      break;
+    }
+    case 'refund': {
+      const refund = parse(refundSchema, object, event.id, 'refund');
+      mirror('refund', refund.id, refund.status);
+      changes.push({
+        ...base,
+        kind: 'refund',
+        providerRefundId: refund.id,
+        providerPaymentId: refund.payment_intent ?? refund.charge ?? null,
+        merchantRefundNo: refund.metadata.refund_id ?? null,
+        merchantOrderNo: refund.metadata[options.orderMetadataKey] ?? null,
+        amountMinor: BigInt(refund.amount),
+        currency: normalizeCurrency(refund.currency),
+        status: refund.status,
+      });
+      break;
+    }
+    case 'dispute': {
+      const dispute = parse(disputeSchema, object, event.id, 'dispute');
+      mirror('dispute', dispute.id, dispute.status);
+      changes.push({
+        ...base,
+        kind: 'dispute',
+        providerDisputeId: dispute.id,
+        providerPaymentId: dispute.payment_intent ?? dispute.charge ?? null,
+        amountMinor: BigInt(dispute.amount),
+        currency: normalizeCurrency(dispute.currency),
+        status: dispute.status,
+        reason: dispute.reason ?? null,
+      });
+      break;
+    }
+    case 'customer': {
+      const customer = parse(customerSchema, object, event.id, 'customer');
+      const deleted = customer.deleted === true || event.type === 'customer.deleted';
+      mirror('customer', customer.id, deleted ? 'deleted' : 'active', deleted);
+      break;
+    }
+    case 'invoice': {
+      const invoice = parse(invoiceSchema, object, event.id, 'invoice');
+      mirror('invoice', invoice.id, invoice.status ?? 'draft');
+      break;
+    }
+    case 'subscription': {
+      const subscription = parse(subscriptionSchema, object, event.id, 'subscription');
+      mirror('subscription', subscription.id, subscription.status);
+      break;
+    }
+    case 'payout': {
+      const payout = parse(payoutSchema, object, event.id, 'payout');
+      mirror('payout', payout.id, payout.status);
+      break;
+    }
+    default:
+      break; // stored in the inbox only
+  }
+
+  return {
+    provider: 'stripe',
+    eventId: event.id,
+    eventType: event.type,
+    account,
+    occurredAt: asOf,
+    apiVersion: event.api_version ?? null,
+    changes,
+  };
+}

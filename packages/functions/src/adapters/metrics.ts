@@ -1,0 +1,34 @@
+// Metrics port: CloudWatch EMF through Powertools in Lambda, an in-memory tally locally and in tests.
+import { Metrics as PowertoolsMetrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@payhooks/core/ports';
+
+export class MemoryMetrics implements Metrics {
+  readonly counts = new Map<string, number>();
+  count(name: string, value = 1, dimensions?: Record<string, string>): void {
+    const key = dimensions ? `${name}{${Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(',')}}` : name;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + value);
+  }
+  /** Sum over all dimension sets of one metric. */
+  total(name: string): number {
+    let sum = 0;
+    for (const [key, value] of this.counts) if (key === name || key.startsWith(`${name}{`)) sum += value;
+    return sum;
+  }
+}
+
+export class EmfMetrics implements Metrics {
+  private readonly metrics: PowertoolsMetrics;
+  constructor(serviceName: string) {
+    this.metrics = new PowertoolsMetrics({ namespace: 'payhooks', serviceName });
+  }
+  count(name: string, value = 1, dimensions?: Record<string, string>): void {
+    // One EMF document per dimension set, so dimensions never leak between metrics.
+    const single = this.metrics.singleMetric();
+    for (const [key, dimension] of Object.entries(dimensions ?? {})) single.addDimension(key, dimension);
+    single.addMetric(name, MetricUnit.Count, value);
+  }
+}
+
+export function metricsFor(serviceName: string, env: Readonly<Record<string, string | undefined>>): Metrics {
+  return env.AWS_LAMBDA_FUNCTION_NAME ? new EmfMetrics(serviceName) : new MemoryMetrics();
+}

@@ -1,0 +1,85 @@
+// Lambda: SQS consumer. One transaction per batch with a savepoint per message, so a bad message fails only
+// itself and is reported alone (partial batch response); if the commit fails, the whole batch is retried.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
+import { type ApplyOutcome, applyEnvelope, type EnvelopeNormalizer, type Sql, type Tx } from '@payhooks/core/ledger';
+import { createLogger, errorFields } from '@payhooks/core/logger';
+import type { Logger, Metrics } from '@payhooks/core/ports';
+import { normalizeStripeEvent } from '@payhooks/core/providers/stripe';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqlFromEnv } from './adapters/db.ts';
+import { metricsFor } from './adapters/metrics.ts';
+import { type Env, once, optional } from './config.ts';
+
+export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+export interface ConsumerDeps {
+  sql: Sql;
+  normalizers: Record<Envelope['provider'], EnvelopeNormalizer>;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function createConsumer(deps: ConsumerDeps): SqsHandler {
+  const { sql, normalizers, logger, metrics } = deps;
+  const applyRecord = async (tx: Tx, record: SQSRecord): Promise<ApplyOutcome> => {
+    const receiveCount = record.attributes?.ApproximateReceiveCount;
+    let envelope: Envelope | undefined;
+    try {
+      envelope = decodeEnvelope(record.body);
+      const current = envelope;
+      const result = await tx.savepoint((sp) => applyEnvelope(sp, current, normalizers[current.provider]));
+      metrics.count(result.outcome === 'duplicate' ? 'EventDuplicate' : 'EventApplied', 1, { provider: envelope.provider });
+      for (const anomaly of result.outcome === 'duplicate' ? [] : result.anomalies) {
+        metrics.count('PaymentAnomaly', 1, { provider: envelope.provider, kind: anomaly.kind });
+        logger.warn('payment differs from the merchant order', { provider: envelope.provider, eventId: envelope.eventId, ...anomaly });
+      }
+      logger.debug('event processed', { provider: envelope.provider, eventId: envelope.eventId, outcome: result.outcome });
+      return result;
+    } catch (error) {
+      metrics.count('EventFailed', 1, { provider: envelope?.provider ?? 'unknown' });
+      logger.error('event could not be applied; it goes back to the queue', {
+        messageId: record.messageId,
+        provider: envelope?.provider,
+        eventId: envelope?.eventId,
+        receiveCount,
+        ...errorFields(error),
+      });
+      throw error;
+    }
+  };
+
+  return async (event) => {
+    const processor = new BatchProcessor(EventType.SQS);
+    return sql.begin((tx) =>
+      processPartialResponse(event, (record: SQSRecord) => applyRecord(tx, record), processor, {
+        processInParallel: false, // one connection, one transaction: savepoints run one after another
+      }),
+    ) as Promise<SQSBatchResponse>;
+  };
+}
+
+export function stripeNormalizerFromEnv(env: Env): EnvelopeNormalizer {
+  const orderMetadataKey = optional(env, 'STRIPE_ORDER_METADATA_KEY', 'order_id');
+  return (envelope) => normalizeStripeEvent(envelope.rawBody, { orderMetadataKey });
+}
+
+export function createConsumerHandler(env: Env, overrides: Partial<ConsumerDeps> = {}): SqsHandler {
+  const setup = once(async () =>
+    createConsumer({
+      sql: sqlFromEnv(env, 'payhooks-consumer'),
+      normalizers: {
+        stripe: stripeNormalizerFromEnv(env),
+        wechatpay: () => {
+          throw new Error('WeChat Pay consumer is not configured');
+        },
+      },
+      logger: createLogger({ name: 'consumer' }),
+      metrics: metricsFor('consumer', env),
+      ...overrides,
+    }),
+  );
+  return async (event) => (await setup())(event);
+}
+
+export const handler: SqsHandler = createConsumerHandler(process.env);
