@@ -1,6 +1,6 @@
 // Structured JSON logs (pino) behind the Logger port. Known secret-bearing fields are censored by path,
 // and values that look like secrets are masked wherever they appear, so a careless field cannot leak them.
-import { pino, type DestinationStream } from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import type { LogFields, Logger } from './ports.ts';
 
 const REDACT_PATHS = [

@@ -72,6 +72,8 @@ export interface ObjectSnapshotChange {
   objectType: string;
   objectId: string;
   status: string | null;
+  /** Status-table key when it must differ from `status` (a failed PaymentIntent is requires_payment_method). */
+  orderKey?: string;
   deleted: boolean;
   snapshot: unknown;
   asOf: Date;

@@ -118,7 +118,7 @@ async function applyObject(tx: Tx, change: ObjectSnapshotChange, eventId: string
   const spec = MIRROR[change.objectType];
   const statement = spec && MIRROR_SQL.get(spec.table);
   if (!spec || !statement) throw new Error(`no mirror table for ${change.provider} ${change.objectType}`);
-  const order = orderOf(spec.statuses, change.status ?? '', change.objectType);
+  const order = orderOf(spec.statuses, change.orderKey ?? change.status ?? '', change.objectType);
   await tx.unsafe(statement, [
     change.objectId, change.account, change.status, change.deleted, tx.json(change.snapshot as never), change.asOf,
     eventId, change.asOf, versionOf(order, change.asOf, eventId),

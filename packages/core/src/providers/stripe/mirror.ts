@@ -13,7 +13,9 @@ export const MIRROR: Readonly<Record<string, MirrorSpec>> = {
   payment_intent: {
     table: 'payment_intents',
     statuses: {
-      requires_payment_method: s(10), requires_confirmation: s(20), requires_action: s(30), processing: s(40),
+      // A declined attempt returns the intent to requires_payment_method with last_payment_error set; it
+      // ranks above the fresh state so the two cannot tie within one second.
+      requires_payment_method: s(10), 'requires_payment_method:failed': s(15), requires_confirmation: s(20), requires_action: s(30), processing: s(40),
       requires_capture: s(50), canceled: s(90, true), succeeded: s(100, true),
     },
   },

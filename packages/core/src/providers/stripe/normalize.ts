@@ -48,15 +48,15 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
   const base = { provider: 'stripe' as const, account, asOf };
   const object = event.data.object;
   const changes: LedgerChange[] = [];
-  const mirror = (objectType: string, objectId: string, status: string | null, deleted = false) =>
-    changes.push({ ...base, kind: 'object', objectType, objectId, status, deleted, snapshot: object });
+  const mirror = (objectType: string, objectId: string, status: string | null, deleted = false, orderKey?: string) =>
+    changes.push({ ...base, kind: 'object', objectType, objectId, status, deleted, snapshot: object, ...(orderKey ? { orderKey } : {}) });
 
   switch (object.object) {
     case 'payment_intent': {
       const pi = parse(paymentIntentSchema, object, event.id, 'payment_intent');
-      mirror('payment_intent', pi.id, pi.status);
       // After a failed attempt Stripe returns the intent to requires_payment_method with the error attached.
       const failed = pi.status === 'requires_payment_method' && pi.last_payment_error != null;
+      mirror('payment_intent', pi.id, pi.status, false, failed ? 'requires_payment_method:failed' : undefined);
       changes.push({
         ...base,
         kind: 'payment',

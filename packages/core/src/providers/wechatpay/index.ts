@@ -1,0 +1,86 @@
+// Public surface of the WeChat Pay APIv3 core, meant to be imported as a namespace:
+//   import * as WechatPay from '@payhooks/core/providers/wechatpay/index';
+// Ingress: assertBodySize → verifyNotification → parseNotificationBody (event id for the envelope).
+// Consumer: openNotification (decrypt + normalize). Sandbox: buildSignatureHeaders, encryptResource,
+// verifyAuthorization. Outbound client: buildAuthorization, verifyResponse.
+
+export {
+  type ParsedAuthorization,
+  parseAuthorization,
+  type VerifyAuthorizationInput,
+  verifyAuthorization,
+} from './authorization.ts';
+export { assertBodySize, DEFAULT_MAX_BODY_BYTES, parseNotificationBody } from './body.ts';
+export {
+  AUTHORIZATION_SCHEME,
+  DEFAULT_TOLERANCE_SECONDS,
+  HEADERS,
+  RESOURCE_ALGORITHM,
+  SIGNATURE_TYPE,
+  SIGNTEST_PREFIX,
+  WECHATPAY_CODES,
+  type WechatpayCode,
+} from './constants.ts';
+export {
+  aesGcmDecrypt,
+  aesGcmEncrypt,
+  decryptResource,
+  type EncryptedResource,
+  type EncryptedResourceOutput,
+  encryptResource,
+  newResourceNonce,
+} from './decrypt.ts';
+export {
+  describeMerchant,
+  type Merchant,
+  type MerchantConfig,
+  type MerchantDescription,
+  type MerchantRegistry,
+  type MerchantsDocument,
+  merchantConfigSchema,
+  merchantsDocumentSchema,
+  normalizeSerial,
+  parseMerchants,
+  type VerificationKeyInfo,
+} from './merchants.ts';
+export { notificationMessage, requestMessage } from './message.ts';
+export {
+  contentKind,
+  type MerchantIdentity,
+  normalizeNotification,
+  paymentStatusFromTradeState,
+  refundStatusFromRefundState,
+} from './normalize.ts';
+export {
+  type Notification,
+  type NotificationResource,
+  notificationResourceSchema,
+  notificationSchema,
+  providerTime,
+  REFUND_STATES,
+  type RefundResource,
+  type RefundState,
+  refundResourceSchema,
+  TRADE_STATES,
+  type TradeState,
+  type TransactionResource,
+  transactionResourceSchema,
+} from './notification.ts';
+export { type OpenedNotification, openNotification } from './open.ts';
+export {
+  type BuildAuthorizationInput,
+  type BuildSignatureHeadersInput,
+  buildAuthorization,
+  buildSignatureHeaders,
+  newNonce,
+  type SignatureHeaders,
+  signMessage,
+  unixSeconds,
+} from './sign.ts';
+export {
+  lowerCaseHeaders,
+  type VerifiedSignature,
+  type VerifyNotificationInput,
+  verifyNotification,
+  verifyResponse,
+} from './verify.ts';

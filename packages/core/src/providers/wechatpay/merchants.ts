@@ -1,0 +1,248 @@
+// Merchant configuration (the WECHATPAY_MERCHANTS JSON document): validated with zod and parsed once per
+// container into KeyObjects, so the request path never touches PEM text. Errors never echo key material.
+import crypto, { type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigError } from '../../errors.ts';
+import { WECHATPAY_CODES as C } from './constants.ts';
+
+const RSA_BITS = 2048;
+const HEX = /^[0-9A-Fa-f]+$/;
+
+/**
+ * Canonical form of a key serial. Platform certificate serials are hex and compared without case or leading
+ * zeros (node prints them upper-case, configs are often lower-case); `PUB_KEY_ID_…` ids are kept as-is.
+ */
+export function normalizeSerial(serial: string): string {
+  if (!HEX.test(serial)) return serial;
+  return serial.toUpperCase().replace(/^0+(?=.)/, '');
+}
+
+const nonEmpty = z.string().trim().min(1);
+
+export const merchantConfigSchema = z.strictObject({
+  /** The `{merchant}` path key of `POST /webhooks/wechatpay/{merchant}`. */
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 _ -'),
+  mchid: z.string().regex(/^[0-9]{1,32}$/, 'must be the numeric WeChat Pay merchant id'),
+  appid: nonEmpty,
+  // Checked as bytes later: a 32-character string with non-ASCII characters is not a 32-byte key.
+  apiv3Key: z.string(),
+  verificationKeys: z
+    .record(z.string().regex(/^[\x21-\x7e]{1,128}$/, 'serial must be printable ASCII'), z.string())
+    .refine((keys) => Object.keys(keys).length > 0, 'needs at least one verification key'),
+  privateKey: z.string(),
+  certificateSerial: z.string().regex(HEX, 'must be the hex serial of the merchant certificate'),
+  serviceProvider: z.boolean().optional(),
+});
+
+export const merchantsDocumentSchema = z.strictObject({
+  merchants: z.array(merchantConfigSchema).min(1, 'needs at least one merchant'),
+});
+
+export type MerchantConfig = z.infer<typeof merchantConfigSchema>;
+export type MerchantsDocument = z.infer<typeof merchantsDocumentSchema>;
+
+export interface VerificationKeyInfo {
+  serial: string;
+  source: 'public-key' | 'certificate';
+  /** SHA-256 of the SubjectPublicKeyInfo, hex: identifies a key in logs without revealing anything secret. */
+  fingerprint: string;
+  /** Certificate expiry (source 'certificate' only), ISO 8601. */
+  validTo?: string;
+}
+
+export interface Merchant {
+  readonly id: string;
+  readonly mchid: string;
+  readonly appid: string;
+  readonly serviceProvider: boolean;
+  /** Merchant certificate serial, upper-case hex (`serial_no` of outbound requests). */
+  readonly certificateSerial: string;
+  /** normalizeSerial(serial) → RSA-2048 public key. */
+  readonly verificationKeys: ReadonlyMap<string, KeyObject>;
+  readonly verificationKeyInfo: readonly VerificationKeyInfo[];
+  /** The 32 bytes of the APIv3 key (non-enumerable: not printed by accident). */
+  readonly apiv3Key: Buffer;
+  /** Merchant private key for outbound requests (non-enumerable). */
+  readonly privateKey: KeyObject;
+}
+
+export interface MerchantDescription {
+  id: string;
+  mchid: string;
+  appid: string;
+  serviceProvider: boolean;
+  certificateSerial: string;
+  verificationKeys: VerificationKeyInfo[];
+  apiv3Key: '[REDACTED]';
+  privateKey: '[REDACTED]';
+}
+
+export interface MerchantRegistry {
+  readonly merchants: readonly Merchant[];
+  byId(id: string): Merchant | undefined;
+  byMchid(mchid: string): Merchant | undefined;
+  /** `{merchant}` path parameter → merchant; without one, the only merchant when exactly one is configured. */
+  forRoute(id: string | undefined): Merchant | undefined;
+  describe(): MerchantDescription[];
+}
+
+function fail(message: string): never {
+  throw new ConfigError(C.config, `WeChat Pay merchant configuration: ${message}`);
+}
+
+function rsaBits(key: KeyObject): number | undefined {
+  return key.asymmetricKeyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined;
+}
+
+function isPrivateKeyPem(pem: string): boolean {
+  try {
+    crypto.createPrivateKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseVerificationKey(
+  where: string,
+  serial: string,
+  pem: string,
+): { key: KeyObject; info: VerificationKeyInfo } {
+  // createPublicKey would happily derive a public key from a private one: refuse secrets in this map.
+  if (isPrivateKeyPem(pem))
+    fail(`${where} is a private key; configure the WeChat Pay public key or certificate`);
+  let key: KeyObject;
+  let validTo: string | undefined;
+  if (pem.includes('CERTIFICATE-----')) {
+    let certificate: crypto.X509Certificate;
+    try {
+      certificate = new crypto.X509Certificate(pem);
+    } catch {
+      fail(`${where} is not a parseable PEM certificate`);
+    }
+    if (HEX.test(serial) && normalizeSerial(certificate.serialNumber) !== normalizeSerial(serial)) {
+      fail(`${where}: the certificate's serial is ${certificate.serialNumber}, not the configured ${serial}`);
+    }
+    key = certificate.publicKey;
+    validTo = new Date(certificate.validTo).toISOString();
+  } else {
+    try {
+      key = crypto.createPublicKey(pem);
+    } catch {
+      fail(`${where} is not a parseable PEM public key or certificate`);
+    }
+  }
+  const bits = rsaBits(key);
+  if (bits !== RSA_BITS)
+    fail(`${where} must be an RSA-${RSA_BITS} key (got ${key.asymmetricKeyType} ${bits ?? ''})`);
+  const fingerprint = crypto
+    .createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+  const info: VerificationKeyInfo = { serial, source: validTo ? 'certificate' : 'public-key', fingerprint };
+  if (validTo) info.validTo = validTo;
+  return { key, info };
+}
+
+function parsePrivateKey(where: string, pem: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = crypto.createPrivateKey(pem);
+  } catch {
+    fail(`${where} is not a parseable unencrypted PEM private key`);
+  }
+  const bits = rsaBits(key);
+  if (bits !== RSA_BITS) fail(`${where} must be an RSA-${RSA_BITS} private key`);
+  return key;
+}
+
+function buildMerchant(config: MerchantConfig): Merchant {
+  const where = `merchant "${config.id}"`;
+  const apiv3Key = Buffer.from(config.apiv3Key, 'utf8');
+  if (apiv3Key.length !== 32 || !/^[\x20-\x7e]*$/.test(config.apiv3Key)) {
+    throw new ConfigError(C.apiv3Key, `${where}: apiv3Key must be exactly 32 ASCII characters (32 bytes)`);
+  }
+  const verificationKeys = new Map<string, KeyObject>();
+  const verificationKeyInfo: VerificationKeyInfo[] = [];
+  for (const [rawSerial, pem] of Object.entries(config.verificationKeys)) {
+    const serial = normalizeSerial(rawSerial);
+    if (verificationKeys.has(serial)) fail(`${where}: verification key serial ${serial} is listed twice`);
+    const { key, info } = parseVerificationKey(`${where} verificationKeys["${rawSerial}"]`, serial, pem);
+    verificationKeys.set(serial, key);
+    verificationKeyInfo.push(info);
+  }
+  const privateKey = parsePrivateKey(`${where} privateKey`, config.privateKey);
+  const merchant = {
+    id: config.id,
+    mchid: config.mchid,
+    appid: config.appid,
+    serviceProvider: config.serviceProvider ?? false,
+    certificateSerial: normalizeSerial(config.certificateSerial),
+    verificationKeys,
+    verificationKeyInfo,
+  };
+  // Secrets are non-enumerable and toJSON redacts, so logging a Merchant by mistake prints no secret.
+  Object.defineProperties(merchant, {
+    apiv3Key: { value: apiv3Key, enumerable: false },
+    privateKey: { value: privateKey, enumerable: false },
+    toJSON: { value: () => describeMerchant(merchant as unknown as Merchant), enumerable: false },
+  });
+  return Object.freeze(merchant) as unknown as Merchant;
+}
+
+/** A log-safe description: ids, serials, key fingerprints and expiry; never key material. */
+export function describeMerchant(merchant: Merchant): MerchantDescription {
+  return {
+    id: merchant.id,
+    mchid: merchant.mchid,
+    appid: merchant.appid,
+    serviceProvider: merchant.serviceProvider,
+    certificateSerial: merchant.certificateSerial,
+    verificationKeys: merchant.verificationKeyInfo.map((info) => ({ ...info })),
+    apiv3Key: '[REDACTED]',
+    privateKey: '[REDACTED]',
+  };
+}
+
+function formatIssues(error: z.ZodError): string {
+  // Zod's default messages name the expectation, not the input value, so they are safe to surface.
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(document)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/**
+ * Parses the merchant configuration (JSON text or an already-parsed value) and every key in it, once.
+ * Throws ConfigError (code WECHATPAY_CONFIG, or WECHATPAY_APIV3_KEY for a bad APIv3 key).
+ */
+export function parseMerchants(document: string | unknown): MerchantRegistry {
+  let value: unknown = document;
+  if (typeof document === 'string') {
+    try {
+      value = JSON.parse(document);
+    } catch {
+      // JSON.parse messages quote the input, which here is full of secrets.
+      fail('not valid JSON');
+    }
+  }
+  const parsed = merchantsDocumentSchema.safeParse(value);
+  if (!parsed.success) fail(formatIssues(parsed.error));
+  const merchants = parsed.data.merchants.map(buildMerchant);
+  const byId = new Map<string, Merchant>();
+  const byMchid = new Map<string, Merchant>();
+  for (const merchant of merchants) {
+    if (byId.has(merchant.id)) fail(`merchant id "${merchant.id}" is used twice`);
+    if (byMchid.has(merchant.mchid)) fail(`mchid ${merchant.mchid} is configured twice`);
+    byId.set(merchant.id, merchant);
+    byMchid.set(merchant.mchid, merchant);
+  }
+  return Object.freeze({
+    merchants: Object.freeze(merchants),
+    byId: (id: string) => byId.get(id),
+    byMchid: (mchid: string) => byMchid.get(mchid),
+    forRoute: (id: string | undefined) =>
+      id === undefined || id === '' ? (merchants.length === 1 ? merchants[0] : undefined) : byId.get(id),
+    describe: () => merchants.map(describeMerchant),
+  });
+}
