@@ -1,0 +1,106 @@
+// A message the consumer cannot apply fails alone: the rest of its batch commits, it goes back to the queue,
+// and after maxReceiveCount receives it is in the dead-letter queue, not in the ledger.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createLogger } from '@payhooks/core/logger';
+import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
+import { createConsumer, stripeNormalizerFromEnv } from '@payhooks/functions/consumer';
+import type { SQSEvent } from 'aws-lambda';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendDeliveries, signStripePayload } from '../src/sandbox/stripe-sender.ts';
+import { buildStripeScenario, randomWebhookSecret, type StripeEventJson } from '../src/sandbox/stripe-scenario.ts';
+import { type LocalStack, startLocalStack } from '../src/stack.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+
+const secret = randomWebhookSecret();
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => db?.drop());
+
+const envelope = (event: StripeEventJson) =>
+  JSON.stringify({
+    v: 1, provider: 'stripe', eventId: event.id, eventType: event.type, account: '',
+    occurredAt: new Date(event.created * 1000).toISOString(), receivedAt: new Date().toISOString(), rawBody: JSON.stringify(event),
+  });
+
+/** A correctly signed event whose object Stripe would never send: it passes ingress and fails in the consumer. */
+function poison(template: StripeEventJson): StripeEventJson {
+  return { ...template, id: 'evt_poisonpill', data: { object: { ...template.data.object, status: 'teleported' } } };
+}
+
+describe('consumer batch with a poison message', () => {
+  it('reports only the poison message as failed and commits the others', async () => {
+    const events = buildStripeScenario({ seed: 5, payments: 4 }).events.filter((e) => e.type.startsWith('payment_intent')).slice(0, 9);
+    const bad = poison(events[0]!);
+    const records = [...events.slice(0, 4), bad, ...events.slice(4)].map((event) => ({
+      messageId: event.id === bad.id ? 'poison-message' : randomUUID(), receiptHandle: 'r', body: envelope(event),
+      attributes: {} as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1',
+    }));
+    const metrics = new MemoryMetrics();
+    const consumer = createConsumer({
+      sql: db.sql,
+      normalizers: { stripe: stripeNormalizerFromEnv({}), wechatpay: () => { throw new Error('unused'); } },
+      logger: createLogger({ name: 'test', destination: pino.destination('/dev/null') }),
+      metrics,
+    });
+    const result = await consumer({ Records: records } as SQSEvent);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'poison-message' }]);
+    const stored = await db.sql<{ event_id: string }[]>`select event_id from inbox_events`;
+    expect(new Set(stored.map((r) => r.event_id))).toEqual(new Set(events.map((e) => e.id)));
+    expect(metrics.total('EventFailed')).toBe(1);
+    // A garbage envelope fails alone too; a batch where everything fails throws, so Lambda counts an error.
+    const garbage = await consumer({ Records: [{ ...records[0]!, messageId: 'garbage', body: '{"v":2}' }, records[1]!] } as SQSEvent);
+    expect(garbage.batchItemFailures).toEqual([{ itemIdentifier: 'garbage' }]);
+    await expect(consumer({ Records: [{ ...records[0]!, body: 'not json' }] } as SQSEvent)).rejects.toThrow(/All records failed/);
+  });
+});
+
+describe('poison message through the local runtime', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    const second = await createTestDatabase();
+    stack = await startLocalStack({
+      stateDir: await mkdtemp(path.join(os.tmpdir(), 'payhooks-faults-')),
+      port: 0,
+      databaseUrl: second.url,
+      stripeWebhookSecrets: [secret],
+      visibilityTimeoutSeconds: 1,
+      maxReceiveCount: 2,
+      batchSize: 10,
+    });
+    const stop = stack.stop;
+    stack.stop = async () => {
+      await stop();
+      await second.drop();
+    };
+  });
+  afterAll(async () => stack?.stop());
+
+  it('lands in the DLQ after maxReceiveCount while the good events are applied', async () => {
+    const events = buildStripeScenario({ seed: 9, payments: 5 }).events;
+    const bad = poison(events.find((e) => e.type === 'payment_intent.created')!);
+    const now = Math.floor(Date.now() / 1000);
+    const deliveries = [...events, bad].map((event) => {
+      const body = JSON.stringify(event);
+      return { kind: 'genuine' as const, eventId: event.id, path: '/webhooks/stripe', body, signature: signStripePayload(body, [secret], now) };
+    });
+    const results = await sendDeliveries(stack.gatewayUrl, deliveries, 4);
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    await stack.drain();
+
+    expect(await stack.queues.depth(stack.queues.dlqUrl)).toBe(1);
+    const dead = await stack.queues.client.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.dlqUrl, MaxNumberOfMessages: 10 }));
+    expect(JSON.parse(dead.Messages![0]!.Body!).eventId).toBe('evt_poisonpill');
+    const inbox = await stack.sql<{ event_id: string }[]>`select event_id from inbox_events`;
+    expect(inbox.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.id).sort());
+    // One failure per receive; a receive can repeat when a batch outlives the 1 s visibility timeout.
+    expect(stack.metrics.consumer.total('EventFailed')).toBeGreaterThanOrEqual(2);
+  });
+});
