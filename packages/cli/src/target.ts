@@ -1,0 +1,44 @@
+// Where the CLI points: the local stack (from .payhooks/local.json while `npm start` runs) or a deployed stage
+// (QUEUE_URL / DLQ_URL / DATABASE_URL … from the environment, e.g. `npx sst bind` or exported outputs).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError } from '@payhooks/core/errors';
+
+export interface Target {
+  queueUrl: string;
+  dlqUrl: string;
+  sqs: SQSClient;
+  databaseUrl?: string;
+  reportsDir?: string;
+  wechatpayMerchantsFile?: string;
+  local: boolean;
+}
+
+export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
+  const localFile = path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks', 'local.json');
+  if (!env.QUEUE_URL && existsSync(localFile)) {
+    const local = JSON.parse(readFileSync(localFile, 'utf8')) as Record<string, string>;
+    return {
+      queueUrl: local.queueUrl!,
+      dlqUrl: local.dlqUrl!,
+      sqs: new SQSClient({ region: 'us-east-1', endpoint: local.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      databaseUrl: local.databaseUrl,
+      reportsDir: local.reportsDir,
+      wechatpayMerchantsFile: local.wechatpayMerchantsFile,
+      local: true,
+    };
+  }
+  if (!env.QUEUE_URL || !env.DLQ_URL) {
+    throw new ConfigError('CLI_NO_TARGET', 'no target: start the local stack (npm start) or set QUEUE_URL and DLQ_URL for a deployed stage');
+  }
+  return {
+    queueUrl: env.QUEUE_URL,
+    dlqUrl: env.DLQ_URL,
+    sqs: new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
+    databaseUrl: env.DATABASE_URL,
+    reportsDir: env.REPORTS_DIR,
+    wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE,
+    local: false,
+  };
+}
