@@ -52,8 +52,8 @@ describe('Stripe end to end', () => {
   it('holds exactly the scenario in the ledger: each event once, final states as predicted', async () => {
     const check = await checkStripeLedger(stack.sql, scenario, results);
     expect(check.problems).toEqual([]);
-    const [{ count }] = await stack.sql<{ count: bigint }[]>`select count(*)::int8 as count from inbox_events`;
-    expect(Number(count)).toBe(scenario.events.length);
+    const [row] = await stack.sql<{ count: bigint }[]>`select count(*)::int8 as count from inbox_events`;
+    expect(Number(row?.count)).toBe(scenario.events.length);
   });
 
   it('absorbs every duplicate delivery at the inbox', () => {

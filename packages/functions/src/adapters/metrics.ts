@@ -19,7 +19,8 @@ export class MemoryMetrics implements Metrics {
 export class EmfMetrics implements Metrics {
   private readonly metrics: PowertoolsMetrics;
   constructor(serviceName: string) {
-    this.metrics = new PowertoolsMetrics({ namespace: 'payhooks', serviceName });
+    // The stacks set POWERTOOLS_METRICS_NAMESPACE to payhooks/<stage>; alarms read that namespace.
+    this.metrics = new PowertoolsMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'payhooks', serviceName });
   }
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
     // One EMF document per dimension set, so dimensions never leak between metrics.

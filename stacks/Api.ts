@@ -1,0 +1,108 @@
+// Api: the public HTTP API. Webhook routes are unauthenticated at the gateway because the ingress functions
+// verify the providers' signatures themselves; the reports routes require SigV4 (IAM) so only principals with
+// the FinanceReportsAccess policy can list and download reports. Throttled and access-logged per stage.
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Api as SstApi, type StackContext, use } from 'sst/constructs';
+import { payhooksFunction } from './functions.ts';
+import { Queue } from './Queue.ts';
+import { Reconciliation } from './Reconciliation.ts';
+import { Secrets } from './Secrets.ts';
+import { stageSettings } from './stage.ts';
+
+const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  integrationError: '$context.integrationErrorMessage',
+  integrationLatency: '$context.integrationLatency',
+  userArn: '$context.identity.userArn',
+});
+
+export function Api({ stack, app }: StackContext) {
+  const settings = stageSettings(app.stage);
+  const { queue } = use(Queue);
+  const { bucket } = use(Reconciliation);
+  const secrets = use(Secrets);
+
+  const sendToQueue = new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] });
+
+  const stripeWebhook = payhooksFunction(stack, 'StripeWebhook', {
+    entry: 'stripe-webhook',
+    description: 'Verifies Stripe callbacks and enqueues them',
+    timeoutSeconds: 10,
+    memorySize: 256,
+    bind: [secrets.STRIPE_WEBHOOK_SECRETS],
+    environment: { QUEUE_URL: queue.queueUrl },
+  });
+  stripeWebhook.addToRolePolicy(sendToQueue);
+
+  const wechatpayWebhook = payhooksFunction(stack, 'WechatpayWebhook', {
+    entry: 'wechatpay-webhook',
+    description: 'Verifies WeChat Pay callbacks and enqueues them',
+    timeoutSeconds: 10,
+    memorySize: 256,
+    bind: [secrets.WECHATPAY_MERCHANTS],
+    environment: { QUEUE_URL: queue.queueUrl },
+  });
+  wechatpayWebhook.addToRolePolicy(sendToQueue);
+
+  const reports = payhooksFunction(stack, 'Reports', {
+    entry: 'reports',
+    description: 'Lists reconciliation reports and returns short-lived pre-signed links',
+    timeoutSeconds: 10,
+    memorySize: 256,
+    environment: { REPORTS_BUCKET: bucket.bucketName },
+  });
+  reports.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] }),
+  );
+  reports.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+  );
+
+  const api = new SstApi(stack, 'Api', {
+    cors: false,
+    accessLog: { format: ACCESS_LOG_FORMAT, retention: settings.isProd ? 'one_year' : 'one_week' },
+    defaults: {
+      throttle: { rate: settings.api.rateLimit, burst: settings.api.burstLimit },
+    },
+    routes: {
+      'POST /webhooks/stripe': stripeWebhook,
+      'POST /webhooks/stripe/{account}': stripeWebhook,
+      'POST /webhooks/wechatpay': wechatpayWebhook,
+      'POST /webhooks/wechatpay/{merchant}': wechatpayWebhook,
+      'GET /reports': { function: reports, authorizer: 'iam' },
+      'GET /reports/{key+}': { function: reports, authorizer: 'iam' },
+    },
+  });
+
+  // Attach to finance users or roles (docs/deploy.md): invoke the reports routes, nothing else.
+  const financePolicy = new iam.ManagedPolicy(stack, 'FinanceReportsAccess', {
+    description: `payhooks ${app.stage}: read reconciliation reports through GET /reports`,
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['execute-api:Invoke'],
+        resources: [
+          stack.formatArn({ service: 'execute-api', resource: api.httpApiId, resourceName: '*/GET/reports' }),
+          stack.formatArn({
+            service: 'execute-api',
+            resource: api.httpApiId,
+            resourceName: '*/GET/reports/*',
+          }),
+        ],
+      }),
+    ],
+  });
+
+  stack.addOutputs({
+    ApiEndpoint: api.url,
+    StripeWebhookUrl: `${api.url}/webhooks/stripe`,
+    WechatpayWebhookUrl: `${api.url}/webhooks/wechatpay`,
+    FinanceReportsPolicyArn: financePolicy.managedPolicyArn,
+  });
+  return { api, stripeWebhook, wechatpayWebhook, reports };
+}

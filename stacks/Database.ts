@@ -1,0 +1,97 @@
+// Database: Aurora PostgreSQL Serverless v2 in isolated subnets, master credentials generated into Secrets
+// Manager, and an RDS Proxy that requires TLS and IAM authentication. Functions never see a password: they sign
+// a short-lived IAM token (@aws-sdk/rds-signer) for DB_USER against the proxy endpoint.
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { type Function as SstFunction, type StackContext, use } from 'sst/constructs';
+import { Network } from './Network.ts';
+import { stageSettings } from './stage.ts';
+
+export const DB_NAME = 'payhooks';
+/** The proxy authenticates clients by IAM and logs in to Postgres with this user's secret. */
+export const DB_USER = 'payhooks';
+export const DB_PORT = 5432;
+
+export function Database({ stack, app }: StackContext) {
+  const settings = stageSettings(app.stage);
+  const { vpc, databaseSubnets, functionsSecurityGroup } = use(Network);
+
+  const clusterSecurityGroup = new ec2.SecurityGroup(stack, 'ClusterSecurityGroup', {
+    vpc,
+    description: 'Aurora cluster: reachable from the RDS Proxy only',
+    allowAllOutbound: false,
+  });
+  const proxySecurityGroup = new ec2.SecurityGroup(stack, 'ProxySecurityGroup', {
+    vpc,
+    description: 'RDS Proxy: reachable from the in-VPC functions only',
+    allowAllOutbound: false,
+  });
+
+  // Generated into Secrets Manager; only the RDS Proxy reads it. It must outlive a retained cluster, or
+  // nobody could log in to that cluster again.
+  const masterSecret = new rds.DatabaseSecret(stack, 'MasterSecret', {
+    username: DB_USER,
+    secretName: `payhooks/${app.stage}/database/master`,
+  });
+  masterSecret.applyRemovalPolicy(settings.removal);
+
+  const cluster = new rds.DatabaseCluster(stack, 'Cluster', {
+    engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_6 }),
+    credentials: rds.Credentials.fromSecret(masterSecret),
+    defaultDatabaseName: DB_NAME,
+    writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true }),
+    readers: Array.from({ length: settings.database.readers }, (_, i) =>
+      rds.ClusterInstance.serverlessV2(`Reader${i + 1}`, { scaleWithWriter: true }),
+    ),
+    serverlessV2MinCapacity: settings.database.minAcu,
+    serverlessV2MaxCapacity: settings.database.maxAcu,
+    vpc,
+    vpcSubnets: databaseSubnets,
+    securityGroups: [clusterSecurityGroup],
+    storageEncrypted: true,
+    backup: {
+      retention: Duration.days(settings.database.backupRetentionDays),
+      preferredWindow: '18:00-19:00',
+    },
+    deletionProtection: settings.database.deletionProtection,
+    removalPolicy: settings.removal,
+    copyTagsToSnapshot: true,
+    cloudwatchLogsExports: ['postgresql'],
+    cloudwatchLogsRetention: settings.logRetention,
+  });
+
+  const proxy = new rds.DatabaseProxy(stack, 'Proxy', {
+    proxyTarget: rds.ProxyTarget.fromCluster(cluster),
+    // Proxy names are unique per account and region: one per stage.
+    dbProxyName: `payhooks-${app.stage}`,
+    secrets: [cluster.secret!],
+    vpc,
+    vpcSubnets: databaseSubnets,
+    securityGroups: [proxySecurityGroup],
+    iamAuth: true,
+    requireTLS: true,
+    maxConnectionsPercent: 90,
+    idleClientTimeout: Duration.minutes(30),
+    debugLogging: false,
+  });
+
+  // Proxy → cluster rules are added by the proxy target itself; functions → proxy is ours.
+  proxySecurityGroup.addIngressRule(functionsSecurityGroup, ec2.Port.tcp(DB_PORT), 'Postgres from functions');
+
+  /**
+   * Lets an in-VPC function connect through the proxy: the connection env contract and `rds-db:connect` on this
+   * proxy's `dbuser:<proxy id>/payhooks` ARN, nothing else.
+   */
+  function connect(fn: SstFunction): void {
+    fn.addEnvironment('DB_HOST', proxy.endpoint);
+    fn.addEnvironment('DB_PORT', String(DB_PORT));
+    fn.addEnvironment('DB_NAME', DB_NAME);
+    fn.addEnvironment('DB_USER', DB_USER);
+    fn.addEnvironment('DB_MAX_CONNECTIONS', '1');
+    proxy.grantConnect(fn, DB_USER);
+  }
+
+  stack.addOutputs({ ProxyEndpoint: proxy.endpoint, ClusterIdentifier: cluster.clusterIdentifier });
+  return { cluster, proxy, connect };
+}

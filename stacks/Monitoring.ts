@@ -1,0 +1,145 @@
+// Monitoring: every alarm of design rule 9, all notifying the Alerts topic. Custom metrics (unhealed breaks)
+// come from the reconciliation handlers through powertools (namespace payhooks/<stage>, dimension service).
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { type StackContext, use } from 'sst/constructs';
+import { Alerts } from './Alerts.ts';
+import { Api } from './Api.ts';
+import { Database } from './Database.ts';
+import { metricsNamespace } from './functions.ts';
+import { Queue } from './Queue.ts';
+import { Reconciliation } from './Reconciliation.ts';
+import { stageSettings } from './stage.ts';
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+export function Monitoring({ stack, app }: StackContext) {
+  const settings = stageSettings(app.stage);
+  const { topic } = use(Alerts);
+  const { queue, deadLetterQueue, consumer } = use(Queue);
+  const { api } = use(Api);
+  const { cluster, proxy } = use(Database);
+  const { reconWechatpay, reconStripe, sweepWechatpay } = use(Reconciliation);
+  const alarmAction = new actions.SnsAction(topic);
+
+  function alarm(id: string, description: string, props: cloudwatch.AlarmProps) {
+    const created = new cloudwatch.Alarm(stack, id, {
+      alarmDescription: description,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...props,
+    });
+    created.addAlarmAction(alarmAction);
+    created.addOkAction(alarmAction);
+    return created;
+  }
+  const atLeastOne = {
+    threshold: 0,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+  };
+
+  alarm('DeadLetterQueueDepth', 'Events are in the DLQ: inspect and replay (npm run cli -- dlq replay)', {
+    metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    }),
+    ...atLeastOne,
+  });
+  alarm('QueueOldestMessageAge', 'The consumer is not keeping up or is failing (oldest message age)', {
+    metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    threshold: settings.alarms.oldestMessageAgeSeconds,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 5,
+  });
+
+  const httpApi = api.cdk.httpApi;
+  const requests = httpApi.metricCount({ period: FIVE_MINUTES, statistic: 'Sum' });
+  alarm('Ingress5xxRate', 'Webhook ingress answers 5xx (enqueue failing?) — providers will retry', {
+    metric: new cloudwatch.MathExpression({
+      label: '5xx %',
+      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+      usingMetrics: {
+        errors: httpApi.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        requests,
+      },
+      period: FIVE_MINUTES,
+    }),
+    threshold: settings.alarms.serverErrorRatePercent,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+  });
+  alarm('Ingress4xxRate', 'Many callbacks rejected (rotated secret? probing?)', {
+    metric: new cloudwatch.MathExpression({
+      label: '4xx %',
+      expression: `IF(requests >= ${settings.alarms.clientErrorMinRequests}, 100 * errors / requests, 0)`,
+      usingMetrics: {
+        errors: httpApi.metricClientError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        requests,
+      },
+      period: FIVE_MINUTES,
+    }),
+    threshold: settings.alarms.clientErrorRatePercent,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 2,
+  });
+
+  alarm('ConsumerErrors', 'The consumer failed whole invocations (not partial batch failures)', {
+    metric: consumer.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+    ...atLeastOne,
+  });
+  for (const [id, fn] of [
+    ['ReconWechatpayFailed', reconWechatpay],
+    ['ReconStripeFailed', reconStripe],
+    ['SweepWechatpayFailed', sweepWechatpay],
+  ] as const) {
+    alarm(id, `${id}: the scheduled job threw; re-run with npm run cli -- recon run`, {
+      metric: fn.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      ...atLeastOne,
+    });
+  }
+  for (const [id, service] of [
+    ['ReconWechatpayUnhealedBreaks', 'recon-wechatpay'],
+    ['ReconStripeUnhealedBreaks', 'recon-stripe'],
+  ] as const) {
+    alarm(id, `${service} reported breaks that backfill could not heal: see breaks.csv`, {
+      metric: new cloudwatch.Metric({
+        namespace: metricsNamespace(app.stage),
+        metricName: 'UnhealedBreaks',
+        dimensionsMap: { service },
+        period: Duration.hours(1),
+        statistic: 'Maximum',
+      }),
+      ...atLeastOne,
+    });
+  }
+
+  const proxyMetric = (metricName: string) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/RDS',
+      metricName,
+      dimensionsMap: { ProxyName: proxy.dbProxyName },
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    });
+  alarm(
+    'ProxyPinnedSessions',
+    'Sessions pinned at the RDS Proxy: some code uses session state (design rule 7)',
+    {
+      metric: proxyMetric('DatabaseConnectionsCurrentlySessionPinned'),
+      ...atLeastOne,
+    },
+  );
+  alarm('ProxyClientConnections', 'More client connections than the concurrency caps allow', {
+    metric: proxyMetric('ClientConnections'),
+    threshold: settings.alarms.proxyClientConnections,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 3,
+  });
+  alarm('DatabaseConnections', 'Connections to Aurora above the expected pool size', {
+    metric: cluster.metricDatabaseConnections({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    threshold: settings.alarms.databaseConnections,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 3,
+  });
+}

@@ -1,0 +1,61 @@
+// Queue: the durable hand-off between the ingress functions and the consumer. Standard queue with SSE, a DLQ
+// after `maxReceiveCount` receives, and a consumer event source whose maximum concurrency is the bound on the
+// consumer's database connections (DB_MAX_CONNECTIONS=1 per container).
+import { Duration } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { dependsOn, type StackContext, use } from 'sst/constructs';
+import { Database } from './Database.ts';
+import { payhooksFunction } from './functions.ts';
+import { Migrations } from './Migrations.ts';
+import { Network } from './Network.ts';
+import { Secrets } from './Secrets.ts';
+import { stageSettings } from './stage.ts';
+
+/** SQS visibility timeout must cover the consumer's timeout with room for retries of a batch (AWS: 6×). */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export function Queue({ stack, app }: StackContext) {
+  const settings = stageSettings(app.stage);
+  const { vpc, functionSubnets, functionsSecurityGroup } = use(Network);
+  const { connect } = use(Database);
+  const secrets = use(Secrets);
+  // Deploy order: the consumer's new code runs only after the schema it expects exists.
+  dependsOn(Migrations);
+
+  const deadLetterQueue = new sqs.Queue(stack, 'DeadLetterQueue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(settings.queue.retentionDays),
+  });
+  const queue = new sqs.Queue(stack, 'EventQueue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(settings.queue.retentionDays),
+    visibilityTimeout: Duration.seconds(settings.consumer.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
+    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: settings.queue.maxReceiveCount },
+  });
+
+  const consumer = payhooksFunction(stack, 'Consumer', {
+    entry: 'consumer',
+    description: 'Applies queued provider events to the ledger (inbox + projections)',
+    timeoutSeconds: settings.consumer.timeoutSeconds,
+    memorySize: 512,
+    vpc,
+    vpcSubnets: functionSubnets,
+    securityGroups: [functionsSecurityGroup],
+    bind: [secrets.WECHATPAY_MERCHANTS],
+  });
+  connect(consumer);
+  consumer.addEventSource(
+    new SqsEventSource(queue, {
+      batchSize: settings.consumer.batchSize,
+      maxBatchingWindow: Duration.seconds(settings.consumer.batchWindowSeconds),
+      reportBatchItemFailures: true,
+      maxConcurrency: settings.consumer.maxConcurrency,
+    }),
+  );
+
+  stack.addOutputs({ QueueUrl: queue.queueUrl, DeadLetterQueueUrl: deadLetterQueue.queueUrl });
+  return { queue, deadLetterQueue, consumer };
+}

@@ -1,0 +1,130 @@
+// Reconciliation: the private reports bucket, one nightly job per provider on a UTC cron, and the WeChat Pay
+// sweep that queries orders left pending too long. Jobs are idempotent per (provider, business date), so the
+// extra attempts in each schedule are no-ops once a run has succeeded. Hours: docs/decisions.md.
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { type Function as SstFunction, type StackContext, use } from 'sst/constructs';
+import { Alerts } from './Alerts.ts';
+import { Database } from './Database.ts';
+import { payhooksFunction } from './functions.ts';
+import { Network } from './Network.ts';
+import { Queue } from './Queue.ts';
+import { Secrets } from './Secrets.ts';
+import { stageSettings } from './stage.ts';
+
+/** EventBridge cron, UTC. WeChat bills for day D (Asia/Shanghai) are ready after 10:00 Shanghai = 02:00 UTC. */
+export const SCHEDULES = {
+  // 10:30, 11:00, 11:30, 12:00 Asia/Shanghai: first try with margin after 10:00, retries until noon.
+  wechatpay: ['cron(30 2,3 * * ? *)', 'cron(0 3,4 * * ? *)'],
+  // Stripe's reporting data for a UTC day is normally available by mid-morning UTC; retries until 16:00 UTC.
+  stripe: ['cron(0 12,14,16 * * ? *)'],
+  sweep: ['rate(15 minutes)'],
+} as const;
+
+/** Report keys: `<provider>/<business date YYYY-MM-DD>/{summary.json,breaks.csv,matched.csv}`. */
+export const REPORT_PREFIX = { wechatpay: 'wechatpay/', stripe: 'stripe/' } as const;
+
+export function Reconciliation({ stack, app }: StackContext) {
+  const settings = stageSettings(app.stage);
+  const { vpc, functionSubnets, functionsSecurityGroup } = use(Network);
+  const { connect } = use(Database);
+  const { topic } = use(Alerts);
+  const { queue } = use(Queue);
+  const secrets = use(Secrets);
+
+  const bucket = new s3.Bucket(stack, 'ReportsBucket', {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    versioned: settings.isProd,
+    removalPolicy: settings.removal,
+    autoDeleteObjects: !settings.isProd,
+    lifecycleRules: [
+      {
+        id: 'reports-retention',
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+        expiration: Duration.days(settings.reports.expireAfterDays),
+        ...(settings.reports.infrequentAccessAfterDays === undefined
+          ? {}
+          : {
+              transitions: [
+                {
+                  storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+                  transitionAfter: Duration.days(settings.reports.infrequentAccessAfterDays),
+                },
+              ],
+            }),
+        ...(settings.isProd ? { noncurrentVersionExpiration: Duration.days(90) } : {}),
+      },
+    ],
+  });
+
+  const inVpc = { vpc, vpcSubnets: functionSubnets, securityGroups: [functionsSecurityGroup] };
+
+  function reconJob(id: string, entry: string, prefix: string): SstFunction {
+    const fn = payhooksFunction(stack, id, {
+      entry,
+      description: `Nightly reconciliation (${entry})`,
+      timeoutSeconds: 900,
+      memorySize: 1024,
+      ...inVpc,
+      environment: { REPORTS_BUCKET: bucket.bucketName, ALERT_TOPIC_ARN: topic.topicArn },
+    });
+    connect(fn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [bucket.arnForObjects(`${prefix}*`)],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+      }),
+    );
+    topic.grantPublish(fn);
+    return fn;
+  }
+
+  const reconWechatpay = reconJob('ReconWechatpay', 'recon-wechatpay', REPORT_PREFIX.wechatpay);
+  reconWechatpay.bind([secrets.WECHATPAY_MERCHANTS]);
+  const reconStripe = reconJob('ReconStripe', 'recon-stripe', REPORT_PREFIX.stripe);
+  reconStripe.bind([secrets.STRIPE_API_KEY]);
+
+  const sweepWechatpay = payhooksFunction(stack, 'SweepWechatpay', {
+    entry: 'sweep-wechatpay',
+    description: 'Queries WeChat Pay for orders pending too long and enqueues what changed',
+    timeoutSeconds: 300,
+    memorySize: 512,
+    ...inVpc,
+    bind: [secrets.WECHATPAY_MERCHANTS],
+    environment: { QUEUE_URL: queue.queueUrl },
+  });
+  connect(sweepWechatpay);
+  sweepWechatpay.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+  );
+
+  function schedule(id: string, expressions: readonly string[], fn: SstFunction): void {
+    expressions.forEach((expression, i) => {
+      new events.Rule(stack, `${id}Schedule${i + 1}`, {
+        description: `payhooks ${app.stage} ${id} (${expression}, UTC)`,
+        schedule: events.Schedule.expression(expression),
+        targets: [new targets.LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+      });
+    });
+  }
+  schedule('ReconWechatpay', SCHEDULES.wechatpay, reconWechatpay);
+  schedule('ReconStripe', SCHEDULES.stripe, reconStripe);
+  schedule('SweepWechatpay', SCHEDULES.sweep, sweepWechatpay);
+
+  stack.addOutputs({ ReportsBucket: bucket.bucketName });
+  return { bucket, reconWechatpay, reconStripe, sweepWechatpay };
+}

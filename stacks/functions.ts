@@ -1,0 +1,41 @@
+// One way to declare a payhooks Lambda: handler path from docs/architecture.md, an explicit log group with the
+// stage's retention and removal policy, and the shared defaults (runtime, architecture, stage env).
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { type FunctionProps, Function as SstFunction, type Stack } from 'sst/constructs';
+import { stageSettings } from './stage.ts';
+
+export const FUNCTIONS_DIR = 'packages/functions/src';
+
+/** Metrics namespace the handlers publish to (powertools reads POWERTOOLS_METRICS_NAMESPACE). */
+export function metricsNamespace(stage: string): string {
+  return `payhooks/${stage}`;
+}
+
+export interface PayhooksFunctionProps extends Omit<FunctionProps, 'handler' | 'logGroup' | 'timeout'> {
+  /** Entry file name without extension, e.g. `consumer` → packages/functions/src/consumer.ts. */
+  readonly entry: string;
+  readonly timeoutSeconds: number;
+  readonly description: string;
+}
+
+export function payhooksFunction(stack: Stack, id: string, props: PayhooksFunctionProps): SstFunction {
+  const settings = stageSettings(stack.stage);
+  const { entry, timeoutSeconds, environment, ...rest } = props;
+  const logGroup = new logs.LogGroup(stack, `${id}Logs`, {
+    retention: settings.logRetention,
+    removalPolicy: settings.removal,
+  });
+  return new SstFunction(stack, id, {
+    ...rest,
+    handler: `${FUNCTIONS_DIR}/${entry}.handler`,
+    timeout: timeoutSeconds,
+    logGroup,
+    environment: {
+      PAYHOOKS_STAGE: stack.stage,
+      LOG_LEVEL: 'info',
+      POWERTOOLS_SERVICE_NAME: entry,
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stack.stage),
+      ...environment,
+    },
+  });
+}
