@@ -1,8 +1,13 @@
 // Dead-letter queue operations: list and inspect what failed, replay it to the main queue with an SQS message
 // move task (the same call in AWS and against the emulator), purge with confirmation.
 import {
-  GetQueueAttributesCommand, ListMessageMoveTasksCommand, type Message, PurgeQueueCommand, ReceiveMessageCommand,
-  type SQSClient, StartMessageMoveTaskCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  type Message,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
 
@@ -17,15 +22,23 @@ export interface DeadLetter {
 }
 
 async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
   return Attributes!.QueueArn!;
 }
 
 export async function dlqDepth(sqs: SQSClient, dlqUrl: string): Promise<number> {
   const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: dlqUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }
 
 function describe(message: Message): DeadLetter {
@@ -40,7 +53,9 @@ function describe(message: Message): DeadLetter {
   return {
     messageId: message.MessageId!,
     receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
-    sentAt: message.Attributes?.SentTimestamp ? new Date(Number(message.Attributes.SentTimestamp)).toISOString() : undefined,
+    sentAt: message.Attributes?.SentTimestamp
+      ? new Date(Number(message.Attributes.SentTimestamp)).toISOString()
+      : undefined,
     envelope,
     ...(invalid ? { invalid } : {}),
     bodyBytes: Buffer.byteLength(body),
@@ -51,7 +66,12 @@ function describe(message: Message): DeadLetter {
  * Reads up to `limit` dead letters. SQS has no peek: messages are received with a short visibility timeout
  * and become visible again by themselves (the DLQ has no redrive policy, so this moves nothing).
  */
-export async function listDeadLetters(sqs: SQSClient, dlqUrl: string, limit = 100, visibilitySeconds = 5): Promise<DeadLetter[]> {
+export async function listDeadLetters(
+  sqs: SQSClient,
+  dlqUrl: string,
+  limit = 100,
+  visibilitySeconds = 5,
+): Promise<DeadLetter[]> {
   const seen = new Map<string, DeadLetter>();
   while (seen.size < limit) {
     const { Messages = [] } = await sqs.send(
@@ -84,18 +104,29 @@ export async function replayDeadLetters(
   options: { maxPerSecond?: number; onProgress?: (progress: ReplayProgress) => void; pollMs?: number } = {},
 ): Promise<ReplayProgress> {
   const sourceArn = await queueArn(sqs, dlqUrl);
-  await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, ...(options.maxPerSecond ? { MaxNumberOfMessagesPerSecond: options.maxPerSecond } : {}) }));
+  await sqs.send(
+    new StartMessageMoveTaskCommand({
+      SourceArn: sourceArn,
+      ...(options.maxPerSecond ? { MaxNumberOfMessagesPerSecond: options.maxPerSecond } : {}),
+    }),
+  );
   for (;;) {
-    const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }));
+    const { Results = [] } = await sqs.send(
+      new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 1 }),
+    );
     const task = Results[0];
     const progress: ReplayProgress = {
       moved: Number(task?.ApproximateNumberOfMessagesMoved ?? 0),
-      total: task?.ApproximateNumberOfMessagesToMove === undefined ? undefined : Number(task.ApproximateNumberOfMessagesToMove),
+      total:
+        task?.ApproximateNumberOfMessagesToMove === undefined
+          ? undefined
+          : Number(task.ApproximateNumberOfMessagesToMove),
       status: task?.Status ?? 'UNKNOWN',
     };
     options.onProgress?.(progress);
     if (progress.status !== 'RUNNING') {
-      if (progress.status === 'FAILED') throw new Error(`message move task failed: ${task?.FailureReason ?? 'no reason given'}`);
+      if (progress.status === 'FAILED')
+        throw new Error(`message move task failed: ${task?.FailureReason ?? 'no reason given'}`);
       return progress;
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));

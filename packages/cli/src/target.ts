@@ -22,7 +22,11 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
     return {
       queueUrl: local.queueUrl!,
       dlqUrl: local.dlqUrl!,
-      sqs: new SQSClient({ region: 'us-east-1', endpoint: local.sqsEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      sqs: new SQSClient({
+        region: 'us-east-1',
+        endpoint: local.sqsEndpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
       databaseUrl: local.databaseUrl,
       reportsDir: local.reportsDir,
       wechatpayMerchantsFile: local.wechatpayMerchantsFile,
@@ -30,7 +34,10 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
     };
   }
   if (!env.QUEUE_URL || !env.DLQ_URL) {
-    throw new ConfigError('CLI_NO_TARGET', 'no target: start the local stack (npm start) or set QUEUE_URL and DLQ_URL for a deployed stage');
+    throw new ConfigError(
+      'CLI_NO_TARGET',
+      'no target: start the local stack (npm start) or set QUEUE_URL and DLQ_URL for a deployed stage',
+    );
   }
   return {
     queueUrl: env.QUEUE_URL,

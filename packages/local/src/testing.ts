@@ -13,7 +13,8 @@ export interface TestDatabase {
 
 function adminUrl(): string {
   const url = process.env[TEST_PG_ENV];
-  if (!url) throw new Error(`${TEST_PG_ENV} is not set: run tests through vitest (its global setup starts Postgres)`);
+  if (!url)
+    throw new Error(`${TEST_PG_ENV} is not set: run tests through vitest (its global setup starts Postgres)`);
   return url;
 }
 

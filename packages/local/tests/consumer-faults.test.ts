@@ -11,8 +11,12 @@ import { createConsumer, stripeNormalizerFromEnv } from '@payhooks/functions/con
 import type { SQSEvent } from 'aws-lambda';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildStripeScenario,
+  randomWebhookSecret,
+  type StripeEventJson,
+} from '../src/sandbox/stripe-scenario.ts';
 import { sendDeliveries, signStripePayload } from '../src/sandbox/stripe-sender.ts';
-import { buildStripeScenario, randomWebhookSecret, type StripeEventJson } from '../src/sandbox/stripe-scenario.ts';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
@@ -26,27 +30,51 @@ afterAll(async () => db?.drop());
 
 const envelope = (event: StripeEventJson) =>
   JSON.stringify({
-    v: 1, provider: 'stripe', eventId: event.id, eventType: event.type, account: '',
-    occurredAt: new Date(event.created * 1000).toISOString(), receivedAt: new Date().toISOString(), rawBody: JSON.stringify(event),
+    v: 1,
+    provider: 'stripe',
+    eventId: event.id,
+    eventType: event.type,
+    account: '',
+    occurredAt: new Date(event.created * 1000).toISOString(),
+    receivedAt: new Date().toISOString(),
+    rawBody: JSON.stringify(event),
   });
 
 /** A correctly signed event whose object Stripe would never send: it passes ingress and fails in the consumer. */
 function poison(template: StripeEventJson): StripeEventJson {
-  return { ...template, id: 'evt_poisonpill', data: { object: { ...template.data.object, status: 'teleported' } } };
+  return {
+    ...template,
+    id: 'evt_poisonpill',
+    data: { object: { ...template.data.object, status: 'teleported' } },
+  };
 }
 
 describe('consumer batch with a poison message', () => {
   it('reports only the poison message as failed and commits the others', async () => {
-    const events = buildStripeScenario({ seed: 5, payments: 4 }).events.filter((e) => e.type.startsWith('payment_intent')).slice(0, 9);
+    const events = buildStripeScenario({ seed: 5, payments: 4 })
+      .events.filter((e) => e.type.startsWith('payment_intent'))
+      .slice(0, 9);
     const bad = poison(events[0]!);
     const records = [...events.slice(0, 4), bad, ...events.slice(4)].map((event) => ({
-      messageId: event.id === bad.id ? 'poison-message' : randomUUID(), receiptHandle: 'r', body: envelope(event),
-      attributes: {} as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1',
+      messageId: event.id === bad.id ? 'poison-message' : randomUUID(),
+      receiptHandle: 'r',
+      body: envelope(event),
+      attributes: {} as never,
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn',
+      awsRegion: 'us-east-1',
     }));
     const metrics = new MemoryMetrics();
     const consumer = createConsumer({
       sql: db.sql,
-      normalizers: { stripe: stripeNormalizerFromEnv({}), wechatpay: () => { throw new Error('unused'); } },
+      normalizers: {
+        stripe: stripeNormalizerFromEnv({}),
+        wechatpay: () => {
+          throw new Error('unused');
+        },
+      },
       logger: createLogger({ name: 'test', destination: pino.destination('/dev/null') }),
       metrics,
     });
@@ -56,9 +84,13 @@ describe('consumer batch with a poison message', () => {
     expect(new Set(stored.map((r) => r.event_id))).toEqual(new Set(events.map((e) => e.id)));
     expect(metrics.total('EventFailed')).toBe(1);
     // A garbage envelope fails alone too; a batch where everything fails throws, so Lambda counts an error.
-    const garbage = await consumer({ Records: [{ ...records[0]!, messageId: 'garbage', body: '{"v":2}' }, records[1]!] } as SQSEvent);
+    const garbage = await consumer({
+      Records: [{ ...records[0]!, messageId: 'garbage', body: '{"v":2}' }, records[1]!],
+    } as SQSEvent);
     expect(garbage.batchItemFailures).toEqual([{ itemIdentifier: 'garbage' }]);
-    await expect(consumer({ Records: [{ ...records[0]!, body: 'not json' }] } as SQSEvent)).rejects.toThrow(/All records failed/);
+    await expect(consumer({ Records: [{ ...records[0]!, body: 'not json' }] } as SQSEvent)).rejects.toThrow(
+      /All records failed/,
+    );
   });
 });
 
@@ -89,14 +121,22 @@ describe('poison message through the local runtime', () => {
     const now = Math.floor(Date.now() / 1000);
     const deliveries = [...events, bad].map((event) => {
       const body = JSON.stringify(event);
-      return { kind: 'genuine' as const, eventId: event.id, path: '/webhooks/stripe', body, signature: signStripePayload(body, [secret], now) };
+      return {
+        kind: 'genuine' as const,
+        eventId: event.id,
+        path: '/webhooks/stripe',
+        body,
+        signature: signStripePayload(body, [secret], now),
+      };
     });
     const results = await sendDeliveries(stack.gatewayUrl, deliveries, 4);
     expect(results.every((r) => r.status === 200)).toBe(true);
     await stack.drain();
 
     expect(await stack.queues.depth(stack.queues.dlqUrl)).toBe(1);
-    const dead = await stack.queues.client.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.dlqUrl, MaxNumberOfMessages: 10 }));
+    const dead = await stack.queues.client.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queues.dlqUrl, MaxNumberOfMessages: 10 }),
+    );
     expect(JSON.parse(dead.Messages![0]!.Body!).eventId).toBe('evt_poisonpill');
     const inbox = await stack.sql<{ event_id: string }[]>`select event_id from inbox_events`;
     expect(inbox.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.id).sort());

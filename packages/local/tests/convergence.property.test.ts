@@ -8,7 +8,12 @@ import type { SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildLifecycleHistory, LIFECYCLES, type LifecyclePlan, type ObjectKind } from '../src/sandbox/stripe-lifecycles.ts';
+import {
+  buildLifecycleHistory,
+  LIFECYCLES,
+  type LifecyclePlan,
+  type ObjectKind,
+} from '../src/sandbox/stripe-lifecycles.ts';
 import { prng, type StripeEventJson } from '../src/sandbox/stripe-scenario.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
@@ -22,23 +27,41 @@ const silent = createLogger({ name: 'test', destination: pino.destination('/dev/
 
 function envelopeOf(event: StripeEventJson): string {
   return JSON.stringify({
-    v: 1, provider: 'stripe', eventId: event.id, eventType: event.type, account: '',
-    occurredAt: new Date(event.created * 1000).toISOString(), receivedAt: new Date().toISOString(), rawBody: JSON.stringify(event, null, 2),
+    v: 1,
+    provider: 'stripe',
+    eventId: event.id,
+    eventType: event.type,
+    account: '',
+    occurredAt: new Date(event.created * 1000).toISOString(),
+    receivedAt: new Date().toISOString(),
+    rawBody: JSON.stringify(event, null, 2),
   });
 }
 
 async function deliver(events: StripeEventJson[]): Promise<void> {
   const consumer = createConsumer({
     sql: db.sql,
-    normalizers: { stripe: stripeNormalizerFromEnv({}), wechatpay: () => { throw new Error('unused'); } },
+    normalizers: {
+      stripe: stripeNormalizerFromEnv({}),
+      wechatpay: () => {
+        throw new Error('unused');
+      },
+    },
     logger: silent,
     metrics: new MemoryMetrics(),
   });
   for (let i = 0; i < events.length; i += 10) {
     const batch: SQSEvent = {
       Records: events.slice(i, i + 10).map((event) => ({
-        messageId: randomUUID(), receiptHandle: 'r', body: envelopeOf(event), attributes: {} as never, messageAttributes: {},
-        md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'us-east-1',
+        messageId: randomUUID(),
+        receiptHandle: 'r',
+        body: envelopeOf(event),
+        attributes: {} as never,
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn',
+        awsRegion: 'us-east-1',
       })),
     };
     const result = await consumer(batch);
@@ -105,7 +128,9 @@ describe('projection convergence', () => {
   });
 
   it('ends at the last status of each lifecycle when delivered in reverse', async () => {
-    const plans: LifecyclePlan[] = kinds.flatMap((kind) => LIFECYCLES[kind].map((_, path) => ({ kind, path, gaps: [0] })));
+    const plans: LifecyclePlan[] = kinds.flatMap((kind) =>
+      LIFECYCLES[kind].map((_, path) => ({ kind, path, gaps: [0] })),
+    );
     const history = buildLifecycleHistory(plans, prng(7));
     await reset();
     await deliver([...history.events].reverse());

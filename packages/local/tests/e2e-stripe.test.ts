@@ -4,8 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkStripeLedger } from '../src/check.ts';
-import { type DeliveryResult, planStripeDeliveries, sendDeliveries, signStripePayload } from '../src/sandbox/stripe-sender.ts';
-import { buildStripeScenario, prng, randomWebhookSecret, type StripeScenario } from '../src/sandbox/stripe-scenario.ts';
+import {
+  buildStripeScenario,
+  prng,
+  randomWebhookSecret,
+  type StripeScenario,
+} from '../src/sandbox/stripe-scenario.ts';
+import {
+  type DeliveryResult,
+  planStripeDeliveries,
+  sendDeliveries,
+  signStripePayload,
+} from '../src/sandbox/stripe-sender.ts';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
@@ -28,9 +38,16 @@ beforeAll(async () => {
   const connect = buildStripeScenario({ seed: 43, payments: 3, account: 'acct_1Connected' });
   scenario = { events: [...main.events, ...connect.events], expected: main.expected };
   for (const key of ['payments', 'refunds', 'disputes', 'mirror'] as const) {
-    for (const [id, value] of connect.expected[key]) (scenario.expected[key] as Map<string, unknown>).set(id, value);
+    for (const [id, value] of connect.expected[key])
+      (scenario.expected[key] as Map<string, unknown>).set(id, value);
   }
-  const deliveries = planStripeDeliveries(scenario, { secrets, random: prng(1), duplicateRate: 0.3, forgeries: true, now: Math.floor(Date.now() / 1000) });
+  const deliveries = planStripeDeliveries(scenario, {
+    secrets,
+    random: prng(1),
+    duplicateRate: 0.3,
+    forgeries: true,
+    now: Math.floor(Date.now() / 1000),
+  });
   results = await sendDeliveries(stack.gatewayUrl, deliveries, 8);
   await stack.drain();
 });
@@ -43,7 +60,9 @@ afterAll(async () => {
 describe('Stripe end to end', () => {
   it('answers genuine, rotated and duplicate deliveries 200 and every forgery 400', () => {
     for (const result of results) {
-      expect(result.status, `${result.kind} ${result.eventId}`).toBe(result.kind.startsWith('forged') ? 400 : 200);
+      expect(result.status, `${result.kind} ${result.eventId}`).toBe(
+        result.kind.startsWith('forged') ? 400 : 200,
+      );
     }
     expect(results.filter((r) => r.kind === 'rotated-secret').length).toBeGreaterThan(0);
     expect(results.filter((r) => r.kind === 'duplicate').length).toBeGreaterThan(0);
@@ -59,7 +78,9 @@ describe('Stripe end to end', () => {
   it('absorbs every duplicate delivery at the inbox', () => {
     const accepted = results.filter((r) => r.status === 200).length;
     expect(stack.metrics.consumer.total('EventApplied')).toBe(scenario.events.length);
-    expect(stack.metrics.consumer.total('EventApplied') + stack.metrics.consumer.total('EventDuplicate')).toBe(accepted);
+    expect(
+      stack.metrics.consumer.total('EventApplied') + stack.metrics.consumer.total('EventDuplicate'),
+    ).toBe(accepted);
   });
 
   it('keeps forged events out of the ledger entirely', async () => {
@@ -79,7 +100,9 @@ describe('Stripe end to end', () => {
   });
 
   it('stores unknown event types with outcome "stored"', async () => {
-    const rows = await stack.sql<{ outcome: string }[]>`select outcome from inbox_events where event_type = 'product.created'`;
+    const rows = await stack.sql<
+      { outcome: string }[]
+    >`select outcome from inbox_events where event_type = 'product.created'`;
     expect(rows.map((r) => r.outcome)).toEqual(['stored', 'stored']);
   });
 
@@ -88,7 +111,10 @@ describe('Stripe end to end', () => {
     const body = JSON.stringify({ ...event, id: 'evt_wrongaccount' });
     const response = await fetch(`${stack.gatewayUrl}/webhooks/stripe/acct_1Other`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload(body, [secrets[0]], Math.floor(Date.now() / 1000)) },
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signStripePayload(body, [secrets[0]], Math.floor(Date.now() / 1000)),
+      },
       body,
     });
     expect(response.status).toBe(400);
@@ -99,7 +125,10 @@ describe('Stripe end to end', () => {
     const body = JSON.stringify({ ...scenario.events[0]!, id: 'evt_binarybody' });
     const response = await fetch(`${stack.gatewayUrl}/webhooks/stripe`, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', 'stripe-signature': signStripePayload(body, [secrets[1]], Math.floor(Date.now() / 1000)) },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'stripe-signature': signStripePayload(body, [secrets[1]], Math.floor(Date.now() / 1000)),
+      },
       body,
     });
     expect(response.status).toBe(200);

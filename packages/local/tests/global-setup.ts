@@ -9,7 +9,12 @@ export default async function setup(): Promise<() => Promise<void>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'payhooks-test-pg-'));
   await chmod(dir, 0o755); // initdb runs as the postgres user when we are root
   const port = 55_000 + Math.floor(Math.random() * 5000);
-  const postgres = await startLocalPostgres({ dataDir: path.join(dir, 'data'), port, fast: true, persistent: false });
+  const postgres = await startLocalPostgres({
+    dataDir: path.join(dir, 'data'),
+    port,
+    fast: true,
+    persistent: false,
+  });
   process.env[TEST_PG_ENV] = postgres.url;
   return async () => {
     await postgres.stop();

@@ -19,7 +19,18 @@ export function registerDlq(program: Command): void {
       const target = resolveTarget();
       const letters = await listDeadLetters(target.sqs, target.dlqUrl, Number(options.limit));
       if (options.json) {
-        console.log(JSON.stringify(letters.map(({ envelope, ...rest }) => ({ ...rest, provider: envelope?.provider, eventId: envelope?.eventId, eventType: envelope?.eventType })), null, 2));
+        console.log(
+          JSON.stringify(
+            letters.map(({ envelope, ...rest }) => ({
+              ...rest,
+              provider: envelope?.provider,
+              eventId: envelope?.eventId,
+              eventType: envelope?.eventType,
+            })),
+            null,
+            2,
+          ),
+        );
         return;
       }
       console.log(`${letters.length} dead letter(s) in ${target.dlqUrl}`);
@@ -35,19 +46,35 @@ export function registerDlq(program: Command): void {
 
   dlq
     .command('inspect <messageId>')
-    .description('show one dead letter; the raw body only with --body, WeChat resources decrypted only with --decrypt')
+    .description(
+      'show one dead letter; the raw body only with --body, WeChat resources decrypted only with --decrypt',
+    )
     .option('--body', 'print the raw provider body (may contain payer data)')
     .option('--decrypt', 'decrypt a WeChat Pay resource with the merchant configuration (prints payer data)')
     .action(async (messageId: string, options: { body?: boolean; decrypt?: boolean }) => {
       const target = resolveTarget();
-      const letter = (await listDeadLetters(target.sqs, target.dlqUrl, 1000)).find((l) => l.messageId === messageId);
+      const letter = (await listDeadLetters(target.sqs, target.dlqUrl, 1000)).find(
+        (l) => l.messageId === messageId,
+      );
       if (!letter) {
         console.error(`no dead letter with message id ${messageId}`);
         process.exitCode = 1;
         return;
       }
       const { envelope, ...meta } = letter;
-      console.log(JSON.stringify({ ...meta, envelope: envelope && { ...envelope, rawBody: options.body ? envelope.rawBody : `(${envelope.rawBody.length} chars; --body to show)` } }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            ...meta,
+            envelope: envelope && {
+              ...envelope,
+              rawBody: options.body ? envelope.rawBody : `(${envelope.rawBody.length} chars; --body to show)`,
+            },
+          },
+          null,
+          2,
+        ),
+      );
       if (options.decrypt && envelope?.provider === 'wechatpay') {
         const file = process.env.WECHATPAY_MERCHANTS_FILE ?? target.wechatpayMerchantsFile;
         const document = process.env.WECHATPAY_MERCHANTS ?? (file ? readFileSync(file, 'utf8') : undefined);
@@ -67,10 +94,15 @@ export function registerDlq(program: Command): void {
       const target = resolveTarget();
       const depth = await dlqDepth(target.sqs, target.dlqUrl);
       if (options.dryRun || depth === 0) {
-        console.log(`${depth} dead letter(s) would be moved to ${target.queueUrl}${options.dryRun ? ' (dry run)' : ''}`);
+        console.log(
+          `${depth} dead letter(s) would be moved to ${target.queueUrl}${options.dryRun ? ' (dry run)' : ''}`,
+        );
         return;
       }
-      const bar = new cliProgress.SingleBar({ format: 'replaying |{bar}| {value}/{total} moved' }, cliProgress.Presets.shades_classic);
+      const bar = new cliProgress.SingleBar(
+        { format: 'replaying |{bar}| {value}/{total} moved' },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(depth, 0);
       const result = await replayDeadLetters(target.sqs, target.dlqUrl, {
         ...(options.rate ? { maxPerSecond: Number(options.rate) } : {}),
@@ -92,7 +124,9 @@ export function registerDlq(program: Command): void {
       const depth = await dlqDepth(target.sqs, target.dlqUrl);
       if (!options.yes) {
         const rl = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await rl.question(`Delete ${depth} dead letter(s) from ${target.dlqUrl} for good? Type "purge": `);
+        const answer = await rl.question(
+          `Delete ${depth} dead letter(s) from ${target.dlqUrl} for good? Type "purge": `,
+        );
         rl.close();
         if (answer.trim() !== 'purge') {
           console.log('nothing deleted');
