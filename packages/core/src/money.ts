@@ -36,7 +36,7 @@ const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
  * would need rounding is an error, because rounding money silently hides breaks.
  */
 export function decimalToMinor(text: string, exponent: number): bigint {
-  const match = DECIMAL.exec(text.trim().replaceAll(',', ''));
+  const match = DECIMAL.exec(text.trim());
   if (!match) throw new MoneyError('MONEY_FORMAT', `not a decimal amount: "${text}"`);
   const [, sign, whole = '0', fraction = ''] = match;
   const kept = fraction.slice(0, exponent).padEnd(exponent, '0');

@@ -18,34 +18,46 @@ export function parseAmount(text: string, exponent: number, decimalSeparator: '.
   return decimalToMinor(normalized, exponent);
 }
 
-const WALL_TIME = /^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+const DAY = /^(\d{4})[-/](\d{2})[-/](\d{2})$/;
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
+// Bills hold one or two calendar days: caching day → UTC midnight keeps time parsing off the profile.
+const dayCache = new Map<string, number | null>();
 
-function wallTimeToUtcMs(text: string): number | null {
-  const m = WALL_TIME.exec(text.trim());
-  if (!m) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(ms);
-  // Date.UTC rolls 2025-02-30 over to March: a round trip rejects impossible calendar values.
-  if (
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    check.getUTCHours() !== hour ||
-    check.getUTCMinutes() !== minute ||
-    check.getUTCSeconds() !== second
-  ) {
-    return null;
+function dayStartUtcMs(text: string): number | null {
+  const cached = dayCache.get(text);
+  if (cached !== undefined) return cached;
+  const m = DAY.exec(text);
+  let ms: number | null = null;
+  if (m) {
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const candidate = Date.UTC(year, month - 1, day);
+    const check = new Date(candidate);
+    // Date.UTC rolls 2025-02-30 over to March (and maps years < 100 to 19xx): a round trip rejects both.
+    if (check.getUTCFullYear() === year && check.getUTCMonth() === month - 1 && check.getUTCDate() === day) {
+      ms = candidate;
+    }
   }
+  if (dayCache.size < 1024) dayCache.set(text, ms);
   return ms;
+}
+
+function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** "YYYY-MM-DD HH:mm:ss" (or with `/` and `T`) read as UTC → epoch ms; null when malformed or impossible. */
+function wallTimeToUtcMs(text: string): number | null {
+  const t = text.trim();
+  if (t.length !== 19 || (t[10] !== ' ' && t[10] !== 'T') || t[13] !== ':' || t[16] !== ':') return null;
+  const day = dayStartUtcMs(t.slice(0, 10));
+  if (day === null) return null;
+  const hour = twoDigits(t, 11);
+  const minute = twoDigits(t, 14);
+  const second = twoDigits(t, 17);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  return day + ((hour * 60 + minute) * 60 + second) * 1000;
 }
 
 /** "2025-03-01 00:30:00" in Asia/Shanghai (UTC+8 all year, no DST) → the UTC instant; null when malformed. */

@@ -124,7 +124,10 @@ describe('parseTradeBill: format rules', () => {
 
   it('normalises (元) and （元） in headers and ignores blank lines', async () => {
     const lines = tradeBillAllLines();
-    lines[0] = TRADE_HEADER_ALL.replace('应结订单金额', '应结订单金额(元)').replace('订单金额,', '订单金额（元）,');
+    lines[0] = TRADE_HEADER_ALL.replace('应结订单金额', '应结订单金额(元)').replace(
+      '订单金额,',
+      '订单金额（元）,',
+    );
     const { rows } = await parseTradeText(['', ...lines.slice(0, 2), '  ', ...lines.slice(2), ''].join('\n'));
     expect(rows.map((r) => r.settlementAmountFen)).toEqual([12800n, 0n, 100n]);
     expect(rows.map((r) => r.orderAmountFen)).toEqual([12800n, 0n, 100n]);
@@ -132,9 +135,11 @@ describe('parseTradeBill: format rules', () => {
 
   it('parses a bill with zero rows (header + summary)', async () => {
     const { rows, summary } = await parseTradeText(
-      [TRADE_HEADER_ALL, TRADE_SUMMARY_HEADER, valueRow('0', '0.00', '0.00', '0.00', '0.00000', '0.00', '0.00')].join(
-        '\r\n',
-      ),
+      [
+        TRADE_HEADER_ALL,
+        TRADE_SUMMARY_HEADER,
+        valueRow('0', '0.00', '0.00', '0.00', '0.00000', '0.00', '0.00'),
+      ].join('\r\n'),
     );
     expect(rows).toEqual([]);
     expect(summary.rowCount).toBe(0);
@@ -148,8 +153,26 @@ describe('parseTradeBill: format rules', () => {
     const text = [
       header,
       valueRow(
-        '2025-03-01 12:00:00', 'wx1', '1900000100', '0', '', 'T1', 'O1', OPENID, 'JSAPI', 'SUCCESS', 'OTHERS',
-        'CNY', '10.00', '1.00', '商品, A', 'x,y', '0.06000', '0.60%', '11.00', '',
+        '2025-03-01 12:00:00',
+        'wx1',
+        '1900000100',
+        '0',
+        '',
+        'T1',
+        'O1',
+        OPENID,
+        'JSAPI',
+        'SUCCESS',
+        'OTHERS',
+        'CNY',
+        '10.00',
+        '1.00',
+        '商品, A',
+        'x,y',
+        '0.06000',
+        '0.60%',
+        '11.00',
+        '',
       ),
       TRADE_SUMMARY_HEADER,
       valueRow('1', '10.00', '0.00', '0.00', '0.06000', '11.00', '0.00'),
@@ -174,9 +197,35 @@ describe('parseTradeBill: format rules', () => {
     const text = [
       header,
       valueRow(
-        '2025-03-01 10:00:00', 'wx1', '1900000100', '0', '', 'T1', 'O1', OPENID, 'JSAPI', 'REFUND', 'OTHERS', 'CNY',
-        '0.00', '0.00', '2025-03-01 10:00:00', '2025-03-01 10:00:05', 'R1', 'OR1', '5.00', '0.00', 'ORIGINAL',
-        'SUCCESS', 'P', '', '-0.03000', '0.60%', '0.00', '5.00', '',
+        '2025-03-01 10:00:00',
+        'wx1',
+        '1900000100',
+        '0',
+        '',
+        'T1',
+        'O1',
+        OPENID,
+        'JSAPI',
+        'REFUND',
+        'OTHERS',
+        'CNY',
+        '0.00',
+        '0.00',
+        '2025-03-01 10:00:00',
+        '2025-03-01 10:00:05',
+        'R1',
+        'OR1',
+        '5.00',
+        '0.00',
+        'ORIGINAL',
+        'SUCCESS',
+        'P',
+        '',
+        '-0.03000',
+        '0.60%',
+        '0.00',
+        '5.00',
+        '',
       ),
       TRADE_SUMMARY_HEADER,
       valueRow('1', '0.00', '5.00', '0.00', '-0.03000', '0.00', '5.00'),
@@ -208,7 +257,8 @@ describe('parseTradeBill: format rules', () => {
 });
 
 describe('parseTradeBill: errors', () => {
-  const withSummary = (summary: string[]) => [...tradeBillAllLines().slice(0, -1), valueRow(...summary)].join('\n');
+  const withSummary = (summary: string[]) =>
+    [...tradeBillAllLines().slice(0, -1), valueRow(...summary)].join('\n');
 
   it.each([
     ['总交易单数', ['4', '129.00', '30.00', '0.00', '0.59600', '129.00', '30.00'], 4n, 3n],
@@ -217,15 +267,24 @@ describe('parseTradeBill: errors', () => {
     ['手续费总金额', ['3', '129.00', '30.00', '0.00', '0.59601', '129.00', '30.00'], 59601n, 59600n],
     ['订单总金额', ['3', '129.00', '30.00', '0.00', '0.59600', '128.00', '30.00'], 12800n, 12900n],
     ['申请退款总金额', ['3', '129.00', '30.00', '0.00', '0.59600', '129.00', '0.00'], 0n, 3000n],
-  ])('a summary mismatch in %s is a BillSummaryMismatchError naming that total', async (total, summary, declared, computed) => {
-    const bill = parseTradeBill(withSummary(summary));
-    const error = await caught(() => collect(bill));
-    expect(error).toBeInstanceOf(BillSummaryMismatchError);
-    expect(error).toBeInstanceOf(BillFormatError);
-    expect(error).toMatchObject({ code: BILL_FORMAT_CODES.summaryMismatch, total, declared, computed, line: 6 });
-    expect((error as Error).message).toContain(total);
-    expect(await caught(() => bill.summary())).toMatchObject({ code: BILL_FORMAT_CODES.incomplete });
-  });
+  ])(
+    'a summary mismatch in %s is a BillSummaryMismatchError naming that total',
+    async (total, summary, declared, computed) => {
+      const bill = parseTradeBill(withSummary(summary));
+      const error = await caught(() => collect(bill));
+      expect(error).toBeInstanceOf(BillSummaryMismatchError);
+      expect(error).toBeInstanceOf(BillFormatError);
+      expect(error).toMatchObject({
+        code: BILL_FORMAT_CODES.summaryMismatch,
+        total,
+        declared,
+        computed,
+        line: 6,
+      });
+      expect((error as Error).message).toContain(total);
+      expect(await caught(() => bill.summary())).toMatchObject({ code: BILL_FORMAT_CODES.incomplete });
+    },
+  );
 
   it('rejects a file whose first line is a value row (missing header)', async () => {
     const error = await caught(() => collect(parseTradeBill(tradeBillAllLines().slice(1).join('\n'))));
@@ -297,12 +356,15 @@ describe('parseTradeBill: errors', () => {
     expect(await collect(parseTradeBill(lines.join('\n')))).toHaveLength(3);
   });
 
-  it.each(['2025-02-30 10:00:00', '2025-03-01T25:00:00', '2025/03/01', ''])('rejects a bad time %j', async (time) => {
-    const lines = tradeBillAllLines();
-    lines[1] = lines[1]!.replace('2025-03-01 00:30:00', time);
-    const error = await caught(() => collect(parseTradeBill(lines.join('\n'))));
-    expect(error).toMatchObject({ code: BILL_FORMAT_CODES.badValue, column: '交易时间', line: 2 });
-  });
+  it.each(['2025-02-30 10:00:00', '2025-03-01T25:00:00', '2025/03/01', ''])(
+    'rejects a bad time %j',
+    async (time) => {
+      const lines = tradeBillAllLines();
+      lines[1] = lines[1]!.replace('2025-03-01 00:30:00', time);
+      const error = await caught(() => collect(parseTradeBill(lines.join('\n'))));
+      expect(error).toMatchObject({ code: BILL_FORMAT_CODES.badValue, column: '交易时间', line: 2 });
+    },
+  );
 
   it('rejects a bad currency', async () => {
     const lines = tradeBillAllLines();
@@ -319,7 +381,9 @@ describe('parseTradeBill: errors', () => {
     });
     expect(seen).toEqual([2, 3]);
     expect(error).toMatchObject({ code: BILL_FORMAT_CODES.summaryMissing });
-    const noSummaryRow = await caught(() => collect(parseTradeBill(tradeBillAllLines().slice(0, 5).join('\n'))));
+    const noSummaryRow = await caught(() =>
+      collect(parseTradeBill(tradeBillAllLines().slice(0, 5).join('\n'))),
+    );
     expect(noSummaryRow).toMatchObject({ code: BILL_FORMAT_CODES.summaryMissing });
   });
 
@@ -330,8 +394,13 @@ describe('parseTradeBill: errors', () => {
 
   it('rejects a summary row with the wrong field count and a non-numeric count', async () => {
     const short = [...tradeBillAllLines().slice(0, -1), valueRow('3', '129.00')].join('\n');
-    expect(await caught(() => collect(parseTradeBill(short)))).toMatchObject({ code: BILL_FORMAT_CODES.fieldCount });
-    const badCount = [...tradeBillAllLines().slice(0, -1), valueRow('3x', '129.00', '30.00', '0.00', '0.59600', '129.00', '30.00')];
+    expect(await caught(() => collect(parseTradeBill(short)))).toMatchObject({
+      code: BILL_FORMAT_CODES.fieldCount,
+    });
+    const badCount = [
+      ...tradeBillAllLines().slice(0, -1),
+      valueRow('3x', '129.00', '30.00', '0.00', '0.59600', '129.00', '30.00'),
+    ];
     expect(await caught(() => collect(parseTradeBill(badCount.join('\n'))))).toMatchObject({
       code: BILL_FORMAT_CODES.badValue,
       column: '总交易单数',
@@ -339,8 +408,14 @@ describe('parseTradeBill: errors', () => {
   });
 
   it('rejects invalid UTF-8 and over-long lines', async () => {
-    const bytes = Buffer.concat([Buffer.from(`${TRADE_HEADER_ALL}\n\``), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]);
-    expect(await caught(() => collect(parseTradeBill(bytes)))).toMatchObject({ code: BILL_FORMAT_CODES.encoding });
+    const bytes = Buffer.concat([
+      Buffer.from(`${TRADE_HEADER_ALL}\n\``),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('\n'),
+    ]);
+    expect(await caught(() => collect(parseTradeBill(bytes)))).toMatchObject({
+      code: BILL_FORMAT_CODES.encoding,
+    });
     const truncatedChar = Buffer.from(`${TRADE_HEADER_ALL}\n中`).subarray(0, -1);
     expect(await caught(() => collect(parseTradeBill(truncatedChar)))).toMatchObject({
       code: BILL_FORMAT_CODES.encoding,
@@ -353,17 +428,21 @@ describe('parseTradeBill: errors', () => {
     async function* noNewline() {
       for (;;) yield 'x'.repeat(1000);
     }
-    expect(await caught(() => collect(parseTradeBill(noNewline(), { maxLineLength: 10_000 })))).toMatchObject({
-      code: BILL_FORMAT_CODES.lineTooLong,
-      line: 1,
-    });
+    expect(await caught(() => collect(parseTradeBill(noNewline(), { maxLineLength: 10_000 })))).toMatchObject(
+      {
+        code: BILL_FORMAT_CODES.lineTooLong,
+        line: 1,
+      },
+    );
   });
 
   it('rejects a chunk that is neither text nor bytes', async () => {
     async function* objects() {
       yield { not: 'text' };
     }
-    expect(await caught(() => collect(parseTradeBill(objects())))).toMatchObject({ code: BILL_FORMAT_CODES.encoding });
+    expect(await caught(() => collect(parseTradeBill(objects())))).toMatchObject({
+      code: BILL_FORMAT_CODES.encoding,
+    });
   });
 
   it('can be iterated only once; rows() returns the summary too', async () => {
@@ -397,7 +476,12 @@ describe('parseFundFlowBill', () => {
       note: '',
       voucherNo: 'REF-1',
     });
-    expect(rows[1]).toMatchObject({ direction: 'expense', amountFen: 3000n, signedAmountFen: -3000n, note: '退款, 部分' });
+    expect(rows[1]).toMatchObject({
+      direction: 'expense',
+      amountFen: 3000n,
+      signedAmountFen: -3000n,
+      note: '退款, 部分',
+    });
     expect(rows[2]).toMatchObject({ direction: 'expense', amountFen: 77n, balanceFen: 109723n });
     expect(bill.summary()).toMatchObject({
       kind: 'fundflow',
@@ -410,7 +494,8 @@ describe('parseFundFlowBill', () => {
   });
 
   it('accepts half-width (元) headers and a signed expense total', async () => {
-    const header = '记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元),资金变更提交申请人,备注,业务凭证号';
+    const header =
+      '记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元),资金变更提交申请人,备注,业务凭证号';
     const lines = fundFlowLines(header);
     lines[lines.length - 1] = valueRow('3', '1', '128.00', '2', '-30.77');
     expect(await collect(parseFundFlowBill(lines.join('\n')))).toHaveLength(3);
@@ -447,7 +532,9 @@ describe('parseFundFlowBill', () => {
   });
 
   it('parses a zero-row fund-flow bill', async () => {
-    const bill = parseFundFlowBill([fundFlowLines()[0], FUND_FLOW_SUMMARY_HEADER, valueRow('0', '0', '0.00', '0', '0.00')].join('\n'));
+    const bill = parseFundFlowBill(
+      [fundFlowLines()[0], FUND_FLOW_SUMMARY_HEADER, valueRow('0', '0', '0.00', '0', '0.00')].join('\n'),
+    );
     expect(await collect(bill)).toEqual([]);
     expect(bill.summary()).toMatchObject({ rowCount: 0, incomeFen: 0n, expenseFen: 0n });
   });

@@ -1,5 +1,15 @@
 // Stripe report CSVs (Reports API): column names of the report types reconciliation reads, and the row types.
 // Amounts are major-unit decimals in the row's currency; the rows carry exact minor units.
+import { currencyExponent, normalizeCurrency } from '../../money.ts';
+
+/**
+ * Decimals of a currency's minor unit as Stripe's API counts them, so report rows compare with API amounts in the
+ * ledger: the ISO exponent (JPY 0, USD 2, KWD 3), except ISK, which Stripe documents as a special case still
+ * represented with two decimals ("to charge 5 ISK, provide an amount of 500") although ISO gives it none.
+ */
+export function stripeCurrencyExponent(currency: string): number {
+  return normalizeCurrency(currency) === 'ISK' ? 2 : currencyExponent(currency);
+}
 
 export const STRIPE_REPORT_TYPES = {
   balanceChange: 'balance_change_from_activity.itemized.3',

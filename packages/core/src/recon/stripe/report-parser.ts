@@ -5,7 +5,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { MoneyError } from '../../errors.ts';
-import { currencyExponent, normalizeCurrency } from '../../money.ts';
+import { normalizeCurrency } from '../../money.ts';
 import { REPORT_FORMAT_CODES, ReportFormatError } from '../errors.ts';
 import { decodeText, TextDecodeFailure, type TextSource } from '../text.ts';
 import { parseAmount, parseUtcTime } from '../values.ts';
@@ -23,6 +23,7 @@ import {
   type StripePayoutRow,
   type StripeReportSummary,
   type StripeReportType,
+  stripeCurrencyExponent,
 } from './report-format.ts';
 
 export interface ReportParseOptions {
@@ -82,7 +83,7 @@ class RecordReader<K extends string> {
 
   amount(key: K, currency: string): bigint {
     try {
-      return parseAmount(this.text(key), currencyExponent(currency), this.decimalSeparator);
+      return parseAmount(this.text(key), stripeCurrencyExponent(currency), this.decimalSeparator);
     } catch (error) {
       if (!(error instanceof MoneyError)) throw error;
       throw new ReportFormatError(

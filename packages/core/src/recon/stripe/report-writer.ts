@@ -1,6 +1,6 @@
 // Writes Stripe report CSVs (RFC 4180 quoting, major-unit amounts, lower-case currencies, UTC times) from rows,
 // streaming — for the local sandbox, which serves report files built from its own traffic, and for tests.
-import { currencyExponent, minorToDecimal } from '../../money.ts';
+import { minorToDecimal } from '../../money.ts';
 import { REPORT_FORMAT_CODES, ReportFormatError } from '../errors.ts';
 import { formatUtcTime } from '../values.ts';
 import {
@@ -8,6 +8,7 @@ import {
   PAYOUT_COLUMNS,
   type StripeBalanceChangeRecord,
   type StripePayoutRecord,
+  stripeCurrencyExponent,
 } from './report-format.ts';
 
 export interface ReportWriteOptions {
@@ -27,7 +28,7 @@ export function csvField(value: string): string {
 }
 
 const amount = (minor: bigint | null, currency: string | null) =>
-  minor === null || currency === null ? '' : minorToDecimal(minor, currencyExponent(currency));
+  minor === null || currency === null ? '' : minorToDecimal(minor, stripeCurrencyExponent(currency));
 const time = (date: Date | null) => (date === null ? '' : formatUtcTime(date));
 const currencyText = (currency: string | null) => (currency === null ? '' : currency.toLowerCase());
 

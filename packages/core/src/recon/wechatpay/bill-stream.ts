@@ -4,7 +4,8 @@
 //
 // Streaming decryption releases plaintext before the GCM tag is checked, and the hash is known only at the end:
 // the consumer must treat rows as provisional until the iteration ends without error (COPY inside a
-// transaction, rolled back when the iteration throws).
+// transaction, rolled back when the iteration throws). For the same reason a tampered encrypted bill fails with
+// DecryptError at the end, or earlier with a BillFormatError when gunzip or the parser trips over the damage first.
 import {
   constants,
   createDecipheriv,
@@ -361,7 +362,20 @@ async function* openPart(
   } else if (prepared.gzip) {
     stream = gunzip(stream);
   }
-  yield* tap(stream, hashes.plaintext, plaintext);
+  try {
+    yield* tap(stream, hashes.plaintext, plaintext);
+  } catch (error) {
+    if (prepared.decryption && error instanceof BillFormatError && error.code === BILL_FORMAT_CODES.gzip) {
+      // Plaintext is released before the GCM tag is checked, so tampering can surface as broken gzip first.
+      throw new BillFormatError(
+        BILL_FORMAT_CODES.gzip,
+        `the decrypted ${prepared.part === null ? 'bill' : `bill part ${prepared.part}`} is not valid gzip: the ` +
+          'file was altered or the key or nonce is wrong (the authentication tag is only checked at the end)',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 
   const sha1 = {
     downloaded: hashes.downloaded.digest('hex'),
