@@ -12,6 +12,11 @@ export interface Target {
   databaseUrl?: string;
   reportsDir?: string;
   wechatpayMerchantsFile?: string;
+  /** Stripe API base and key: the provider sandbox locally, api.stripe.com with STRIPE_API_KEY otherwise. */
+  stripeApiBaseUrl?: string;
+  stripeApiKey?: string;
+  /** WeChat Pay merchant API base: the provider sandbox locally. */
+  wechatpayApiBaseUrl?: string;
   local: boolean;
 }
 
@@ -30,6 +35,9 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
       databaseUrl: local.databaseUrl,
       reportsDir: local.reportsDir,
       wechatpayMerchantsFile: local.wechatpayMerchantsFile,
+      stripeApiBaseUrl: local.providerApiUrl,
+      stripeApiKey: env.STRIPE_API_KEY ?? local.stripeApiKey,
+      wechatpayApiBaseUrl: local.providerApiUrl,
       local: true,
     };
   }
@@ -46,6 +54,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
     databaseUrl: env.DATABASE_URL,
     reportsDir: env.REPORTS_DIR,
     wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE,
+    stripeApiKey: env.STRIPE_API_KEY,
     local: false,
   };
 }
