@@ -2,14 +2,17 @@
 // itself and is reported alone (partial batch response); if the commit fails, the whole batch is retried.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
+import { NormalizeError } from '@payhooks/core/errors';
 import { type ApplyOutcome, applyEnvelope, type EnvelopeNormalizer, type Sql, type Tx } from '@payhooks/core/ledger';
 import { createLogger, errorFields } from '@payhooks/core/logger';
 import type { Logger, Metrics } from '@payhooks/core/ports';
 import { normalizeStripeEvent } from '@payhooks/core/providers/stripe';
+import { type MerchantRegistry, openNotification } from '@payhooks/core/providers/wechatpay';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqlFromEnv } from './adapters/db.ts';
 import { metricsFor } from './adapters/metrics.ts';
 import { type Env, once, optional } from './config.ts';
+import { merchantsFromEnv } from './wechatpay-merchants.ts';
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -64,15 +67,34 @@ export function stripeNormalizerFromEnv(env: Env): EnvelopeNormalizer {
   return (envelope) => normalizeStripeEvent(envelope.rawBody, { orderMetadataKey });
 }
 
+/**
+ * WeChat Pay: envelope.account is the configured merchant id (set by ingress); its APIv3 key decrypts the
+ * resource (AES-256-GCM, tag checked) and its mchid/appid must match the decrypted content. Any failure throws,
+ * so the message goes back to the queue and, after maxReceiveCount, to the DLQ — never a garbage record.
+ */
+export function wechatpayNormalizer(registry: MerchantRegistry | (() => Promise<MerchantRegistry>)): EnvelopeNormalizer {
+  return async (envelope) => {
+    const merchants = typeof registry === 'function' ? await registry() : registry;
+    const merchant = merchants.byId(envelope.account);
+    if (!merchant) {
+      throw new NormalizeError('WECHATPAY_UNKNOWN_MERCHANT', `no WeChat Pay merchant "${envelope.account}" is configured`);
+    }
+    return openNotification(envelope.rawBody, merchant).event;
+  };
+}
+
+/** The merchant configuration is loaded on the first WeChat Pay message: without it Stripe events still flow. */
+export function wechatpayNormalizerFromEnv(env: Env): EnvelopeNormalizer {
+  return wechatpayNormalizer(once(() => merchantsFromEnv(env)));
+}
+
 export function createConsumerHandler(env: Env, overrides: Partial<ConsumerDeps> = {}): SqsHandler {
   const setup = once(async () =>
     createConsumer({
       sql: sqlFromEnv(env, 'payhooks-consumer'),
       normalizers: {
         stripe: stripeNormalizerFromEnv(env),
-        wechatpay: () => {
-          throw new Error('WeChat Pay consumer is not configured');
-        },
+        wechatpay: wechatpayNormalizerFromEnv(env),
       },
       logger: createLogger({ name: 'consumer' }),
       metrics: metricsFor('consumer', env),

@@ -8,9 +8,10 @@ import { createLogger } from '@payhooks/core/logger';
 import type { Logger } from '@payhooks/core/ports';
 import { sqlFromEnv } from '@payhooks/functions/adapters/db';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
-import { createConsumerHandler } from '@payhooks/functions/consumer';
 import type { Env } from '@payhooks/functions/config';
+import { createConsumerHandler } from '@payhooks/functions/consumer';
 import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
+import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
 import pino from 'pino';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { type Poller, startPoller } from './poller.ts';
@@ -26,6 +27,8 @@ export interface LocalStackOptions {
   pgPort?: number;
   fastPostgres?: boolean;
   stripeWebhookSecrets: string[];
+  /** WeChat Pay merchant configuration (docs/wechatpay-merchants.md); default: WECHATPAY_MERCHANTS_FILE. */
+  wechatpayMerchantsFile?: string;
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   consumerConcurrency?: number;
@@ -102,13 +105,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       DATABASE_URL: databaseUrl,
       STRIPE_WEBHOOK_SECRETS: options.stripeWebhookSecrets.join(','),
       DB_MAX_CONNECTIONS: '1',
+      ...(options.wechatpayMerchantsFile ? { WECHATPAY_MERCHANTS_FILE: options.wechatpayMerchantsFile } : {}),
       ...options.env,
     };
     const metrics = { ingress: new MemoryMetrics(), consumer: new MemoryMetrics() };
     const stripeWebhook = createStripeWebhookHandler(env, { metrics: metrics.ingress, logger });
+    const wechatpayWebhook = createWechatpayWebhookHandler(env, { metrics: metrics.ingress, logger });
     const routes: Route[] = [
       { method: 'POST', path: '/webhooks/stripe', handler: stripeWebhook },
       { method: 'POST', path: '/webhooks/stripe/{account}', handler: stripeWebhook },
+      { method: 'POST', path: '/webhooks/wechatpay', handler: wechatpayWebhook },
+      { method: 'POST', path: '/webhooks/wechatpay/{merchant}', handler: wechatpayWebhook },
     ];
     const gateway = await startGateway({
       port: options.port,

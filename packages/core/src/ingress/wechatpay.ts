@@ -1,0 +1,180 @@
+// WeChat Pay ingress: size bound → pick the merchant → verify signature and freshness → parse the envelope →
+// enqueue the raw (still encrypted) body → 204. Nothing is acknowledged before the queue has it (design rule 1).
+// Failures answer `{"code":"FAIL","message":…}` with the VerificationError's status (400 malformed, 401 not
+// authentic or not fresh, 413 too large); WeChat retries any non-2xx. Probes (WECHATPAY/SIGNTEST/) are failures
+// counted as CallbackProbe, never as rejections, so they page nobody. The body is never decrypted here: no payer
+// data reaches the queue or the logs in plaintext.
+import { encodeEnvelope } from '../envelope.ts';
+import { VerificationError } from '../errors.ts';
+import { errorFields } from '../logger.ts';
+import { assertBodySize, parseNotificationBody } from '../providers/wechatpay/body.ts';
+import { HEADERS, WECHATPAY_CODES } from '../providers/wechatpay/constants.ts';
+import { type Merchant, type MerchantRegistry, normalizeSerial } from '../providers/wechatpay/merchants.ts';
+import { verifyNotification } from '../providers/wechatpay/verify.ts';
+import type { IngressDeps, IngressRequest, IngressResponse } from './types.ts';
+
+export const WECHATPAY_INGRESS_CODES = {
+  unknownMerchant: 'WECHATPAY_UNKNOWN_MERCHANT', // 400: the {merchant} path names no configured merchant
+  ambiguousMerchant: 'WECHATPAY_MERCHANT_AMBIGUOUS', // 400: bare path, serial configured for several merchants
+} as const;
+
+export interface WechatpayIngressConfig {
+  merchants: MerchantRegistry;
+  toleranceSeconds: number;
+  maxBodyBytes: number;
+}
+
+/** Per-container lookup for the bare path: normalised serial → the merchants that list it. */
+export interface WechatpayRouting {
+  forPath(id: string): Merchant | undefined;
+  /** Bare path: the only merchant, or the one whose verificationKeys hold `serial`. */
+  forSerial(serial: string | undefined): Merchant | 'ambiguous' | undefined;
+}
+
+const routingCache = new WeakMap<MerchantRegistry, WechatpayRouting>();
+
+export function wechatpayRouting(registry: MerchantRegistry): WechatpayRouting {
+  const cached = routingCache.get(registry);
+  if (cached) return cached;
+  const bySerial = new Map<string, Merchant[]>();
+  for (const merchant of registry.merchants) {
+    for (const serial of merchant.verificationKeys.keys()) {
+      bySerial.set(serial, [...(bySerial.get(serial) ?? []), merchant]);
+    }
+  }
+  const routing: WechatpayRouting = {
+    forPath: (id) => registry.byId(id),
+    forSerial(serial) {
+      const only = registry.forRoute(undefined);
+      if (only) return only;
+      if (!serial) return undefined;
+      const found = bySerial.get(normalizeSerial(serial)) ?? [];
+      if (found.length > 1) return 'ambiguous';
+      return found[0];
+    },
+  };
+  routingCache.set(registry, routing);
+  return routing;
+}
+
+const fail = (status: number, message: string): IngressResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ code: 'FAIL', message }),
+});
+
+const EMPTY_KEYS: Merchant['verificationKeys'] = new Map();
+
+function selectMerchant(
+  request: IngressRequest,
+  routing: WechatpayRouting,
+  verify: (keys: Merchant['verificationKeys']) => unknown,
+): Merchant {
+  const pathMerchant = request.pathParameters.merchant;
+  if (pathMerchant !== undefined && pathMerchant !== '') {
+    const merchant = routing.forPath(pathMerchant);
+    if (!merchant) {
+      throw new VerificationError(
+        WECHATPAY_INGRESS_CODES.unknownMerchant,
+        `no merchant "${pathMerchant}" is configured for this endpoint`,
+        400,
+      );
+    }
+    return merchant;
+  }
+  const candidate = routing.forSerial(request.headers[HEADERS.serial]);
+  if (candidate === 'ambiguous') {
+    throw new VerificationError(
+      WECHATPAY_INGRESS_CODES.ambiguousMerchant,
+      'several merchants list this wechatpay-serial: use /webhooks/wechatpay/{merchant}',
+      400,
+    );
+  }
+  if (candidate) return candidate;
+  // No merchant lists this serial: verifying against no keys reports the first problem in the documented
+  // order (missing header, signature type, probe, timestamp, then unknown serial).
+  verify(EMPTY_KEYS);
+  throw new VerificationError(
+    WECHATPAY_CODES.unknownSerial,
+    'no verification key configured for this serial',
+    401,
+  );
+}
+
+export async function receiveWechatpayCallback(
+  request: IngressRequest,
+  config: WechatpayIngressConfig,
+  deps: IngressDeps,
+): Promise<IngressResponse> {
+  const { logger, metrics, clock } = deps;
+  const receivedAt = clock.now();
+  const verify = (verificationKeys: Merchant['verificationKeys']) =>
+    verifyNotification({
+      rawBody: request.body,
+      headers: request.headers,
+      verificationKeys,
+      now: receivedAt,
+      toleranceSeconds: config.toleranceSeconds,
+    });
+
+  let merchant: Merchant | undefined;
+  let verified: ReturnType<typeof verifyNotification>;
+  let notification: ReturnType<typeof parseNotificationBody>;
+  try {
+    assertBodySize(request.body, config.maxBodyBytes);
+    merchant = selectMerchant(request, wechatpayRouting(config.merchants), verify);
+    verified = verify(merchant.verificationKeys);
+    notification = parseNotificationBody(request.body, { maxBytes: config.maxBodyBytes });
+  } catch (error) {
+    if (!(error instanceof VerificationError)) throw error;
+    const fields = {
+      provider: 'wechatpay',
+      reason: error.code,
+      merchant: merchant?.id,
+      requestId: request.requestId,
+    };
+    if (error.code === WECHATPAY_CODES.signtest) {
+      metrics.count('CallbackProbe', 1, { provider: 'wechatpay' });
+      logger.info('wechatpay signature probe answered as failure', fields);
+    } else {
+      metrics.count('CallbackRejected', 1, { provider: 'wechatpay', reason: error.code });
+      logger.warn('wechatpay callback rejected', { ...fields, errorMessage: error.message });
+    }
+    return fail(error.status, error.message);
+  }
+
+  // Ids and types only: the resource stays encrypted and is never logged.
+  const fields = {
+    provider: 'wechatpay',
+    eventId: notification.id,
+    eventType: notification.event_type,
+    merchant: merchant.id,
+    serial: verified.serial,
+    requestId: request.requestId,
+  };
+  try {
+    const { messageId } = await deps.queue.send(
+      encodeEnvelope({
+        v: 1,
+        provider: 'wechatpay',
+        eventId: notification.id,
+        eventType: notification.event_type,
+        account: merchant.id,
+        occurredAt: notification.create_time,
+        receivedAt: receivedAt.toISOString(),
+        // parseNotificationBody decoded it as strict UTF-8, so this string is the received bytes exactly.
+        rawBody: Buffer.from(request.body).toString('utf8'),
+      }),
+    );
+    metrics.count('CallbackAccepted', 1, { provider: 'wechatpay' });
+    logger.info('wechatpay callback enqueued', { ...fields, messageId });
+    return { status: 204, headers: {}, body: '' };
+  } catch (error) {
+    metrics.count('CallbackEnqueueFailed', 1, { provider: 'wechatpay' });
+    logger.error('wechatpay callback could not be enqueued; answering 5xx so WeChat Pay retries', {
+      ...fields,
+      ...errorFields(error),
+    });
+    return fail(503, 'temporarily unable to accept the notification; retry');
+  }
+}

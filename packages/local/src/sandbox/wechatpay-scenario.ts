@@ -1,0 +1,292 @@
+// Builds WeChat Pay APIv3 notification histories (payments, refunds with ABNORMAL → SUCCESS/CLOSED, a payment
+// notified twice under two notify ids, profit sharing arriving as TRANSACTION.SUCCESS, an unknown event type)
+// together with the final ledger state and the merchant orders the merchant's own system would have written.
+// Plaintext resources only: wechatpay-sender.ts encrypts and signs them. Deterministic per seed.
+import { prng } from './stripe-scenario.ts';
+
+export interface WechatpayNotificationSpec {
+  /** Notify id (`id` of the outer body): the inbox key. */
+  id: string;
+  /** The configured merchant (`id` in the merchants document) the notification belongs to. */
+  merchantId: string;
+  eventType: string;
+  originalType: string;
+  summary: string;
+  /** RFC 3339, +08:00. */
+  createTime: string;
+  /** The decrypted resource. */
+  resource: Record<string, unknown>;
+}
+
+export interface WechatpayExpectedPayment {
+  status: string;
+  amountMinor: bigint;
+  currency: string;
+  merchantOrderNo: string;
+  mchid: string;
+}
+
+export interface WechatpayExpectedRefund {
+  status: string;
+  amountMinor: bigint;
+  paymentId: string;
+}
+
+export interface WechatpayExpected {
+  /** transaction_id → final payment. */
+  payments: Map<string, WechatpayExpectedPayment>;
+  /** refund_id → final refund. */
+  refunds: Map<string, WechatpayExpectedRefund>;
+  /** Notify ids that are kept as evidence only (outcome 'stored'). */
+  stored: Set<string>;
+  /** transaction_id → anomaly kinds against merchant_orders. */
+  anomalies: Map<string, string[]>;
+}
+
+export interface MerchantOrder {
+  merchantOrderNo: string;
+  amountMinor: bigint;
+  currency: string;
+}
+
+export interface WechatpayScenario {
+  notifications: WechatpayNotificationSpec[];
+  expected: WechatpayExpected;
+  /** Rows for `merchant_orders` (provider 'wechatpay'), as the merchant's order system would insert them. */
+  merchantOrders: MerchantOrder[];
+}
+
+export interface ScenarioMerchant {
+  id: string;
+  mchid: string;
+  appid: string;
+}
+
+/** Unix seconds → `2025-03-01T09:15:03+08:00` (WeChat Pay's Beijing-time RFC 3339). */
+export function beijingTime(unixSeconds: number): string {
+  return `${new Date((unixSeconds + 8 * 3600) * 1000).toISOString().slice(0, 19)}+08:00`;
+}
+
+function digits(random: () => number, count: number): string {
+  let out = '';
+  for (let i = 0; i < count; i++) out += Math.floor(random() * 10);
+  return out;
+}
+
+/** How a refund ends, as the sequence of notified refund_status values. ABNORMAL is not final. */
+export const REFUND_PATHS = [
+  ['SUCCESS'],
+  ['CLOSED'],
+  ['ABNORMAL'],
+  ['ABNORMAL', 'SUCCESS'],
+  ['ABNORMAL', 'CLOSED'],
+  ['ABNORMAL', 'ABNORMAL', 'SUCCESS'],
+] as const;
+
+const REFUND_EVENT = {
+  SUCCESS: 'REFUND.SUCCESS',
+  CLOSED: 'REFUND.CLOSED',
+  ABNORMAL: 'REFUND.ABNORMAL',
+} as const;
+const REFUND_SUMMARY = { SUCCESS: '退款成功', CLOSED: '退款关闭', ABNORMAL: '退款异常' } as const;
+const REFUND_LEDGER_STATUS = { SUCCESS: 'succeeded', CLOSED: 'canceled', ABNORMAL: 'abnormal' } as const;
+
+export interface PaymentPlan {
+  amountMinor: number;
+  currency?: string;
+  /** Also notified under a second notify id (WeChat resends after a lost answer, or two ids for one payment). */
+  resend?: boolean;
+  /** Index into REFUND_PATHS, or undefined for no refund. */
+  refundPath?: number;
+  /** Seconds between consecutive notifications of this payment (cycled). */
+  gaps?: readonly number[];
+}
+
+/** Accumulates notifications and the state they must produce. */
+export class WechatpayHistory {
+  readonly notifications: WechatpayNotificationSpec[] = [];
+  readonly expected: WechatpayExpected = {
+    payments: new Map(),
+    refunds: new Map(),
+    stored: new Set(),
+    anomalies: new Map(),
+  };
+  readonly merchantOrders: MerchantOrder[] = [];
+  constructor(private readonly random: () => number) {}
+
+  notifyId(): string {
+    // WeChat's notify ids look like UUIDs.
+    let hex = '';
+    for (let i = 0; i < 32; i++) hex += '0123456789abcdef'[Math.floor(this.random() * 16)];
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  emit(spec: Omit<WechatpayNotificationSpec, 'id'>, id = this.notifyId()): WechatpayNotificationSpec {
+    const notification = { id, ...spec, resource: structuredClone(spec.resource) };
+    this.notifications.push(notification);
+    return notification;
+  }
+
+  /** One paid order, optionally notified twice and refunded along one of REFUND_PATHS. */
+  payment(merchant: ScenarioMerchant, orderNo: string, start: number, plan: PaymentPlan): string {
+    const gaps = plan.gaps?.length ? plan.gaps : [1];
+    let t = start;
+    let step = 0;
+    const next = () => {
+      t += gaps[step++ % gaps.length]!;
+      return t;
+    };
+    const transactionId = `42000${digits(this.random, 23)}`;
+    const currency = plan.currency ?? 'CNY';
+    const paidAt = next();
+    const transaction = {
+      appid: merchant.appid,
+      mchid: merchant.mchid,
+      out_trade_no: orderNo,
+      transaction_id: transactionId,
+      trade_type: 'JSAPI',
+      trade_state: 'SUCCESS',
+      trade_state_desc: '支付成功',
+      bank_type: 'CMC',
+      attach: '',
+      success_time: beijingTime(paidAt),
+      payer: { openid: `oUpF8uMuAJO_M2pxb1Q9zN${digits(this.random, 6)}` },
+      amount: { total: plan.amountMinor, payer_total: plan.amountMinor, currency, payer_currency: currency },
+    };
+    const paid = {
+      merchantId: merchant.id,
+      eventType: 'TRANSACTION.SUCCESS',
+      originalType: 'transaction',
+      summary: '支付成功',
+      createTime: beijingTime(paidAt),
+      resource: transaction,
+    };
+    this.emit(paid);
+    if (plan.resend) this.emit({ ...paid, createTime: beijingTime(next()) });
+    this.expected.payments.set(transactionId, {
+      status: 'succeeded',
+      amountMinor: BigInt(plan.amountMinor),
+      currency,
+      merchantOrderNo: orderNo,
+      mchid: merchant.mchid,
+    });
+
+    const path =
+      plan.refundPath === undefined ? undefined : REFUND_PATHS[plan.refundPath % REFUND_PATHS.length]!;
+    if (path) {
+      const refundId = `50${digits(this.random, 27)}`;
+      const refundAmount = Math.max(1, Math.floor(plan.amountMinor / (path.length === 1 ? 1 : 2)));
+      for (const status of path) {
+        const at = next();
+        this.emit({
+          merchantId: merchant.id,
+          eventType: REFUND_EVENT[status],
+          originalType: 'refund',
+          summary: REFUND_SUMMARY[status],
+          createTime: beijingTime(at),
+          resource: {
+            mchid: merchant.mchid,
+            transaction_id: transactionId,
+            out_trade_no: orderNo,
+            refund_id: refundId,
+            out_refund_no: `${orderNo}-R1`,
+            refund_status: status,
+            ...(status === 'SUCCESS' ? { success_time: beijingTime(at) } : {}),
+            user_received_account: '招商银行信用卡0403',
+            amount: {
+              total: plan.amountMinor,
+              refund: refundAmount,
+              payer_total: plan.amountMinor,
+              payer_refund: refundAmount,
+            },
+          },
+        });
+      }
+      this.expected.refunds.set(refundId, {
+        status: REFUND_LEDGER_STATUS[path[path.length - 1]!],
+        amountMinor: BigInt(refundAmount),
+        paymentId: transactionId,
+      });
+    }
+    return transactionId;
+  }
+
+  /** Profit-sharing content delivered as TRANSACTION.SUCCESS (as reported in practice): stored, not a payment. */
+  profitSharing(merchant: ScenarioMerchant, transactionId: string, at: number): void {
+    const n = this.emit({
+      merchantId: merchant.id,
+      eventType: 'TRANSACTION.SUCCESS',
+      originalType: 'transaction',
+      summary: '分账成功',
+      createTime: beijingTime(at),
+      resource: {
+        mchid: merchant.mchid,
+        transaction_id: transactionId,
+        order_id: `30084507${digits(this.random, 20)}`,
+        out_order_no: `PS-${transactionId.slice(-8)}`,
+        receiver: {
+          type: 'MERCHANT_ID',
+          account: '1900000111',
+          amount: 88,
+          description: '分给商户1900000111',
+        },
+        success_time: beijingTime(at),
+      },
+    });
+    this.expected.stored.add(n.id);
+  }
+
+  /** An event type nobody mapped: kept in the inbox as evidence. */
+  unknownType(merchant: ScenarioMerchant, at: number): void {
+    const n = this.emit({
+      merchantId: merchant.id,
+      eventType: 'MARKETING.FAVOR.USED',
+      originalType: 'coupon',
+      summary: '代金券核销',
+      createTime: beijingTime(at),
+      resource: { stock_id: '9856888', coupon_id: `98674556${digits(this.random, 4)}`, status: 'USED' },
+    });
+    this.expected.stored.add(n.id);
+  }
+}
+
+export interface WechatpayScenarioOptions {
+  seed: number;
+  payments: number;
+  merchants: readonly ScenarioMerchant[];
+  startTime?: number;
+}
+
+/**
+ * `payments` paid orders spread over the merchants; some notified twice, some refunded. Every order has a
+ * merchant_orders row; one of them expects a different amount, so exactly one amount anomaly is predicted.
+ */
+export function buildWechatpayScenario(options: WechatpayScenarioOptions): WechatpayScenario {
+  const random = prng(options.seed ^ 0x9e3779b9);
+  const h = new WechatpayHistory(random);
+  const start = options.startTime ?? Math.floor(Date.now() / 1000) - 3600;
+  const merchants = options.merchants;
+  if (merchants.length === 0) throw new Error('a WeChat Pay scenario needs at least one merchant');
+  let firstPayment: string | undefined;
+  for (let i = 0; i < options.payments; i++) {
+    const merchant = merchants[i % merchants.length]!;
+    const orderNo = `WX-${options.seed}-${i}`;
+    const amount = 1 + Math.floor(random() * 99_999);
+    const roll = random();
+    const refundPath = roll > 0.55 ? Math.floor(random() * REFUND_PATHS.length) : undefined;
+    const transactionId = h.payment(merchant, orderNo, start + i * 7, {
+      amountMinor: amount,
+      resend: random() < 0.15,
+      refundPath,
+      gaps: [1, 3, 2],
+    });
+    firstPayment ??= transactionId;
+    // The merchant's order system expects 1.00 CNY more for the second order: one anomaly.
+    const expectedAmount = i === 1 ? amount + 100 : amount;
+    h.merchantOrders.push({ merchantOrderNo: orderNo, amountMinor: BigInt(expectedAmount), currency: 'CNY' });
+    if (i === 1) h.expected.anomalies.set(transactionId, ['amount_mismatch']);
+  }
+  if (firstPayment) h.profitSharing(merchants[0]!, firstPayment, start + 30);
+  h.unknownType(merchants[merchants.length - 1]!, start + 40);
+  return { notifications: h.notifications, expected: h.expected, merchantOrders: h.merchantOrders };
+}

@@ -1,0 +1,146 @@
+// Design rule 3 for WeChat Pay: any permutation with duplicates (by notify id, and the same payment under two
+// notify ids) of payment + refund histories yields the same ledger as in-order delivery. REFUND.ABNORMAL is not
+// terminal (ABNORMAL → SUCCESS ends SUCCESS in any order); SUCCESS and CLOSED are. Real consumer, real Postgres.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../src/sandbox/stripe-scenario.ts';
+import { generateSandboxMerchants, type SandboxMerchants } from '../src/sandbox/wechatpay-merchants.ts';
+import {
+  type PaymentPlan,
+  REFUND_PATHS,
+  WechatpayHistory,
+  type WechatpayNotificationSpec,
+} from '../src/sandbox/wechatpay-scenario.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+import { sqsBatch, wechatpayConsumer, wechatpayEnvelope } from './helpers/wechatpay.ts';
+
+let db: TestDatabase;
+let sandbox: SandboxMerchants;
+beforeAll(async () => {
+  [db, sandbox] = await Promise.all([createTestDatabase(), generateSandboxMerchants()]);
+});
+afterAll(async () => db?.drop());
+
+async function deliver(notifications: readonly WechatpayNotificationSpec[]): Promise<void> {
+  const { consumer } = wechatpayConsumer(db.sql, sandbox);
+  const byId = new Map(sandbox.merchants.map((m) => [m.id, m]));
+  const bodies = notifications.map((n) => wechatpayEnvelope(n, byId.get(n.merchantId)!));
+  for (let i = 0; i < bodies.length; i += 10) {
+    const result = await consumer(sqsBatch(bodies.slice(i, i + 10)));
+    expect(result.batchItemFailures).toEqual([]);
+  }
+}
+
+async function snapshot(): Promise<unknown> {
+  const [payments, refunds, inbox] = await Promise.all([
+    db.sql`select provider_payment_id, account, merchant_order_no, amount_minor, currency, status, first_seen_at, succeeded_at,
+             updated_at, last_event_id from payments order by 1`,
+    db.sql`select provider_refund_id, provider_payment_id, merchant_refund_no, amount_minor, currency, status, first_seen_at,
+             succeeded_at, updated_at, last_event_id from refunds order by 1`,
+    db.sql`select event_id, outcome, account from inbox_events order by 1`,
+  ]);
+  return { payments, refunds, inbox };
+}
+
+const reset = () => db.sql`truncate inbox_events, payments, refunds, payment_anomalies`;
+
+function history(plans: PaymentPlan[], seed: number): WechatpayHistory {
+  const h = new WechatpayHistory(prng(seed));
+  plans.forEach((plan, i) => {
+    h.payment(
+      sandbox.merchants[i % sandbox.merchants.length]!,
+      `CONV-${seed}-${i}`,
+      1_740_000_000 + i * 3,
+      plan,
+    );
+  });
+  return h;
+}
+
+const planArb: fc.Arbitrary<PaymentPlan> = fc.record({
+  amountMinor: fc.integer({ min: 1, max: 10_000_000 }),
+  resend: fc.boolean(),
+  refundPath: fc.option(fc.nat(REFUND_PATHS.length - 1), { nil: undefined }),
+  gaps: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 4 }),
+});
+
+describe('WeChat Pay projection convergence', () => {
+  it('reaches the in-order state for any permutation with duplicates', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(planArb, { minLength: 1, maxLength: 4 }),
+        fc.integer(),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        async (plans, seed, duplicatePicks) => {
+          const h = history(plans, seed);
+          const inOrder = h.notifications;
+          await reset();
+          await deliver(inOrder);
+          const expected = await snapshot();
+          const statuses = await db.sql<{ id: string; status: string }[]>`
+            select provider_payment_id as id, status from payments union all select provider_refund_id, status from refunds`;
+          expect(new Map(statuses.map((r) => [r.id, r.status]))).toEqual(
+            new Map([
+              ...[...h.expected.payments].map(([id, p]): [string, string] => [id, p.status]),
+              ...[...h.expected.refunds].map(([id, r]): [string, string] => [id, r.status]),
+            ]),
+          );
+
+          const random = prng(seed ^ 0x5bd1e995);
+          const delivered = [...inOrder, ...duplicatePicks.map((pick) => inOrder[pick % inOrder.length]!)];
+          for (let i = delivered.length - 1; i > 0; i--) {
+            const j = Math.floor(random() * (i + 1));
+            [delivered[i], delivered[j]] = [delivered[j]!, delivered[i]!];
+          }
+          await reset();
+          await deliver(delivered);
+          expect(await snapshot()).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('ends each refund at its last notified status when delivered in reverse (ABNORMAL is not terminal)', async () => {
+    const plans = REFUND_PATHS.map((_, refundPath) => ({ amountMinor: 500, refundPath, gaps: [5] }));
+    const h = history(plans, 99);
+    await reset();
+    await deliver([...h.notifications].reverse());
+    const rows = await db.sql<
+      { provider_refund_id: string; status: string }[]
+    >`select provider_refund_id, status from refunds`;
+    const final = new Map(rows.map((r) => [r.provider_refund_id, r.status]));
+    expect(final).toEqual(new Map([...h.expected.refunds].map(([id, r]) => [id, r.status])));
+    expect([...final.values()].sort()).toEqual([
+      'abnormal',
+      'canceled',
+      'canceled',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+  });
+
+  it('never regresses SUCCESS or CLOSED, even for an ABNORMAL notified later', async () => {
+    const h = history(
+      [
+        { amountMinor: 800, refundPath: 0 },
+        { amountMinor: 900, refundPath: 1 },
+      ],
+      5,
+    );
+    const late = h.notifications
+      .filter((n) => n.originalType === 'refund')
+      .map((n, i) => ({
+        ...n,
+        id: `late-abnormal-${i}`,
+        eventType: 'REFUND.ABNORMAL',
+        createTime: '2030-01-01T00:00:00+08:00',
+        resource: { ...n.resource, refund_status: 'ABNORMAL', success_time: undefined },
+      }));
+    await reset();
+    await deliver([...h.notifications, ...late]);
+    const rows = await db.sql<{ status: string }[]>`select status from refunds order by status`;
+    expect(rows.map((r) => r.status)).toEqual(['canceled', 'succeeded']);
+  });
+});
