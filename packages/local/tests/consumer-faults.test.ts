@@ -5,6 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { createSql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createConsumer, stripeNormalizerFromEnv } from '@payhooks/functions/consumer';
@@ -142,5 +143,91 @@ describe('poison message through the local runtime', () => {
     expect(inbox.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.id).sort());
     // One failure per receive; a receive can repeat when a batch outlives the 1 s visibility timeout.
     expect(stack.metrics.consumer.total('EventFailed')).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('lock conflicts between concurrent batches', () => {
+  it('retries the deadlock victim at once instead of failing it back to the queue', async () => {
+    const conflictDb = await createTestDatabase();
+    const at = 1_763_900_000;
+    const pi = (id: string, n: number) =>
+      ({
+        id: `evt_lock${n}`,
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        created: at + n,
+        api_version: '2026-10-28.endive',
+        livemode: false,
+        pending_webhooks: 1,
+        request: { id: null, idempotency_key: null },
+        data: {
+          object: {
+            id,
+            object: 'payment_intent',
+            amount: 100 + n,
+            currency: 'usd',
+            status: 'succeeded',
+            created: at,
+            metadata: {},
+          },
+        },
+      }) as unknown as StripeEventJson;
+    // Batch one locks pi_X then needs pi_Y; batch two locks pi_Y then needs pi_X: a cycle the sort cannot avoid.
+    const one = [pi('pi_X', 1), pi('pi_Y', 2)];
+    const two = [pi('pi_Y', 3), pi('pi_X', 4)];
+    let waiting = 0;
+    let release!: () => void;
+    const bothHoldALock = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stripe = stripeNormalizerFromEnv({});
+    const normalizer = async (envelope: Parameters<typeof stripe>[0]) => {
+      if (envelope.eventId === 'evt_lock2' || envelope.eventId === 'evt_lock4') {
+        waiting += 1;
+        if (waiting === 2) release();
+        await bothHoldALock;
+      }
+      return stripe(envelope);
+    };
+    const metrics = new MemoryMetrics();
+    const container = () =>
+      createConsumer({
+        sql: createSql({ url: conflictDb.url, max: 1 }),
+        normalizers: {
+          stripe: normalizer,
+          wechatpay: () => {
+            throw new Error('unused');
+          },
+        },
+        logger: createLogger({ name: 'test', destination: pino.destination('/dev/null') }),
+        metrics,
+      });
+    const batch = (events: StripeEventJson[]) =>
+      ({
+        Records: events.map((e) => ({
+          messageId: e.id,
+          receiptHandle: 'r',
+          body: envelope(e),
+          attributes: {} as never,
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn',
+          awsRegion: 'us-east-1',
+        })),
+      }) as SQSEvent;
+    try {
+      const [first, second] = await Promise.all([container()(batch(one)), container()(batch(two))]);
+      expect([...first.batchItemFailures, ...second.batchItemFailures]).toEqual([]);
+      expect(metrics.total('EventLockConflict')).toBeGreaterThanOrEqual(1);
+      const rows = await conflictDb.sql<{ provider_payment_id: string; amount_minor: bigint }[]>`
+        select provider_payment_id, amount_minor from payments order by 1`;
+      expect(rows).toEqual([
+        { provider_payment_id: 'pi_X', amount_minor: 104n },
+        { provider_payment_id: 'pi_Y', amount_minor: 103n },
+      ]);
+    } finally {
+      await conflictDb.drop();
+    }
   });
 });

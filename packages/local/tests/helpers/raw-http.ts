@@ -7,7 +7,8 @@ export async function rawRequest(url: string, head: string[], body: Buffer = Buf
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname, () => {
       const lines = [...head, `Host: ${hostname}:${port}`, `Content-Length: ${body.length}`, 'Connection: close', '', ''];
-      socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body]));
+      // Not end(): the server answers and closes (Connection: close); a half-closed client may get no answer.
+      socket.write(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body]));
     });
     let response = '';
     socket.on('data', (chunk) => {

@@ -42,6 +42,8 @@ function parseTimestamp(header: string): number {
     const key = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
     if (key === 't') {
+      // Two timestamps (e.g. two Stripe-Signature headers joined by a proxy) are ambiguous: refuse them.
+      if (timestamp !== undefined) reject('STRIPE_SIGNATURE_MALFORMED', 'Stripe-Signature header has more than one timestamp');
       if (!/^\d{1,12}$/.test(value)) reject('STRIPE_SIGNATURE_MALFORMED', 'Stripe-Signature timestamp is not a number');
       timestamp = Number(value);
     } else if (key === 'v1') {
@@ -61,6 +63,9 @@ export function verifyStripeWebhook(input: StripeVerifyInput): VerifiedStripeEve
     reject('BODY_TOO_LARGE', `body of ${rawBody.byteLength} bytes exceeds the limit of ${input.maxBodyBytes}`);
   }
   if (rawBody.byteLength === 0) reject('BODY_EMPTY', 'empty body');
+  // Stripe never sends a byte-order mark; stripe-node's decoder would drop it before computing the HMAC, so
+  // the bytes we store would differ from the bytes that were signed.
+  if (rawBody[0] === 0xef && rawBody[1] === 0xbb && rawBody[2] === 0xbf) reject('BODY_HAS_BOM', 'body starts with a byte-order mark');
   if (!signatureHeader) reject('STRIPE_SIGNATURE_MISSING', 'missing Stripe-Signature header');
 
   const timestamp = parseTimestamp(signatureHeader);
