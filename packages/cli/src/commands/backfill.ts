@@ -1,7 +1,12 @@
 // `payhooks backfill …`: recover events the providers could no longer deliver, through the normal queue path.
+import { readFile } from 'node:fs/promises';
 import { backfillStripe } from '@payhooks/core/backfill/stripe';
+import { backfillWechatpay } from '@payhooks/core/backfill/wechatpay';
+import { createSql } from '@payhooks/core/ledger';
 import { StripeClient } from '@payhooks/core/providers/stripe';
+import { parseMerchants } from '@payhooks/core/providers/wechatpay';
 import { createSqsQueue } from '@payhooks/functions/adapters/sqs';
+import { healersFor } from '@payhooks/functions/sweep-wechatpay';
 import type { Command } from 'commander';
 import { resolveTarget } from '../target.ts';
 
@@ -49,5 +54,44 @@ export function registerBackfill(program: Command): void {
       console.log(
         `${result.seen} Stripe events listed, ${result.enqueued} enqueued${options.dryRun ? ' (dry run)' : ''}; duplicates are absorbed by the inbox`,
       );
+    });
+
+  backfill
+    .command('wechatpay')
+    .description('query WeChat Pay for merchant orders still unpaid in the ledger and enqueue what is paid')
+    .option('--older-than <minutes>', 'only orders created at least this long ago', '10')
+    .option('--since <iso>', 'only orders created after this time (default: 7 days ago)')
+    .option('--dry-run', 'query only, enqueue nothing')
+    .action(async (options: { olderThan: string; since?: string; dryRun?: boolean }) => {
+      const target = resolveTarget();
+      if (!target.databaseUrl) throw new Error('set DATABASE_URL to read merchant_orders and payments');
+      const file = process.env.WECHATPAY_MERCHANTS_FILE ?? target.wechatpayMerchantsFile;
+      const document = process.env.WECHATPAY_MERCHANTS ?? (file ? await readFile(file, 'utf8') : undefined);
+      if (!document) throw new Error('set WECHATPAY_MERCHANTS or WECHATPAY_MERCHANTS_FILE');
+      const baseUrl = process.env.WECHATPAY_API_BASE_URL ?? target.wechatpayApiBaseUrl;
+      const sql = createSql({ url: target.databaseUrl, max: 1, applicationName: 'payhooks-cli' });
+      try {
+        const now = Date.now();
+        const result = await backfillWechatpay({
+          sql,
+          queue: createSqsQueue(target.sqs, target.queueUrl),
+          healerFor: healersFor(parseMerchants(document), baseUrl ? { baseUrl } : {}),
+          createdAfter: options.since
+            ? parseInstant(options.since, '--since')
+            : new Date(now - 7 * 86_400_000),
+          createdBefore: new Date(now - Number(options.olderThan) * 60_000),
+          dryRun: options.dryRun === true,
+          onProgress: (p) =>
+            process.stderr.write(`\r${p.checked} orders checked, ${p.enqueued} paid and enqueued`),
+        });
+        process.stderr.write('\n');
+        console.log(
+          `${result.checked} unpaid orders checked: ${result.enqueued} paid at WeChat Pay and enqueued, ${result.stillPending} still unpaid, ${result.errors.length} errors${options.dryRun ? ' (dry run)' : ''}`,
+        );
+        for (const error of result.errors.slice(0, 20))
+          console.log(`  ${error.merchantOrderNo}: ${error.code}`);
+      } finally {
+        await sql.end();
+      }
     });
 }
