@@ -1,3 +1,157 @@
-export const handler = async () => {
-  throw new Error('not implemented');
-};
+// Lambda: nightly WeChat Pay reconciliation (EventBridge, 10:30–12:00 Asia/Shanghai). For each configured merchant:
+// trade bill (ALL) + fund-flow bill (BASIC) [+ encrypted sub-merchant fund-flow bills for service providers] for
+// yesterday in Asia/Shanghai, verified and streamed into staging, matched, healed through the consumer's path,
+// reported. A succeeded date is a no-op unless `force`; "bill not ready" stays quiet until the last attempt.
+import type { Sql } from '@payhooks/core/ledger';
+import { createLogger } from '@payhooks/core/logger';
+import { type Clock, type Logger, type Metrics, type ObjectStore, systemClock } from '@payhooks/core/ports';
+import type { Merchant, MerchantRegistry } from '@payhooks/core/providers/wechatpay';
+import { WechatpayClient } from '@payhooks/core/providers/wechatpay/client';
+import {
+  type ReconcileResult,
+  type ReconProgress,
+  reconcile,
+  type WechatpayBillApi,
+  type WechatpayQueryApi,
+  wechatpayHealer,
+  wechatpaySource,
+} from '@payhooks/core/recon/run/index';
+import { type Alerter, createAlerter } from './adapters/alerts.ts';
+import { sqlFromEnv } from './adapters/db.ts';
+import { metricsFor } from './adapters/metrics.ts';
+import { s3StoreFromEnv } from './adapters/s3-store.ts';
+import { type Env, integer, once } from './config.ts';
+import { wechatpayNormalizer } from './consumer.ts';
+import { businessDateFor, isLastAttempt, type ReconEvent, ReconFailedError, reportOutcome } from './recon.ts';
+import { merchantsFromEnv } from './wechatpay-merchants.ts';
+
+export type WechatpayReconApi = WechatpayBillApi & WechatpayQueryApi;
+
+export interface ReconWechatpayDeps {
+  sql: Sql;
+  store: ObjectStore;
+  merchants: MerchantRegistry;
+  clientFor(merchant: Merchant): WechatpayReconApi;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  alerter: Alerter;
+  toleranceMinutes?: number;
+  reportsLocation?: string;
+  onProgress?: (merchant: Merchant, progress: ReconProgress) => void;
+}
+
+export function selectMerchants(registry: MerchantRegistry, wanted: string | undefined): Merchant[] {
+  if (!wanted) return [...registry.merchants];
+  const merchant = registry.byId(wanted) ?? registry.byMchid(wanted);
+  if (!merchant) throw new Error(`no WeChat Pay merchant "${wanted}" is configured (id or mchid)`);
+  return [merchant];
+}
+
+/** Reconciles one business date for the selected merchants; never throws for a merchant's data problem. */
+export async function runWechatpayReconciliation(
+  deps: ReconWechatpayDeps,
+  event: ReconEvent = {},
+): Promise<ReconcileResult[]> {
+  const businessDate = businessDateFor('wechatpay', event, deps.clock);
+  const normalizer = wechatpayNormalizer(deps.merchants);
+  const results: ReconcileResult[] = [];
+  for (const merchant of selectMerchants(deps.merchants, event.merchant ?? event.account)) {
+    const client = deps.clientFor(merchant);
+    results.push(
+      await reconcile(
+        {
+          sql: deps.sql,
+          store: deps.store,
+          clock: deps.clock,
+          logger: deps.logger,
+          normalizer,
+          healer: wechatpayHealer(
+            client,
+            { id: merchant.id, mchid: merchant.mchid, apiv3Key: merchant.apiv3Key },
+            deps.clock,
+          ),
+          ...(deps.toleranceMinutes === undefined ? {} : { toleranceMinutes: deps.toleranceMinutes }),
+          ...(deps.onProgress ? { onProgress: (p: ReconProgress) => deps.onProgress!(merchant, p) } : {}),
+        },
+        {
+          source: wechatpaySource(client, {
+            mchid: merchant.mchid,
+            serviceProvider: merchant.serviceProvider,
+            privateKey: merchant.privateKey,
+            businessDate,
+          }),
+          businessDate,
+          force: event.force ?? false,
+        },
+      ),
+    );
+  }
+  return results;
+}
+
+export function wechatpayClientFactory(env: Env, clock: Clock): (merchant: Merchant) => WechatpayReconApi {
+  const clients = new Map<string, WechatpayClient>();
+  return (merchant) => {
+    let client = clients.get(merchant.id);
+    if (!client) {
+      client = new WechatpayClient({
+        merchant,
+        clock,
+        ...(env.WECHATPAY_API_BASE_URL ? { baseUrl: env.WECHATPAY_API_BASE_URL, failoverBaseUrl: null } : {}),
+      });
+      clients.set(merchant.id, client);
+    }
+    return client as unknown as WechatpayReconApi;
+  };
+}
+
+export async function reconWechatpayDepsFromEnv(
+  env: Env,
+  overrides: Partial<ReconWechatpayDeps> = {},
+): Promise<ReconWechatpayDeps> {
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? createLogger({ name: 'recon-wechatpay' });
+  return {
+    sql: overrides.sql ?? sqlFromEnv(env, 'payhooks-recon-wechatpay'),
+    store: overrides.store ?? s3StoreFromEnv(env),
+    merchants: overrides.merchants ?? (await merchantsFromEnv(env)),
+    clientFor: overrides.clientFor ?? wechatpayClientFactory(env, clock),
+    clock,
+    logger,
+    metrics: overrides.metrics ?? metricsFor('recon-wechatpay', env),
+    alerter: overrides.alerter ?? createAlerter(env, logger),
+    toleranceMinutes: overrides.toleranceMinutes ?? integer(env, 'RECON_TOLERANCE_MINUTES', 10),
+    reportsLocation: overrides.reportsLocation ?? `s3://${env.REPORTS_BUCKET ?? '?'}/`,
+    ...(overrides.onProgress ? { onProgress: overrides.onProgress } : {}),
+  };
+}
+
+export function createReconWechatpayHandler(env: Env, overrides: Partial<ReconWechatpayDeps> = {}) {
+  const setup = once(() => reconWechatpayDepsFromEnv(env, overrides));
+  return async (event: ReconEvent = {}) => {
+    const deps = await setup();
+    const results = await runWechatpayReconciliation(deps, event);
+    const { failed } = await reportOutcome('wechatpay', results, {
+      metrics: deps.metrics,
+      alerter: deps.alerter,
+      logger: deps.logger,
+      lastAttempt: isLastAttempt('wechatpay', event, deps.clock),
+      reportsLocation: deps.reportsLocation ?? '',
+    });
+    // A thrown error is what the ReconWechatpayFailed alarm counts.
+    if (failed.length > 0) throw new ReconFailedError(failed);
+    return results.map(({ provider, account, businessDate, status, runId, counts, breaks, reportKeys }) => ({
+      provider,
+      account,
+      businessDate,
+      status,
+      runId,
+      counts,
+      breaks,
+      report: reportKeys?.pointerKey ?? null,
+    }));
+  };
+}
+
+export const handler = createReconWechatpayHandler(process.env);

@@ -1,0 +1,180 @@
+// `payhooks recon …`: run or re-run reconciliation for a date and provider (same code as the scheduled Lambdas),
+// list the current reports, download one report's files. Locally it uses the `npm start` stack (.payhooks/
+// local.json: database, reports folder, provider API sandbox); against a stage, DATABASE_URL / REPORTS_BUCKET /
+// provider credentials from the environment.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createSql } from '@payhooks/core/ledger';
+import { createLogger } from '@payhooks/core/logger';
+import type { ObjectStore } from '@payhooks/core/ports';
+import {
+  accountSegment,
+  checkBusinessDate,
+  listReports,
+  REPORT_FILES,
+  type ReconProgress,
+  resolveReportKey,
+} from '@payhooks/core/recon/run/index';
+import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';
+import { createFolderStore } from '@payhooks/local/folder-store';
+import { describeReconciliation, runLocalReconciliation } from '@payhooks/local/recon';
+import type { Command } from 'commander';
+import pino from 'pino';
+
+interface LocalState {
+  databaseUrl?: string;
+  reportsDir?: string;
+  wechatpayMerchantsFile?: string;
+  providerApiUrl?: string;
+  stripeApiKey?: string;
+}
+
+/** `.payhooks/local.json` written by `npm start`, when the local stack runs and no stage is targeted. */
+function readLocalState(env: NodeJS.ProcessEnv): LocalState | undefined {
+  const file = path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks', 'local.json');
+  if (env.DATABASE_URL || env.REPORTS_BUCKET || !existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as LocalState;
+}
+
+function storeFor(env: NodeJS.ProcessEnv): { store: ObjectStore; where: string } {
+  const local = readLocalState(env);
+  if (!env.REPORTS_BUCKET) {
+    const dir = env.REPORTS_DIR ?? local?.reportsDir ?? path.resolve('.payhooks', 'reports');
+    return { store: createFolderStore(dir), where: dir };
+  }
+  return { store: s3StoreFromEnv(env), where: `s3://${env.REPORTS_BUCKET}` };
+}
+
+function progressPrinter(): (provider: string, account: string, p: ReconProgress) => void {
+  return (provider, account, p) => {
+    const who = `${provider}/${account}`;
+    switch (p.stage) {
+      case 'claimed':
+        console.log(`${who}: run ${p.runId} (attempt ${p.attempt})`);
+        break;
+      case 'skipped':
+        console.log(`${who}: skipped — ${p.reason}`);
+        break;
+      case 'file':
+        console.log(`${who}: downloading and verifying ${p.name} …`);
+        break;
+      case 'lines':
+        process.stdout.write(`\r${who}: ${p.name} ${p.lines} line(s) staged`);
+        break;
+      case 'file-done':
+        process.stdout.write(
+          `\r${who}: ${p.name} ${p.empty ? 'no bill for the day (empty)' : `${p.rows} row(s) verified and staged`}\n`,
+        );
+        break;
+      case 'matched':
+        console.log(`${who}: matched ${JSON.stringify(p.counts)}`);
+        break;
+      case 'healing':
+        console.log(`${who}: healing ${p.candidates} break(s) from the provider's query API …`);
+        break;
+      case 'healed':
+        console.log(`${who}: healed ${p.healed}, not healed ${p.failed}`);
+        break;
+      case 'published':
+        console.log(`${who}: report published (${p.keys.at(-1)})`);
+        break;
+      case 'failed':
+        console.log(`${who}: FAILED — ${p.error}`);
+        break;
+    }
+  };
+}
+
+export function registerRecon(program: Command): void {
+  const recon = program
+    .command('recon')
+    .description('reconciliation: run or re-run a date, list and download reports');
+
+  recon
+    .command('run')
+    .description('reconcile one business date (default: yesterday in the provider zone)')
+    .requiredOption('--provider <provider>', 'wechatpay | stripe')
+    .option('--date <YYYY-MM-DD>', 'business date (Asia/Shanghai for wechatpay, UTC for stripe)')
+    .option(
+      '--merchant <id>',
+      'WeChat Pay merchant id or mchid / Stripe account (acct_… or platform); default all',
+    )
+    .option('--force', 'replace the report of a date that already succeeded')
+    .action(async (options: { provider: string; date?: string; merchant?: string; force?: boolean }) => {
+      if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
+        throw new Error('--provider must be wechatpay or stripe');
+      if (options.date) checkBusinessDate(options.date);
+      const env = process.env;
+      const local = readLocalState(env);
+      const databaseUrl = env.DATABASE_URL ?? local?.databaseUrl;
+      if (!databaseUrl) throw new Error('no database: start the local stack (npm start) or set DATABASE_URL');
+      const sql = createSql({ url: databaseUrl, max: 2, applicationName: 'payhooks-cli-recon' });
+      const { where } = storeFor(env);
+      try {
+        const logger = createLogger({ name: 'recon', level: 'warn', destination: pino.destination(2) });
+        const provider = options.provider;
+        const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
+        const outcome = await runLocalReconciliation({
+          sql,
+          env: { ...env, ...(merchantsFile ? { WECHATPAY_MERCHANTS_FILE: merchantsFile } : {}) },
+          reportsDir: where,
+          ...((env.PROVIDER_API_URL ?? local?.providerApiUrl)
+            ? { providerApiUrl: (env.PROVIDER_API_URL ?? local?.providerApiUrl)! }
+            : {}),
+          ...(local?.stripeApiKey && !env.STRIPE_API_KEY ? { stripeApiKey: local.stripeApiKey } : {}),
+          providers: [provider],
+          dates: options.date ? { [provider]: options.date } : {},
+          force: options.force ?? false,
+          ...(options.merchant ? { account: options.merchant } : {}),
+          logger,
+          onProgress: progressPrinter(),
+        });
+        console.log(`\n${describeReconciliation(outcome)}`);
+        if (outcome.results.some((r) => r.status === 'failed')) process.exitCode = 1;
+      } finally {
+        await sql.end();
+      }
+    });
+
+  recon
+    .command('list')
+    .description('list the current report of each provider/account/date')
+    .option('--provider <provider>', 'wechatpay | stripe')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { provider?: string; json?: boolean }) => {
+      const { store, where } = storeFor(process.env);
+      const reports = await listReports(store, options.provider ? `${options.provider}/` : '');
+      if (options.json) {
+        console.log(JSON.stringify(reports, null, 2));
+        return;
+      }
+      console.log(`${reports.length} report(s) in ${where}`);
+      for (const r of reports) {
+        console.log(
+          `  ${r.provider}  ${accountSegment(r.account)}  ${r.businessDate}  run ${r.runId}  unhealed ${r.unhealedBreaks}  ${JSON.stringify(r.counts)}`,
+        );
+      }
+    });
+
+  recon
+    .command('download <provider> <account> <date>')
+    .description('download summary.json, breaks.csv and matched.csv of the current report')
+    .option('--to <dir>', 'target folder', '.')
+    .action(async (provider: string, account: string, date: string, options: { to: string }) => {
+      const { store } = storeFor(process.env);
+      const target = path.resolve(options.to, `${provider}-${account}-${date}`);
+      await mkdir(target, { recursive: true });
+      for (const file of REPORT_FILES) {
+        const key = await resolveReportKey(
+          store,
+          `${provider}/${account}/${checkBusinessDate(date)}/${file}`,
+        );
+        const body = key ? await store.get(key) : undefined;
+        if (!body)
+          throw new Error(`no report for ${provider}/${account}/${date} (run: npm run cli -- recon list)`);
+        await writeFile(path.join(target, file), body);
+        console.log(`  ${path.join(target, file)}  (${body.length} bytes)`);
+      }
+    });
+}

@@ -1,0 +1,163 @@
+// Turns parsed provider rows into staged lines: which ledger object each row speaks about, the amount the ledger
+// must show for it, and the provider's state in the ledger's vocabulary. Rows that cannot match a ledger object
+// (fees, payouts, fund flows) are staged too, for the totals.
+
+import type { StripeBalanceChangeRow, StripePayoutRow } from '../stripe/report-format.ts';
+import { stripeCurrencyExponent } from '../stripe/report-format.ts';
+import { FEE_SCALE, type FundFlowBillRow, type TradeBillRow } from '../wechatpay/bill-format.ts';
+import type { ReconLine } from './types.ts';
+
+/** 交易状态 of trade bill rows → ledger payment status (REFUND rows are refunds, see below). */
+const WECHAT_TRADE_STATUS: Record<string, string> = {
+  SUCCESS: 'succeeded',
+  REVOKED: 'canceled',
+  CLOSED: 'canceled',
+  PAYERROR: 'failed',
+  USERPAYING: 'processing',
+  NOTPAY: 'pending',
+};
+
+/** 退款状态 (v2 bills write REFUNDCLOSE/CHANGE, v3 CLOSED/ABNORMAL) → ledger refund status. */
+const WECHAT_REFUND_STATUS: Record<string, string> = {
+  SUCCESS: 'succeeded',
+  PROCESSING: 'pending',
+  CLOSED: 'canceled',
+  REFUNDCLOSE: 'canceled',
+  ABNORMAL: 'abnormal',
+  CHANGE: 'abnormal',
+};
+
+const orNull = (value: string | null | undefined) =>
+  value === undefined || value === null || value === '' ? null : value;
+
+/**
+ * A trade bill row: a payment row (交易状态 SUCCESS, REVOKED, …) compares 订单金额 with the ledger's order total;
+ * a refund row (交易状态 REFUND) compares 申请退款金额 (falling back to 退款金额) with the ledger's refund amount,
+ * which is what the refund notification's amount.refund carries.
+ */
+export function tradeBillLine(row: TradeBillRow, source = 'tradebill'): ReconLine {
+  const base = {
+    source,
+    lineNo: row.line,
+    subAccount: row.subMchid,
+    providerPaymentId: orNull(row.transactionId),
+    merchantOrderNo: orNull(row.outTradeNo),
+    reference: null,
+    payoutId: null,
+    feeScaled: row.feeMicro,
+    feeScale: FEE_SCALE,
+    currency: row.currency,
+  };
+  if (row.tradeState === 'REFUND' || row.refundId !== null) {
+    const state = row.refundStatus.trim().toUpperCase();
+    return {
+      ...base,
+      kind: 'refund',
+      providerRefundId: row.refundId,
+      merchantRefundNo: row.outRefundNo,
+      amountMinor: row.requestedRefundAmountFen > 0n ? row.requestedRefundAmountFen : row.refundAmountFen,
+      status: WECHAT_REFUND_STATUS[state] ?? (state === '' ? 'succeeded' : state.toLowerCase()),
+      providerStatus: row.refundStatus || row.tradeState,
+      occurredAt: row.refundSucceededAt ?? row.tradeTime,
+    };
+  }
+  const state = row.tradeState.trim().toUpperCase();
+  return {
+    ...base,
+    kind: 'payment',
+    providerRefundId: null,
+    merchantRefundNo: null,
+    amountMinor: row.orderAmountFen,
+    status: WECHAT_TRADE_STATUS[state] ?? state.toLowerCase(),
+    providerStatus: row.tradeState,
+    occurredAt: row.tradeTime,
+  };
+}
+
+/** A fund-flow row: staged for the income/expense totals only (signed amount, + income, − expense). */
+export function fundFlowLine(row: FundFlowBillRow, source = 'fundflowbill'): ReconLine {
+  return {
+    source,
+    lineNo: row.line,
+    kind: 'fund_flow',
+    subAccount: null,
+    providerPaymentId: null,
+    providerRefundId: null,
+    merchantOrderNo: null,
+    merchantRefundNo: null,
+    reference: orNull(row.flowId),
+    payoutId: null,
+    amountMinor: row.signedAmountFen,
+    feeScaled: 0n,
+    feeScale: 0,
+    currency: 'CNY',
+    status: row.direction,
+    providerStatus: `${row.businessType}/${row.businessName}`,
+    occurredAt: row.bookedAt,
+  };
+}
+
+const STRIPE_KIND: Record<string, ReconLine['kind']> = {
+  charge: 'payment',
+  payment: 'payment',
+  refund: 'refund',
+  payout: 'payout',
+  fee: 'fee',
+};
+
+/**
+ * A balance_change_from_activity row. Charges compare gross with the ledger payment (keyed by the PaymentIntent,
+ * or the bare charge when there is none); refunds compare −gross with the ledger refund (source_id re_…).
+ */
+export function balanceChangeLine(
+  row: StripeBalanceChangeRow,
+  options: { orderMetadataKey: string; source?: string },
+): ReconLine {
+  const category = row.reportingCategory;
+  const kind = STRIPE_KIND[category] ?? 'other';
+  const isRefund = kind === 'refund';
+  const paymentId = row.paymentIntentId ?? row.chargeId ?? (kind === 'payment' ? row.sourceId : null);
+  return {
+    source: options.source ?? 'balance_change',
+    lineNo: row.line,
+    kind,
+    subAccount: row.connectedAccountId,
+    providerPaymentId: kind === 'payment' || isRefund ? paymentId : null,
+    providerRefundId: isRefund ? row.sourceId : null,
+    merchantOrderNo: row.metadata[options.orderMetadataKey] ?? null,
+    merchantRefundNo: null,
+    reference: row.balanceTransactionId,
+    payoutId: row.automaticPayoutId,
+    amountMinor: isRefund ? -row.grossMinor : row.grossMinor,
+    feeScaled: row.feeMinor,
+    feeScale: stripeCurrencyExponent(row.currency),
+    currency: row.currency,
+    // A balance transaction exists only for money that moved: the charge or refund succeeded.
+    status: kind === 'payment' || isRefund ? 'succeeded' : category,
+    providerStatus: category,
+    occurredAt: row.createdUtc,
+  };
+}
+
+/** A payouts.itemized row: compared with the payout mirrored from payout.* events (stripe.payouts). */
+export function payoutLine(row: StripePayoutRow, source = 'payouts'): ReconLine {
+  return {
+    source,
+    lineNo: row.line,
+    kind: 'payout',
+    subAccount: null,
+    providerPaymentId: null,
+    providerRefundId: null,
+    merchantOrderNo: null,
+    merchantRefundNo: null,
+    reference: row.balanceTransactionId,
+    payoutId: row.payoutId,
+    amountMinor: row.grossMinor,
+    feeScaled: row.feeMinor,
+    feeScale: stripeCurrencyExponent(row.currency),
+    currency: row.currency,
+    status: row.status,
+    providerStatus: row.status,
+    occurredAt: row.effectiveAtUtc,
+  };
+}

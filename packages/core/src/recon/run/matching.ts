@@ -1,0 +1,130 @@
+// Matching, set-based in SQL: every staged line of a run is classified against the ledger in a few
+// `insert … select` statements (no row-by-row work in JS), and ledger objects of the business day that the
+// provider did not list become `missing_at_provider` — or `pending_next_bill` inside the midnight tolerance.
+// Re-running it for a run replaces that run's items (healing re-matches this way).
+import type { Provider } from '../../ledger/changes.ts';
+import type { Tx } from '../../ledger/db.ts';
+import type { RunWindow } from './types.ts';
+
+export interface MatchInput {
+  runId: string;
+  provider: Provider;
+  account: string;
+  window: RunWindow;
+  /** Items that succeeded this close to a midnight may be booked on the neighbouring day (default 10). */
+  toleranceMinutes: number;
+  /** The latest run of the previous business date, whose pending_next_bill items are due in this bill. */
+  previousRunId: string | null;
+}
+
+const ITEM_COLUMNS = `run_id, class, kind, source, line_no, provider_payment_id, provider_refund_id, merchant_order_no,
+  merchant_refund_no, payout_id, bill_amount_minor, ledger_amount_minor, bill_currency, ledger_currency, bill_status,
+  ledger_status, fee_scaled, fee_scale, occurred_at, detail`;
+
+/** Classifies a run's staged lines and the day's ledger objects; returns the number of items per class. */
+export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string, number>> {
+  const { runId, provider, account, window } = input;
+  const tolerance = Math.max(0, Math.trunc(input.toleranceMinutes));
+  await tx`delete from recon_items where run_id = ${runId}`;
+
+  // Bill lines about payments and refunds. The first line per object is compared; later ones are duplicates.
+  await tx.unsafe(
+    `with ranked as (
+       select l.*, row_number() over (
+         partition by l.kind, case when l.kind = 'refund' then coalesce(l.provider_refund_id, l.merchant_refund_no)
+                                   else coalesce(l.provider_payment_id, l.merchant_order_no) end
+         order by l.source, l.line_no) as rn
+       from recon_lines l where l.run_id = $1 and l.kind in ('payment', 'refund')
+     ), joined as (
+       select r.*,
+         coalesce(p.amount_minor, f.amount_minor) as ledger_amount,
+         trim(coalesce(p.currency, f.currency)) as ledger_currency,
+         coalesce(p.status, f.status) as ledger_status,
+         coalesce(r.merchant_order_no, p.merchant_order_no, f.merchant_order_no) as order_no,
+         coalesce(r.merchant_refund_no, f.merchant_refund_no) as refund_no,
+         coalesce(r.provider_payment_id, f.provider_payment_id) as payment_id,
+         (p.provider_payment_id is not null or f.provider_refund_id is not null) as found
+       from ranked r
+       left join payments p on r.kind = 'payment' and p.provider = $2 and p.provider_payment_id = r.provider_payment_id
+       left join refunds f on r.kind = 'refund' and f.provider = $2 and f.provider_refund_id = r.provider_refund_id
+     )
+     insert into recon_items (${ITEM_COLUMNS})
+     select $1,
+       case when rn > 1 then 'duplicate'
+            when not found then 'missing_in_ledger'
+            when ledger_currency <> trim(currency) then 'currency_mismatch'
+            when ledger_amount <> amount_minor then 'amount_mismatch'
+            when ledger_status is distinct from status then 'status_mismatch'
+            else 'matched' end,
+       kind, source, line_no, payment_id, provider_refund_id, order_no, refund_no, payout_id,
+       amount_minor, ledger_amount, currency, ledger_currency, status, ledger_status, fee_scaled, fee_scale, occurred_at,
+       case when rn > 1 then 'listed ' || rn || ' times by the provider; this is occurrence ' || rn
+            when not found then null
+            else nullif(concat_ws('; ',
+              case when ledger_currency <> trim(currency) then 'currency ' || trim(currency) || ' at the provider, ' || ledger_currency || ' in the ledger' end,
+              case when ledger_amount <> amount_minor then 'amount ' || amount_minor || ' at the provider, ' || ledger_amount || ' in the ledger' end,
+              case when ledger_status is distinct from status then 'status ' || coalesce(status, '-') || ' at the provider, ' || coalesce(ledger_status, '-') || ' in the ledger' end
+            ), '') end
+     from joined`,
+    [runId, provider],
+  );
+
+  // Stripe payouts: each payouts.itemized row against the payout mirrored from payout.* events.
+  await tx.unsafe(
+    `with ranked as (
+       select l.*, row_number() over (partition by l.payout_id order by l.source, l.line_no) as rn
+       from recon_lines l where l.run_id = $1 and l.kind = 'payout' and l.source = 'payouts'
+     ), joined as (
+       select r.*, (sp.data->>'amount')::bigint as ledger_amount, upper(sp.data->>'currency') as ledger_currency,
+              sp.status as ledger_status, sp.id is not null as found
+       from ranked r left join stripe.payouts sp on sp.id = r.payout_id
+     )
+     insert into recon_items (${ITEM_COLUMNS})
+     select $1,
+       case when rn > 1 then 'duplicate'
+            when not found then 'missing_in_ledger'
+            when ledger_currency <> trim(currency) then 'currency_mismatch'
+            when ledger_amount <> amount_minor then 'amount_mismatch'
+            when ledger_status is distinct from status then 'status_mismatch'
+            else 'matched' end,
+       'payout', source, line_no, null, null, null, null, payout_id, amount_minor, ledger_amount, currency,
+       ledger_currency, status, ledger_status, fee_scaled, fee_scale, occurred_at, null
+     from joined`,
+    [runId],
+  );
+
+  // Ledger objects of the day the provider did not list. Within the tolerance before midnight: expected in the
+  // next day's bill (informational). Within the tolerance before this day's start and left pending by the
+  // previous day's run: absent from both bills, so a break now.
+  for (const table of ['payments', 'refunds'] as const) {
+    const kind = table === 'payments' ? 'payment' : 'refund';
+    const idColumn = table === 'payments' ? 'provider_payment_id' : 'provider_refund_id';
+    const refundId = table === 'payments' ? 'null' : 'o.provider_refund_id';
+    const refundNo = table === 'payments' ? 'null' : 'o.merchant_refund_no';
+    await tx.unsafe(
+      `insert into recon_items (${ITEM_COLUMNS})
+       select $1,
+         case when o.succeeded_at >= $5::timestamptz - make_interval(mins => $6::int) and o.succeeded_at >= $4::timestamptz
+              then 'pending_next_bill' else 'missing_at_provider' end,
+         '${kind}', null, null, o.provider_payment_id, ${refundId}, o.merchant_order_no, ${refundNo}, null, null, o.amount_minor,
+         null, trim(o.currency), null, o.status, null, null, o.succeeded_at,
+         case when o.succeeded_at < $4::timestamptz then 'succeeded just before the business day and absent from the previous day''s bill too'
+              when o.succeeded_at >= $5::timestamptz - make_interval(mins => $6::int) then 'succeeded within ' || $6::int || ' minutes of midnight'
+         end
+       from ${table} o
+       where o.provider = $2 and o.account = $3 and o.status = 'succeeded'
+         and not exists (select 1 from recon_lines l where l.run_id = $1 and l.kind = '${kind}' and l.${idColumn} = o.${idColumn})
+         and (
+           (o.succeeded_at >= $4::timestamptz and o.succeeded_at < $5::timestamptz)
+           or (o.succeeded_at >= $4::timestamptz - make_interval(mins => $6::int) and o.succeeded_at < $4::timestamptz
+               and exists (select 1 from recon_items i where i.run_id = $7 and i.class = 'pending_next_bill'
+                           and i.kind = '${kind}' and i.${idColumn} = o.${idColumn}))
+         )`,
+      [runId, provider, account, window.start, window.end, tolerance, input.previousRunId],
+    );
+  }
+
+  const counts = await tx<{ class: string; n: number }[]>`
+    select class, count(*)::int as n from recon_items where run_id = ${runId} group by class`;
+  return Object.fromEntries(counts.map((row) => [row.class, row.n]));
+}

@@ -1,0 +1,94 @@
+// Shared by the reconciliation handlers, the local runtime and the CLI: the scheduled-event contract (business
+// date = yesterday in the provider's zone, or from the event), metrics and alerts after each run.
+
+import type { Provider } from '@payhooks/core/ledger';
+import type { Clock, Logger, Metrics } from '@payhooks/core/ports';
+import { previousBusinessDate, type ReconcileResult } from '@payhooks/core/recon/run/index';
+import type { Alerter } from './adapters/alerts.ts';
+
+/** What a scheduled or manual invocation may carry (EventBridge sends its own fields, which are ignored). */
+export interface ReconEvent {
+  /** Business date YYYY-MM-DD; default yesterday in the provider's zone. */
+  date?: string;
+  /** WeChat Pay merchant id or mchid / Stripe account (acct_… or `platform`); default all configured. */
+  account?: string;
+  merchant?: string;
+  /** Re-run a date that already succeeded. */
+  force?: boolean;
+  /** Treat "not ready yet" as a failure (the last scheduled attempt); default: decided from the hour. */
+  lastAttempt?: boolean;
+}
+
+/** UTC hour of the last scheduled attempt (stacks/Reconciliation.ts SCHEDULES). */
+const LAST_ATTEMPT_UTC_HOUR: Record<Provider, number> = { wechatpay: 4, stripe: 16 };
+
+export function businessDateFor(provider: Provider, event: ReconEvent, clock: Clock): string {
+  return event.date ?? previousBusinessDate(provider, clock.now());
+}
+
+export function isLastAttempt(provider: Provider, event: ReconEvent, clock: Clock): boolean {
+  return event.lastAttempt ?? clock.now().getUTCHours() >= LAST_ATTEMPT_UTC_HOUR[provider];
+}
+
+/** Publishes UnhealedBreaks, alerts on unhealed breaks and failures; returns whether the invocation must fail. */
+export async function reportOutcome(
+  provider: Provider,
+  results: readonly ReconcileResult[],
+  options: {
+    metrics: Metrics;
+    alerter: Alerter;
+    logger: Logger;
+    lastAttempt: boolean;
+    reportsLocation: string;
+  },
+): Promise<{ failed: ReconcileResult[] }> {
+  const failed: ReconcileResult[] = [];
+  for (const result of results) {
+    const where = {
+      provider,
+      account: result.account,
+      businessDate: result.businessDate,
+      runId: result.runId,
+    };
+    if (result.status === 'succeeded') {
+      options.metrics.count('UnhealedBreaks', result.breaks.unhealed);
+      if (result.breaks.unhealed > 0) {
+        await options.alerter.alert({
+          subject: `payhooks ${provider} reconciliation ${result.businessDate}: ${result.breaks.unhealed} unhealed break(s)`,
+          message:
+            `Reconciliation of ${provider} account ${result.account || 'platform'} for ${result.businessDate} found ` +
+            `${result.breaks.total} break(s), ${result.breaks.healed} healed, ${result.breaks.unhealed} unhealed ` +
+            `(${JSON.stringify(result.counts)}). Report: ${options.reportsLocation} ${result.reportKeys?.files['breaks.csv'] ?? ''}`,
+          fields: { ...where, counts: result.counts, breaks: result.breaks },
+        });
+      }
+    } else if (result.status === 'failed' || (result.status === 'not_ready' && options.lastAttempt)) {
+      failed.push(result);
+      await options.alerter.alert({
+        subject: `payhooks ${provider} reconciliation ${result.businessDate} failed`,
+        message:
+          `Reconciliation of ${provider} account ${result.account || 'platform'} for ${result.businessDate} failed: ` +
+          `${result.error?.code}: ${result.error?.message}.` +
+          (result.keptFiles?.length ? ` Downloaded files kept: ${result.keptFiles.join(', ')}.` : '') +
+          ' Re-run: npm run cli -- recon run',
+        fields: { ...where, error: result.error, keptFiles: result.keptFiles },
+      });
+    } else {
+      options.logger.info('reconciliation not run', {
+        ...where,
+        status: result.status,
+        reason: result.reason ?? result.error?.message,
+      });
+    }
+  }
+  return { failed };
+}
+
+export class ReconFailedError extends Error {
+  constructor(readonly results: readonly ReconcileResult[]) {
+    super(
+      `reconciliation failed for ${results.map((r) => `${r.provider}/${r.account || 'platform'}/${r.businessDate}: ${r.error?.code ?? r.status}`).join(', ')}`,
+    );
+    this.name = 'ReconFailedError';
+  }
+}

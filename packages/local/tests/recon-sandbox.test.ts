@@ -1,0 +1,95 @@
+// Local reconciliation end to end against the provider API sandbox: the real WechatpayClient (signed requests,
+// verified answers, gzip download, SHA-1) → staging → matching → heal through the query API → folder reports.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLocalReconciliation } from '../src/recon.ts';
+import {
+  type ProviderSandbox,
+  sandboxMerchantsFromGenerated,
+  startProviderSandbox,
+} from '../src/sandbox/provider-api.ts';
+import { generateSandboxMerchants, writeMerchantsFile } from '../src/sandbox/wechatpay-merchants.ts';
+import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+
+let db: TestDatabase;
+let sandbox: ProviderSandbox;
+let dir: string;
+let merchantsFile: string;
+let mchid: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = await mkdtemp(path.join(tmpdir(), 'payhooks-recon-'));
+  const generated = await generateSandboxMerchants();
+  merchantsFile = await writeMerchantsFile(path.join(dir, 'merchants.json'), {
+    merchants: [generated.document.merchants[0]!],
+  });
+  const merchants = sandboxMerchantsFromGenerated(generated).slice(0, 1);
+  mchid = merchants[0]!.mchid;
+  sandbox = await startProviderSandbox({ wechatpay: { merchants } });
+});
+afterAll(async () => {
+  await sandbox?.stop();
+  await db?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const seed = (id: string, amount: number, at: string) => db.sql`
+  insert into payments (provider, provider_payment_id, account, merchant_order_no, amount_minor, currency, status,
+    status_rank, first_seen_at, succeeded_at, updated_at, last_event_id, version)
+  values ('wechatpay', ${id}, ${mchid}, ${`O-${id}`}, ${amount}, 'CNY', 'succeeded', 100, ${at}, ${at}, ${at}, 'seed', '0')`;
+
+describe('local reconciliation against the provider sandbox', () => {
+  it('ends with exactly the deliberate breaks, heals the payment never notified, and writes the report folder', async () => {
+    const wx = sandbox.wechatpay!;
+    const at = '2025-03-01T10:00:00+08:00';
+    const ok = wx.addTransaction({ mchid, outTradeNo: 'OK-1', amountFen: 1000, successTime: at });
+    const never = wx.addTransaction({
+      mchid,
+      outTradeNo: 'NEVER-1',
+      amountFen: 2000,
+      successTime: at,
+      notified: false,
+    });
+    const notInBill = wx.addTransaction({
+      mchid,
+      outTradeNo: 'NOBILL-1',
+      amountFen: 3000,
+      successTime: at,
+      inBill: false,
+    });
+    const differs = wx.addTransaction({
+      mchid,
+      outTradeNo: 'DIFF-1',
+      amountFen: 4000,
+      successTime: at,
+      billAmountFen: 4100,
+    });
+    for (const tx of [ok, notInBill, differs])
+      await seed(tx.transactionId!, Number(tx.amountFen), '2025-03-01T02:00:00Z');
+    void never;
+
+    const outcome = await runLocalReconciliation({
+      sql: db.sql,
+      env: { WECHATPAY_MERCHANTS_FILE: merchantsFile },
+      reportsDir: path.join(dir, 'reports'),
+      providerApiUrl: sandbox.url,
+      providers: ['wechatpay'],
+      dates: { wechatpay: '2025-03-01' },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    const [result] = outcome.results;
+    expect(result?.status).toBe('succeeded');
+    expect(result?.counts).toEqual({ matched: 2, amount_mismatch: 1, missing_at_provider: 1 });
+    expect(result?.breaks).toEqual({ total: 3, healed: 1, unhealed: 2, informational: 0 });
+    const breaks = await readFile(outcome.reportFiles[`wechatpay/${mchid}/2025-03-01`]!, 'utf8');
+    expect(breaks.charCodeAt(0)).toBe(0xfeff);
+    expect(breaks).toContain('NEVER-1');
+    expect(outcome.alerts).toHaveLength(0); // alerts are raised by the handlers' reportOutcome, not here
+    const [healed] =
+      await db.sql`select amount_minor, status from payments where merchant_order_no = 'NEVER-1'`;
+    expect(healed).toEqual({ amount_minor: 2000n, status: 'succeeded' });
+  });
+});
