@@ -501,6 +501,10 @@ function cases(): Case[] {
       Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
     );
     signed('UTF-16BE body', Buffer.from(text, 'utf16le').swap16());
+    signed(
+      'UTF-8 BOM signed with the body',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+    );
     const at = text.indexOf('café');
     const splice = (bytes: number[]) =>
       Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(bytes), Buffer.from(text.slice(at))]);

@@ -32,8 +32,9 @@ export function parseNotificationBody(
   assertBodySize(rawBody, options.maxBytes);
   let value: unknown;
   try {
-    // fatal: invalid UTF-8 is rejected rather than replaced, so what we parse is what was signed.
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(rawBody));
+    // fatal: invalid UTF-8 is rejected rather than replaced; ignoreBOM keeps a byte-order mark (WeChat never
+    // sends one) so it fails JSON.parse instead of being dropped: what we parse and store is what was signed.
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(rawBody));
   } catch {
     throw new VerificationError(C.bodyNotJson, 'body is not UTF-8 JSON', 400);
   }

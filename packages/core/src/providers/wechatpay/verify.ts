@@ -60,6 +60,10 @@ function requireHeader(headers: Readonly<Record<string, string | undefined>>, na
   if (typeof value !== 'string') {
     throw new VerificationError(C.headerMalformed, `header ${name} is not a single string value`, 400);
   }
+  // API Gateway joins a repeated header with commas; no WeChat Pay header value ever contains one.
+  if (value.includes(',')) {
+    throw new VerificationError(C.headerMalformed, `header ${name} appears more than once`, 400);
+  }
   return value;
 }
 
