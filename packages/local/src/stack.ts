@@ -1,6 +1,7 @@
 // Composes the local runtime: Postgres (embedded or external), the SQS emulator with a DLQ, the HTTP gateway
 // in front of the Lambda handler modules, and the poller playing the event-source mapping. `npm start` and
 // the end-to-end tests both run on this.
+import { timingSafeEqual } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createSql, migrate, type Sql } from '@payhooks/core/ledger';
@@ -12,10 +13,12 @@ import type { Env } from '@payhooks/functions/config';
 import { createConsumerHandler } from '@payhooks/functions/consumer';
 import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
+import type { SQSEvent } from 'aws-lambda';
 import pino from 'pino';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { type LocalPostgres, startLocalPostgres } from './postgres.ts';
+import { localReportRoutes } from './recon.ts';
 import { type LocalQueues, startLocalQueues } from './sqs.ts';
 
 export interface LocalStackOptions {
@@ -32,7 +35,15 @@ export interface LocalStackOptions {
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
   consumerConcurrency?: number;
+  /** Like the Lambda timeout: a longer invocation fails its batch and loses its container. Default 30. */
+  consumerTimeoutSeconds?: number;
   batchSize?: number;
+  /**
+   * Serve finance's report routes (GET /reports, GET /reports/{key+}) from this folder. Local has no IAM: they
+   * answer only requests carrying `Authorization: Bearer <reportsToken>` (401 otherwise).
+   */
+  reportsDir?: string;
+  reportsToken?: string;
   /** Extra environment for the handlers (overrides process.env). */
   env?: Env;
   logLevel?: string;
@@ -65,6 +76,32 @@ async function ensureDatabase(postgres: LocalPostgres, name: string): Promise<st
   return postgres.adminUrl(name);
 }
 
+/** Stands in for the API's IAM authorizer locally: only `Authorization: Bearer <token>` reaches the routes. */
+export function requireBearerToken(routes: Route[], token: string): Route[] {
+  const expected = Buffer.from(token, 'utf8');
+  const allowed = (header: string | undefined) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    const given = Buffer.from(match?.[1] ?? '', 'utf8');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  return routes.map((route) => ({
+    ...route,
+    handler: async (event) =>
+      allowed(event.headers?.authorization)
+        ? route.handler(event)
+        : {
+            statusCode: 401,
+            headers: {
+              'content-type': 'application/json',
+              'www-authenticate': 'Bearer realm="payhooks-reports"',
+            },
+            body: JSON.stringify({
+              message: 'Unauthorized: send Authorization: Bearer <reportsToken from local.json>',
+            }),
+          },
+  }));
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const stateDir = path.resolve(options.stateDir);
   await mkdir(path.join(stateDir, 'logs'), { recursive: true });
@@ -83,7 +120,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let postgres: LocalPostgres | undefined;
     let databaseUrl = options.databaseUrl;
     if (!databaseUrl) {
-      postgres = await startLocalPostgres({ dataDir: path.join(stateDir, 'pgdata'), port: options.pgPort ?? 54320, fast: options.fastPostgres });
+      postgres = await startLocalPostgres({
+        dataDir: path.join(stateDir, 'pgdata'),
+        port: options.pgPort ?? 54320,
+        fast: options.fastPostgres,
+      });
       stoppers.push(() => postgres!.stop());
       databaseUrl = await ensureDatabase(postgres, 'payhooks');
     }
@@ -117,6 +158,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { method: 'POST', path: '/webhooks/wechatpay', handler: wechatpayWebhook },
       { method: 'POST', path: '/webhooks/wechatpay/{merchant}', handler: wechatpayWebhook },
     ];
+    if (options.reportsDir) {
+      if (!options.reportsToken)
+        throw new Error('reportsDir needs a reportsToken: the report routes are authenticated');
+      routes.push(...requireBearerToken(localReportRoutes(options.reportsDir), options.reportsToken));
+    }
     const gateway = await startGateway({
       port: options.port,
       routes,
@@ -124,20 +170,55 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stoppers.push(() => gateway.stop());
 
-    // Each concurrent invocation gets its own "container" with one connection, as in Lambda.
+    // Each concurrent invocation gets its own "container" with one connection, as in Lambda. An invocation that
+    // outlives the function timeout fails its whole batch and its container is thrown away, as Lambda does.
     const concurrency = options.consumerConcurrency ?? 2;
-    const containers = Array.from({ length: concurrency }, () => {
-      const containerSql = sqlFromEnv(env, 'payhooks-consumer');
-      stoppers.push(() => containerSql.end());
-      return createConsumerHandler(env, { sql: containerSql, metrics: metrics.consumer, logger });
+    const timeoutMs = (options.consumerTimeoutSeconds ?? 30) * 1000;
+    const live = new Set<Sql>();
+    stoppers.push(async () => {
+      for (const containerSql of live) await containerSql.end({ timeout: 1 }).catch(() => {});
     });
-    let nextContainer = 0;
+    const newContainer = () => {
+      const containerSql = sqlFromEnv(env, 'payhooks-consumer');
+      live.add(containerSql);
+      return {
+        sql: containerSql,
+        handler: createConsumerHandler(env, { sql: containerSql, metrics: metrics.consumer, logger }),
+      };
+    };
+    const idle = Array.from({ length: concurrency }, newContainer);
+    const invoke = async (event: SQSEvent) => {
+      const container = idle.pop() ?? newContainer();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`consumer invocation timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      try {
+        const result = await Promise.race([container.handler(event), timeout]);
+        idle.push(container);
+        return result;
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('consumer invocation timed out')) {
+          live.delete(container.sql);
+          container.sql.end({ timeout: 0 }).catch(() => {});
+          idle.push(newContainer());
+        } else {
+          idle.push(container);
+        }
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     const poller = startPoller({
       client: queues.client,
       queueUrl: queues.queueUrl,
       batchSize: options.batchSize ?? 10,
       concurrency,
-      handler: (event) => containers[nextContainer++ % containers.length]!(event),
+      handler: invoke,
       onError: (error) => logger.warn('consumer batch failed', { error: String(error) }),
     });
     stoppers.push(() => poller.stop());

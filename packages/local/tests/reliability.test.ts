@@ -85,7 +85,8 @@ describe('reliability under faults', () => {
     const port = 56_000 + Math.floor(Math.random() * 2000);
     let postgres = await startLocalPostgres({ dataDir: path.join(dir, 'data'), port, fast: true });
     cleanups.push(() => postgres.stop());
-    const stack = await stackOn(postgres.url, { consumerConcurrency: 2 });
+    // A query cut off by the outage may never settle; like Lambda, the runtime times the invocation out (5 s here).
+    const stack = await stackOn(postgres.url, { consumerConcurrency: 2, consumerTimeoutSeconds: 5 });
     const { scenario, deliveries } = plan(11, 60, 0.2);
 
     const results = await sendDeliveries(stack.gatewayUrl, deliveries, 8);

@@ -1,0 +1,477 @@
+// Case 3 — the consumer: events/s applied to PostgreSQL by the shipped consumer handler (createConsumerHandler:
+// envelope decode, one transaction per batch of 10 with a savepoint per message, inbox insert, Stripe parse or
+// WeChat AES-GCM decrypt, projections) on a realistic mix with 20 % duplicates, against raw batched
+// `insert … on conflict do nothing` of the same inbox rows with the same number of connections. Then the
+// connection cap: a 10× burst through the SQS emulator and the poller at concurrency = cap, sampling
+// pg_stat_activity while it drains.
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { type Envelope, encodeEnvelope } from '@payhooks/core/envelope';
+import { createSql, type Sql } from '@payhooks/core/ledger';
+import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
+import type { Env } from '@payhooks/functions/config';
+import { createConsumerHandler, type SqsHandler } from '@payhooks/functions/consumer';
+import { startPoller } from '@payhooks/local/poller';
+import { startLocalQueues } from '@payhooks/local/sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { devNullLogger, prng, stripeTraffic, wechatpayTraffic } from '../fixtures.ts';
+import { ledgerDatabases } from '../postgres.ts';
+import { pick } from '../sizes.ts';
+import { atMost, median, now, pairedRow, ratioAtLeast, settle, valueRow } from '../stats.ts';
+import type { CaseOptions, CaseResult } from '../types.ts';
+
+const BATCH = 10;
+const DUPLICATE_SHARE = 0.2;
+
+interface Workload {
+  envelopes: Envelope[];
+  bodies: string[];
+  /** The same messages in random order: related events rarely sit in concurrent batches. */
+  shuffled: string[];
+  unique: number;
+  merchantOrders: { merchantOrderNo: string; amountMinor: bigint; currency: string }[];
+  merchantsJson: string;
+  stripeShare: number;
+}
+
+/** Stripe and WeChat Pay events 3:2, then duplicates (provider retries) of earlier events spliced in later. */
+async function buildWorkload(total: number, seed: number): Promise<Workload> {
+  const unique = Math.round(total * (1 - DUPLICATE_SHARE));
+  const stripeCount = Math.round(unique * 0.6);
+  const stripe = stripeTraffic(stripeCount, seed);
+  const wechat = await wechatpayTraffic(unique - stripeCount, seed);
+  const receivedAt = new Date().toISOString();
+  const random = prng(seed);
+  const originals: Envelope[] = [];
+  const si = stripe.callbacks.values();
+  const wi = wechat.callbacks.map((c, i) => ({ c, spec: wechat.specs[i]! })).values();
+  for (let i = 0; i < unique; i++) {
+    // Interleave providers in proportion, as traffic would arrive.
+    const takeStripe = random() < stripeCount / unique;
+    const s = takeStripe ? si.next() : undefined;
+    if (s && !s.done) {
+      const event = JSON.parse(s.value.body) as {
+        id: string;
+        type: string;
+        created: number;
+        account?: string;
+      };
+      originals.push({
+        v: 1,
+        provider: 'stripe',
+        eventId: event.id,
+        eventType: event.type,
+        account: event.account ?? '',
+        occurredAt: new Date(event.created * 1000).toISOString(),
+        receivedAt,
+        rawBody: s.value.body,
+      });
+      continue;
+    }
+    const w = wi.next();
+    if (!w.done) {
+      originals.push({
+        v: 1,
+        provider: 'wechatpay',
+        eventId: w.value.spec.id,
+        eventType: w.value.spec.eventType,
+        account: w.value.spec.merchantId,
+        occurredAt: w.value.spec.createTime,
+        receivedAt,
+        rawBody: w.value.c.body,
+      });
+      continue;
+    }
+    const rest = si.next();
+    if (rest.done) break;
+    const event = JSON.parse(rest.value.body) as { id: string; type: string; created: number };
+    originals.push({
+      v: 1,
+      provider: 'stripe',
+      eventId: event.id,
+      eventType: event.type,
+      account: '',
+      occurredAt: new Date(event.created * 1000).toISOString(),
+      receivedAt,
+      rawBody: rest.value.body,
+    });
+  }
+  // Providers send events as they happen: arrival follows event time, so many payments interleave and the events
+  // of one object are seconds apart, not adjacent (stable sort keeps same-second events in emission order).
+  originals.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+  const envelopes = [...originals];
+  for (let d = 0; d < total - originals.length; d++) {
+    // A retry of an event arrives after the original: pick an original and put the copy somewhere later.
+    const source = Math.floor(random() * originals.length);
+    const at = source + 1 + Math.floor(random() * (envelopes.length - source));
+    envelopes.splice(at, 0, originals[source]!);
+  }
+  const bodies = envelopes.map(encodeEnvelope);
+  const shuffled = [...bodies];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  return {
+    envelopes,
+    bodies,
+    shuffled,
+    unique: originals.length,
+    merchantOrders: wechat.merchantOrders,
+    merchantsJson: wechat.merchantsJson,
+    stripeShare: originals.filter((e) => e.provider === 'stripe').length / originals.length,
+  };
+}
+
+function records(bodies: readonly string[], prefix: string): SQSRecord[] {
+  return bodies.map((body, i) => ({
+    messageId: `${prefix}-${i}`,
+    receiptHandle: `${prefix}-${i}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'bench',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench',
+    awsRegion: 'us-east-1',
+  }));
+}
+
+async function seedMerchantOrders(url: string, workload: Workload): Promise<void> {
+  const sql = createSql({ url, max: 1, applicationName: 'bench-admin' });
+  const rows = workload.merchantOrders.map((o) => ({
+    provider: 'wechatpay',
+    merchant_order_no: o.merchantOrderNo,
+    amount_minor: o.amountMinor.toString(),
+    currency: o.currency,
+  }));
+  for (let i = 0; i < rows.length; i += 1000) {
+    await sql`insert into merchant_orders ${sql(rows.slice(i, i + 1000))} on conflict do nothing`;
+  }
+  await sql.end();
+}
+
+/** `connections` workers take batches of 10 in arrival order until none are left; returns events/s. */
+async function drive(
+  batches: number,
+  connections: number,
+  work: (worker: number, batch: number) => Promise<void>,
+) {
+  let next = 0;
+  const started = now();
+  await Promise.all(
+    Array.from({ length: connections }, async (_, worker) => {
+      for (let b = next++; b < batches; b = next++) await work(worker, b);
+    }),
+  );
+  return (now() - started) / 1000;
+}
+
+/** The production logger to /dev/null, keeping the reasons of failed messages for the report. */
+function reasonLogger(reasons: Map<string, number>) {
+  const inner = devNullLogger('bench-consumer');
+  return {
+    ...inner,
+    error(message: string, fields?: Record<string, unknown>) {
+      const reason = String(fields?.errorCode ?? fields?.errorMessage ?? message).slice(0, 120);
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      inner.error(message, fields);
+    },
+  };
+}
+
+async function consumerRun(
+  url: string,
+  workload: Workload,
+  connections: number,
+  env: Env,
+  tag: string,
+  order: 'arrival' | 'shuffled' = 'arrival',
+) {
+  const sqls: Sql[] = [];
+  const metrics = new MemoryMetrics();
+  const reasons = new Map<string, number>();
+  const logger = reasonLogger(reasons);
+  const handlers: SqsHandler[] = Array.from({ length: connections }, () => {
+    // One "container" per connection, each with its own one-connection client, as Lambda runs it.
+    const sql = createSql({ url, max: 1, applicationName: 'payhooks-consumer' });
+    sqls.push(sql);
+    return createConsumerHandler({ ...env, DATABASE_URL: url }, { sql, metrics, logger });
+  });
+  // Connect every container before timing (a Lambda container is warm after its first batch).
+  await Promise.all(sqls.map((sql) => sql`select 1`));
+  let pending = records(order === 'arrival' ? workload.bodies : workload.shuffled, tag);
+  let redelivered = 0;
+  const started = now();
+  // Failed messages come back, as SQS redelivers them after the visibility timeout (here: right away, in order).
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= 5)
+      throw new Error(
+        `consumer still failing ${pending.length} messages after 5 rounds: ${JSON.stringify([...reasons])}`,
+      );
+    const current = pending;
+    const failed = new Set<string>();
+    const batches = Math.ceil(current.length / BATCH);
+    await drive(batches, connections, async (worker, b) => {
+      const result = await handlers[worker]!({ Records: current.slice(b * BATCH, (b + 1) * BATCH) });
+      for (const f of result.batchItemFailures) failed.add(f.itemIdentifier);
+    });
+    pending = current.filter((r) => failed.has(r.messageId));
+    redelivered += pending.length;
+  }
+  const seconds = (now() - started) / 1000;
+  const [{ n }] = (await sqls[0]!`select count(*)::int as n from inbox_events`) as unknown as [{ n: number }];
+  await Promise.all(sqls.map((sql) => sql.end()));
+  if (n !== workload.unique) throw new Error(`consumer stored ${n} inbox rows, expected ${workload.unique}`);
+  return {
+    eventsPerSecond: workload.bodies.length / seconds,
+    applied: metrics.total('EventApplied'),
+    duplicates: metrics.total('EventDuplicate'),
+    redelivered,
+    failureReasons: Object.fromEntries(reasons),
+  };
+}
+
+async function rawInsertRun(url: string, workload: Workload, connections: number) {
+  const sqls = Array.from({ length: connections }, () =>
+    createSql({ url, max: 1, applicationName: 'payhooks-raw' }),
+  );
+  await Promise.all(sqls.map((sql) => sql`select 1`));
+  const rows = workload.envelopes.map((e) => ({
+    provider: e.provider,
+    event_id: e.eventId,
+    event_type: e.eventType,
+    account: e.account,
+    occurred_at: e.occurredAt,
+    received_at: e.receivedAt,
+    outcome: 'stored',
+    raw_payload: e.rawBody,
+  }));
+  const batches = Math.ceil(rows.length / BATCH);
+  const seconds = await drive(batches, connections, async (worker, b) => {
+    const sql = sqls[worker]!;
+    await sql`insert into inbox_events ${sql(rows.slice(b * BATCH, (b + 1) * BATCH))} on conflict do nothing`;
+  });
+  const [{ n }] = (await sqls[0]!`select count(*)::int as n from inbox_events`) as unknown as [{ n: number }];
+  await Promise.all(sqls.map((sql) => sql.end()));
+  if (n !== workload.unique) throw new Error(`raw insert stored ${n} rows, expected ${workload.unique}`);
+  return { eventsPerSecond: rows.length / seconds };
+}
+
+/** The burst: `count` messages enqueued at once while the poller (concurrency = cap) drains them. */
+async function burstRun(
+  url: string,
+  workload: Workload,
+  cap: number,
+  count: number,
+  log: (line: string) => void,
+) {
+  // The local stack's defaults: visibility timeout 5 s, DLQ after 3 receives.
+  const queues = await startLocalQueues({ visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+  const env: Env = {
+    DATABASE_URL: url,
+    DB_MAX_CONNECTIONS: '1',
+    WECHATPAY_MERCHANTS: workload.merchantsJson,
+  };
+  const metrics = new MemoryMetrics();
+  const logger = devNullLogger('bench-consumer-burst');
+  const sqls: Sql[] = [];
+  const containers = Array.from({ length: cap }, () => {
+    const sql = createSql({ url, max: 1, applicationName: 'payhooks-consumer' });
+    sqls.push(sql);
+    return createConsumerHandler(env, { sql, metrics, logger });
+  });
+  const monitor = createSql({ url, max: 1, applicationName: 'bench-monitor' });
+  const samples: number[] = [];
+  const waits = new Map<string, number>();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      // One query gives the connection count and what each consumer backend is doing (where the time goes).
+      const rows = (await monitor`select state, wait_event_type, wait_event from pg_stat_activity
+        where application_name like 'payhooks%' and datname = current_database()`) as unknown as {
+        state: string | null;
+        wait_event_type: string | null;
+        wait_event: string | null;
+      }[];
+      samples.push(rows.length);
+      for (const row of rows) {
+        const what =
+          row.state === 'active'
+            ? `active ${row.wait_event_type ?? 'CPU'}:${row.wait_event ?? '-'}`
+            : `${row.state} ${row.wait_event ?? ''}`.trim();
+        waits.set(what, (waits.get(what) ?? 0) + 1);
+      }
+      await settle(20);
+    }
+  })();
+  let nextContainer = 0;
+  const poller = startPoller({
+    client: queues.client,
+    queueUrl: queues.queueUrl,
+    batchSize: BATCH,
+    concurrency: cap,
+    handler: (event) => containers[nextContainer++ % containers.length]!(event),
+  });
+  try {
+    const bodies = Array.from({ length: count }, (_, i) => workload.bodies[i % workload.bodies.length]!);
+    const started = now();
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = sent; i < bodies.length; i = sent) {
+          sent += BATCH;
+          await queues.client.send(
+            new SendMessageBatchCommand({
+              QueueUrl: queues.queueUrl,
+              Entries: bodies.slice(i, i + BATCH).map((body, j) => ({ Id: String(j), MessageBody: body })),
+            }),
+          );
+        }
+      }),
+    );
+    const enqueueSeconds = (now() - started) / 1000;
+    for (;;) {
+      await poller.idle();
+      if ((await queues.depth(queues.queueUrl)) === 0) break;
+    }
+    const seconds = (now() - started) / 1000;
+    log(
+      `case 3 burst: ${count} messages, enqueued in ${enqueueSeconds.toFixed(1)} s, drained in ${seconds.toFixed(1)} s`,
+    );
+    return {
+      messages: count,
+      enqueueSeconds,
+      drainSeconds: seconds,
+      eventsPerSecond: count / seconds,
+      peakConnections: Math.max(0, ...samples),
+      samples: samples.length,
+      pollerMaxBusy: poller.stats.maxBusy,
+      failedItems: poller.stats.failedItems,
+      deadLettered: await queues.depth(queues.dlqUrl),
+      backendStates: Object.fromEntries([...waits].sort((a, b) => b[1] - a[1])),
+    };
+  } finally {
+    await poller.stop();
+    sampling = false;
+    await sampler;
+    await monitor.end();
+    await Promise.all(sqls.map((sql) => sql.end()));
+    await queues.stop();
+  }
+}
+
+export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
+  const started = now();
+  const size = pick(options, {
+    full: { events: 2000, reps: 3, cap: 4, burstMax: 20_000 },
+    quick: { events: 800, reps: 2, cap: 4, burstMax: 5000 },
+    tiny: { events: 60, reps: 1, cap: 2, burstMax: 100 },
+  });
+  options.log('case 3: building the workload');
+  const workload = await buildWorkload(size.events, 23);
+  const dbs = await ledgerDatabases(options.pgAdminUrl);
+  const env: Env = { WECHATPAY_MERCHANTS: workload.merchantsJson };
+  try {
+    const fresh = async () => {
+      const url = await dbs.fresh();
+      await seedMerchantOrders(url, workload);
+      return url;
+    };
+    // Warm-up on a throw-away database: JIT, key parsing, first connections.
+    const warm = await fresh();
+    await consumerRun(warm, workload, size.cap, env, 'warm');
+    await dbs.drop(warm);
+    const pairs: { measured: number; baseline: number }[] = [];
+    const shuffledPairs: { measured: number; baseline: number }[] = [];
+    let lastApplied: Awaited<ReturnType<typeof consumerRun>> | undefined;
+    let redelivered = 0;
+    const failureReasons = new Map<string, number>();
+    const consume = async (url: string, tag: string, order: 'arrival' | 'shuffled') => {
+      const m = await consumerRun(url, workload, size.cap, env, tag, order);
+      if (order === 'arrival') lastApplied = m;
+      redelivered += m.redelivered;
+      for (const [k, v] of Object.entries(m.failureReasons))
+        failureReasons.set(k, (failureReasons.get(k) ?? 0) + v);
+      return m.eventsPerSecond;
+    };
+    for (let r = 0; r < size.reps; r++) {
+      const [a, b, c] = [await fresh(), await fresh(), await fresh()];
+      await settle(200);
+      const steps = {
+        m: () => consume(a, `r${r}`, 'arrival'),
+        b: async () => (await rawInsertRun(b, workload, size.cap)).eventsPerSecond,
+        s: () => consume(c, `s${r}`, 'shuffled'),
+      };
+      const got: Record<string, number> = {};
+      for (const key of r % 2 === 0 ? (['m', 'b', 's'] as const) : (['s', 'b', 'm'] as const))
+        got[key] = await steps[key]();
+      options.log(
+        `case 3 rep ${r + 1}: consumer ${Math.round(got.m!)} events/s (shuffled ${Math.round(got.s!)}) vs raw insert ${Math.round(got.b!)} rows/s`,
+      );
+      pairs.push({ measured: got.m!, baseline: got.b! });
+      shuffledPairs.push({ measured: got.s!, baseline: got.b! });
+      for (const url of [a, b, c]) await dbs.drop(url);
+    }
+    const steady = median(pairs.map((p) => p.measured));
+    const burstCount = Math.max(BATCH * size.cap, Math.min(size.burstMax, Math.round(steady * 10)));
+    const burstDb = await fresh();
+    const burst = await burstRun(burstDb, workload, size.cap, burstCount, options.log);
+    await dbs.drop(burstDb);
+    return {
+      case: 3,
+      title: 'Consumer: events applied to PostgreSQL',
+      measuredIncludes:
+        `createConsumerHandler (the Lambda handler) invoked directly with SQS events of ${BATCH} records by ${size.cap} ` +
+        'workers, one one-connection postgres.js client each: envelope decode + zod, one transaction per batch with a ' +
+        'savepoint per message, inbox insert, Stripe JSON normalisation or WeChat AES-256-GCM decrypt + normalisation, ' +
+        'projections and merchant-order checks; pino to /dev/null. No SQS in the throughput figure.',
+      baselineIncludes:
+        `raw \`insert into inbox_events … values (10 rows) on conflict do nothing\` of the same rows (incl. duplicates) ` +
+        `in batches of ${BATCH} by ${size.cap} connections, autocommit, into the same migrated schema.`,
+      rows: [
+        pairedRow('3 consumer events/s', 'events/s', pairs, ratioAtLeast(0.5), 'arrival in event-time order'),
+        pairedRow(
+          '3 consumer events/s, shuffled',
+          'events/s',
+          shuffledPairs,
+          null,
+          'same messages, random order',
+        ),
+        valueRow(
+          '3 peak DB connections (10× burst)',
+          'conns',
+          [burst.peakConnections],
+          atMost(size.cap),
+          `cap ${size.cap}`,
+        ),
+      ],
+      details: {
+        reps: size.reps,
+        eventsPerRep: workload.envelopes.length,
+        uniqueEvents: workload.unique,
+        duplicateShare: 1 - workload.unique / workload.envelopes.length,
+        stripeShareOfUnique: workload.stripeShare,
+        batchSize: BATCH,
+        connections: size.cap,
+        lastRepOutcomes: lastApplied,
+        redeliveredAcrossReps: redelivered,
+        failureReasonsAcrossReps: Object.fromEntries(failureReasons),
+        burst: {
+          ...burst,
+          definition:
+            '10 × one second of the measured steady consumer throughput, enqueued at once (SendMessageBatch × 8 senders) ' +
+            `while the poller runs at concurrency = cap = ${size.cap}; peak = max of pg_stat_activity samples every ~20 ms ` +
+            "(application_name like 'payhooks%' on the ledger database)",
+        },
+      },
+      durationMs: now() - started,
+    };
+  } finally {
+    await dbs.dropAll();
+  }
+}

@@ -1,0 +1,59 @@
+// Smoke run of every benchmark case at tiny sizes on the test run's PostgreSQL: checks that each case runs end to
+// end and returns well-formed results. No timing assertions — benchmarks are not timed unit tests.
+import { describe, expect, it } from 'vitest';
+import { CASES } from '../src/cases/index.ts';
+import { runBench } from '../src/run.ts';
+import { formatMarkdown, formatTable } from '../src/table.ts';
+import type { BenchRow } from '../src/types.ts';
+
+const positiveFinite = (value: number) => Number.isFinite(value) && value > 0;
+
+function expectWellFormed(row: BenchRow): void {
+  expect(row.id).toMatch(/^\d /);
+  expect(row.unit.length).toBeGreaterThan(0);
+  expect(positiveFinite(row.measured), `${row.id} measured ${row.measured}`).toBe(true);
+  if (row.baseline !== null) {
+    expect(positiveFinite(row.baseline), `${row.id} baseline ${row.baseline}`).toBe(true);
+    expect(positiveFinite(row.ratio ?? Number.NaN), `${row.id} ratio ${row.ratio}`).toBe(true);
+  } else {
+    expect(row.ratio).toBeNull();
+  }
+  expect(row.samples.length).toBeGreaterThan(0);
+  for (const sample of row.samples) expect(positiveFinite(sample), `${row.id} sample ${sample}`).toBe(true);
+  if (row.target) expect(typeof row.pass).toBe('boolean');
+  else expect(row.pass).toBeNull();
+}
+
+describe('npm run bench (tiny sizes)', () => {
+  it('runs every case and returns positive finite figures', async () => {
+    // Prepare: the vitest global setup started PostgreSQL and exported its admin URL.
+    const pgAdminUrl = process.env.PAYHOOKS_TEST_PG_URL;
+    expect(pgAdminUrl).toBeTruthy();
+
+    // Act
+    const report = await runBench({ cases: CASES.map((c) => c.id), quick: false, tiny: true, pgAdminUrl });
+
+    // Assess
+    expect(report.mode).toBe('tiny');
+    expect(report.cases.map((c) => c.case)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const result of report.cases) {
+      expect(result.rows.length).toBeGreaterThan(0);
+      expect(result.measuredIncludes.length).toBeGreaterThan(20);
+      expect(result.baselineIncludes.length).toBeGreaterThan(20);
+      expect(positiveFinite(result.durationMs)).toBe(true);
+      for (const row of result.rows) expectWellFormed(row);
+    }
+    const consumer = report.cases.find((c) => c.case === 3)!;
+    const burst = consumer.details.burst as { peakConnections: number };
+    expect(burst.peakConnections).toBeGreaterThan(0);
+    const recon = report.cases.find((c) => c.case === 5)!;
+    expect(recon.details.stages).toMatchObject({
+      download: true,
+      parse: true,
+      copyToStaging: true,
+      match: false,
+    });
+    expect(formatTable(report.cases).split('\n').length).toBe(2 + report.cases.flatMap((c) => c.rows).length);
+    expect(formatMarkdown(report.cases)).toContain('| case |');
+  }, 60_000);
+});
