@@ -264,19 +264,19 @@ describe('wechatpay-webhook handler', () => {
         }),
       ],
       [
-        'timestamp 301 s old',
+        'timestamp 400 s old',
         401,
         'WECHATPAY_TIMESTAMP_OUT_OF_WINDOW',
         (body) => ({
-          headers: signNotification(body, sandbox.merchants[0]!.keys[0], nowSeconds() - 301),
+          headers: signNotification(body, sandbox.merchants[0]!.keys[0], nowSeconds() - 400),
         }),
       ],
       [
-        'timestamp 301 s ahead',
+        'timestamp 400 s ahead',
         401,
         'WECHATPAY_TIMESTAMP_OUT_OF_WINDOW',
         (body) => ({
-          headers: signNotification(body, sandbox.merchants[0]!.keys[0], nowSeconds() + 301),
+          headers: signNotification(body, sandbox.merchants[0]!.keys[0], nowSeconds() + 400),
         }),
       ],
       ...(['Wechatpay-Signature', 'Wechatpay-Serial', 'Wechatpay-Timestamp', 'Wechatpay-Nonce'] as const).map(

@@ -1,7 +1,6 @@
-// Reconciliation alerts: an SNS publish to ALERT_TOPIC_ARN when @aws-sdk/client-sns is available, and always a
-// structured `alert: true` log line (CloudWatch keeps it; the UnhealedBreaks metric and the function-error alarms
-// notify the same topic through Monitoring). The SNS client is not a dependency of this repository yet, so it is
-// loaded by name at run time and its absence is logged, not fatal.
+// Reconciliation alerts: an SNS publish to ALERT_TOPIC_ARN and always a structured `alert: true` log line
+// (CloudWatch keeps it; the UnhealedBreaks metric and the function-error alarms notify the same topic too).
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { errorFields } from '@payhooks/core/logger';
 import type { Logger } from '@payhooks/core/ports';
 import type { Env } from '../config.ts';
@@ -23,33 +22,12 @@ export class MemoryAlerter implements Alerter {
   }
 }
 
-type SnsModule = {
-  SNSClient: new (config: Record<string, unknown>) => { send(command: unknown): Promise<unknown> };
-  PublishCommand: new (input: Record<string, unknown>) => unknown;
-};
-
-export function createAlerter(env: Env, logger: Logger): Alerter {
+export function createAlerter(
+  env: Env,
+  logger: Logger,
+  client: Pick<SNSClient, 'send'> = new SNSClient({}),
+): Alerter {
   const topicArn = env.ALERT_TOPIC_ARN;
-  let sns: Promise<{ send(command: unknown): Promise<unknown>; module: SnsModule } | undefined> | undefined;
-  const load = () => {
-    sns ??= (async () => {
-      const name = '@aws-sdk/client-sns';
-      try {
-        const module = (await import(/* @vite-ignore */ name)) as SnsModule;
-        const client = new module.SNSClient({});
-        return { send: (command: unknown) => client.send(command), module };
-      } catch {
-        logger.warn(
-          'SNS client @aws-sdk/client-sns is not installed: reconciliation alerts are logged only',
-          {
-            topicArn,
-          },
-        );
-        return undefined;
-      }
-    })();
-    return sns;
-  };
   return {
     async alert(alert) {
       logger.error(alert.subject, {
@@ -59,17 +37,16 @@ export function createAlerter(env: Env, logger: Logger): Alerter {
         ...alert.fields,
       });
       if (!topicArn) return;
-      const client = await load();
-      if (!client) return;
       try {
         await client.send(
-          new client.module.PublishCommand({
+          new PublishCommand({
             TopicArn: topicArn,
             Subject: alert.subject.slice(0, 100),
             Message: alert.message,
           }),
         );
       } catch (error) {
+        // The log line above and the UnhealedBreaks / error alarms still reach the topic.
         logger.error('publishing the reconciliation alert to SNS failed', {
           topicArn,
           ...errorFields(error),
