@@ -105,7 +105,16 @@ export async function up(sql) {
 
     create schema stripe;
   `);
-  for (const table of ['payment_intents', 'charges', 'refunds', 'disputes', 'customers', 'invoices', 'subscriptions', 'payouts']) {
+  for (const table of [
+    'payment_intents',
+    'charges',
+    'refunds',
+    'disputes',
+    'customers',
+    'invoices',
+    'subscriptions',
+    'payouts',
+  ]) {
     await sql.unsafe(`
       create table stripe.${table} (
         id text primary key,

@@ -35,7 +35,10 @@ export function decodeEnvelope(body: string): Envelope {
   const parsed = envelopeSchema.safeParse(json);
   if (!parsed.success) {
     const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
-    throw new EnvelopeError('ENVELOPE_INVALID', `queue message is not a v${ENVELOPE_VERSION} envelope (fields: ${where})`);
+    throw new EnvelopeError(
+      'ENVELOPE_INVALID',
+      `queue message is not a v${ENVELOPE_VERSION} envelope (fields: ${where})`,
+    );
   }
   return parsed.data;
 }

@@ -4,18 +4,35 @@ import pino, { type DestinationStream } from 'pino';
 import type { LogFields, Logger } from './ports.ts';
 
 const REDACT_PATHS = [
-  '*.secret', '*.secrets', '*.apiKey', '*.apiv3Key', '*.privateKey', '*.password', '*.authorization',
-  'secret', 'secrets', 'apiKey', 'apiv3Key', 'privateKey', 'password', 'authorization',
+  '*.secret',
+  '*.secrets',
+  '*.apiKey',
+  '*.apiv3Key',
+  '*.privateKey',
+  '*.password',
+  '*.authorization',
+  'secret',
+  'secrets',
+  'apiKey',
+  'apiv3Key',
+  'privateKey',
+  'password',
+  'authorization',
 ];
 
 // whsec_…, sk_test_…/sk_live_…/rk_…, PEM blocks.
-const SECRET_PATTERN = /(whsec_[A-Za-z0-9+/=_-]+|\b[sr]k_(?:test|live)_[A-Za-z0-9]+|-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----)/g;
+const SECRET_PATTERN =
+  /(whsec_[A-Za-z0-9+/=_-]+|\b[sr]k_(?:test|live)_[A-Za-z0-9]+|-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----)/g;
 
 export function maskSecrets(text: string): string {
   return text.replace(SECRET_PATTERN, '[REDACTED]');
 }
 
-export function createLogger(options: { name: string; level?: string; destination?: DestinationStream }): Logger {
+export function createLogger(options: {
+  name: string;
+  level?: string;
+  destination?: DestinationStream;
+}): Logger {
   const base = pino(
     {
       name: options.name,
@@ -39,7 +56,11 @@ export function createLogger(options: { name: string; level?: string; destinatio
 export function errorFields(error: unknown): LogFields {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { errorName: error.name, errorCode: typeof code === 'string' ? code : undefined, errorMessage: maskSecrets(error.message) };
+    return {
+      errorName: error.name,
+      errorCode: typeof code === 'string' ? code : undefined,
+      errorMessage: maskSecrets(error.message),
+    };
   }
   return { errorMessage: maskSecrets(String(error)) };
 }

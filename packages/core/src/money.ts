@@ -10,13 +10,30 @@ export interface Money {
 // ISO 4217 currencies whose minor unit is not 2 decimals. Stripe's zero-decimal list
 // (docs "Zero-decimal currencies") agrees with ISO except where Stripe notes special cases.
 const ZERO_DECIMAL = new Set([
-  'BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF',
+  'BIF',
+  'CLP',
+  'DJF',
+  'GNF',
+  'ISK',
+  'JPY',
+  'KMF',
+  'KRW',
+  'MGA',
+  'PYG',
+  'RWF',
+  'UGX',
+  'VND',
+  'VUV',
+  'XAF',
+  'XOF',
+  'XPF',
 ]);
 const THREE_DECIMAL = new Set(['BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND']);
 
 export function normalizeCurrency(code: string): string {
   const upper = code.trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(upper)) throw new MoneyError('MONEY_CURRENCY', `not an ISO 4217 currency code: "${code}"`);
+  if (!/^[A-Z]{3}$/.test(upper))
+    throw new MoneyError('MONEY_CURRENCY', `not an ISO 4217 currency code: "${code}"`);
   return upper;
 }
 
@@ -42,7 +59,10 @@ export function decimalToMinor(text: string, exponent: number): bigint {
   const kept = fraction.slice(0, exponent).padEnd(exponent, '0');
   const dropped = fraction.slice(exponent);
   if (/[1-9]/.test(dropped)) {
-    throw new MoneyError('MONEY_PRECISION', `amount "${text}" has more than ${exponent} significant decimals`);
+    throw new MoneyError(
+      'MONEY_PRECISION',
+      `amount "${text}" has more than ${exponent} significant decimals`,
+    );
   }
   const magnitude = BigInt(whole + kept);
   return sign === '-' ? -magnitude : magnitude;

@@ -28,9 +28,13 @@ describe('decimalToMinor', () => {
 
   it('round-trips with minorToDecimal for any amount and exponent', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.integer({ min: 0, max: 5 }), (amount, exponent) => {
-        expect(decimalToMinor(minorToDecimal(amount, exponent), exponent)).toBe(amount);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
+        fc.integer({ min: 0, max: 5 }),
+        (amount, exponent) => {
+          expect(decimalToMinor(minorToDecimal(amount, exponent), exponent)).toBe(amount);
+        },
+      ),
     );
   });
 });

@@ -13,13 +13,15 @@ export function optional(env: Env, name: string, fallback: string): string {
 
 export function required(env: Env, name: string): string {
   const value = env[name];
-  if (value === undefined || value === '') throw new ConfigError('CONFIG_MISSING', `environment variable ${name} is not set`);
+  if (value === undefined || value === '')
+    throw new ConfigError('CONFIG_MISSING', `environment variable ${name} is not set`);
   return value;
 }
 
 export function integer(env: Env, name: string, fallback: number): number {
   const text = optional(env, name, String(fallback));
-  if (!/^\d+$/.test(text)) throw new ConfigError('CONFIG_INVALID', `${name} must be a whole number, got "${text}"`);
+  if (!/^\d+$/.test(text))
+    throw new ConfigError('CONFIG_INVALID', `${name} must be a whole number, got "${text}"`);
   return Number(text);
 }
 
@@ -32,7 +34,10 @@ export async function secret(env: Env, name: string): Promise<string> {
     const value = Config[name];
     if (value) return value;
   }
-  throw new ConfigError('SECRET_MISSING', `secret ${name} is not set (npx sst secrets set ${name} … for this stage)`);
+  throw new ConfigError(
+    'SECRET_MISSING',
+    `secret ${name} is not set (npx sst secrets set ${name} … for this stage)`,
+  );
 }
 
 export function list(value: string): string[] {

@@ -1,5 +1,5 @@
-// Lambda: SQS consumer. One transaction per batch with a savepoint per message, so a bad message fails only
-// itself and is reported alone (partial batch response); if the commit fails, the whole batch is retried.
+// Lambda: SQS consumer. Each message is applied in its own transaction (inbox row + projections), so a bad message
+// fails only itself and is reported alone in the partial batch response; a batch where all fail throws.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
 import { NormalizeError } from '@payhooks/core/errors';
@@ -29,9 +29,6 @@ export interface ConsumerDeps {
   metrics: Metrics;
 }
 
-// deadlock_detected, serialization_failure: another batch held a row this one needed.
-const LOCK_CONFLICTS = new Set(['40P01', '40001']);
-
 /** Every record of a batch failed: thrown so the invocation counts as an error (consumer-errors alarm). */
 export class BatchFailedError extends Error {
   constructor(count: number) {
@@ -40,91 +37,49 @@ export class BatchFailedError extends Error {
   }
 }
 
-/** Inbox keys in one global order, so two batches holding the same duplicates never wait on each other in a cycle. */
-function lockOrderKey(record: SQSRecord): string {
-  try {
-    const { provider, eventId } = JSON.parse(record.body) as { provider?: unknown; eventId?: unknown };
-    return `${String(provider)}\u0000${String(eventId)}`;
-  } catch {
-    return '';
-  }
-}
-
 export function createConsumer(deps: ConsumerDeps): SqsHandler {
   const { sql, normalizers, logger, metrics } = deps;
-  const applyRecord = async (tx: Tx, record: SQSRecord, conflicts: Set<string>): Promise<ApplyOutcome> => {
-    const receiveCount = record.attributes?.ApproximateReceiveCount;
+  const applyRecord = async (tx: Tx, record: SQSRecord): Promise<ApplyOutcome> => {
     let envelope: Envelope | undefined;
     try {
       envelope = decodeEnvelope(record.body);
-      const current = envelope;
-      const result = await tx.savepoint((sp) => applyEnvelope(sp, current, normalizers[current.provider]));
-      metrics.count(result.outcome === 'duplicate' ? 'EventDuplicate' : 'EventApplied', 1, {
-        provider: envelope.provider,
-      });
+      const { provider, eventId } = envelope;
+      const result = await applyEnvelope(tx, envelope, normalizers[provider]);
+      metrics.count(result.outcome === 'duplicate' ? 'EventDuplicate' : 'EventApplied', 1, { provider });
       for (const anomaly of result.outcome === 'duplicate' ? [] : result.anomalies) {
-        metrics.count('PaymentAnomaly', 1, { provider: envelope.provider, kind: anomaly.kind });
-        logger.warn('payment differs from the merchant order', {
-          provider: envelope.provider,
-          eventId: envelope.eventId,
-          ...anomaly,
-        });
+        metrics.count('PaymentAnomaly', 1, { provider, kind: anomaly.kind });
+        logger.warn('payment differs from the merchant order', { provider, eventId, ...anomaly });
       }
-      logger.debug('event processed', {
-        provider: envelope.provider,
-        eventId: envelope.eventId,
-        outcome: result.outcome,
-      });
+      logger.debug('event processed', { provider, eventId, outcome: result.outcome });
       return result;
     } catch (error) {
-      const fields = {
+      metrics.count('EventFailed', 1, { provider: envelope?.provider ?? 'unknown' });
+      logger.error('event could not be applied; it goes back to the queue', {
         messageId: record.messageId,
         provider: envelope?.provider,
         eventId: envelope?.eventId,
-        receiveCount,
+        receiveCount: record.attributes?.ApproximateReceiveCount,
         ...errorFields(error),
-      };
-      if (LOCK_CONFLICTS.has((error as { code?: string }).code ?? '')) {
-        conflicts.add(record.messageId);
-        metrics.count('EventLockConflict', 1, { provider: envelope?.provider ?? 'unknown' });
-        logger.warn('event lost a lock conflict; retrying it after this batch commits', fields);
-      } else {
-        metrics.count('EventFailed', 1, { provider: envelope?.provider ?? 'unknown' });
-        logger.error('event could not be applied; it goes back to the queue', fields);
-      }
+      });
       throw error;
     }
   };
 
-  /** One transaction, a savepoint per record; returns the message ids that failed. */
-  const runBatch = async (records: SQSRecord[], conflicts: Set<string>): Promise<Set<string>> => {
-    const processor = new BatchProcessor(EventType.SQS);
-    const response = (await sql.begin((tx) =>
-      processPartialResponse(
-        { Records: records },
-        (record: SQSRecord) => applyRecord(tx, record, conflicts),
-        processor,
-        {
-          processInParallel: false, // one connection, one transaction: savepoints run one after another
-          throwOnFullBatchFailure: false,
-        },
-      ),
-    )) as SQSBatchResponse;
-    return new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
-  };
-
   return async (event) => {
-    const records = [...event.Records].sort((a, b) => (lockOrderKey(a) < lockOrderKey(b) ? -1 : 1));
-    const conflicts = new Set<string>();
-    const failed = await runBatch(records, conflicts);
-    // The transaction that won the conflict has committed by now: retry the losers at once, one at a time,
-    // instead of leaving them invisible until the visibility timeout.
-    for (const record of records.filter((r) => conflicts.has(r.messageId))) {
-      const retryFailed = await runBatch([record], new Set());
-      if (retryFailed.size === 0) failed.delete(record.messageId);
+    // One short transaction per record: the inbox row and its projections commit together, and row locks are
+    // held for one event only, so concurrent batches about the same objects neither wait on a whole batch nor
+    // deadlock across events (a transaction per batch did both: see docs/decisions.md).
+    const processor = new BatchProcessor(EventType.SQS);
+    const response = (await processPartialResponse(
+      event,
+      (record: SQSRecord) => sql.begin((tx) => applyRecord(tx, record)),
+      processor,
+      { processInParallel: false, throwOnFullBatchFailure: false },
+    )) as SQSBatchResponse;
+    if (response.batchItemFailures.length > 0 && response.batchItemFailures.length === event.Records.length) {
+      throw new BatchFailedError(event.Records.length);
     }
-    if (failed.size > 0 && failed.size === records.length) throw new BatchFailedError(records.length);
-    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+    return response;
   };
 }
 

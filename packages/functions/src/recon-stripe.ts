@@ -22,7 +22,7 @@ import { metricsFor } from './adapters/metrics.ts';
 import { s3StoreFromEnv } from './adapters/s3-store.ts';
 import { type Env, integer, list, once, optional, secret } from './config.ts';
 import { stripeNormalizerFromEnv } from './consumer.ts';
-import { businessDateFor, isLastAttempt, type ReconEvent, ReconFailedError, reportOutcome } from './recon.ts';
+import { businessDateFor, type ReconEvent, reconHandler } from './recon.ts';
 
 export interface ReconStripeDeps {
   sql: Sql;
@@ -129,29 +129,11 @@ export async function reconStripeDepsFromEnv(
 }
 
 export function createReconStripeHandler(env: Env, overrides: Partial<ReconStripeDeps> = {}) {
-  const setup = once(() => reconStripeDepsFromEnv(env, overrides));
-  return async (event: ReconEvent = {}) => {
-    const deps = await setup();
-    const results = await runStripeReconciliation(deps, event);
-    const { failed } = await reportOutcome('stripe', results, {
-      metrics: deps.metrics,
-      alerter: deps.alerter,
-      logger: deps.logger,
-      lastAttempt: isLastAttempt('stripe', event, deps.clock),
-      reportsLocation: deps.reportsLocation ?? '',
-    });
-    if (failed.length > 0) throw new ReconFailedError(failed);
-    return results.map(({ provider, account, businessDate, status, runId, counts, breaks, reportKeys }) => ({
-      provider,
-      account,
-      businessDate,
-      status,
-      runId,
-      counts,
-      breaks,
-      report: reportKeys?.pointerKey ?? null,
-    }));
-  };
+  return reconHandler(
+    'stripe',
+    once(() => reconStripeDepsFromEnv(env, overrides)),
+    runStripeReconciliation,
+  );
 }
 
 export const handler = createReconStripeHandler(process.env);

@@ -22,7 +22,7 @@ import { metricsFor } from './adapters/metrics.ts';
 import { s3StoreFromEnv } from './adapters/s3-store.ts';
 import { type Env, integer, once } from './config.ts';
 import { wechatpayNormalizer } from './consumer.ts';
-import { businessDateFor, isLastAttempt, type ReconEvent, ReconFailedError, reportOutcome } from './recon.ts';
+import { businessDateFor, type ReconEvent, reconHandler } from './recon.ts';
 import { merchantsFromEnv } from './wechatpay-merchants.ts';
 
 export type WechatpayReconApi = WechatpayBillApi & WechatpayQueryApi;
@@ -128,30 +128,11 @@ export async function reconWechatpayDepsFromEnv(
 }
 
 export function createReconWechatpayHandler(env: Env, overrides: Partial<ReconWechatpayDeps> = {}) {
-  const setup = once(() => reconWechatpayDepsFromEnv(env, overrides));
-  return async (event: ReconEvent = {}) => {
-    const deps = await setup();
-    const results = await runWechatpayReconciliation(deps, event);
-    const { failed } = await reportOutcome('wechatpay', results, {
-      metrics: deps.metrics,
-      alerter: deps.alerter,
-      logger: deps.logger,
-      lastAttempt: isLastAttempt('wechatpay', event, deps.clock),
-      reportsLocation: deps.reportsLocation ?? '',
-    });
-    // A thrown error is what the ReconWechatpayFailed alarm counts.
-    if (failed.length > 0) throw new ReconFailedError(failed);
-    return results.map(({ provider, account, businessDate, status, runId, counts, breaks, reportKeys }) => ({
-      provider,
-      account,
-      businessDate,
-      status,
-      runId,
-      counts,
-      breaks,
-      report: reportKeys?.pointerKey ?? null,
-    }));
-  };
+  return reconHandler(
+    'wechatpay',
+    once(() => reconWechatpayDepsFromEnv(env, overrides)),
+    runWechatpayReconciliation,
+  );
 }
 
 export const handler = createReconWechatpayHandler(process.env);

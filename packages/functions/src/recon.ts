@@ -92,3 +92,45 @@ export class ReconFailedError extends Error {
     this.name = 'ReconFailedError';
   }
 }
+
+/** What a reconciliation handler needs after its provider-specific setup. */
+export interface ReconHandlerDeps {
+  metrics: Metrics;
+  alerter: Alerter;
+  logger: Logger;
+  clock: Clock;
+  reportsLocation?: string;
+}
+
+/**
+ * The scheduled handler shape both providers share: run, publish metrics and alerts, and throw when a run failed
+ * (a thrown invocation is what the Recon…Failed alarms count).
+ */
+export function reconHandler<D extends ReconHandlerDeps>(
+  provider: Provider,
+  setup: () => Promise<D>,
+  run: (deps: D, event: ReconEvent) => Promise<ReconcileResult[]>,
+) {
+  return async (event: ReconEvent = {}) => {
+    const deps = await setup();
+    const results = await run(deps, event);
+    const { failed } = await reportOutcome(provider, results, {
+      metrics: deps.metrics,
+      alerter: deps.alerter,
+      logger: deps.logger,
+      lastAttempt: isLastAttempt(provider, event, deps.clock),
+      reportsLocation: deps.reportsLocation ?? '',
+    });
+    if (failed.length > 0) throw new ReconFailedError(failed);
+    return results.map(({ account, businessDate, status, runId, counts, breaks, reportKeys }) => ({
+      provider,
+      account,
+      businessDate,
+      status,
+      runId,
+      counts,
+      breaks,
+      report: reportKeys?.pointerKey ?? null,
+    }));
+  };
+}

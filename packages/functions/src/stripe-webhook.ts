@@ -10,7 +10,10 @@ import { type Env, integer, list, once, secret } from './config.ts';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export function createStripeWebhookHandler(env: Env, overrides: Partial<Parameters<typeof receiveStripeCallback>[2]> = {}): HttpHandler {
+export function createStripeWebhookHandler(
+  env: Env,
+  overrides: Partial<Parameters<typeof receiveStripeCallback>[2]> = {},
+): HttpHandler {
   const setup = once(async () => ({
     config: {
       secrets: list(await secret(env, 'STRIPE_WEBHOOK_SECRETS')),

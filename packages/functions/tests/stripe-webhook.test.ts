@@ -2,8 +2,8 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { decodeEnvelope } from '@payhooks/core/envelope';
 import { createLogger } from '@payhooks/core/logger';
-import { signStripePayload } from '@payhooks/local/sandbox/stripe-sender';
 import { randomWebhookSecret } from '@payhooks/local/sandbox/stripe-scenario';
+import { signStripePayload } from '@payhooks/local/sandbox/stripe-sender';
 import { type LocalQueues, startLocalQueues } from '@payhooks/local/sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import pino from 'pino';
@@ -19,31 +19,67 @@ beforeAll(async () => {
 afterAll(async () => queues?.stop());
 
 const logger = createLogger({ name: 'test', destination: pino.destination('/dev/null') });
-const body = JSON.stringify({ id: 'evt_1Handler', object: 'event', type: 'charge.succeeded', created: Math.floor(Date.now() / 1000), data: { object: { object: 'charge' } } });
+const body = JSON.stringify({
+  id: 'evt_1Handler',
+  object: 'event',
+  type: 'charge.succeeded',
+  created: Math.floor(Date.now() / 1000),
+  data: { object: { object: 'charge' } },
+});
 const apiEvent = (overrides: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 =>
   ({
-    version: '2.0', routeKey: 'POST /webhooks/stripe', rawPath: '/webhooks/stripe', rawQueryString: '',
-    headers: { 'Stripe-Signature': signStripePayload(body, [secret], Math.floor(Date.now() / 1000)), 'content-type': 'application/json' },
-    body, isBase64Encoded: false, requestContext: { requestId: 'req-1' }, ...overrides,
+    version: '2.0',
+    routeKey: 'POST /webhooks/stripe',
+    rawPath: '/webhooks/stripe',
+    rawQueryString: '',
+    headers: {
+      'Stripe-Signature': signStripePayload(body, [secret], Math.floor(Date.now() / 1000)),
+      'content-type': 'application/json',
+    },
+    body,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'req-1' },
+    ...overrides,
   }) as APIGatewayProxyEventV2;
 
 describe('stripe-webhook handler', () => {
   it('enqueues a verified event as a v1 envelope and answers 200', async () => {
     const metrics = new MemoryMetrics();
-    const handler = createStripeWebhookHandler({ QUEUE_URL: queues.queueUrl, SQS_ENDPOINT: queues.endpoint, STRIPE_WEBHOOK_SECRETS: `whsec_other,${secret}` }, { logger, metrics });
-    const result = await handler(apiEvent({ body: Buffer.from(body).toString('base64'), isBase64Encoded: true }));
+    const handler = createStripeWebhookHandler(
+      {
+        QUEUE_URL: queues.queueUrl,
+        SQS_ENDPOINT: queues.endpoint,
+        STRIPE_WEBHOOK_SECRETS: `whsec_other,${secret}`,
+      },
+      { logger, metrics },
+    );
+    const result = await handler(
+      apiEvent({ body: Buffer.from(body).toString('base64'), isBase64Encoded: true }),
+    );
     expect(result.statusCode).toBe(200);
-    const received = await queues.client.send(new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10 }));
+    const received = await queues.client.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10 }),
+    );
     expect(received.Messages).toHaveLength(1);
     const envelope = decodeEnvelope(received.Messages![0]!.Body!);
-    expect(envelope).toMatchObject({ v: 1, provider: 'stripe', eventId: 'evt_1Handler', eventType: 'charge.succeeded', rawBody: body });
+    expect(envelope).toMatchObject({
+      v: 1,
+      provider: 'stripe',
+      eventId: 'evt_1Handler',
+      eventType: 'charge.succeeded',
+      rawBody: body,
+    });
     expect(metrics.total('CallbackRotatedSecret')).toBe(1);
   });
 
   it('answers 503 and acknowledges nothing when the queue is unreachable', async () => {
     const metrics = new MemoryMetrics();
     const handler = createStripeWebhookHandler(
-      { QUEUE_URL: 'http://127.0.0.1:9/000000000000/gone', SQS_ENDPOINT: 'http://127.0.0.1:9', STRIPE_WEBHOOK_SECRETS: secret },
+      {
+        QUEUE_URL: 'http://127.0.0.1:9/000000000000/gone',
+        SQS_ENDPOINT: 'http://127.0.0.1:9',
+        STRIPE_WEBHOOK_SECRETS: secret,
+      },
       { logger, metrics },
     );
     const result = await handler(apiEvent());
@@ -54,14 +90,33 @@ describe('stripe-webhook handler', () => {
   });
 
   it('answers 400 without touching the queue for a forged event', async () => {
-    const handler = createStripeWebhookHandler({ QUEUE_URL: 'http://127.0.0.1:9/none', SQS_ENDPOINT: 'http://127.0.0.1:9', STRIPE_WEBHOOK_SECRETS: secret }, { logger, metrics: new MemoryMetrics() });
-    const result = await handler(apiEvent({ headers: { 'stripe-signature': signStripePayload(body, ['whsec_wrong'], Math.floor(Date.now() / 1000)) } }));
+    const handler = createStripeWebhookHandler(
+      {
+        QUEUE_URL: 'http://127.0.0.1:9/none',
+        SQS_ENDPOINT: 'http://127.0.0.1:9',
+        STRIPE_WEBHOOK_SECRETS: secret,
+      },
+      { logger, metrics: new MemoryMetrics() },
+    );
+    const result = await handler(
+      apiEvent({
+        headers: {
+          'stripe-signature': signStripePayload(body, ['whsec_wrong'], Math.floor(Date.now() / 1000)),
+        },
+      }),
+    );
     expect(result.statusCode).toBe(400);
-    expect(JSON.parse(result.body as string)).toEqual({ error: 'STRIPE_SIGNATURE_MISMATCH', message: expect.any(String) });
+    expect(JSON.parse(result.body as string)).toEqual({
+      error: 'STRIPE_SIGNATURE_MISMATCH',
+      message: expect.any(String),
+    });
   });
 
   it('fails the cold start loudly when no secret is configured', async () => {
-    const handler = createStripeWebhookHandler({ QUEUE_URL: queues.queueUrl, SQS_ENDPOINT: queues.endpoint }, { logger, metrics: new MemoryMetrics() });
+    const handler = createStripeWebhookHandler(
+      { QUEUE_URL: queues.queueUrl, SQS_ENDPOINT: queues.endpoint },
+      { logger, metrics: new MemoryMetrics() },
+    );
     await expect(handler(apiEvent())).rejects.toThrow(/STRIPE_WEBHOOK_SECRETS/);
   });
 });

@@ -45,7 +45,12 @@ function isText(contentType: string | undefined, body: Buffer): boolean {
   }
 }
 
-function toEvent(request: http.IncomingMessage, body: Buffer, route: Route, params: Record<string, string>): APIGatewayProxyEventV2 {
+function toEvent(
+  request: http.IncomingMessage,
+  body: Buffer,
+  route: Route,
+  params: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   // API Gateway joins repeated headers with commas.
@@ -88,12 +93,21 @@ function toEvent(request: http.IncomingMessage, body: Buffer, route: Route, para
   } as APIGatewayProxyEventV2;
 }
 
-function send(response: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+function send(
+  response: http.ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(body);
 }
 
-export async function startGateway(options: { port: number; routes: Route[]; onError?: (error: unknown) => void }): Promise<Gateway> {
+export async function startGateway(options: {
+  port: number;
+  routes: Route[];
+  onError?: (error: unknown) => void;
+}): Promise<Gateway> {
   const routes = options.routes.map((route) => ({ route, ...compile(route.path) }));
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];

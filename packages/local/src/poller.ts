@@ -2,7 +2,12 @@
 // `concurrency` invocations at once (the maximum-concurrency cap that bounds database connections),
 // partial batch responses (only reported failures stay on the queue), a thrown handler fails the whole batch,
 // and failed messages reappear after the visibility timeout until the redrive policy moves them to the DLQ.
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface PollerOptions {
@@ -37,7 +42,15 @@ const IDLE_BACKOFF_MS = 50;
 export function startPoller(options: PollerOptions): Poller {
   const batchSize = options.batchSize ?? 10;
   const concurrency = options.concurrency ?? 2;
-  const stats: PollerStats = { invocations: 0, received: 0, deleted: 0, failedItems: 0, failedBatches: 0, busy: 0, maxBusy: 0 };
+  const stats: PollerStats = {
+    invocations: 0,
+    received: 0,
+    deleted: 0,
+    failedItems: 0,
+    failedBatches: 0,
+    busy: 0,
+    maxBusy: 0,
+  };
   let running = true;
   let emptyPolls = 0;
   let idleWaiters: (() => void)[] = [];
@@ -51,7 +64,8 @@ export function startPoller(options: PollerOptions): Poller {
       ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
       SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
       SenderId: 'local',
-      ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ApproximateFirstReceiveTimestamp:
+        message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
     messageAttributes: {},
     md5OfBody: message.MD5OfBody ?? '',
@@ -72,7 +86,9 @@ export function startPoller(options: PollerOptions): Poller {
       }),
     );
     const seen = new Set<string>();
-    const messages = (response.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId) && seen.add(m.MessageId));
+    const messages = (response.Messages ?? []).filter(
+      (m) => m.MessageId && !seen.has(m.MessageId) && seen.add(m.MessageId),
+    );
     if (messages.length === 0) return false;
     stats.invocations += 1;
     stats.received += messages.length;

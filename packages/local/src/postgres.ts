@@ -35,7 +35,8 @@ function stopOrphan(dataDir: string): void {
 async function waitForExit(dataDir: string, timeoutMs: number): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   const deadline = Date.now() + timeoutMs;
-  while (existsSync(pidFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  while (existsSync(pidFile) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
@@ -49,7 +50,9 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     password,
     persistent: options.persistent ?? true,
     createPostgresUser: true,
-    postgresFlags: options.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [],
+    postgresFlags: options.fast
+      ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+      : [],
     onLog: () => {},
     onError: () => {},
   });
@@ -60,6 +63,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
     await waitForExit(dataDir, 10_000);
   }
   await server.start();
-  const adminUrl = (database: string) => `postgres://postgres:${password}@127.0.0.1:${options.port}/${database}`;
+  const adminUrl = (database: string) =>
+    `postgres://postgres:${password}@127.0.0.1:${options.port}/${database}`;
   return { url: adminUrl('postgres'), adminUrl, stop: () => server.stop() };
 }

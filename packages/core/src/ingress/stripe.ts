@@ -33,16 +33,30 @@ export async function receiveStripeCallback(
     });
     // A per-account endpoint only takes that connected account's events.
     if (pathAccount !== undefined && pathAccount !== event.account) {
-      throw new VerificationError('STRIPE_ACCOUNT_MISMATCH', 'event account does not match the endpoint path', 400);
+      throw new VerificationError(
+        'STRIPE_ACCOUNT_MISMATCH',
+        'event account does not match the endpoint path',
+        400,
+      );
     }
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;
     metrics.count('CallbackRejected', 1, { provider: 'stripe', reason: error.code });
-    logger.warn('stripe callback rejected', { provider: 'stripe', reason: error.code, requestId: request.requestId });
+    logger.warn('stripe callback rejected', {
+      provider: 'stripe',
+      reason: error.code,
+      requestId: request.requestId,
+    });
     return json(error.status, { error: error.code, message: error.message });
   }
 
-  const fields = { provider: 'stripe', eventId: event.id, eventType: event.type, account: event.account, requestId: request.requestId };
+  const fields = {
+    provider: 'stripe',
+    eventId: event.id,
+    eventType: event.type,
+    account: event.account,
+    requestId: request.requestId,
+  };
   try {
     const { messageId } = await deps.queue.send(
       encodeEnvelope({
@@ -62,7 +76,10 @@ export async function receiveStripeCallback(
     return json(200, { received: true });
   } catch (error) {
     metrics.count('CallbackEnqueueFailed', 1, { provider: 'stripe' });
-    logger.error('stripe callback could not be enqueued; answering 5xx so Stripe retries', { ...fields, ...errorFields(error) });
+    logger.error('stripe callback could not be enqueued; answering 5xx so Stripe retries', {
+      ...fields,
+      ...errorFields(error),
+    });
     return json(503, { error: 'ENQUEUE_FAILED', message: 'temporarily unable to accept the event; retry' });
   }
 }

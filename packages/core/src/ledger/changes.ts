@@ -15,12 +15,25 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-export const REFUND_STATUSES = ['pending', 'requires_action', 'abnormal', 'succeeded', 'failed', 'canceled'] as const;
+export const REFUND_STATUSES = [
+  'pending',
+  'requires_action',
+  'abnormal',
+  'succeeded',
+  'failed',
+  'canceled',
+] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
 export const DISPUTE_STATUSES = [
-  'warning_needs_response', 'warning_under_review', 'needs_response', 'under_review',
-  'warning_closed', 'won', 'lost', 'prevented',
+  'warning_needs_response',
+  'warning_under_review',
+  'needs_response',
+  'under_review',
+  'warning_closed',
+  'won',
+  'lost',
+  'prevented',
 ] as const;
 export type DisputeStatus = (typeof DISPUTE_STATUSES)[number];
 

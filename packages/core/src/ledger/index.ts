@@ -1,6 +1,6 @@
 // The ledger: schema migrations, projections and the exactly-once consumer.
 export * from './changes.ts';
+export { type ApplyOutcome, applyEnvelope, type EnvelopeNormalizer } from './consumer.ts';
 export { createSql, type DbOptions, type Sql, type Tx } from './db.ts';
-export { migrate, DEFAULT_MIGRATIONS_DIR } from './migrate.ts';
-export { applyEnvelope, type ApplyOutcome, type EnvelopeNormalizer } from './consumer.ts';
-export { applyChanges, type Anomaly } from './projections.ts';
+export { DEFAULT_MIGRATIONS_DIR, migrate } from './migrate.ts';
+export { type Anomaly, applyChanges } from './projections.ts';

@@ -22,7 +22,8 @@ function driverFor(sql: Sql) {
         for (const file of files) {
           const migration = await import(pathToFileURL(file.abs).href);
           await migration[method]?.(tx);
-          if (method === 'up') await tx.unsafe('insert into migrations (name, created_at) values ($1, now())', [file.name]);
+          if (method === 'up')
+            await tx.unsafe('insert into migrations (name, created_at) values ($1, now())', [file.name]);
           else await tx.unsafe('delete from migrations where name = $1', [file.name]);
         }
       }),
@@ -31,6 +32,9 @@ function driverFor(sql: Sql) {
 }
 
 /** Returns the names of the migrations it applied (empty when the schema is current). */
-export async function migrate(sql: Sql, dir = process.env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(
+  sql: Sql,
+  dir = process.env.MIGRATIONS_DIR ?? DEFAULT_MIGRATIONS_DIR,
+): Promise<string[]> {
   return up({ dir, cwd: '/', driver: driverFor(sql) as never });
 }

@@ -2,17 +2,30 @@
 // `max` is order-independent, so any permutation and duplication of the same events converges to one state.
 // Columns that summarise history (first seen, succeeded at) merge with least(), which is order-independent too.
 import { MIRROR } from '../providers/stripe/mirror.ts';
-import type { DisputeChange, LedgerChange, ObjectSnapshotChange, PaymentChange, RefundChange } from './changes.ts';
+import type {
+  DisputeChange,
+  LedgerChange,
+  ObjectSnapshotChange,
+  PaymentChange,
+  RefundChange,
+} from './changes.ts';
 import type { Tx } from './db.ts';
 import { DISPUTE_ORDER, orderOf, PAYMENT_ORDER, REFUND_ORDER, versionOf } from './status.ts';
 
 /** `insert … on conflict do update` that replaces `replaced` only for a newer version and merges `merged`. */
-function upsertStatement(table: string, key: string[], replaced: string[], merged: Record<string, string>): string {
+function upsertStatement(
+  table: string,
+  key: string[],
+  replaced: string[],
+  merged: Record<string, string>,
+): string {
   const columns = [...key, ...replaced, ...Object.keys(merged), 'version'];
   const placeholders = columns.map((_, i) => `$${i + 1}`);
   const newer = `excluded.version > ${table}.version`;
   const assignments = [
-    ...[...replaced, 'version'].map((c) => `${c} = case when ${newer} then excluded.${c} else ${table}.${c} end`),
+    ...[...replaced, 'version'].map(
+      (c) => `${c} = case when ${newer} then excluded.${c} else ${table}.${c} end`,
+    ),
     ...Object.entries(merged).map(([c, fn]) => `${c} = ${fn}(${table}.${c}, excluded.${c})`),
   ];
   return `insert into ${table} (${columns.join(', ')}) values (${placeholders.join(', ')})
@@ -22,31 +35,65 @@ function upsertStatement(table: string, key: string[], replaced: string[], merge
 const PAYMENT_SQL = upsertStatement(
   'payments',
   ['provider', 'provider_payment_id'],
-  ['account', 'merchant_order_no', 'amount_minor', 'currency', 'status', 'status_rank', 'updated_at', 'last_event_id'],
+  [
+    'account',
+    'merchant_order_no',
+    'amount_minor',
+    'currency',
+    'status',
+    'status_rank',
+    'updated_at',
+    'last_event_id',
+  ],
   { first_seen_at: 'least', succeeded_at: 'least' },
 );
 
 const REFUND_SQL = upsertStatement(
   'refunds',
   ['provider', 'provider_refund_id'],
-  ['provider_payment_id', 'account', 'merchant_refund_no', 'merchant_order_no', 'amount_minor', 'currency', 'status',
-    'status_rank', 'updated_at', 'last_event_id'],
+  [
+    'provider_payment_id',
+    'account',
+    'merchant_refund_no',
+    'merchant_order_no',
+    'amount_minor',
+    'currency',
+    'status',
+    'status_rank',
+    'updated_at',
+    'last_event_id',
+  ],
   { first_seen_at: 'least', succeeded_at: 'least' },
 );
 
 const DISPUTE_SQL = upsertStatement(
   'disputes',
   ['provider', 'provider_dispute_id'],
-  ['provider_payment_id', 'account', 'amount_minor', 'currency', 'status', 'status_rank', 'reason', 'updated_at', 'last_event_id'],
+  [
+    'provider_payment_id',
+    'account',
+    'amount_minor',
+    'currency',
+    'status',
+    'status_rank',
+    'reason',
+    'updated_at',
+    'last_event_id',
+  ],
   { first_seen_at: 'least' },
 );
 
 const MIRROR_SQL = new Map(
   Object.values(MIRROR).map((spec) => [
     spec.table,
-    upsertStatement(`stripe.${spec.table}`, ['id'], ['account', 'status', 'deleted', 'data', 'updated_at', 'last_event_id'], {
-      first_seen_at: 'least',
-    }),
+    upsertStatement(
+      `stripe.${spec.table}`,
+      ['id'],
+      ['account', 'status', 'deleted', 'data', 'updated_at', 'last_event_id'],
+      {
+        first_seen_at: 'least',
+      },
+    ),
   ]),
 );
 
@@ -61,18 +108,39 @@ export interface ApplyResult {
   anomalies: Anomaly[];
 }
 
-async function applyPayment(tx: Tx, change: PaymentChange, eventId: string, result: ApplyResult): Promise<void> {
+async function applyPayment(
+  tx: Tx,
+  change: PaymentChange,
+  eventId: string,
+  result: ApplyResult,
+): Promise<void> {
   const order = orderOf(PAYMENT_ORDER, change.status, 'payment');
   const succeededAt = change.status === 'succeeded' ? change.asOf : null;
   await tx.unsafe(PAYMENT_SQL, [
-    change.provider, change.providerPaymentId, change.account, change.merchantOrderNo, change.amountMinor.toString(),
-    change.currency, change.status, order.rank, change.asOf, eventId, change.asOf, succeededAt,
+    change.provider,
+    change.providerPaymentId,
+    change.account,
+    change.merchantOrderNo,
+    change.amountMinor.toString(),
+    change.currency,
+    change.status,
+    order.rank,
+    change.asOf,
+    eventId,
+    change.asOf,
+    succeededAt,
     versionOf(order, change.asOf, eventId),
   ]);
-  if (change.status === 'succeeded' && change.merchantOrderNo) await checkMerchantOrder(tx, change, eventId, result);
+  if (change.status === 'succeeded' && change.merchantOrderNo)
+    await checkMerchantOrder(tx, change, eventId, result);
 }
 
-async function checkMerchantOrder(tx: Tx, change: PaymentChange, eventId: string, result: ApplyResult): Promise<void> {
+async function checkMerchantOrder(
+  tx: Tx,
+  change: PaymentChange,
+  eventId: string,
+  result: ApplyResult,
+): Promise<void> {
   const found = await tx.unsafe<{ amount_minor: bigint; currency: string }[]>(
     'select amount_minor, currency from merchant_orders where provider = $1 and merchant_order_no = $2',
     [change.provider, change.merchantOrderNo],
@@ -87,11 +155,24 @@ async function checkMerchantOrder(tx: Tx, change: PaymentChange, eventId: string
       `insert into payment_anomalies (provider, provider_payment_id, merchant_order_no, kind, expected_amount_minor,
          expected_currency, actual_amount_minor, actual_currency, event_id)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing returning id`,
-      [change.provider, change.providerPaymentId, change.merchantOrderNo, kind, expected.amount_minor.toString(),
-        expected.currency, change.amountMinor.toString(), change.currency, eventId],
+      [
+        change.provider,
+        change.providerPaymentId,
+        change.merchantOrderNo,
+        kind,
+        expected.amount_minor.toString(),
+        expected.currency,
+        change.amountMinor.toString(),
+        change.currency,
+        eventId,
+      ],
     );
     if (inserted.length > 0) {
-      result.anomalies.push({ kind, providerPaymentId: change.providerPaymentId, merchantOrderNo: change.merchantOrderNo! });
+      result.anomalies.push({
+        kind,
+        providerPaymentId: change.providerPaymentId,
+        merchantOrderNo: change.merchantOrderNo!,
+      });
     }
   }
 }
@@ -99,17 +180,39 @@ async function checkMerchantOrder(tx: Tx, change: PaymentChange, eventId: string
 async function applyRefund(tx: Tx, change: RefundChange, eventId: string): Promise<void> {
   const order = orderOf(REFUND_ORDER, change.status, 'refund');
   await tx.unsafe(REFUND_SQL, [
-    change.provider, change.providerRefundId, change.providerPaymentId, change.account, change.merchantRefundNo,
-    change.merchantOrderNo, change.amountMinor.toString(), change.currency, change.status, order.rank, change.asOf,
-    eventId, change.asOf, change.status === 'succeeded' ? change.asOf : null, versionOf(order, change.asOf, eventId),
+    change.provider,
+    change.providerRefundId,
+    change.providerPaymentId,
+    change.account,
+    change.merchantRefundNo,
+    change.merchantOrderNo,
+    change.amountMinor.toString(),
+    change.currency,
+    change.status,
+    order.rank,
+    change.asOf,
+    eventId,
+    change.asOf,
+    change.status === 'succeeded' ? change.asOf : null,
+    versionOf(order, change.asOf, eventId),
   ]);
 }
 
 async function applyDispute(tx: Tx, change: DisputeChange, eventId: string): Promise<void> {
   const order = orderOf(DISPUTE_ORDER, change.status, 'dispute');
   await tx.unsafe(DISPUTE_SQL, [
-    change.provider, change.providerDisputeId, change.providerPaymentId, change.account, change.amountMinor.toString(),
-    change.currency, change.status, order.rank, change.reason, change.asOf, eventId, change.asOf,
+    change.provider,
+    change.providerDisputeId,
+    change.providerPaymentId,
+    change.account,
+    change.amountMinor.toString(),
+    change.currency,
+    change.status,
+    order.rank,
+    change.reason,
+    change.asOf,
+    eventId,
+    change.asOf,
     versionOf(order, change.asOf, eventId),
   ]);
 }
@@ -120,12 +223,23 @@ async function applyObject(tx: Tx, change: ObjectSnapshotChange, eventId: string
   if (!spec || !statement) throw new Error(`no mirror table for ${change.provider} ${change.objectType}`);
   const order = orderOf(spec.statuses, change.orderKey ?? change.status ?? '', change.objectType);
   await tx.unsafe(statement, [
-    change.objectId, change.account, change.status, change.deleted, tx.json(change.snapshot as never), change.asOf,
-    eventId, change.asOf, versionOf(order, change.asOf, eventId),
+    change.objectId,
+    change.account,
+    change.status,
+    change.deleted,
+    tx.json(change.snapshot as never),
+    change.asOf,
+    eventId,
+    change.asOf,
+    versionOf(order, change.asOf, eventId),
   ]);
 }
 
-export async function applyChanges(tx: Tx, changes: readonly LedgerChange[], eventId: string): Promise<ApplyResult> {
+export async function applyChanges(
+  tx: Tx,
+  changes: readonly LedgerChange[],
+  eventId: string,
+): Promise<ApplyResult> {
   const result: ApplyResult = { anomalies: [] };
   for (const change of changes) {
     switch (change.kind) {

@@ -10,17 +10,32 @@ const rotated = `whsec_${randomBytes(24).toString('base64url')}`;
 const now = new Date('2026-11-23T12:00:00Z');
 const nowSeconds = Math.floor(now.getTime() / 1000);
 const payload = JSON.stringify(
-  { id: 'evt_1Test', object: 'event', type: 'payment_intent.succeeded', created: nowSeconds - 2, api_version: '2026-10-28.endive', livemode: false, data: { object: { id: 'pi_1', object: 'payment_intent', description: '订单 №1 — café' } } },
+  {
+    id: 'evt_1Test',
+    object: 'event',
+    type: 'payment_intent.succeeded',
+    created: nowSeconds - 2,
+    api_version: '2026-10-28.endive',
+    livemode: false,
+    data: { object: { id: 'pi_1', object: 'payment_intent', description: '订单 №1 — café' } },
+  },
   null,
   2,
 );
 
 const header = (body: string, secrets: string[], timestamp = nowSeconds) => {
-  const signatures = secrets.map((s) => `v1=${createHmac('sha256', s).update(`${timestamp}.${body}`).digest('hex')}`);
+  const signatures = secrets.map(
+    (s) => `v1=${createHmac('sha256', s).update(`${timestamp}.${body}`).digest('hex')}`,
+  );
   return [`t=${timestamp}`, ...signatures].join(',');
 };
 
-const verify = (body: string | Uint8Array, signatureHeader: string | undefined, secrets = [secret], at = now) =>
+const verify = (
+  body: string | Uint8Array,
+  signatureHeader: string | undefined,
+  secrets = [secret],
+  at = now,
+) =>
   verifyStripeWebhook({
     rawBody: typeof body === 'string' ? Buffer.from(body) : body,
     signatureHeader,
@@ -43,7 +58,13 @@ const codeOf = (fn: () => unknown): string => {
 describe('verifyStripeWebhook', () => {
   it('accepts a valid signature and describes the event', () => {
     const event = verify(payload, header(payload, [secret]));
-    expect(event).toMatchObject({ id: 'evt_1Test', type: 'payment_intent.succeeded', account: '', apiVersion: '2026-10-28.endive', secretIndex: 0 });
+    expect(event).toMatchObject({
+      id: 'evt_1Test',
+      type: 'payment_intent.succeeded',
+      account: '',
+      apiVersion: '2026-10-28.endive',
+      secretIndex: 0,
+    });
     expect(event.rawBody).toBe(payload);
     expect(event.created.getTime()).toBe((nowSeconds - 2) * 1000);
   });
@@ -66,9 +87,13 @@ describe('verifyStripeWebhook', () => {
 
   it('rejects a tampered body', () => {
     const signature = header(payload, [secret]);
-    expect(codeOf(() => verify(payload.replace('"livemode": false', '"livemode": true'), signature))).toBe('400:STRIPE_SIGNATURE_MISMATCH');
+    expect(codeOf(() => verify(payload.replace('"livemode": false', '"livemode": true'), signature))).toBe(
+      '400:STRIPE_SIGNATURE_MISMATCH',
+    );
     // Re-serialised JSON is a different byte string: verification must run on the raw body.
-    expect(codeOf(() => verify(JSON.stringify(JSON.parse(payload)), signature))).toBe('400:STRIPE_SIGNATURE_MISMATCH');
+    expect(codeOf(() => verify(JSON.stringify(JSON.parse(payload)), signature))).toBe(
+      '400:STRIPE_SIGNATURE_MISMATCH',
+    );
   });
 
   it('rejects a wrong secret', () => {
@@ -76,8 +101,12 @@ describe('verifyStripeWebhook', () => {
   });
 
   it('rejects stale and future timestamps outside the tolerance, accepts inside', () => {
-    expect(codeOf(() => verify(payload, header(payload, [secret], nowSeconds - 301)))).toBe('400:STRIPE_TIMESTAMP_OUT_OF_TOLERANCE');
-    expect(codeOf(() => verify(payload, header(payload, [secret], nowSeconds + 301)))).toBe('400:STRIPE_TIMESTAMP_OUT_OF_TOLERANCE');
+    expect(codeOf(() => verify(payload, header(payload, [secret], nowSeconds - 301)))).toBe(
+      '400:STRIPE_TIMESTAMP_OUT_OF_TOLERANCE',
+    );
+    expect(codeOf(() => verify(payload, header(payload, [secret], nowSeconds + 301)))).toBe(
+      '400:STRIPE_TIMESTAMP_OUT_OF_TOLERANCE',
+    );
     expect(verify(payload, header(payload, [secret], nowSeconds - 299)).id).toBe('evt_1Test');
     expect(verify(payload, header(payload, [secret], nowSeconds + 299)).id).toBe('evt_1Test');
   });
@@ -85,8 +114,18 @@ describe('verifyStripeWebhook', () => {
   it('rejects a missing or malformed header', () => {
     expect(codeOf(() => verify(payload, undefined))).toBe('400:STRIPE_SIGNATURE_MISSING');
     expect(codeOf(() => verify(payload, ''))).toBe('400:STRIPE_SIGNATURE_MISSING');
-    for (const bad of ['garbage', `t=abc,v1=${'a'.repeat(64)}`, `v1=${'a'.repeat(64)}`, `t=${nowSeconds}`, `t=${nowSeconds},v1=zz`, `t=${nowSeconds},v0=${'a'.repeat(64)}`]) {
-      expect(codeOf(() => verify(payload, bad)), bad).toBe('400:STRIPE_SIGNATURE_MALFORMED');
+    for (const bad of [
+      'garbage',
+      `t=abc,v1=${'a'.repeat(64)}`,
+      `v1=${'a'.repeat(64)}`,
+      `t=${nowSeconds}`,
+      `t=${nowSeconds},v1=zz`,
+      `t=${nowSeconds},v0=${'a'.repeat(64)}`,
+    ]) {
+      expect(
+        codeOf(() => verify(payload, bad)),
+        bad,
+      ).toBe('400:STRIPE_SIGNATURE_MALFORMED');
     }
   });
 
@@ -95,14 +134,25 @@ describe('verifyStripeWebhook', () => {
     expect(codeOf(() => verify(big, header(big, [secret])))).toBe('400:BODY_TOO_LARGE');
     expect(codeOf(() => verify('', header('', [secret])))).toBe('400:BODY_EMPTY');
     const latin1 = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
-    expect(codeOf(() => verify(latin1, header(latin1.toString('latin1'), [secret])))).toBe('400:BODY_NOT_UTF8');
+    expect(codeOf(() => verify(latin1, header(latin1.toString('latin1'), [secret])))).toBe(
+      '400:BODY_NOT_UTF8',
+    );
     const notJson = 'id=evt_1&type=x';
     expect(codeOf(() => verify(notJson, header(notJson, [secret])))).toBe('400:BODY_NOT_JSON');
   });
 
   it('rejects signed JSON that is not a Stripe event', () => {
-    for (const body of ['[1,2]', '{"id":"ch_1","type":"x","created":1}', '{"id":"evt_1","created":1}', '{"id":"evt_1","type":"x","created":"yesterday"}', '{"id":"evt_1","type":"x","created":1,"account":"bob"}']) {
-      expect(codeOf(() => verify(body, header(body, [secret]))), body).toBe('400:NOT_AN_EVENT');
+    for (const body of [
+      '[1,2]',
+      '{"id":"ch_1","type":"x","created":1}',
+      '{"id":"evt_1","created":1}',
+      '{"id":"evt_1","type":"x","created":"yesterday"}',
+      '{"id":"evt_1","type":"x","created":1,"account":"bob"}',
+    ]) {
+      expect(
+        codeOf(() => verify(body, header(body, [secret]))),
+        body,
+      ).toBe('400:NOT_AN_EVENT');
     }
   });
 
@@ -112,7 +162,14 @@ describe('verifyStripeWebhook', () => {
   });
 
   it('reads the Connect account', () => {
-    const body = JSON.stringify({ id: 'evt_2', object: 'event', type: 'charge.succeeded', created: nowSeconds, account: 'acct_1Abc', data: { object: {} } });
+    const body = JSON.stringify({
+      id: 'evt_2',
+      object: 'event',
+      type: 'charge.succeeded',
+      created: nowSeconds,
+      account: 'acct_1Abc',
+      data: { object: {} },
+    });
     expect(verify(body, header(body, [secret])).account).toBe('acct_1Abc');
   });
 
@@ -122,13 +179,17 @@ describe('verifyStripeWebhook', () => {
 
   it('throws nothing but VerificationError for arbitrary input', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 512 }), fc.option(fc.string({ maxLength: 200 }), { nil: undefined }), (body, signature) => {
-        try {
-          verify(body, signature);
-        } catch (error) {
-          expect(error).toBeInstanceOf(VerificationError);
-        }
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.option(fc.string({ maxLength: 200 }), { nil: undefined }),
+        (body, signature) => {
+          try {
+            verify(body, signature);
+          } catch (error) {
+            expect(error).toBeInstanceOf(VerificationError);
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -16,5 +16,10 @@ export function toIngressRequest(event: APIGatewayProxyEventV2): IngressRequest 
 }
 
 export function toApiResult(response: IngressResponse): APIGatewayProxyStructuredResultV2 {
-  return { statusCode: response.status, headers: response.headers, body: response.body, isBase64Encoded: false };
+  return {
+    statusCode: response.status,
+    headers: response.headers,
+    body: response.body,
+    isBase64Encoded: false,
+  };
 }

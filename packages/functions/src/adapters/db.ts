@@ -10,7 +10,12 @@ export function sqlFromEnv(env: Env, applicationName: string): Sql {
   const host = required(env, 'DB_HOST');
   const port = integer(env, 'DB_PORT', 5432);
   const username = required(env, 'DB_USER');
-  const signer = new Signer({ hostname: host, port, username, region: optional(env, 'AWS_REGION', 'us-east-1') });
+  const signer = new Signer({
+    hostname: host,
+    port,
+    username,
+    region: optional(env, 'AWS_REGION', 'us-east-1'),
+  });
   return createSql({
     host,
     port,

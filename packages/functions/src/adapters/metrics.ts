@@ -1,11 +1,15 @@
 // Metrics port: CloudWatch EMF through Powertools in Lambda, an in-memory tally locally and in tests.
-import { Metrics as PowertoolsMetrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import type { Metrics } from '@payhooks/core/ports';
 
 export class MemoryMetrics implements Metrics {
   readonly counts = new Map<string, number>();
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
-    const key = dimensions ? `${name}{${Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(',')}}` : name;
+    const key = dimensions
+      ? `${name}{${Object.entries(dimensions)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')}}`
+      : name;
     this.counts.set(key, (this.counts.get(key) ?? 0) + value);
   }
   /** Sum over all dimension sets of one metric. */
@@ -20,7 +24,10 @@ export class EmfMetrics implements Metrics {
   private readonly metrics: PowertoolsMetrics;
   constructor(serviceName: string) {
     // The stacks set POWERTOOLS_METRICS_NAMESPACE to payhooks/<stage>; alarms read that namespace.
-    this.metrics = new PowertoolsMetrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'payhooks', serviceName });
+    this.metrics = new PowertoolsMetrics({
+      namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'payhooks',
+      serviceName,
+    });
   }
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
     // One EMF document per dimension set, so dimensions never leak between metrics.

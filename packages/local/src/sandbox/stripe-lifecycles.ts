@@ -22,13 +22,21 @@ export const LIFECYCLES: Record<ObjectKind, LifecycleStep[][]> = {
     ],
     [
       { status: 'requires_payment_method', types: ['payment_intent.created'] },
-      { status: 'requires_payment_method', patch: { last_payment_error: { code: 'card_declined' } }, types: ['payment_intent.payment_failed'] },
+      {
+        status: 'requires_payment_method',
+        patch: { last_payment_error: { code: 'card_declined' } },
+        types: ['payment_intent.payment_failed'],
+      },
       { status: 'canceled', types: ['payment_intent.canceled'] },
     ],
     [
       { status: 'requires_payment_method', types: ['payment_intent.created'] },
       { status: 'requires_action', types: ['payment_intent.requires_action'] },
-      { status: 'requires_payment_method', patch: { last_payment_error: { code: 'authentication_required' } }, types: ['payment_intent.payment_failed'] },
+      {
+        status: 'requires_payment_method',
+        patch: { last_payment_error: { code: 'authentication_required' } },
+        types: ['payment_intent.payment_failed'],
+      },
       { status: 'succeeded', types: ['payment_intent.succeeded'] },
     ],
   ],
@@ -41,7 +49,11 @@ export const LIFECYCLES: Record<ObjectKind, LifecycleStep[][]> = {
       { status: 'pending', types: ['refund.created'] },
       { status: 'requires_action', types: ['refund.updated'] },
       { status: 'succeeded', types: ['refund.updated'] },
-      { status: 'failed', patch: { failure_reason: 'expired_or_canceled_card' }, types: ['refund.failed', 'refund.updated'] },
+      {
+        status: 'failed',
+        patch: { failure_reason: 'expired_or_canceled_card' },
+        types: ['refund.failed', 'refund.updated'],
+      },
     ],
   ],
   dispute: [
@@ -64,13 +76,24 @@ export const LIFECYCLES: Record<ObjectKind, LifecycleStep[][]> = {
     [
       { status: 'draft', types: ['invoice.created'] },
       { status: 'open', types: ['invoice.finalized'] },
-      { status: 'paid', patch: { amount_paid: 1500 }, types: ['invoice.updated', 'invoice.paid', 'invoice.payment_succeeded'] },
+      {
+        status: 'paid',
+        patch: { amount_paid: 1500 },
+        types: ['invoice.updated', 'invoice.paid', 'invoice.payment_succeeded'],
+      },
     ],
   ],
 };
 
 const RANK: Record<ObjectKind, Record<string, number>> = {
-  payment_intent: { requires_payment_method: 10, failed: 15, requires_action: 30, processing: 40, succeeded: 100, canceled: 90 },
+  payment_intent: {
+    requires_payment_method: 10,
+    failed: 15,
+    requires_action: 30,
+    processing: 40,
+    succeeded: 100,
+    canceled: 90,
+  },
   refund: { pending: 10, requires_action: 20, succeeded: 90, failed: 95 },
   dispute: { needs_response: 30, under_review: 40, won: 95 },
   subscription: { incomplete: 10, active: 30, past_due: 40, canceled: 90 },
@@ -85,11 +108,36 @@ function rankOf(kind: ObjectKind, step: LifecycleStep): number {
 function baseObject(kind: ObjectKind, id: string, n: number): Record<string, unknown> {
   switch (kind) {
     case 'payment_intent':
-      return { id, object: kind, amount: 1000 + n, currency: 'usd', created: 1, metadata: { order_id: `O-${n}` }, last_payment_error: null };
+      return {
+        id,
+        object: kind,
+        amount: 1000 + n,
+        currency: 'usd',
+        created: 1,
+        metadata: { order_id: `O-${n}` },
+        last_payment_error: null,
+      };
     case 'refund':
-      return { id, object: kind, amount: 300 + n, currency: 'eur', charge: `ch_${n}`, payment_intent: `pi_x${n}`, created: 1, metadata: {} };
+      return {
+        id,
+        object: kind,
+        amount: 300 + n,
+        currency: 'eur',
+        charge: `ch_${n}`,
+        payment_intent: `pi_x${n}`,
+        created: 1,
+        metadata: {},
+      };
     case 'dispute':
-      return { id, object: kind, amount: 700 + n, currency: 'gbp', reason: 'fraudulent', charge: `ch_${n}`, created: 1 };
+      return {
+        id,
+        object: kind,
+        amount: 700 + n,
+        currency: 'gbp',
+        reason: 'fraudulent',
+        charge: `ch_${n}`,
+        created: 1,
+      };
     case 'subscription':
       return { id, object: kind, customer: `cus_${n}` };
     case 'invoice':
@@ -105,11 +153,17 @@ export interface LifecyclePlan {
 }
 
 /** Emits a history for the plans, in Stripe's own order (the "in-order delivery"). */
-export function buildLifecycleHistory(plans: LifecyclePlan[], random: () => number, start = 1_763_900_000): StripeHistory {
+export function buildLifecycleHistory(
+  plans: LifecyclePlan[],
+  random: () => number,
+  start = 1_763_900_000,
+): StripeHistory {
   const history = new StripeHistory(random);
   plans.forEach((plan, n) => {
     const steps = LIFECYCLES[plan.kind][plan.path % LIFECYCLES[plan.kind].length]!;
-    const prefix = { payment_intent: 'pi', refund: 're', dispute: 'dp', subscription: 'sub', invoice: 'in' }[plan.kind];
+    const prefix = { payment_intent: 'pi', refund: 're', dispute: 'dp', subscription: 'sub', invoice: 'in' }[
+      plan.kind
+    ];
     let object = baseObject(plan.kind, `${prefix}_p${n}`, n);
     let t = start + n;
     steps.forEach((step, i) => {

@@ -1,7 +1,5 @@
 // Stripe: verify webhooks, normalize events into ledger changes, mirror objects.
-export { verifyStripeWebhook, type StripeVerifyInput, type VerifiedStripeEvent } from './verify.ts';
-export { normalizeStripeEvent, type StripeNormalizeOptions } from './normalize.ts';
-export { MIRROR as STRIPE_MIRROR } from './mirror.ts';
+
 export {
   RETRIEVABLE_OBJECT_TYPES,
   type ReportAvailability,
@@ -19,3 +17,6 @@ export {
   toStripeApiError,
   type WaitForReportRunOptions,
 } from './client.ts';
+export { MIRROR as STRIPE_MIRROR } from './mirror.ts';
+export { normalizeStripeEvent, type StripeNormalizeOptions } from './normalize.ts';
+export { type StripeVerifyInput, type VerifiedStripeEvent, verifyStripeWebhook } from './verify.ts';

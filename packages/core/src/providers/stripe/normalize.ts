@@ -6,8 +6,15 @@ import { NormalizeError } from '../../errors.ts';
 import type { LedgerChange, NormalizedEvent, PaymentStatus } from '../../ledger/changes.ts';
 import { normalizeCurrency } from '../../money.ts';
 import {
-  chargeSchema, customerSchema, disputeSchema, eventSchema, invoiceSchema, paymentIntentSchema, payoutSchema,
-  refundSchema, subscriptionSchema,
+  chargeSchema,
+  customerSchema,
+  disputeSchema,
+  eventSchema,
+  invoiceSchema,
+  paymentIntentSchema,
+  payoutSchema,
+  refundSchema,
+  subscriptionSchema,
 } from './objects.ts';
 
 export interface StripeNormalizeOptions {
@@ -48,15 +55,36 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
   const base = { provider: 'stripe' as const, account, asOf };
   const object = event.data.object;
   const changes: LedgerChange[] = [];
-  const mirror = (objectType: string, objectId: string, status: string | null, deleted = false, orderKey?: string) =>
-    changes.push({ ...base, kind: 'object', objectType, objectId, status, deleted, snapshot: object, ...(orderKey ? { orderKey } : {}) });
+  const mirror = (
+    objectType: string,
+    objectId: string,
+    status: string | null,
+    deleted = false,
+    orderKey?: string,
+  ) =>
+    changes.push({
+      ...base,
+      kind: 'object',
+      objectType,
+      objectId,
+      status,
+      deleted,
+      snapshot: object,
+      ...(orderKey ? { orderKey } : {}),
+    });
 
   switch (object.object) {
     case 'payment_intent': {
       const pi = parse(paymentIntentSchema, object, event.id, 'payment_intent');
       // After a failed attempt Stripe returns the intent to requires_payment_method with the error attached.
       const failed = pi.status === 'requires_payment_method' && pi.last_payment_error != null;
-      mirror('payment_intent', pi.id, pi.status, false, failed ? 'requires_payment_method:failed' : undefined);
+      mirror(
+        'payment_intent',
+        pi.id,
+        pi.status,
+        false,
+        failed ? 'requires_payment_method:failed' : undefined,
+      );
       changes.push({
         ...base,
         kind: 'payment',
@@ -74,7 +102,13 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
       // Charges made through a PaymentIntent are tracked by the intent; only bare charges are payments.
       if (!charge.payment_intent) {
         const status: PaymentStatus =
-          charge.status === 'succeeded' ? (charge.captured === false ? 'authorized' : 'succeeded') : charge.status === 'failed' ? 'failed' : 'processing';
+          charge.status === 'succeeded'
+            ? charge.captured === false
+              ? 'authorized'
+              : 'succeeded'
+            : charge.status === 'failed'
+              ? 'failed'
+              : 'processing';
         changes.push({
           ...base,
           kind: 'payment',

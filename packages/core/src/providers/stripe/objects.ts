@@ -8,7 +8,16 @@ const minor = z.number().int().refine(Number.isSafeInteger, 'amount must be a sa
 const currency = z.string().regex(/^[a-zA-Z]{3}$/);
 const unix = z.number().int().nonnegative();
 const ref = (prefix: string) =>
-  z.union([id(prefix), z.object({ id: id(prefix) }).loose().transform((o) => o.id)]).nullable().optional();
+  z
+    .union([
+      id(prefix),
+      z
+        .object({ id: id(prefix) })
+        .loose()
+        .transform((o) => o.id),
+    ])
+    .nullable()
+    .optional();
 const metadata = z.record(z.string(), z.string()).default({});
 
 export const paymentIntentSchema = z.looseObject({
@@ -18,7 +27,13 @@ export const paymentIntentSchema = z.looseObject({
   amount_received: minor.optional(),
   currency,
   status: z.enum([
-    'requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'requires_capture', 'canceled', 'succeeded',
+    'requires_payment_method',
+    'requires_confirmation',
+    'requires_action',
+    'processing',
+    'requires_capture',
+    'canceled',
+    'succeeded',
   ]),
   created: unix,
   metadata,
@@ -57,7 +72,14 @@ export const disputeSchema = z.looseObject({
   amount: minor,
   currency,
   status: z.enum([
-    'warning_needs_response', 'warning_under_review', 'warning_closed', 'needs_response', 'under_review', 'won', 'lost', 'prevented',
+    'warning_needs_response',
+    'warning_under_review',
+    'warning_closed',
+    'needs_response',
+    'under_review',
+    'won',
+    'lost',
+    'prevented',
   ]),
   reason: z.string().nullable().optional(),
   charge: ref('(?:ch|py)'),
@@ -83,7 +105,16 @@ export const invoiceSchema = z.looseObject({
 export const subscriptionSchema = z.looseObject({
   id: id('sub'),
   object: z.literal('subscription'),
-  status: z.enum(['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused']),
+  status: z.enum([
+    'incomplete',
+    'incomplete_expired',
+    'trialing',
+    'active',
+    'past_due',
+    'canceled',
+    'unpaid',
+    'paused',
+  ]),
 });
 
 export const payoutSchema = z.looseObject({
