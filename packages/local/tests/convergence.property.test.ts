@@ -1,5 +1,5 @@
 // Design rule 3: any permutation with duplicates of an event history yields the same final ledger as
-// in-order delivery. Runs the real consumer (batches, savepoints) against real Postgres.
+// in-order delivery. Runs the real consumer (SQS batches, a transaction per message) against real Postgres.
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@payhooks/core/logger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';

@@ -1,5 +1,5 @@
 // Case 3 — the consumer: events/s applied to PostgreSQL by the shipped consumer handler (createConsumerHandler:
-// envelope decode, one transaction per batch of 10 with a savepoint per message, inbox insert, Stripe parse or
+// envelope decode, one transaction per message in batches of 10, inbox insert, Stripe parse or
 // WeChat AES-GCM decrypt, projections) on a realistic mix with 20 % duplicates, against raw batched
 // `insert … on conflict do nothing` of the same inbox rows with the same number of connections. Then the
 // connection cap: a 10× burst through the SQS emulator and the poller at concurrency = cap, sampling
@@ -427,8 +427,8 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
       title: 'Consumer: events applied to PostgreSQL',
       measuredIncludes:
         `createConsumerHandler (the Lambda handler) invoked directly with SQS events of ${BATCH} records by ${size.cap} ` +
-        'workers, one one-connection postgres.js client each: envelope decode + zod, one transaction per batch with a ' +
-        'savepoint per message, inbox insert, Stripe JSON normalisation or WeChat AES-256-GCM decrypt + normalisation, ' +
+        'workers, one one-connection postgres.js client each: envelope decode + zod, one transaction per message, ' +
+        'inbox insert, Stripe JSON normalisation or WeChat AES-256-GCM decrypt + normalisation, ' +
         'projections and merchant-order checks; pino to /dev/null. No SQS in the throughput figure.',
       baselineIncludes:
         `raw \`insert into inbox_events … values (10 rows) on conflict do nothing\` of the same rows (incl. duplicates) ` +
