@@ -36,7 +36,7 @@ const COMMON_ENV = [
 const OWN_ENV: Record<Entry, string[]> = {
   'stripe-webhook': ['QUEUE_URL'],
   'wechatpay-webhook': ['QUEUE_URL'],
-  consumer: DB_ENV,
+  consumer: [...DB_ENV, 'STRIPE_LIVEMODE'],
   migrate: [...DB_ENV, 'MIGRATIONS_DIR'],
   'recon-wechatpay': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
   'recon-stripe': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
@@ -157,10 +157,11 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(queues).toHaveLength(2);
       expect(main.resource.Properties.FifoQueue).toBeUndefined();
       expect(main.resource.Properties.RedrivePolicy.maxReceiveCount).toBe(settings.queue.maxReceiveCount);
-      for (const q of [main, dlq]) {
-        expect(q.resource.Properties.SqsManagedSseEnabled).toBe(true);
-        expect(q.resource.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-      }
+      for (const q of [main, dlq]) expect(q.resource.Properties.SqsManagedSseEnabled).toBe(true);
+      // A message keeps its original enqueue time in the DLQ, so the DLQ must keep messages longer.
+      expect(dlq.resource.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+      expect(main.resource.Properties.MessageRetentionPeriod).toBe(settings.queue.retentionDays * 24 * 3600);
+      expect(settings.queue.retentionDays).toBeLessThan(14);
     });
 
     it('has a visibility timeout of at least 6 × the consumer timeout', () => {
@@ -330,6 +331,7 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(Object.keys(env).sort()).toEqual([...COMMON_ENV, ...OWN_ENV[entry], ...secrets].sort());
       expect(env.PAYHOOKS_STAGE).toBe(stage);
       expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(`payhooks/${stage}`);
+      if (entry === 'consumer') expect(env.STRIPE_LIVEMODE).toBe(stage === 'prod' ? 'true' : 'false');
       if (OWN_ENV[entry].includes('DB_HOST')) {
         expect(env).toMatchObject({
           DB_PORT: '5432',

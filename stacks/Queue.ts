@@ -26,7 +26,7 @@ export function Queue({ stack, app }: StackContext) {
   const deadLetterQueue = new sqs.Queue(stack, 'DeadLetterQueue', {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
-    retentionPeriod: Duration.days(settings.queue.retentionDays),
+    retentionPeriod: Duration.days(14),
   });
   const queue = new sqs.Queue(stack, 'EventQueue', {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -45,6 +45,8 @@ export function Queue({ stack, app }: StackContext) {
     vpcSubnets: functionSubnets,
     securityGroups: [functionsSecurityGroup],
     bind: [secrets.WECHATPAY_MERCHANTS],
+    // Connect endpoints also deliver test-mode events: only prod books live mode, other stages test mode.
+    environment: { STRIPE_LIVEMODE: settings.isProd ? 'true' : 'false' },
   });
   connect(consumer);
   consumer.addEventSource(

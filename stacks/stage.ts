@@ -32,6 +32,7 @@ export interface StageSettings {
   };
   readonly queue: {
     readonly maxReceiveCount: number;
+    /** The main queue keeps messages this long; the DLQ keeps them 14 days, the SQS maximum. */
     readonly retentionDays: number;
   };
   readonly api: {
@@ -76,7 +77,8 @@ export function stageSettings(stage: string): StageSettings {
       batchWindowSeconds: 1,
       maxConcurrency: consumerMaxConcurrency,
     },
-    queue: { maxReceiveCount: 5, retentionDays: 14 },
+    // Below the DLQ's 14 days: a message keeps its original enqueue time when it moves to the DLQ.
+    queue: { maxReceiveCount: 5, retentionDays: 4 },
     api: isProd ? { rateLimit: 500, burstLimit: 1000 } : { rateLimit: 20, burstLimit: 50 },
     reports: isProd
       ? { infrequentAccessAfterDays: 90, expireAfterDays: 7 * 365 + 2 }

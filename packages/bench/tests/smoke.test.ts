@@ -51,7 +51,8 @@ describe('npm run bench (tiny sizes)', () => {
       download: true,
       parse: true,
       copyToStaging: true,
-      match: false,
+      match: true,
+      report: true,
     });
     expect(formatTable(report.cases).split('\n').length).toBe(2 + report.cases.flatMap((c) => c.rows).length);
     expect(formatMarkdown(report.cases)).toContain('| case |');

@@ -42,3 +42,11 @@ export function decodeEnvelope(body: string): Envelope {
   }
   return parsed.data;
 }
+
+/** SQS's message size limit (256 KiB for queues created before the 2025 increase; the conservative value). */
+export const MAX_QUEUE_MESSAGE_BYTES = 262_144;
+
+/** True when the encoded envelope fits one queue message (JSON escaping makes it larger than the raw body). */
+export function fitsQueueMessage(encoded: string, limit = MAX_QUEUE_MESSAGE_BYTES): boolean {
+  return Buffer.byteLength(encoded, 'utf8') <= limit;
+}

@@ -1,14 +1,16 @@
-// Lambda: SQS consumer. Each message is applied in its own transaction (inbox row + projections), so a bad message
-// fails only itself and is reported alone in the partial batch response; a batch where all fail throws.
+// Lambda: SQS consumer. A batch is applied in one transaction with its row locks taken in a global order; a message
+// that cannot be decoded fails alone, and a database error falls back to a transaction per message, so a bad
+// message is always reported alone in the partial batch response. A batch where all fail throws.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
-import { NormalizeError } from '@payhooks/core/errors';
+import { ConfigError, NormalizeError } from '@payhooks/core/errors';
 import {
   type ApplyOutcome,
   applyEnvelope,
+  applyEnvelopeBatch,
+  type BatchOutcome,
   type EnvelopeNormalizer,
   type Sql,
-  type Tx,
 } from '@payhooks/core/ledger';
 import { createLogger, errorFields } from '@payhooks/core/logger';
 import type { Logger, Metrics } from '@payhooks/core/ports';
@@ -39,43 +41,97 @@ export class BatchFailedError extends Error {
 
 export function createConsumer(deps: ConsumerDeps): SqsHandler {
   const { sql, normalizers, logger, metrics } = deps;
-  const applyRecord = async (tx: Tx, record: SQSRecord): Promise<ApplyOutcome> => {
-    let envelope: Envelope | undefined;
-    try {
-      envelope = decodeEnvelope(record.body);
-      const { provider, eventId } = envelope;
-      const result = await applyEnvelope(tx, envelope, normalizers[provider]);
-      metrics.count(result.outcome === 'duplicate' ? 'EventDuplicate' : 'EventApplied', 1, { provider });
-      for (const anomaly of result.outcome === 'duplicate' ? [] : result.anomalies) {
-        metrics.count('PaymentAnomaly', 1, { provider, kind: anomaly.kind });
-        logger.warn('payment differs from the merchant order', { provider, eventId, ...anomaly });
-      }
-      logger.debug('event processed', { provider, eventId, outcome: result.outcome });
-      return result;
-    } catch (error) {
-      metrics.count('EventFailed', 1, { provider: envelope?.provider ?? 'unknown' });
-      logger.error('event could not be applied; it goes back to the queue', {
-        messageId: record.messageId,
-        provider: envelope?.provider,
-        eventId: envelope?.eventId,
-        receiveCount: record.attributes?.ApproximateReceiveCount,
-        ...errorFields(error),
-      });
-      throw error;
+
+  const succeeded = (envelope: Envelope, result: ApplyOutcome) => {
+    const { provider, eventId } = envelope;
+    metrics.count(result.outcome === 'duplicate' ? 'EventDuplicate' : 'EventApplied', 1, { provider });
+    for (const anomaly of result.outcome === 'duplicate' ? [] : result.anomalies) {
+      metrics.count('PaymentAnomaly', 1, { provider, kind: anomaly.kind });
+      logger.warn('payment differs from the merchant order', { provider, eventId, ...anomaly });
     }
+    logger.debug('event processed', { provider, eventId, outcome: result.outcome });
+  };
+  const failed = (record: SQSRecord, envelope: Envelope | undefined, error: unknown) => {
+    metrics.count('EventFailed', 1, { provider: envelope?.provider ?? 'unknown' });
+    logger.error('event could not be applied; it goes back to the queue', {
+      messageId: record.messageId,
+      provider: envelope?.provider,
+      eventId: envelope?.eventId,
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+      ...errorFields(error),
+    });
   };
 
-  return async (event) => {
-    // One short transaction per record: the inbox row and its projections commit together, and row locks are
-    // held for one event only, so concurrent batches about the same objects neither wait on a whole batch nor
-    // deadlock across events (a transaction per batch did both: see docs/decisions.md).
+  /** The fallback: a transaction per message isolates a message whose writes the database refuses. */
+  const oneByOne = async (records: SQSRecord[]): Promise<SQSBatchResponse> => {
     const processor = new BatchProcessor(EventType.SQS);
-    const response = (await processPartialResponse(
-      event,
-      (record: SQSRecord) => sql.begin((tx) => applyRecord(tx, record)),
+    return (await processPartialResponse(
+      { Records: records },
+      (record: SQSRecord) =>
+        sql.begin(async (tx) => {
+          let envelope: Envelope | undefined;
+          try {
+            envelope = decodeEnvelope(record.body);
+            const result = await applyEnvelope(tx, envelope, normalizers[envelope.provider]);
+            succeeded(envelope, result);
+            return result;
+          } catch (error) {
+            failed(record, envelope, error);
+            throw error;
+          }
+        }),
       processor,
       { processInParallel: false, throwOnFullBatchFailure: false },
     )) as SQSBatchResponse;
+  };
+
+  /**
+   * The whole batch in one transaction, row locks taken in one global order (applyEnvelopeBatch): one commit per
+   * batch, and concurrent batches about the same objects wait for each other but never deadlock.
+   */
+  const together = async (records: SQSRecord[]): Promise<SQSBatchResponse> => {
+    const failures: string[] = [];
+    const items: { id: string; envelope: Envelope; record: SQSRecord }[] = [];
+    for (const record of records) {
+      try {
+        items.push({ id: record.messageId, envelope: decodeEnvelope(record.body), record });
+      } catch (error) {
+        failed(record, undefined, error);
+        failures.push(record.messageId);
+      }
+    }
+    let outcomes: Map<string, BatchOutcome>;
+    try {
+      outcomes = await sql.begin((tx) =>
+        applyEnvelopeBatch(tx, items, (envelope) => normalizers[envelope.provider]),
+      );
+    } catch (error) {
+      logger.warn('batch transaction failed; applying its messages one by one', {
+        messages: items.length,
+        ...errorFields(error),
+      });
+      const single = await oneByOne(items.map((item) => item.record));
+      return {
+        batchItemFailures: [
+          ...failures.map((itemIdentifier) => ({ itemIdentifier })),
+          ...single.batchItemFailures,
+        ],
+      };
+    }
+    for (const { id, envelope, record } of items) {
+      const outcome = outcomes.get(id);
+      if (!outcome || outcome.outcome === 'failed') {
+        failed(record, envelope, outcome?.error ?? new Error('no outcome'));
+        failures.push(id);
+      } else {
+        succeeded(envelope, outcome);
+      }
+    }
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+
+  return async (event) => {
+    const response = await together(event.Records);
     if (response.batchItemFailures.length > 0 && response.batchItemFailures.length === event.Records.length) {
       throw new BatchFailedError(event.Records.length);
     }
@@ -85,7 +141,16 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
 
 export function stripeNormalizerFromEnv(env: Env): EnvelopeNormalizer {
   const orderMetadataKey = optional(env, 'STRIPE_ORDER_METADATA_KEY', 'order_id');
-  return (envelope) => normalizeStripeEvent(envelope.rawBody, { orderMetadataKey });
+  const mode = env.STRIPE_LIVEMODE;
+  if (mode !== undefined && mode !== '' && mode !== 'true' && mode !== 'false') {
+    throw new ConfigError('CONFIG_INVALID', `STRIPE_LIVEMODE must be true or false, got "${mode}"`);
+  }
+  const expectedLivemode = mode === 'true' ? true : mode === 'false' ? false : undefined;
+  return (envelope) =>
+    normalizeStripeEvent(envelope.rawBody, {
+      orderMetadataKey,
+      ...(expectedLivemode === undefined ? {} : { expectedLivemode }),
+    });
 }
 
 /**

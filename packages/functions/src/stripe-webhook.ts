@@ -18,7 +18,8 @@ export function createStripeWebhookHandler(
     config: {
       secrets: list(await secret(env, 'STRIPE_WEBHOOK_SECRETS')),
       toleranceSeconds: integer(env, 'STRIPE_WEBHOOK_TOLERANCE_SECONDS', 300),
-      maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 262_144),
+      // 192 KiB leaves room for the envelope (JSON escaping) inside one 256 KiB queue message.
+      maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 196_608),
     },
     deps: {
       queue: queueFromEnv(env),

@@ -18,7 +18,8 @@ export function createWechatpayWebhookHandler(
     config: {
       merchants: await merchantsFromEnv(env),
       toleranceSeconds: DEFAULT_TOLERANCE_SECONDS, // the protocol's ±300 s; not configurable
-      maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 262_144),
+      // 192 KiB leaves room for the envelope (JSON escaping) inside one 256 KiB queue message.
+      maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 196_608),
     },
     deps: {
       queue: queueFromEnv(env),

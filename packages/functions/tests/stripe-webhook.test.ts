@@ -120,3 +120,35 @@ describe('stripe-webhook handler', () => {
     await expect(handler(apiEvent())).rejects.toThrow(/STRIPE_WEBHOOK_SECRETS/);
   });
 });
+
+describe('stripe-webhook handler: queue message size', () => {
+  it('answers 413 when the envelope would not fit one queue message, and enqueues nothing', async () => {
+    const metrics = new MemoryMetrics();
+    const handler = createStripeWebhookHandler(
+      {
+        QUEUE_URL: 'http://127.0.0.1:9/000000000000/unused',
+        SQS_ENDPOINT: 'http://127.0.0.1:9',
+        STRIPE_WEBHOOK_SECRETS: secret,
+      },
+      { logger, metrics },
+    );
+    // 150 KB of escaped quotes: under the body limit, but the envelope escapes each `\"` again.
+    const heavy = JSON.stringify({
+      id: 'evt_1Heavy',
+      object: 'event',
+      type: 'charge.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { object: 'charge', description: '"'.repeat(75_000) } },
+    });
+    const result = await handler(
+      apiEvent({
+        body: heavy,
+        headers: { 'stripe-signature': signStripePayload(heavy, [secret], Math.floor(Date.now() / 1000)) },
+      }),
+    );
+    expect(result.statusCode).toBe(413);
+    expect(JSON.parse(result.body as string)).toMatchObject({ error: 'ENVELOPE_TOO_LARGE' });
+    expect(metrics.total('CallbackEnqueueFailed')).toBe(0);
+    expect(metrics.total('CallbackAccepted')).toBe(0);
+  });
+});

@@ -147,7 +147,7 @@ describe('poison message through the local runtime', () => {
 });
 
 describe('lock conflicts between concurrent batches', () => {
-  it('two batches touching the same objects in opposite order both commit (a transaction per batch deadlocked here)', async () => {
+  it('two batches touching the same objects in opposite order both commit (applying in arrival order deadlocked here)', async () => {
     const conflictDb = await createTestDatabase();
     const at = 1_763_900_000;
     const pi = (id: string, n: number) =>

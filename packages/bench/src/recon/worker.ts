@@ -1,78 +1,139 @@
-// Case 5's measured side, run in a fresh process (bundled by esbuild, plain `node`) so its peak RSS is its own:
-// streamed download of the gzip bill over loopback → gunzip + SHA-1 check (openBill) → parseTradeBill → COPY into a
-// staging table inside one transaction (rolled back if the hash or the bill's summary does not check out).
-// Prints one JSON line with the stage results, the wall time and process.resourceUsage().maxRSS.
-import http from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createSql } from '@payhooks/core/ledger';
-import { openBill, parseTradeBill } from '@payhooks/core/recon';
-import { csvLine, STAGING_COLUMNS } from './bill.ts';
+// Case 5's measured side, run in a fresh process (bundled by esbuild, plain `node`) so its peak RSS is its own: the
+// production reconciliation of one WeChat Pay business day — `reconcile()` with `wechatpaySource` over the real
+// WechatpayClient (signed requests, verified answers) against the provider API sandbox: trade bill request →
+// streamed gzip download → SHA-1 check → parse → COPY into recon_lines (one transaction) → matching SQL against the
+// ledger → healing of the breaks the provider can answer for (queries to the sandbox, applyEnvelope) and
+// re-matching → summary.json / breaks.csv / matched.csv written to a folder object store, latest.json flipped.
+// Prints one JSON line: the result, stage timestamps, RSS per stage and process.resourceUsage().maxRSS.
+import { readFile, stat } from 'node:fs/promises';
+import { createSql, type EnvelopeNormalizer } from '@payhooks/core/ledger';
+import { systemClock } from '@payhooks/core/ports';
+import { openNotification, parseMerchants } from '@payhooks/core/providers/wechatpay';
+import { WechatpayClient } from '@payhooks/core/providers/wechatpay/client';
+import {
+  type ReconProgress,
+  reconcile,
+  type WechatpayBillApi,
+  wechatpayHealer,
+  wechatpaySource,
+} from '@payhooks/core/recon/run/index';
+import { createFolderStore } from '@payhooks/local/folder-store';
 
 interface WorkerInput {
-  billUrl: string;
-  sha1: string;
+  sandboxUrl: string;
+  merchantsFile: string;
   databaseUrl: string;
-  table: string;
-}
-
-function download(url: string): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (response) => {
-        if (response.statusCode !== 200) reject(new Error(`bill download answered ${response.statusCode}`));
-        else resolve(response);
-      })
-      .on('error', reject);
-  });
+  reportsDir: string;
+  businessDate: string;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
-const sql = createSql({ url: input.databaseUrl, max: 1, applicationName: 'payhooks-recon' });
-await sql`select 1`;
-const started = performance.now();
-let rows = 0;
-let rssSamplePeak = process.memoryUsage().rss;
-const result = await sql.begin(async (tx) => {
-  const response = await download(input.billUrl);
-  const bill = openBill(response, { expectedSha1: input.sha1, gzip: true });
-  const parser = parseTradeBill(bill);
-  async function* csv(): AsyncGenerator<string> {
-    let buffer = '';
-    for await (const row of parser) {
-      rows += 1;
-      buffer += csvLine(row);
-      if (buffer.length >= 65_536) {
-        yield buffer;
-        buffer = '';
-        if ((rows & 0xfff) === 0) rssSamplePeak = Math.max(rssSamplePeak, process.memoryUsage().rss);
-      }
-    }
-    if (buffer) yield buffer;
-  }
-  const writable = await tx
-    .unsafe(`copy ${input.table} (${STAGING_COLUMNS.join(', ')}) from stdin with (format csv)`)
-    .writable();
-  await pipeline(Readable.from(csv()), writable);
-  const summary = parser.summary();
-  const integrity = bill.integrity();
-  return { summaryRows: summary.rowCount, integrity: integrity[0] };
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+let sampledPeakMb = rssMb();
+const sampler = setInterval(() => {
+  sampledPeakMb = Math.max(sampledPeakMb, rssMb());
+}, 25);
+sampler.unref();
+
+const merchants = parseMerchants(await readFile(input.merchantsFile, 'utf8'));
+const merchant = merchants.merchants[0]!;
+const client = new WechatpayClient({
+  merchant,
+  baseUrl: input.sandboxUrl,
+  failoverBaseUrl: null,
+  clock: systemClock,
 });
-const seconds = (performance.now() - started) / 1000;
-const [{ n }] = (await sql.unsafe(`select count(*)::int as n from ${input.table}`)) as unknown as [
-  { n: number },
-];
+// The consumer's WeChat Pay normalizer (packages/functions/src/consumer.ts wechatpayNormalizer), inlined so the
+// bundle does not pull in the functions' AWS adapters.
+const normalizer: EnvelopeNormalizer = async (envelope) => {
+  const found = merchants.byId(envelope.account);
+  if (!found) throw new Error(`no WeChat Pay merchant "${envelope.account}"`);
+  return openNotification(envelope.rawBody, found).event;
+};
+// The client's bill calls, timed: the sandbox builds the 1,000,000-row bill (sort, bill writer, gzip, SHA-1) inside
+// the bill request, which a real provider has done ahead of time; that wait is reported and taken out of the
+// figure. The fund-flow bill is answered "no statement" without asking the sandbox (the case is about the trade
+// bill; the sandbox would write a ~2,000,000-row fund-flow bill for the same day).
+let providerBuildMs = 0;
+const bills: WechatpayBillApi = {
+  async tradeBill(date, type, options) {
+    const t = performance.now();
+    try {
+      return await client.tradeBill(date, type, options);
+    } finally {
+      providerBuildMs += performance.now() - t;
+    }
+  },
+  async fundFlowBill() {
+    return { empty: true, code: 'NO_STATEMENT_EXIST', signed: true };
+  },
+  subMerchantFundFlowBill: (...args) => client.subMerchantFundFlowBill(...args),
+  download: (url) => client.download(url),
+};
+
+const sql = createSql({ url: input.databaseUrl, max: 1, applicationName: 'payhooks-recon-wechatpay' });
+await sql`select 1`;
+const store = createFolderStore(input.reportsDir);
+const stages: { stage: string; ms: number; rssMb: number }[] = [];
+const started = performance.now();
+const result = await reconcile(
+  {
+    sql,
+    store,
+    clock: systemClock,
+    logger: {
+      debug() {},
+      info() {},
+      warn: (message, fields) => console.error(message, fields),
+      error: (message, fields) => console.error(message, fields),
+    },
+    normalizer,
+    healer: wechatpayHealer(
+      client,
+      { id: merchant.id, mchid: merchant.mchid, apiv3Key: merchant.apiv3Key },
+      systemClock,
+    ),
+    onProgress: (progress: ReconProgress) => {
+      if (progress.stage === 'lines') return;
+      const rss = rssMb();
+      sampledPeakMb = Math.max(sampledPeakMb, rss);
+      stages.push({ stage: progress.stage, ms: performance.now() - started, rssMb: rss });
+    },
+  },
+  {
+    source: wechatpaySource(bills, {
+      mchid: merchant.mchid,
+      serviceProvider: false,
+      businessDate: input.businessDate,
+    }),
+    businessDate: input.businessDate,
+  },
+);
+const totalMs = performance.now() - started;
+clearInterval(sampler);
+if (result.status !== 'succeeded') {
+  throw new Error(`reconcile ${result.status}: ${result.error?.message ?? result.reason ?? ''}`);
+}
+const reportBytes: Record<string, number> = {};
+for (const [name, key] of Object.entries(result.reportKeys?.files ?? {})) {
+  reportBytes[name] = (await stat(store.pathOf(key))).size;
+}
+const [{ n }] =
+  (await sql`select count(*)::int as n from recon_lines where run_id = ${result.runId}`) as unknown as [
+    { n: number },
+  ];
 await sql.end();
 process.stdout.write(
   `${JSON.stringify({
-    seconds,
-    rows,
-    stagedRows: n,
-    summaryRows: result.summaryRows,
-    downloadedBytes: result.integrity?.downloadedBytes,
-    plaintextBytes: result.integrity?.plaintextBytes,
-    sha1Checked: result.integrity?.checkedStage,
+    seconds: (totalMs - providerBuildMs) / 1000,
+    totalSeconds: totalMs / 1000,
+    providerBuildSeconds: providerBuildMs / 1000,
+    stagedLines: n,
+    counts: result.counts,
+    breaks: result.breaks,
+    reportBytes,
+    stages,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    sampledPeakRssBytes: rssSamplePeak,
+    sampledPeakRssMb: sampledPeakMb,
   })}\n`,
 );

@@ -1,7 +1,7 @@
 // Stripe ingress: verify → envelope → enqueue → 2xx. Nothing is acknowledged before the queue has it
 // (design rule 1): a verification failure is a 400 (Stripe shows it to the operator and retries), an enqueue
 // failure is a 5xx (Stripe retries for up to three days).
-import { encodeEnvelope } from '../envelope.ts';
+import { encodeEnvelope, fitsQueueMessage } from '../envelope.ts';
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
@@ -57,19 +57,24 @@ export async function receiveStripeCallback(
     account: event.account,
     requestId: request.requestId,
   };
+  const message = encodeEnvelope({
+    v: 1,
+    provider: 'stripe',
+    eventId: event.id,
+    eventType: event.type,
+    account: event.account,
+    occurredAt: event.created.toISOString(),
+    receivedAt: receivedAt.toISOString(),
+    rawBody: event.rawBody,
+  });
+  if (!fitsQueueMessage(message)) {
+    // It would fail on every retry: say so (4xx) instead of a 5xx that only postpones it.
+    metrics.count('CallbackRejected', 1, { provider: 'stripe', reason: 'ENVELOPE_TOO_LARGE' });
+    logger.warn('stripe callback too large for a queue message', fields);
+    return json(413, { error: 'ENVELOPE_TOO_LARGE', message: 'event too large to queue' });
+  }
   try {
-    const { messageId } = await deps.queue.send(
-      encodeEnvelope({
-        v: 1,
-        provider: 'stripe',
-        eventId: event.id,
-        eventType: event.type,
-        account: event.account,
-        occurredAt: event.created.toISOString(),
-        receivedAt: receivedAt.toISOString(),
-        rawBody: event.rawBody,
-      }),
-    );
+    const { messageId } = await deps.queue.send(message);
     metrics.count('CallbackAccepted', 1, { provider: 'stripe' });
     if (event.secretIndex > 0) metrics.count('CallbackRotatedSecret', 1, { provider: 'stripe' });
     logger.info('stripe callback enqueued', { ...fields, messageId, secretIndex: event.secretIndex });

@@ -4,7 +4,7 @@
 // authentic or not fresh, 413 too large); WeChat retries any non-2xx. Probes (WECHATPAY/SIGNTEST/) are failures
 // counted as CallbackProbe, never as rejections, so they page nobody. The body is never decrypted here: no payer
 // data reaches the queue or the logs in plaintext.
-import { encodeEnvelope } from '../envelope.ts';
+import { encodeEnvelope, fitsQueueMessage } from '../envelope.ts';
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { assertBodySize, parseNotificationBody } from '../providers/wechatpay/body.ts';
@@ -152,20 +152,25 @@ export async function receiveWechatpayCallback(
     serial: verified.serial,
     requestId: request.requestId,
   };
+  const message = encodeEnvelope({
+    v: 1,
+    provider: 'wechatpay',
+    eventId: notification.id,
+    eventType: notification.event_type,
+    account: merchant.id,
+    occurredAt: notification.create_time,
+    receivedAt: receivedAt.toISOString(),
+    // parseNotificationBody decoded it as strict UTF-8, so this string is the received bytes exactly.
+    rawBody: Buffer.from(request.body).toString('utf8'),
+  });
+  if (!fitsQueueMessage(message)) {
+    // It would fail on every retry: say so (4xx) instead of a 5xx that only postpones it.
+    metrics.count('CallbackRejected', 1, { provider: 'wechatpay', reason: 'ENVELOPE_TOO_LARGE' });
+    logger.warn('wechatpay callback too large for a queue message', fields);
+    return fail(413, 'notification too large to queue');
+  }
   try {
-    const { messageId } = await deps.queue.send(
-      encodeEnvelope({
-        v: 1,
-        provider: 'wechatpay',
-        eventId: notification.id,
-        eventType: notification.event_type,
-        account: merchant.id,
-        occurredAt: notification.create_time,
-        receivedAt: receivedAt.toISOString(),
-        // parseNotificationBody decoded it as strict UTF-8, so this string is the received bytes exactly.
-        rawBody: Buffer.from(request.body).toString('utf8'),
-      }),
-    );
+    const { messageId } = await deps.queue.send(message);
     metrics.count('CallbackAccepted', 1, { provider: 'wechatpay' });
     logger.info('wechatpay callback enqueued', { ...fields, messageId });
     return { status: 204, headers: {}, body: '' };

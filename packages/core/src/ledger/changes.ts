@@ -48,6 +48,8 @@ export interface PaymentChange {
   currency: string;
   status: PaymentStatus;
   asOf: Date;
+  /** When the object succeeded, if not at `asOf` (a healed snapshot is fetched later than it succeeded). */
+  succeededAt?: Date;
 }
 
 export interface RefundChange {
@@ -62,6 +64,8 @@ export interface RefundChange {
   currency: string;
   status: RefundStatus;
   asOf: Date;
+  /** When the refund succeeded, if not at `asOf`. */
+  succeededAt?: Date;
 }
 
 export interface DisputeChange {

@@ -1,6 +1,12 @@
 // The ledger: schema migrations, projections and the exactly-once consumer.
 export * from './changes.ts';
-export { type ApplyOutcome, applyEnvelope, type EnvelopeNormalizer } from './consumer.ts';
+export {
+  type ApplyOutcome,
+  applyEnvelope,
+  applyEnvelopeBatch,
+  type BatchOutcome,
+  type EnvelopeNormalizer,
+} from './consumer.ts';
 export { createSql, type DbOptions, type Sql, type Tx } from './db.ts';
 export { DEFAULT_MIGRATIONS_DIR, migrate } from './migrate.ts';
 export { type Anomaly, applyChanges } from './projections.ts';

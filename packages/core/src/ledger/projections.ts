@@ -115,7 +115,7 @@ async function applyPayment(
   result: ApplyResult,
 ): Promise<void> {
   const order = orderOf(PAYMENT_ORDER, change.status, 'payment');
-  const succeededAt = change.status === 'succeeded' ? change.asOf : null;
+  const succeededAt = change.status === 'succeeded' ? (change.succeededAt ?? change.asOf) : null;
   await tx.unsafe(PAYMENT_SQL, [
     change.provider,
     change.providerPaymentId,
@@ -193,7 +193,7 @@ async function applyRefund(tx: Tx, change: RefundChange, eventId: string): Promi
     change.asOf,
     eventId,
     change.asOf,
-    change.status === 'succeeded' ? change.asOf : null,
+    change.status === 'succeeded' ? (change.succeededAt ?? change.asOf) : null,
     versionOf(order, change.asOf, eventId),
   ]);
 }

@@ -181,3 +181,48 @@ describe('normalizeStripeEvent', () => {
     expect(() => normalizeStripeEvent('not json', options)).toThrow(NormalizeError);
   });
 });
+
+describe('normalizeStripeEvent: mode, healed snapshots, captures', () => {
+  it('stores an event of the other mode without changing the ledger', () => {
+    const test = event('payment_intent.succeeded', pi('succeeded'), { livemode: false });
+    expect(normalizeStripeEvent(test, { ...options, expectedLivemode: true }).changes).toEqual([]);
+    expect(
+      normalizeStripeEvent(test, { ...options, expectedLivemode: false }).changes.length,
+    ).toBeGreaterThan(0);
+    expect(normalizeStripeEvent(test, options).changes.length).toBeGreaterThan(0);
+  });
+
+  it("dates a healed (synthetic) snapshot's success at the object's own time", () => {
+    const healed = event('payment_intent.succeeded', pi('succeeded', { created: 1_763_800_000 }), {
+      payhooks_synthetic: true,
+      created: 1_763_990_000,
+    });
+    const payment = normalizeStripeEvent(healed, options).changes.find((c) => c.kind === 'payment');
+    expect(payment).toMatchObject({
+      asOf: new Date(1_763_990_000_000),
+      succeededAt: new Date(1_763_800_000_000),
+    });
+    const live = normalizeStripeEvent(
+      event('payment_intent.succeeded', pi('succeeded')),
+      options,
+    ).changes.find((c) => c.kind === 'payment');
+    expect(live).not.toHaveProperty('succeededAt');
+  });
+
+  it('records what was captured, not what was authorised, once an intent succeeded', () => {
+    const partial = event(
+      'payment_intent.succeeded',
+      pi('succeeded', { amount: 1999, amount_received: 1500 }),
+    );
+    expect(normalizeStripeEvent(partial, options).changes.find((c) => c.kind === 'payment')).toMatchObject({
+      amountMinor: 1500n,
+    });
+    const pending = event(
+      'payment_intent.processing',
+      pi('processing', { amount: 1999, amount_received: 0 }),
+    );
+    expect(normalizeStripeEvent(pending, options).changes.find((c) => c.kind === 'payment')).toMatchObject({
+      amountMinor: 1999n,
+    });
+  });
+});

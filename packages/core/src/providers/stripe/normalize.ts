@@ -20,6 +20,11 @@ import {
 export interface StripeNormalizeOptions {
   /** Metadata key carrying the merchant's order number (STRIPE_ORDER_METADATA_KEY). */
   orderMetadataKey: string;
+  /**
+   * The mode this deployment books (STRIPE_LIVEMODE). Connect endpoints receive test-mode events too, signed with
+   * the same secret: an event of the other mode is stored in the inbox but changes nothing.
+   */
+  expectedLivemode?: boolean;
 }
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, eventId: string, what: string): z.infer<T> {
@@ -52,6 +57,24 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
   const event = parse(eventSchema, json, '(unknown)', 'event envelope');
   const account = event.account ?? '';
   const asOf = new Date(event.created * 1000);
+  const otherMode =
+    options.expectedLivemode !== undefined &&
+    event.livemode !== undefined &&
+    event.livemode !== options.expectedLivemode;
+  if (otherMode) {
+    return {
+      provider: 'stripe',
+      eventId: event.id,
+      eventType: event.type,
+      account,
+      occurredAt: asOf,
+      apiVersion: event.api_version ?? null,
+      changes: [],
+    };
+  }
+  // A healed snapshot is fetched after the fact: its success time is the object's own, not the event's.
+  const objectTime = (created: number) =>
+    event.payhooks_synthetic ? { succeededAt: new Date(created * 1000) } : {};
   const base = { provider: 'stripe' as const, account, asOf };
   const object = event.data.object;
   const changes: LedgerChange[] = [];
@@ -90,9 +113,13 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
         kind: 'payment',
         providerPaymentId: pi.id,
         merchantOrderNo: pi.metadata[options.orderMetadataKey] ?? null,
-        amountMinor: BigInt(pi.amount),
+        // What was actually captured once it succeeded (a partial capture is less than `amount`).
+        amountMinor: BigInt(
+          pi.status === 'succeeded' && pi.amount_received !== undefined ? pi.amount_received : pi.amount,
+        ),
         currency: normalizeCurrency(pi.currency),
         status: failed ? 'failed' : PI_STATUS[pi.status],
+        ...objectTime(pi.created),
       });
       break;
     }
@@ -117,6 +144,7 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
           amountMinor: BigInt(charge.amount),
           currency: normalizeCurrency(charge.currency),
           status,
+          ...objectTime(charge.created),
         });
       }
       break;
@@ -134,6 +162,7 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
         amountMinor: BigInt(refund.amount),
         currency: normalizeCurrency(refund.currency),
         status: refund.status,
+        ...objectTime(refund.created),
       });
       break;
     }

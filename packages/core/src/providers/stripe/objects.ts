@@ -133,5 +133,8 @@ export const eventSchema = z.looseObject({
   created: unix,
   api_version: z.string().nullable().optional(),
   account: z.string().optional(),
+  livemode: z.boolean().optional(),
+  /** Set on events payhooks builds from a fetched object (reconciliation heal). */
+  payhooks_synthetic: z.literal(true).optional(),
   data: z.looseObject({ object: z.looseObject({ object: z.string() }) }),
 });

@@ -6,7 +6,7 @@ import { isBytes } from './encoding.ts';
 import { type Notification, notificationSchema } from './notification.ts';
 
 /** Matches MAX_BODY_BYTES' default in docs/architecture.md. */
-export const DEFAULT_MAX_BODY_BYTES = 262_144;
+export const DEFAULT_MAX_BODY_BYTES = 196_608;
 
 /** Cheap bound to apply before verifying, so an oversized body costs no hashing. 413 on failure. */
 export function assertBodySize(rawBody: Uint8Array, maxBytes = DEFAULT_MAX_BODY_BYTES): void {
