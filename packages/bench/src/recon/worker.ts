@@ -42,6 +42,9 @@ const client = new WechatpayClient({
   baseUrl: input.sandboxUrl,
   failoverBaseUrl: null,
   clock: systemClock,
+  // The sandbox builds a 1,000,000-row bill inside the bill request (≈ 10 s or more): the default 10 s per
+  // attempt times out, and each retry makes it build the bill again.
+  timeoutMs: 300_000,
 });
 // The consumer's WeChat Pay normalizer (packages/functions/src/consumer.ts wechatpayNormalizer), inlined so the
 // bundle does not pull in the functions' AWS adapters.

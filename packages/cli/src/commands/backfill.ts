@@ -43,6 +43,7 @@ export function registerBackfill(program: Command): void {
         source: client,
         queue: createSqsQueue(target.sqs, target.queueUrl),
         since: parseInstant(options.since, '--since'),
+        ...(options.account ? { account: options.account } : {}),
         ...(options.until ? { until: parseInstant(options.until, '--until') } : {}),
         dryRun: options.dryRun === true,
         now: new Date(),

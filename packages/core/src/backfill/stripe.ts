@@ -16,6 +16,8 @@ export interface StripeBackfillOptions {
   queue: Queue;
   since: Date;
   until?: Date;
+  /** The Connect account listed (Stripe-Account header); recorded on events that do not name one. */
+  account?: string;
   dryRun?: boolean;
   now: Date;
   onProgress?: (progress: StripeBackfillProgress) => void;
@@ -41,17 +43,18 @@ export async function backfillStripe(options: StripeBackfillOptions): Promise<St
     progress.seen += 1;
     progress.lastEventId = event.id;
     if (!options.dryRun) {
+      const body = event.account || !options.account ? event : { ...event, account: options.account };
       await options.queue.send(
         encodeEnvelope({
           v: 1,
           provider: 'stripe',
           eventId: event.id,
           eventType: event.type,
-          account: event.account ?? '',
+          account: body.account ?? '',
           occurredAt: new Date(event.created * 1000).toISOString(),
           receivedAt: options.now.toISOString(),
           // Fetched over TLS with our API key rather than signed: the body is the API's JSON for the event.
-          rawBody: JSON.stringify(event),
+          rawBody: JSON.stringify(body),
         }),
       );
       progress.enqueued += 1;

@@ -407,3 +407,16 @@ describe('WeChat Pay reconciliation', () => {
     expect(previousBusinessDate('stripe', new Date('2025-03-01T17:00:00Z'))).toBe('2025-02-28');
   });
 });
+
+describe('report cells finance opens in a spreadsheet', () => {
+  it('neutralises formula-looking text and keeps signed amounts as numbers', async () => {
+    const { spreadsheetSafe } = await import('../../src/recon/run/report.ts');
+    expect(spreadsheetSafe('=HYPERLINK("http://x")')).toBe('\'=HYPERLINK("http://x")');
+    expect(spreadsheetSafe('+1-555')).toBe("'+1-555");
+    expect(spreadsheetSafe('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(spreadsheetSafe('-cmd')).toBe("'-cmd");
+    expect(spreadsheetSafe('-12.50')).toBe('-12.50');
+    expect(spreadsheetSafe('ORDER-1')).toBe('ORDER-1');
+    expect(spreadsheetSafe('')).toBe('');
+  });
+});

@@ -99,7 +99,7 @@ async function claimRun(
       error_code = null, error = null
     where r.status = 'failed'
        or (r.status = 'succeeded' and ${force})
-       or (r.status = 'running' and (r.started_at < ${staleBefore} or ${force}))
+       or (r.status = 'running' and r.started_at < ${staleBefore})
     returning run_id, attempt, (select run_id from previous) as previous_run_id`;
   const claimed = rows[0];
   if (!claimed) {
@@ -418,11 +418,14 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
     });
     if (!published) throw new ReconRunError(`run ${runId} was superseded by a newer run; nothing published`);
     const reportKeys = { pointerKey: published.pointerKey, files: published.files };
-    await deps.sql`
+    const marked = await deps.sql`
       update recon_runs set status = 'succeeded', finished_at = ${finishedAt}, source_files = ${deps.sql.json(evidence as never)},
         counts = ${deps.sql.json(counts)}, totals = ${deps.sql.json(JSON.parse(JSON.stringify(ledgerTotals, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))))},
         unhealed_breaks = ${breaks.unhealed}, report_keys = ${deps.sql.json(reportKeys)}
-      where run_id = ${runId}`;
+      where run_id = ${runId} and status = 'running'
+      returning 1`;
+    // Only a stale run can be taken over; if that happened meanwhile, this run must not claim success.
+    if (marked.length === 0) throw new ReconRunError(`run ${runId} was taken over while publishing`);
     deps.onProgress?.({
       stage: 'published',
       keys: [...Object.values(published.files), published.pointerKey],

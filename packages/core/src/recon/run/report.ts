@@ -74,8 +74,17 @@ function fee(item: ReconItem): string {
     : minorToDecimal(item.feeScaled, item.feeScale);
 }
 
+/**
+ * Finance opens these files in Excel: a text cell starting with = + - @ (order numbers and descriptions come from
+ * payers and merchants) would run as a formula. Such cells get a leading apostrophe; signed amounts stay numbers.
+ */
+export function spreadsheetSafe(value: string): string {
+  if (/^-?\d+(\.\d+)?$/.test(value)) return value;
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
 function csvLine(values: readonly (string | null | undefined)[]): string {
-  return `${values.map((value) => csvField(value ?? '')).join(',')}\r\n`;
+  return `${values.map((value) => csvField(spreadsheetSafe(value ?? ''))).join(',')}\r\n`;
 }
 
 export const BREAKS_COLUMNS = [
