@@ -33,8 +33,11 @@ export function healersFor(
       ),
     ]),
   );
-  return (account) =>
-    healers.get(account || (registry.merchants.length === 1 ? registry.merchants[0]!.id : ''));
+  // merchant_orders.account is the mchid (as in payments); a configuration id is accepted too.
+  return (account) => {
+    if (!account) return registry.merchants.length === 1 ? healers.get(registry.merchants[0]!.id) : undefined;
+    return healers.get(registry.byMchid(account)?.id ?? account);
+  };
 }
 
 export interface SweepDeps {

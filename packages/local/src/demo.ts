@@ -392,7 +392,7 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<LocalDemo
       for (const order of wechatpay.merchantOrders) {
         await stack.sql`insert into merchant_orders (provider, merchant_order_no, amount_minor, currency)
           values ('wechatpay', ${order.merchantOrderNo}, ${order.amountMinor.toString()}, ${order.currency})
-          on conflict (provider, merchant_order_no) do update set amount_minor = excluded.amount_minor, currency = excluded.currency`;
+          on conflict (provider, account, merchant_order_no) do update set amount_minor = excluded.amount_minor, currency = excluded.currency`;
       }
       const wechatpayDeliveries = planWechatpayDeliveries(wechatpay, {
         merchants: wechatpaySandbox.merchants,

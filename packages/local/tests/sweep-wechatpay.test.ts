@@ -72,10 +72,10 @@ describe('WeChat Pay pending-order sweep', () => {
     });
     const created = new Date(now.getTime() - 30 * 60_000);
     await stack.sql`insert into merchant_orders (provider, merchant_order_no, amount_minor, currency, account, created_at) values
-      ('wechatpay', 'LOST-1', 1999, 'CNY', ${main!.id}, ${created}),
-      ('wechatpay', 'LOST-2', 500, 'CNY', ${second!.id}, ${created}),
+      ('wechatpay', 'LOST-1', 1999, 'CNY', ${main!.mchid}, ${created}),
+      ('wechatpay', 'LOST-2', 500, 'CNY', ${second!.mchid}, ${created}),
       ('wechatpay', 'UNPAID-1', 300, 'CNY', ${main!.id}, ${created}),
-      ('wechatpay', 'FRESH-1', 100, 'CNY', ${main!.id}, ${now})`;
+      ('wechatpay', 'FRESH-1', 100, 'CNY', ${main!.mchid}, ${now})`;
 
     const deps = {
       sql: stack.sql,

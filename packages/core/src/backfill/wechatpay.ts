@@ -26,7 +26,8 @@ export async function pendingWechatpayOrders(
     where mo.provider = 'wechatpay' and mo.created_at >= ${window.createdAfter} and mo.created_at < ${window.createdBefore}
       and not exists (
         select 1 from payments p
-        where p.provider = 'wechatpay' and p.merchant_order_no = mo.merchant_order_no and p.status = 'succeeded')
+        where p.provider = 'wechatpay' and p.merchant_order_no = mo.merchant_order_no and p.status = 'succeeded'
+          and (mo.account = '' or p.account = mo.account))
     order by mo.created_at
     limit ${window.limit}`;
   return rows.map((row) => ({
@@ -39,7 +40,7 @@ export async function pendingWechatpayOrders(
 export interface WechatpayBackfillOptions {
   sql: Sql;
   queue: Queue;
-  /** The healer of the order's merchant ('' = the default merchant); undefined when none is configured. */
+  /** The healer of the order's merchant (its mchid; '' = the only merchant); undefined when none is configured. */
   healerFor(account: string): Healer | undefined;
   createdAfter: Date;
   createdBefore: Date;

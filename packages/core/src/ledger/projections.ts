@@ -141,9 +141,12 @@ async function checkMerchantOrder(
   eventId: string,
   result: ApplyResult,
 ): Promise<void> {
+  // The account's own order first; an order recorded without an account applies to any account.
   const found = await tx.unsafe<{ amount_minor: bigint; currency: string }[]>(
-    'select amount_minor, currency from merchant_orders where provider = $1 and merchant_order_no = $2',
-    [change.provider, change.merchantOrderNo],
+    `select amount_minor, currency from merchant_orders
+     where provider = $1 and merchant_order_no = $2 and account in ($3, '')
+     order by account desc limit 1`,
+    [change.provider, change.merchantOrderNo, change.account],
   );
   const expected = found[0];
   if (!expected) return;
