@@ -74,6 +74,9 @@ describe('parseMerchants', () => {
     expect(single.forRoute('main')?.id).toBe('main');
     expect(several.forRoute(undefined)).toBeUndefined();
     expect(several.forRoute('b')?.mchid).toBe('2');
+    // The path may name the mchid instead of the configuration id.
+    expect(several.forRoute('2')?.id).toBe('b');
+    expect(several.forRoute('nobody')).toBeUndefined();
   });
 
   it('normalises hex certificate serials (case, leading zeros) but keeps PUB_KEY_ID_ as-is', () => {

@@ -241,8 +241,13 @@ export function parseMerchants(document: string | unknown): MerchantRegistry {
     merchants: Object.freeze(merchants),
     byId: (id: string) => byId.get(id),
     byMchid: (mchid: string) => byMchid.get(mchid),
+    // The per-merchant path names the configuration id or the mchid (docs/deploy.md uses the mchid).
     forRoute: (id: string | undefined) =>
-      id === undefined || id === '' ? (merchants.length === 1 ? merchants[0] : undefined) : byId.get(id),
+      id === undefined || id === ''
+        ? merchants.length === 1
+          ? merchants[0]
+          : undefined
+        : (byId.get(id) ?? byMchid.get(id)),
     describe: () => merchants.map(describeMerchant),
   });
 }
