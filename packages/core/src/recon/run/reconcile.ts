@@ -6,6 +6,9 @@
 //   re-match → publish the report (run-specific files, then the latest.json pointer) → record the run.
 // No session state, temp tables or advisory locks: everything works through RDS Proxy (design rule 7).
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Provider } from '../../ledger/changes.ts';
 import { applyEnvelope, type EnvelopeNormalizer } from '../../ledger/consumer.ts';
 import type { Sql } from '../../ledger/db.ts';
@@ -18,7 +21,7 @@ import type { HealCandidate, Healer } from './heal.ts';
 import { matchRun } from './matching.ts';
 import { breakCounts, publishReport, quarantinePrefix, totalsByClass } from './report.ts';
 import { ReconNotReadyError } from './sources.ts';
-import { copyLines } from './staging.ts';
+import { copySpooled, spoolLines } from './staging.ts';
 import {
   HEALABLE_CLASSES,
   type ItemClass,
@@ -345,19 +348,29 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
   const opened: SourceFile[] = [];
   const evidence: SourceFileEvidence[] = [];
   try {
-    // 1. Load: all files in one transaction; any verification failure rolls every staged line back.
-    await deps.sql.begin(async (tx) => {
+    // 1. Load. Download, verify and parse every file into a local spool first, with no transaction open (a Stripe
+    // report run may be polled for minutes); then COPY all spools in one transaction, so a failure stages nothing.
+    const spoolDir = await mkdtemp(path.join(os.tmpdir(), `recon-${runId}-`));
+    try {
+      const spools: string[] = [];
       for await (const file of source.files()) {
         opened.push(file);
         deps.onProgress?.({ stage: 'file', name: file.name });
-        await copyLines(tx, runId, file.lines, (lines) =>
+        const spool = path.join(spoolDir, `${spools.length}.csv`);
+        await spoolLines(runId, file.lines, spool, (lines) =>
           deps.onProgress?.({ stage: 'lines', name: file.name, lines }),
         );
+        spools.push(spool);
         const proof = file.evidence();
         evidence.push(proof);
         deps.onProgress?.({ stage: 'file-done', name: file.name, rows: proof.rows, empty: proof.empty });
       }
-    });
+      await deps.sql.begin(async (tx) => {
+        for (const spool of spools) await copySpooled(tx, spool);
+      });
+    } finally {
+      await rm(spoolDir, { recursive: true, force: true });
+    }
     for (const file of opened) await file.dispose();
 
     // 2. Match, 3. heal + re-match.

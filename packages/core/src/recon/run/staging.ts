@@ -1,6 +1,7 @@
 // Stages provider lines with COPY … FROM STDIN (postgres.js `.writable()`), streaming: a million-row bill never
-// sits in memory. Call inside the run's load transaction: when the source throws at its end (hash mismatch,
-// summary mismatch, GCM tag), the transaction rolls back and no line of the file stays staged.
+// sits in memory. reconcile() spools each file to disk first (where a hash, summary or GCM-tag failure at the end
+// of the file stops the run before anything is staged) and then COPYs the spools in one transaction.
+import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Tx } from '../../ledger/db.ts';
@@ -60,31 +61,57 @@ export function stagingCsvLine(runId: string, line: ReconLine): string {
     .join(',')}\n`;
 }
 
-/** COPYs the lines into recon_lines; resolves with how many were staged. */
-export async function copyLines(
-  tx: Tx,
+async function* stagingCsv(
   runId: string,
   lines: AsyncIterable<ReconLine>,
-  onProgress?: (staged: number) => void,
-): Promise<number> {
+  count: (staged: number) => void,
+): AsyncGenerator<string> {
+  let buffer = '';
   let staged = 0;
-  async function* csv(): AsyncGenerator<string> {
-    let buffer = '';
-    for await (const line of lines) {
-      buffer += stagingCsvLine(runId, line);
-      staged += 1;
-      if (buffer.length >= 65_536) {
-        yield buffer;
-        buffer = '';
-        onProgress?.(staged);
-      }
+  for await (const line of lines) {
+    buffer += stagingCsvLine(runId, line);
+    staged += 1;
+    if (buffer.length >= 65_536) {
+      yield buffer;
+      buffer = '';
+      count(staged);
     }
-    if (buffer) yield buffer;
   }
+  if (buffer) yield buffer;
+  count(staged);
+}
+
+async function copyFrom(tx: Tx, source: Readable): Promise<void> {
   const writable = await tx
     .unsafe(`copy recon_lines (${STAGING_COLUMNS.join(', ')}) from stdin with (format csv)`)
     .writable();
-  await pipeline(Readable.from(csv()), writable);
-  onProgress?.(staged);
+  await pipeline(source, writable);
+}
+
+/**
+ * Writes the staging rows to a local file first (download, verification and parsing happen here, with no
+ * transaction open), so the COPY transaction later holds its connection only for the load itself.
+ */
+export async function spoolLines(
+  runId: string,
+  lines: AsyncIterable<ReconLine>,
+  file: string,
+  onProgress?: (staged: number) => void,
+): Promise<number> {
+  let staged = 0;
+  await pipeline(
+    Readable.from(
+      stagingCsv(runId, lines, (n) => {
+        staged = n;
+        onProgress?.(n);
+      }),
+    ),
+    createWriteStream(file),
+  );
   return staged;
+}
+
+/** COPYs a file written by spoolLines into recon_lines. */
+export async function copySpooled(tx: Tx, file: string): Promise<void> {
+  await copyFrom(tx, createReadStream(file));
 }
