@@ -256,6 +256,34 @@ describe('WeChat Pay reconciliation', () => {
     expect(item!.detail).toContain('previous day');
   });
 
+  it('midnight tolerance, other way: booked in the previous bill though the ledger dates it just after midnight', async () => {
+    const store = new MemoryStore();
+    // 00:04 Beijing on 03-02 in the ledger; the provider listed it in the 03-01 bill.
+    await insertPayment(db.sql, {
+      id: 'T9',
+      amount: 900n,
+      succeededAt: '2025-03-01T16:04:00Z',
+      orderNo: 'ORDER-9',
+    });
+    const previous = await reconcile(deps(store), {
+      source: wechatpaySource(
+        billApi({
+          trade: await billText([
+            tradeRecord({ transactionId: 'T9', outTradeNo: 'ORDER-9', orderAmountFen: 900n }),
+          ]),
+        }),
+        { mchid: MCHID, businessDate: DATE },
+      ),
+      businessDate: DATE,
+    });
+    expect(previous.status).toBe('succeeded');
+    const next = await reconcile(deps(store), {
+      source: wechatpaySource(billApi({}), { mchid: MCHID, businessDate: '2025-03-02' }),
+      businessDate: '2025-03-02',
+    });
+    expect(next.counts).toEqual({});
+  });
+
   it('heals missing-in-ledger and status breaks through applyEnvelope, then re-matches and flags them healed', async () => {
     const bill = await seedScenario();
     const store = new MemoryStore();

@@ -95,7 +95,8 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
 
   // Ledger objects of the day the provider did not list. Within the tolerance before midnight: expected in the
   // next day's bill (informational). Within the tolerance before this day's start and left pending by the
-  // previous day's run: absent from both bills, so a break now.
+  // previous day's run: absent from both bills, so a break now. Within the tolerance after this day's start but
+  // listed in the previous day's bill: the provider booked it a few minutes earlier; not a break.
   for (const table of ['payments', 'refunds'] as const) {
     const kind = table === 'payments' ? 'payment' : 'refund';
     const idColumn = table === 'payments' ? 'provider_payment_id' : 'provider_refund_id';
@@ -114,6 +115,9 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
        from ${table} o
        where o.provider = $2 and o.account = $3 and o.status = 'succeeded'
          and not exists (select 1 from recon_lines l where l.run_id = $1 and l.kind = '${kind}' and l.${idColumn} = o.${idColumn})
+         -- Booked by the provider on the previous day (its bill listed it) though the ledger dates it just after midnight.
+         and not (o.succeeded_at < $4::timestamptz + make_interval(mins => $6::int)
+                  and exists (select 1 from recon_lines p where p.run_id = $7 and p.kind = '${kind}' and p.${idColumn} = o.${idColumn}))
          and (
            (o.succeeded_at >= $4::timestamptz and o.succeeded_at < $5::timestamptz)
            or (o.succeeded_at >= $4::timestamptz - make_interval(mins => $6::int) and o.succeeded_at < $4::timestamptz
