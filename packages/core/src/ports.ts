@@ -18,6 +18,8 @@ export interface Queue {
 
 export interface ObjectStore {
   put(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /** Uploads a local file by streaming it (large reports never sit in memory). */
+  putFile(key: string, file: string, contentType: string): Promise<void>;
   get(key: string): Promise<Uint8Array | undefined>;
   list(prefix: string): Promise<string[]>;
   /** A link finance can open: pre-signed and short-lived in AWS, a file URL locally. */

@@ -1,5 +1,10 @@
 // The S3 ObjectStore adapter, offline: commands are captured from a stub client (no AWS call), and pre-signed
 // links are computed locally by the SDK's presigner with static credentials.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import { GetObjectCommand, type ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { createS3Store, MAX_LINK_SECONDS } from '../src/adapters/s3-store.ts';
@@ -34,6 +39,28 @@ describe('S3 object store', () => {
       ContentType: 'application/json',
     });
     expect(Buffer.from(input.Body as Uint8Array).toString('utf8')).toBe('{"a":"订单"}');
+  });
+
+  it('uploads a file as a stream with its length (large reports never sit in memory)', async () => {
+    const { client, sent } = stubClient(() => ({}));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 's3-store-'));
+    const file = path.join(dir, 'matched.csv');
+    await writeFile(file, 'a,b\r\n1,2\r\n');
+    await createS3Store(client, 'reports-bucket').putFile(
+      'stripe/platform/2025-03-01/runs/r/matched.csv',
+      file,
+      'text/csv',
+    );
+    const input = (sent[0] as PutObjectCommand).input;
+    expect(input).toMatchObject({
+      Bucket: 'reports-bucket',
+      Key: 'stripe/platform/2025-03-01/runs/r/matched.csv',
+      ContentLength: 10,
+      ContentType: 'text/csv',
+    });
+    expect(input.Body).toBeInstanceOf(Readable);
+    (input.Body as Readable).destroy();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('gets bytes, and undefined for NoSuchKey', async () => {

@@ -1,7 +1,7 @@
 // ObjectStore on a local folder (REPORTS_DIR, default .payhooks/reports): the same keys as the S3 bucket map to
 // files; writes go to a temporary name and are renamed into place, so a reader sees an old or a new file, never a
 // partial one. Links are file:// URLs, or http URLs when a base URL that serves the folder is given.
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectStore } from '@payhooks/core/ports';
@@ -49,6 +49,14 @@ export function createFolderStore(
       counter += 1;
       const temp = `${file}.tmp-${process.pid}-${counter}`;
       await writeFile(temp, typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+      await rename(temp, file);
+    },
+    async putFile(key, source) {
+      const file = pathOf(key);
+      await mkdir(path.dirname(file), { recursive: true });
+      counter += 1;
+      const temp = `${file}.tmp-${process.pid}-${counter}`;
+      await copyFile(source, temp);
       await rename(temp, file);
     },
     async get(key) {

@@ -1,5 +1,6 @@
 // Builders for the reconciliation run tests: crafted ledger rows, WeChat bills written with the bill writer and
 // served by an in-memory bill API, an in-memory object store, and a silent logger.
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Sql } from '../../src/ledger/index.ts';
 import type { Logger, ObjectStore } from '../../src/ports.ts';
@@ -16,6 +17,9 @@ export class MemoryStore implements ObjectStore {
       body: Buffer.from(typeof body === 'string' ? Buffer.from(body, 'utf8') : body),
       contentType,
     });
+  }
+  async putFile(key: string, file: string, contentType: string): Promise<void> {
+    await this.put(key, await readFile(file), contentType);
   }
   async get(key: string): Promise<Uint8Array | undefined> {
     return this.objects.get(key)?.body;

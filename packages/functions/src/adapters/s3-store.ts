@@ -1,5 +1,8 @@
 // ObjectStore on S3 (the reports bucket): plain PUT/GET/LIST through the SDK, and short-lived pre-signed GET
 // links for finance (SigV4 query signing; the bucket stays private).
+
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import {
   GetObjectCommand,
   ListObjectsV2Command,
@@ -27,6 +30,18 @@ export function createS3Store(client: S3Client, bucket: string): ObjectStore {
           Bucket: bucket,
           Key: key,
           Body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+          ContentType: contentType,
+        }),
+      );
+    },
+    async putFile(key, file, contentType) {
+      const { size } = await stat(file);
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: createReadStream(file),
+          ContentLength: size,
           ContentType: contentType,
         }),
       );

@@ -19,7 +19,7 @@ import { stripeCurrencyExponent } from '../stripe/report-format.ts';
 import { addDays, businessWindow } from './dates.ts';
 import type { HealCandidate, Healer } from './heal.ts';
 import { matchRun } from './matching.ts';
-import { breakCounts, publishReport, quarantinePrefix, totalsByClass } from './report.ts';
+import { breakCounts, type ClassTotal, publishReport, quarantinePrefix, totalsByClass } from './report.ts';
 import { ReconNotReadyError } from './sources.ts';
 import { copySpooled, spoolLines } from './staging.ts';
 import {
@@ -147,12 +147,72 @@ interface ItemRow {
   heal_note: string | null;
 }
 
-export async function loadItems(sql: Sql, runId: string): Promise<ReconItem[]> {
-  const rows = await sql<ItemRow[]>`
-    select * from recon_items where run_id = ${runId}
-    order by case when class = 'matched' and healed_from is null then 1 else 0 end, class, kind, source nulls last,
-             line_no nulls last, provider_payment_id, provider_refund_id, id`;
+const REPORT_ORDER =
+  'order by class, kind, source nulls last, line_no nulls last, provider_payment_id, provider_refund_id, id';
+
+/** The items breaks.csv lists: every break, healed ones and informational ones (a small share of a run). */
+export async function loadReportedItems(sql: Sql, runId: string): Promise<ReconItem[]> {
+  const rows = await sql.unsafe<ItemRow[]>(
+    `select * from recon_items where run_id = $1 and (class <> 'matched' or healed_from is not null) ${REPORT_ORDER}`,
+    [runId],
+  );
+  return rows.map(toItem);
+}
+
+/** The items of the given keys (kind:id), e.g. the ones a heal touched. */
+async function loadItemsByKey(sql: Sql, runId: string, keys: readonly string[]): Promise<ReconItem[]> {
+  if (keys.length === 0) return [];
+  const rows = await sql.unsafe<ItemRow[]>(
+    `select * from recon_items where run_id = $1
+       and kind || ':' || coalesce(provider_refund_id, payout_id, provider_payment_id, '') = any($2::text[])`,
+    [runId, keys as string[]],
+  );
+  return rows.map(toItem);
+}
+
+/** Matched items in bill order, a page at a time (keyset on source, line, id: index recon_items_report_order). */
+export async function* matchedItemPages(
+  sql: Sql,
+  runId: string,
+  pageSize = 5000,
+): AsyncGenerator<ReconItem[]> {
+  let after: { source: string; line: number; id: bigint } | undefined;
+  for (;;) {
+    const rows = after
+      ? await sql<(ItemRow & { id: bigint })[]>`
+          select * from recon_items where run_id = ${runId} and class = 'matched'
+            and (coalesce(source, ''), coalesce(line_no, 0), id) > (${after.source}, ${after.line}, ${after.id})
+          order by coalesce(source, ''), coalesce(line_no, 0), id limit ${pageSize}`
+      : await sql<(ItemRow & { id: bigint })[]>`
+          select * from recon_items where run_id = ${runId} and class = 'matched'
+          order by coalesce(source, ''), coalesce(line_no, 0), id limit ${pageSize}`;
+    if (rows.length === 0) return;
+    yield rows.map(toItem);
+    const last = rows[rows.length - 1]!;
+    after = { source: last.source ?? '', line: last.line_no ?? 0, id: last.id };
+  }
+}
+
+/** Counts and amounts per class and currency, aggregated in the database. */
+async function classTotals(sql: Sql, runId: string): Promise<ClassTotal[]> {
+  const rows = await sql<
+    { cls: string; currency: string; count: number; provider_minor: bigint; ledger_minor: bigint }[]
+  >`
+    select case when class = 'matched' and healed_from is not null then healed_from || ' (healed)' else class end as cls,
+           coalesce(trim(bill_currency), trim(ledger_currency), '---') as currency, count(*)::int as count,
+           coalesce(sum(bill_amount_minor), 0)::int8 as provider_minor, coalesce(sum(ledger_amount_minor), 0)::int8 as ledger_minor
+    from recon_items where run_id = ${runId} group by 1, 2 order by 1, 2`;
   return rows.map((r) => ({
+    cls: r.cls,
+    currency: r.currency,
+    count: r.count,
+    providerMinor: r.provider_minor,
+    ledgerMinor: r.ledger_minor,
+  }));
+}
+
+function toItem(r: ItemRow): ReconItem {
+  return {
     class: r.class,
     kind: r.kind,
     source: r.source,
@@ -174,7 +234,7 @@ export async function loadItems(sql: Sql, runId: string): Promise<ReconItem[]> {
     detail: r.detail,
     healedFrom: r.healed_from,
     healNote: r.heal_note,
-  }));
+  };
 }
 
 const itemKey = (c: {
@@ -226,7 +286,7 @@ async function heal(
   const counts = await rematch();
   let healed = 0;
   let failed = 0;
-  for (const item of await loadItems(deps.sql, runId)) {
+  for (const item of await loadItemsByKey(deps.sql, runId, [...notes.keys()])) {
     const note = notes.get(itemKey(item));
     if (!note) continue;
     const fixed = item.class === 'matched';
@@ -396,7 +456,7 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
       deps.onProgress?.({ stage: 'healed', healed: healing.healed, failed: healing.failed });
 
     // 4. Report.
-    const items = await loadItems(deps.sql, runId);
+    const items = await loadReportedItems(deps.sql, runId);
     const breaks = breakCounts(items);
     const ledgerTotals = await totals(deps.sql, provider, account, runId, window.start, window.end);
     const finishedAt = deps.clock.now();
@@ -411,7 +471,7 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
       sourceFiles: evidence,
       counts,
       breaks,
-      totalsByClass: totalsByClass(provider, items),
+      totalsByClass: totalsByClass(provider, await classTotals(deps.sql, runId)),
       totals: ledgerTotals,
     };
     const published = await publishReport({
@@ -422,6 +482,7 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
       runId,
       summary,
       items,
+      matchedPages: matchedItemPages(deps.sql, runId),
       counts,
       unhealedBreaks: breaks.unhealed,
       now: finishedAt,

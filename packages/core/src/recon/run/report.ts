@@ -2,6 +2,12 @@
 // `<provider>/<account>/<date>/runs/<run id>/` and are made current by replacing one small object,
 // `<provider>/<account>/<date>/latest.json`: a single PUT, so readers see the old report or the new one, never a
 // mix. CSVs are UTF-8 with a BOM and CRLF so Excel opens Chinese text correctly.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Provider } from '../../ledger/changes.ts';
 import { currencyExponent, minorToDecimal } from '../../money.ts';
 import type { ObjectStore } from '../../ports.ts';
@@ -166,28 +172,36 @@ export function breaksCsv(provider: Provider, items: readonly ReconItem[]): stri
   return out;
 }
 
-export function matchedCsv(provider: Provider, items: readonly ReconItem[]): string {
-  let out = UTF8_BOM + csvLine(MATCHED_COLUMNS);
-  for (const item of items) {
-    if (item.class !== 'matched') continue;
-    out += csvLine([
-      item.kind,
-      item.providerPaymentId,
-      item.providerRefundId,
-      item.payoutId,
-      item.merchantOrderNo,
-      item.merchantRefundNo,
-      item.billCurrency,
-      amount(provider, item.billAmountMinor, item.billCurrency),
-      item.billStatus,
-      fee(item),
-      item.occurredAt?.toISOString() ?? '',
-      item.source,
-      item.lineNo === null ? '' : String(item.lineNo),
-      item.healedFrom,
-    ]);
+function matchedCsvLine(provider: Provider, item: ReconItem): string {
+  return csvLine([
+    item.kind,
+    item.providerPaymentId,
+    item.providerRefundId,
+    item.payoutId,
+    item.merchantOrderNo,
+    item.merchantRefundNo,
+    item.billCurrency,
+    amount(provider, item.billAmountMinor, item.billCurrency),
+    item.billStatus,
+    fee(item),
+    item.occurredAt?.toISOString() ?? '',
+    item.source,
+    item.lineNo === null ? '' : String(item.lineNo),
+    item.healedFrom,
+  ]);
+}
+
+/** Writes matched.csv to a local file from pages of matched items: memory stays flat for a million-line bill. */
+export async function writeMatchedCsv(
+  provider: Provider,
+  pages: AsyncIterable<readonly ReconItem[]>,
+  file: string,
+): Promise<void> {
+  async function* lines(): AsyncGenerator<string> {
+    yield UTF8_BOM + csvLine(MATCHED_COLUMNS);
+    for await (const page of pages) yield page.map((item) => matchedCsvLine(provider, item)).join('');
   }
-  return out;
+  await pipeline(Readable.from(lines()), createWriteStream(file));
 }
 
 /** Counts of breaks: `unhealed` raises the alarm; informational items never do. */
@@ -210,39 +224,29 @@ export function breakCounts(items: readonly ReconItem[]): {
   return { total, healed, unhealed: total - healed, informational };
 }
 
+/** One class/currency aggregate of a run's items (computed in SQL). */
+export interface ClassTotal {
+  cls: string;
+  currency: string;
+  count: number;
+  providerMinor: bigint;
+  ledgerMinor: bigint;
+}
+
 /** Amount and count per class and currency, for summary.json. */
 export function totalsByClass(
   provider: Provider,
-  items: readonly ReconItem[],
+  rows: readonly ClassTotal[],
 ): Record<string, Record<string, unknown>> {
-  const out: Record<
-    string,
-    Record<string, { count: number; providerMinor: bigint; ledgerMinor: bigint }>
-  > = {};
-  for (const item of items) {
-    const cls =
-      item.healedFrom !== null && item.class === 'matched' ? `${item.healedFrom} (healed)` : item.class;
-    const currency = item.billCurrency ?? item.ledgerCurrency ?? '---';
-    out[cls] ??= {};
-    const byCurrency = out[cls]!;
-    byCurrency[currency] ??= { count: 0, providerMinor: 0n, ledgerMinor: 0n };
-    const slot = byCurrency[currency]!;
-    slot.count += 1;
-    slot.providerMinor += item.billAmountMinor ?? 0n;
-    slot.ledgerMinor += item.ledgerAmountMinor ?? 0n;
-  }
   const shown: Record<string, Record<string, unknown>> = {};
-  for (const [cls, byCurrency] of Object.entries(out)) {
-    shown[cls] = Object.fromEntries(
-      Object.entries(byCurrency).map(([currency, t]) => [
-        currency,
-        {
-          count: t.count,
-          provider: amount(provider, t.providerMinor, currency === '---' ? null : currency),
-          ledger: amount(provider, t.ledgerMinor, currency === '---' ? null : currency),
-        },
-      ]),
-    );
+  for (const row of rows) {
+    const currency = row.currency === '---' ? null : row.currency;
+    shown[row.cls] ??= {};
+    shown[row.cls]![row.currency] = {
+      count: row.count,
+      provider: amount(provider, row.providerMinor, currency),
+      ledger: amount(provider, row.ledgerMinor, currency),
+    };
   }
   return shown;
 }
@@ -259,7 +263,10 @@ export interface PublishInput {
   businessDate: string;
   runId: string;
   summary: unknown;
+  /** The items breaks.csv lists (every break, healed or not, and informational ones): few. */
   items: readonly ReconItem[];
+  /** All matched items in report order, page by page. */
+  matchedPages: AsyncIterable<readonly ReconItem[]>;
   counts: Record<string, number>;
   unhealedBreaks: number;
   now: Date;
@@ -283,11 +290,14 @@ export async function publishReport(
     breaksCsv(input.provider, input.items),
     'text/csv; charset=utf-8',
   );
-  await input.store.put(
-    files['matched.csv'],
-    matchedCsv(input.provider, input.items),
-    'text/csv; charset=utf-8',
-  );
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'recon-report-'));
+  try {
+    const matched = path.join(dir, 'matched.csv');
+    await writeMatchedCsv(input.provider, input.matchedPages, matched);
+    await input.store.putFile(files['matched.csv'], matched, 'text/csv; charset=utf-8');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
   if (input.stillCurrent && !(await input.stillCurrent())) return undefined;
   const pointer: ReportPointer = {
     provider: input.provider,
