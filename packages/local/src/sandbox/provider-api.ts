@@ -82,6 +82,9 @@ export async function startProviderSandbox(options: ProviderSandboxOptions = {})
       }
     })();
   });
+  // Node's 5 s keep-alive default closes a connection while a slow consumer is still reading a large bill
+  // download from its buffers ("other side closed"); provider file servers keep them open longer.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
