@@ -9,7 +9,6 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -63,28 +62,6 @@ async function copyFile(sql: Sql, table: string, columns: readonly string[], fil
   await pipeline(createReadStream(file), writable);
 }
 
-/**
- * Starts a server with a longer keep-alive timeout than node's default 5 s. Workaround for a finding: the
- * WechatpayClient streams downloads through fetch (undici); when the server has sent the whole bill and closes the
- * idle keep-alive connection (5 s later, node's default) while the pipeline is still working through bytes undici
- * has buffered but not parsed, the body fails with "terminated: other side closed" (→ BILL_GZIP). At 200,000 rows
- * and more this happens on every run against the sandbox. The sandbox does not expose its server, hence the patch.
- */
-async function withKeepAliveTimeout<T>(ms: number, start: () => Promise<T>): Promise<T> {
-  const create = http.createServer;
-  const patched = (...args: Parameters<typeof http.createServer>) => {
-    const server = create(...args);
-    server.keepAliveTimeout = ms;
-    return server;
-  };
-  (http as { createServer: unknown }).createServer = patched;
-  try {
-    return await start();
-  } finally {
-    (http as { createServer: unknown }).createServer = create;
-  }
-}
-
 /** Seconds between consecutive progress stages of the last worker: where the time went. */
 function stageSeconds(w: WorkerResult): Record<string, number> {
   // 'file' / 'file-done' come once per source file (trade bill, then the empty fund-flow bill): first / last.
@@ -128,11 +105,9 @@ export async function runRecon(options: CaseOptions): Promise<CaseResult> {
     const generated = await generateSandboxMerchants();
     const config = generated.document.merchants[0]!;
     const merchantsFile = await writeMerchantsFile(path.join(dir, 'merchants.json'), { merchants: [config] });
-    sandbox = await withKeepAliveTimeout(120_000, () =>
-      startProviderSandbox({
-        wechatpay: { merchants: sandboxMerchantsFromGenerated(generated).slice(0, 1) },
-      }),
-    );
+    sandbox = await startProviderSandbox({
+      wechatpay: { merchants: sandboxMerchantsFromGenerated(generated).slice(0, 1) },
+    });
     registerDay(sandbox.wechatpay!, config.mchid, plan);
     const csvFile = path.join(dir, 'bill.csv');
     const billRows = await writeBaselineCsv(plan, config.mchid, csvFile);
