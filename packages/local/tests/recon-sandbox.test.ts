@@ -92,4 +92,48 @@ describe('local reconciliation against the provider sandbox', () => {
       await db.sql`select amount_minor, status from payments where merchant_order_no = 'NEVER-1'`;
     expect(healed).toEqual({ amount_minor: 2000n, status: 'succeeded' });
   });
+
+  it('service providers: fetches, decrypts and joins the encrypted sub-merchant fund-flow bill of each sub-merchant', async () => {
+    const wx = sandbox.wechatpay!;
+    const at = '2025-03-02T10:00:00+08:00';
+    const sub = '1900000201';
+    const paid = wx.addTransaction({
+      mchid,
+      subMchid: sub,
+      outTradeNo: 'SP-1',
+      amountFen: 5000,
+      successTime: at,
+    });
+    await seed(paid.transactionId!, 5000, '2025-03-02T02:00:00Z');
+    const document = JSON.parse(await readFile(merchantsFile, 'utf8')) as {
+      merchants: Record<string, unknown>[];
+    };
+    const spFile = await writeMerchantsFile(path.join(dir, 'sp-merchants.json'), {
+      merchants: document.merchants.map((m) => ({ ...m, serviceProvider: true })),
+    } as never);
+
+    const outcome = await runLocalReconciliation({
+      sql: db.sql,
+      env: { WECHATPAY_MERCHANTS_FILE: spFile },
+      reportsDir: path.join(dir, 'reports-sp'),
+      providerApiUrl: sandbox.url,
+      providers: ['wechatpay'],
+      dates: { wechatpay: '2025-03-02' },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    const [result] = outcome.results;
+    expect(result?.status).toBe('succeeded');
+    expect(result?.counts).toMatchObject({ matched: 1 });
+    const [run] = await db.sql<
+      { source_files: { name: string; empty: boolean; rows: number; parts?: unknown[] }[] }[]
+    >`
+      select source_files from recon_runs where run_id = ${result!.runId}`;
+    const subBill = run!.source_files.find((f) => f.name === `sub-fundflowbill-${sub}`);
+    expect(subBill).toMatchObject({ empty: false });
+    expect(subBill!.rows).toBeGreaterThan(0);
+    expect(subBill!.parts?.length).toBeGreaterThanOrEqual(1);
+    const lines = await db.sql`
+      select 1 from recon_lines where run_id = ${result!.runId} and source = ${subBill!.name} and sub_account = ${sub}`;
+    expect(lines.length).toBe(subBill!.rows);
+  });
 });
