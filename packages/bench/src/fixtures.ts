@@ -5,7 +5,12 @@ import { writeFileSync } from 'node:fs';
 import { createLogger } from '@payhooks/core/logger';
 import type { Logger, Queue } from '@payhooks/core/ports';
 import { type MerchantRegistry, parseMerchants } from '@payhooks/core/providers/wechatpay';
-import { buildStripeScenario, prng, randomWebhookSecret } from '@payhooks/local/sandbox/stripe-scenario';
+import {
+  buildStripeScenario,
+  prng,
+  randomWebhookSecret,
+  shuffle,
+} from '@payhooks/local/sandbox/stripe-scenario';
 import { signStripePayload } from '@payhooks/local/sandbox/stripe-sender';
 import {
   generateSandboxMerchants,
@@ -178,4 +183,4 @@ export function writeJson(file: string, value: unknown): void {
   writeFileSync(file, `${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
 }
 
-export { prng };
+export { prng, shuffle };

@@ -3,8 +3,7 @@
 // yesterday (UTC) through the stripe package — create the run, poll with backoff, download, stream-parse — then
 // match against payments, refunds and the payout mirror, heal via retrieve + synthetic event, report.
 import type { Sql } from '@payhooks/core/ledger';
-import { createLogger } from '@payhooks/core/logger';
-import { type Clock, type Logger, type Metrics, type ObjectStore, systemClock } from '@payhooks/core/ports';
+import type { Clock, Logger, Metrics, ObjectStore } from '@payhooks/core/ports';
 import { StripeClient, syntheticEvent } from '@payhooks/core/providers/stripe/client';
 import {
   businessWindow,
@@ -16,13 +15,10 @@ import {
   stripeHealer,
   stripeSource,
 } from '@payhooks/core/recon/run/index';
-import { type Alerter, createAlerter } from './adapters/alerts.ts';
-import { sqlFromEnv } from './adapters/db.ts';
-import { metricsFor } from './adapters/metrics.ts';
-import { s3StoreFromEnv } from './adapters/s3-store.ts';
-import { type Env, integer, list, once, optional, secret } from './config.ts';
+import type { Alerter } from './adapters/alerts.ts';
+import { type Env, list, once, optional, secret } from './config.ts';
 import { stripeNormalizerFromEnv } from './consumer.ts';
-import { businessDateFor, type ReconEvent, reconHandler } from './recon.ts';
+import { businessDateFor, commonReconDeps, type ReconEvent, reconHandler } from './recon.ts';
 
 export interface ReconStripeDeps {
   sql: Sql;
@@ -86,8 +82,8 @@ export async function reconStripeDepsFromEnv(
   env: Env,
   overrides: Partial<ReconStripeDeps> = {},
 ): Promise<ReconStripeDeps> {
-  const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? createLogger({ name: 'recon-stripe' });
+  const common = commonReconDeps('recon-stripe', env, overrides);
+  const { clock } = common;
   const needsKey = !overrides.reportApi || !overrides.retrieveApiFor;
   const apiKey = needsKey ? await secret(env, 'STRIPE_API_KEY') : '';
   const base = {
@@ -100,8 +96,7 @@ export async function reconStripeDepsFromEnv(
   const platform = needsKey ? new StripeClient(base) : undefined;
   const connected = new Map<string, StripeClient>();
   return {
-    sql: overrides.sql ?? sqlFromEnv(env, 'payhooks-recon-stripe'),
-    store: overrides.store ?? s3StoreFromEnv(env),
+    ...common,
     accounts: overrides.accounts ?? ['', ...list(env.STRIPE_RECON_ACCOUNTS ?? '')],
     reportApi: overrides.reportApi ?? (platform as unknown as StripeReportApi),
     retrieveApiFor:
@@ -117,12 +112,6 @@ export async function reconStripeDepsFromEnv(
       }),
     orderMetadataKey: overrides.orderMetadataKey ?? optional(env, 'STRIPE_ORDER_METADATA_KEY', 'order_id'),
     env,
-    clock,
-    logger,
-    metrics: overrides.metrics ?? metricsFor('recon-stripe', env),
-    alerter: overrides.alerter ?? createAlerter(env, logger),
-    toleranceMinutes: overrides.toleranceMinutes ?? integer(env, 'RECON_TOLERANCE_MINUTES', 10),
-    reportsLocation: overrides.reportsLocation ?? `s3://${env.REPORTS_BUCKET ?? '?'}/`,
     ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
     ...(overrides.onProgress ? { onProgress: overrides.onProgress } : {}),
   };

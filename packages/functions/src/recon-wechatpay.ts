@@ -3,8 +3,7 @@
 // yesterday in Asia/Shanghai, verified and streamed into staging, matched, healed through the consumer's path,
 // reported. A succeeded date is a no-op unless `force`; "bill not ready" stays quiet until the last attempt.
 import type { Sql } from '@payhooks/core/ledger';
-import { createLogger } from '@payhooks/core/logger';
-import { type Clock, type Logger, type Metrics, type ObjectStore, systemClock } from '@payhooks/core/ports';
+import type { Clock, Logger, Metrics, ObjectStore } from '@payhooks/core/ports';
 import type { Merchant, MerchantRegistry } from '@payhooks/core/providers/wechatpay';
 import { WechatpayClient } from '@payhooks/core/providers/wechatpay/client';
 import {
@@ -16,13 +15,10 @@ import {
   wechatpayHealer,
   wechatpaySource,
 } from '@payhooks/core/recon/run/index';
-import { type Alerter, createAlerter } from './adapters/alerts.ts';
-import { sqlFromEnv } from './adapters/db.ts';
-import { metricsFor } from './adapters/metrics.ts';
-import { s3StoreFromEnv } from './adapters/s3-store.ts';
-import { type Env, integer, once } from './config.ts';
+import type { Alerter } from './adapters/alerts.ts';
+import { type Env, once } from './config.ts';
 import { wechatpayNormalizer } from './consumer.ts';
-import { businessDateFor, type ReconEvent, reconHandler } from './recon.ts';
+import { businessDateFor, commonReconDeps, type ReconEvent, reconHandler } from './recon.ts';
 import { merchantsFromEnv } from './wechatpay-merchants.ts';
 
 export type WechatpayReconApi = WechatpayBillApi & WechatpayQueryApi;
@@ -110,19 +106,11 @@ export async function reconWechatpayDepsFromEnv(
   env: Env,
   overrides: Partial<ReconWechatpayDeps> = {},
 ): Promise<ReconWechatpayDeps> {
-  const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? createLogger({ name: 'recon-wechatpay' });
+  const common = commonReconDeps('recon-wechatpay', env, overrides);
   return {
-    sql: overrides.sql ?? sqlFromEnv(env, 'payhooks-recon-wechatpay'),
-    store: overrides.store ?? s3StoreFromEnv(env),
+    ...common,
     merchants: overrides.merchants ?? (await merchantsFromEnv(env)),
-    clientFor: overrides.clientFor ?? wechatpayClientFactory(env, clock),
-    clock,
-    logger,
-    metrics: overrides.metrics ?? metricsFor('recon-wechatpay', env),
-    alerter: overrides.alerter ?? createAlerter(env, logger),
-    toleranceMinutes: overrides.toleranceMinutes ?? integer(env, 'RECON_TOLERANCE_MINUTES', 10),
-    reportsLocation: overrides.reportsLocation ?? `s3://${env.REPORTS_BUCKET ?? '?'}/`,
+    clientFor: overrides.clientFor ?? wechatpayClientFactory(env, common.clock),
     ...(overrides.onProgress ? { onProgress: overrides.onProgress } : {}),
   };
 }

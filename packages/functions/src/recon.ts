@@ -1,10 +1,15 @@
 // Shared by the reconciliation handlers, the local runtime and the CLI: the scheduled-event contract (business
 // date = yesterday in the provider's zone, or from the event), metrics and alerts after each run.
 
-import type { Provider } from '@payhooks/core/ledger';
-import type { Clock, Logger, Metrics } from '@payhooks/core/ports';
+import type { Provider, Sql } from '@payhooks/core/ledger';
+import { createLogger } from '@payhooks/core/logger';
+import { type Clock, type Logger, type Metrics, type ObjectStore, systemClock } from '@payhooks/core/ports';
 import { previousBusinessDate, type ReconcileResult } from '@payhooks/core/recon/run/index';
-import type { Alerter } from './adapters/alerts.ts';
+import { type Alerter, createAlerter } from './adapters/alerts.ts';
+import { sqlFromEnv } from './adapters/db.ts';
+import { metricsFor } from './adapters/metrics.ts';
+import { s3StoreFromEnv } from './adapters/s3-store.ts';
+import { type Env, integer } from './config.ts';
 
 /** What a scheduled or manual invocation may carry (EventBridge sends its own fields, which are ignored). */
 export interface ReconEvent {
@@ -132,5 +137,25 @@ export function reconHandler<D extends ReconHandlerDeps>(
       breaks,
       report: reportKeys?.pointerKey ?? null,
     }));
+  };
+}
+
+/** The parts of a reconciliation handler's dependencies both providers build the same way from the environment. */
+export function commonReconDeps(
+  name: 'recon-stripe' | 'recon-wechatpay',
+  env: Env,
+  overrides: Partial<ReconHandlerDeps & { sql: Sql; store: ObjectStore; toleranceMinutes: number }>,
+) {
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? createLogger({ name });
+  return {
+    sql: overrides.sql ?? sqlFromEnv(env, `payhooks-${name}`),
+    store: overrides.store ?? s3StoreFromEnv(env),
+    clock,
+    logger,
+    metrics: overrides.metrics ?? metricsFor(name, env),
+    alerter: overrides.alerter ?? createAlerter(env, logger),
+    toleranceMinutes: overrides.toleranceMinutes ?? integer(env, 'RECON_TOLERANCE_MINUTES', 10),
+    reportsLocation: overrides.reportsLocation ?? `s3://${env.REPORTS_BUCKET ?? '?'}/`,
   };
 }

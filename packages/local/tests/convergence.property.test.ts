@@ -14,7 +14,7 @@ import {
   type LifecyclePlan,
   type ObjectKind,
 } from '../src/sandbox/stripe-lifecycles.ts';
-import { prng, type StripeEventJson } from '../src/sandbox/stripe-scenario.ts';
+import { prng, type StripeEventJson, shuffle } from '../src/sandbox/stripe-scenario.ts';
 import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 let db: TestDatabase;
@@ -113,11 +113,10 @@ describe('projection convergence', () => {
           const expected = await snapshot();
 
           const random = prng(seed ^ 0x5bd1e995);
-          const delivered = [...inOrder, ...duplicatePicks.map((pick) => inOrder[pick % inOrder.length]!)];
-          for (let i = delivered.length - 1; i > 0; i--) {
-            const j = Math.floor(random() * (i + 1));
-            [delivered[i], delivered[j]] = [delivered[j]!, delivered[i]!];
-          }
+          const delivered = shuffle(
+            [...inOrder, ...duplicatePicks.map((pick) => inOrder[pick % inOrder.length]!)],
+            random,
+          );
           await reset();
           await deliver(delivered);
           expect(await snapshot()).toEqual(expected);

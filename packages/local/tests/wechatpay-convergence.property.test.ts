@@ -3,7 +3,7 @@
 // terminal (ABNORMAL → SUCCESS ends SUCCESS in any order); SUCCESS and CLOSED are. Real consumer, real Postgres.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../src/sandbox/stripe-scenario.ts';
+import { prng, shuffle } from '../src/sandbox/stripe-scenario.ts';
 import { generateSandboxMerchants, type SandboxMerchants } from '../src/sandbox/wechatpay-merchants.ts';
 import {
   type PaymentPlan,
@@ -87,11 +87,10 @@ describe('WeChat Pay projection convergence', () => {
           );
 
           const random = prng(seed ^ 0x5bd1e995);
-          const delivered = [...inOrder, ...duplicatePicks.map((pick) => inOrder[pick % inOrder.length]!)];
-          for (let i = delivered.length - 1; i > 0; i--) {
-            const j = Math.floor(random() * (i + 1));
-            [delivered[i], delivered[j]] = [delivered[j]!, delivered[i]!];
-          }
+          const delivered = shuffle(
+            [...inOrder, ...duplicatePicks.map((pick) => inOrder[pick % inOrder.length]!)],
+            random,
+          );
           await reset();
           await deliver(delivered);
           expect(await snapshot()).toEqual(expected);

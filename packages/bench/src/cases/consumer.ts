@@ -13,7 +13,7 @@ import { createConsumerHandler, type SqsHandler } from '@payhooks/functions/cons
 import { startPoller } from '@payhooks/local/poller';
 import { startLocalQueues } from '@payhooks/local/sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { devNullLogger, prng, stripeTraffic, wechatpayTraffic } from '../fixtures.ts';
+import { devNullLogger, prng, shuffle, stripeTraffic, wechatpayTraffic } from '../fixtures.ts';
 import { ledgerDatabases } from '../postgres.ts';
 import { pick } from '../sizes.ts';
 import { atMost, median, now, pairedRow, ratioAtLeast, settle, valueRow } from '../stats.ts';
@@ -106,11 +106,7 @@ async function buildWorkload(total: number, seed: number): Promise<Workload> {
     envelopes.splice(at, 0, originals[source]!);
   }
   const bodies = envelopes.map(encodeEnvelope);
-  const shuffled = [...bodies];
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-  }
+  const shuffled = shuffle([...bodies], random);
   return {
     envelopes,
     bodies,

@@ -2,7 +2,7 @@
 // some events repeated, the order shuffled; plus forgeries that must be rejected (wrong secret, tampered body,
 // stale and future timestamps, missing or malformed header, oversize body).
 import { createHmac } from 'node:crypto';
-import type { StripeEventJson, StripeScenario } from './stripe-scenario.ts';
+import { type StripeEventJson, type StripeScenario, shuffle } from './stripe-scenario.ts';
 
 export type DeliveryKind =
   | 'genuine'
@@ -43,14 +43,6 @@ export interface PlanOptions {
   now: number;
   path?: string;
   maxBodyBytes?: number;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
 }
 
 export function planStripeDeliveries(scenario: StripeScenario, options: PlanOptions): Delivery[] {

@@ -9,6 +9,7 @@ import {
   SIGNATURE_TYPE,
   SIGNTEST_PREFIX,
 } from '@payhooks/core/providers/wechatpay';
+import { shuffle } from './stripe-scenario.ts';
 import type { SandboxKey, SandboxMerchant } from './wechatpay-merchants.ts';
 import type { WechatpayNotificationSpec, WechatpayScenario } from './wechatpay-scenario.ts';
 
@@ -92,14 +93,6 @@ export interface WechatpayPlanOptions {
   /** Merchant id → path; default: the first merchant on `/webhooks/wechatpay/{id}`, the others on the bare path. */
   pathFor?: (merchant: SandboxMerchant) => string;
   maxBodyBytes?: number;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
 }
 
 export function planWechatpayDeliveries(
