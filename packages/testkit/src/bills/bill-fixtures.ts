@@ -5,7 +5,7 @@
 import { constants, createCipheriv, createHash, type KeyLike, publicEncrypt, randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
-import type { BillHashStage } from '../errors.ts';
+import type { BillHashStage } from '@payhooks/core/recon';
 
 type Bytes = string | Uint8Array;
 type ByteChunks = Bytes | AsyncIterable<Bytes> | Iterable<Bytes>;
