@@ -10,19 +10,19 @@ import {
   prng,
   randomWebhookSecret,
   shuffle,
-} from '@payhooks/local/sandbox/stripe-scenario';
-import { signStripePayload } from '@payhooks/local/sandbox/stripe-sender';
+} from '@payhooks/testkit/sandbox/stripe-scenario';
+import { signStripePayload } from '@payhooks/testkit/sandbox/stripe-sender';
 import {
   generateSandboxMerchants,
   type SandboxMerchant,
   type SandboxMerchants,
-} from '@payhooks/local/sandbox/wechatpay-merchants';
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
 import {
   buildWechatpayScenario,
   type MerchantOrder,
   type WechatpayNotificationSpec,
-} from '@payhooks/local/sandbox/wechatpay-scenario';
-import { encodeNotification, signNotification } from '@payhooks/local/sandbox/wechatpay-sender';
+} from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import { encodeNotification, signNotification } from '@payhooks/testkit/sandbox/wechatpay-sender';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import pino from 'pino';
 

@@ -2,9 +2,9 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { decodeEnvelope } from '@payhooks/core/envelope';
 import { createLogger } from '@payhooks/core/logger';
-import { randomWebhookSecret } from '@payhooks/local/sandbox/stripe-scenario';
-import { signStripePayload } from '@payhooks/local/sandbox/stripe-sender';
 import { type LocalQueues, startLocalQueues } from '@payhooks/local/sqs';
+import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { signStripePayload } from '@payhooks/testkit/sandbox/stripe-sender';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

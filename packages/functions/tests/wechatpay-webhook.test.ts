@@ -10,11 +10,14 @@ import { decodeEnvelope } from '@payhooks/core/envelope';
 import { createLogger } from '@payhooks/core/logger';
 import type { Queue } from '@payhooks/core/ports';
 import { SIGNTEST_PREFIX } from '@payhooks/core/providers/wechatpay';
-import { prng } from '@payhooks/local/sandbox/stripe-scenario';
-import { generateSandboxMerchants, type SandboxMerchants } from '@payhooks/local/sandbox/wechatpay-merchants';
-import { beijingTime, WechatpayHistory } from '@payhooks/local/sandbox/wechatpay-scenario';
-import { encodeNotification, signNotification } from '@payhooks/local/sandbox/wechatpay-sender';
 import { type LocalQueues, startLocalQueues } from '@payhooks/local/sqs';
+import { prng } from '@payhooks/testkit/sandbox/stripe-scenario';
+import {
+  generateSandboxMerchants,
+  type SandboxMerchants,
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { beijingTime, WechatpayHistory } from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import { encodeNotification, signNotification } from '@payhooks/testkit/sandbox/wechatpay-sender';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

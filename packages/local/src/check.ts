@@ -1,10 +1,10 @@
 // The run's own consistency check: after the sandbox traffic has drained, the ledger must hold every accepted
 // event exactly once, no rejected one, and exactly the final state the scenario predicts.
 import type { Sql } from '@payhooks/core/ledger';
-import type { StripeScenario } from './sandbox/stripe-scenario.ts';
-import type { DeliveryResult } from './sandbox/stripe-sender.ts';
-import type { WechatpayScenario } from './sandbox/wechatpay-scenario.ts';
-import type { WechatpayDeliveryResult } from './sandbox/wechatpay-sender.ts';
+import type { StripeScenario } from '@payhooks/testkit/sandbox/stripe-scenario';
+import type { DeliveryResult } from '@payhooks/testkit/sandbox/stripe-sender';
+import type { WechatpayScenario } from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import type { WechatpayDeliveryResult } from '@payhooks/testkit/sandbox/wechatpay-sender';
 
 export interface CheckReport {
   ok: boolean;

@@ -10,8 +10,6 @@ import type { Sql } from '@payhooks/core/ledger';
 import { businessWindow, previousBusinessDate } from '@payhooks/core/recon/run/index';
 import type { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import type { Env } from '@payhooks/functions/config';
-import { type CheckReport, checkStripeLedger, checkWechatpayLedger } from './check.ts';
-import { describeReconciliation, type LocalReconResult, runLocalReconciliation } from './recon.ts';
 import {
   type ProviderSandbox,
   randomStripeSecretKey,
@@ -19,7 +17,7 @@ import {
   type SandboxTransactionInput,
   sandboxMerchantsFromGenerated,
   startProviderSandbox,
-} from './sandbox/provider-api.ts';
+} from '@payhooks/testkit/sandbox/provider-api';
 import {
   buildStripeScenario,
   prng,
@@ -28,15 +26,21 @@ import {
   StripeHistory,
   type StripeScenario,
   stripeId,
-} from './sandbox/stripe-scenario.ts';
-import { type DeliveryResult, planStripeDeliveries, sendDeliveries } from './sandbox/stripe-sender.ts';
-import { generateSandboxMerchants, writeMerchantsFile } from './sandbox/wechatpay-merchants.ts';
-import { buildWechatpayScenario, type WechatpayScenario } from './sandbox/wechatpay-scenario.ts';
+} from '@payhooks/testkit/sandbox/stripe-scenario';
+import {
+  type DeliveryResult,
+  planStripeDeliveries,
+  sendDeliveries,
+} from '@payhooks/testkit/sandbox/stripe-sender';
+import { generateSandboxMerchants, writeMerchantsFile } from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { buildWechatpayScenario, type WechatpayScenario } from '@payhooks/testkit/sandbox/wechatpay-scenario';
 import {
   planWechatpayDeliveries,
   sendWechatpayDeliveries,
   type WechatpayDeliveryResult,
-} from './sandbox/wechatpay-sender.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-sender';
+import { type CheckReport, checkStripeLedger, checkWechatpayLedger } from './check.ts';
+import { describeReconciliation, type LocalReconResult, runLocalReconciliation } from './recon.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 
 export const CONNECTED_ACCOUNT = 'acct_1SandboxConnected';

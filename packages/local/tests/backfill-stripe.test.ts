@@ -6,16 +6,16 @@ import path from 'node:path';
 import { backfillStripe } from '@payhooks/core/backfill/stripe';
 import { StripeClient } from '@payhooks/core/providers/stripe';
 import { createSqsQueue } from '@payhooks/functions/adapters/sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkStripeLedger } from '../src/check.ts';
 import {
   type ProviderSandbox,
   randomStripeSecretKey,
   startProviderSandbox,
-} from '../src/sandbox/provider-api.ts';
-import { buildStripeScenario, randomWebhookSecret } from '../src/sandbox/stripe-scenario.ts';
+} from '@payhooks/testkit/sandbox/provider-api';
+import { buildStripeScenario, randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkStripeLedger } from '../src/check.ts';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 let db: TestDatabase;
 let stack: LocalStack;

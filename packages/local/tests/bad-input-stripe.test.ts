@@ -4,11 +4,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { signStripePayload } from '@payhooks/testkit/sandbox/stripe-sender';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomWebhookSecret } from '../src/sandbox/stripe-scenario.ts';
-import { signStripePayload } from '../src/sandbox/stripe-sender.ts';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { rawRequest } from './helpers/raw-http.ts';
 
 const secret = randomWebhookSecret();

@@ -11,18 +11,21 @@ import {
   notificationMessage,
   SIGNTEST_PREFIX,
 } from '@payhooks/core/providers/wechatpay';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../src/sandbox/stripe-scenario.ts';
+import { prng } from '@payhooks/testkit/sandbox/stripe-scenario';
 import {
   generateSandboxMerchants,
   type SandboxKey,
   type SandboxMerchant,
   writeMerchantsFile,
-} from '../src/sandbox/wechatpay-merchants.ts';
-import { WechatpayHistory, type WechatpayNotificationSpec } from '../src/sandbox/wechatpay-scenario.ts';
-import { encodeNotification, signNotification } from '../src/sandbox/wechatpay-sender.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import {
+  WechatpayHistory,
+  type WechatpayNotificationSpec,
+} from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import { encodeNotification, signNotification } from '@payhooks/testkit/sandbox/wechatpay-sender';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { rawExchange } from './helpers/raw-http-response.ts';
 
 // Generated at collection time: it.each needs the corpus before beforeAll runs.

@@ -9,17 +9,17 @@ import { createSql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createConsumer, stripeNormalizerFromEnv } from '@payhooks/functions/consumer';
-import type { SQSEvent } from 'aws-lambda';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildStripeScenario,
   randomWebhookSecret,
   type StripeEventJson,
-} from '../src/sandbox/stripe-scenario.ts';
-import { sendDeliveries, signStripePayload } from '../src/sandbox/stripe-sender.ts';
+} from '@payhooks/testkit/sandbox/stripe-scenario';
+import { sendDeliveries, signStripePayload } from '@payhooks/testkit/sandbox/stripe-sender';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import type { SQSEvent } from 'aws-lambda';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 const secret = randomWebhookSecret();
 let db: TestDatabase;

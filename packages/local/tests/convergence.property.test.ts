@@ -4,18 +4,18 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '@payhooks/core/logger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createConsumer, stripeNormalizerFromEnv } from '@payhooks/functions/consumer';
-import type { SQSEvent } from 'aws-lambda';
-import fc from 'fast-check';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildLifecycleHistory,
   LIFECYCLES,
   type LifecyclePlan,
   type ObjectKind,
-} from '../src/sandbox/stripe-lifecycles.ts';
-import { prng, type StripeEventJson, shuffle } from '../src/sandbox/stripe-scenario.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+} from '@payhooks/testkit/sandbox/stripe-lifecycles';
+import { prng, type StripeEventJson, shuffle } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import type { SQSEvent } from 'aws-lambda';
+import fc from 'fast-check';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let db: TestDatabase;
 beforeAll(async () => {

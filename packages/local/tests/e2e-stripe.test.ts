@@ -2,22 +2,22 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkStripeLedger } from '../src/check.ts';
 import {
   buildStripeScenario,
   prng,
   randomWebhookSecret,
   type StripeScenario,
-} from '../src/sandbox/stripe-scenario.ts';
+} from '@payhooks/testkit/sandbox/stripe-scenario';
 import {
   type DeliveryResult,
   planStripeDeliveries,
   sendDeliveries,
   signStripePayload,
-} from '../src/sandbox/stripe-sender.ts';
+} from '@payhooks/testkit/sandbox/stripe-sender';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkStripeLedger } from '../src/check.ts';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 const secrets = [randomWebhookSecret(), randomWebhookSecret()] as const;
 let db: TestDatabase;

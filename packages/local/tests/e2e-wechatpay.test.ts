@@ -4,24 +4,24 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkWechatpayLedger } from '../src/check.ts';
-import { prng } from '../src/sandbox/stripe-scenario.ts';
+import { prng } from '@payhooks/testkit/sandbox/stripe-scenario';
 import {
   generateSandboxMerchants,
   type SandboxMerchants,
   writeMerchantsFile,
-} from '../src/sandbox/wechatpay-merchants.ts';
-import { buildWechatpayScenario, type WechatpayScenario } from '../src/sandbox/wechatpay-scenario.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { buildWechatpayScenario, type WechatpayScenario } from '@payhooks/testkit/sandbox/wechatpay-scenario';
 import {
   encodeNotification,
   planWechatpayDeliveries,
   sendWechatpayDeliveries,
   signNotification,
   type WechatpayDeliveryResult,
-} from '../src/sandbox/wechatpay-sender.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-sender';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkWechatpayLedger } from '../src/check.ts';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 let db: TestDatabase;
 let stack: LocalStack;

@@ -2,8 +2,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { TEST_PG_ENV } from '@payhooks/testkit/testing';
 import { startLocalPostgres } from '../src/postgres.ts';
-import { TEST_PG_ENV } from '../src/testing.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'payhooks-test-pg-'));

@@ -5,24 +5,28 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStripeScenario, prng, randomWebhookSecret } from '../src/sandbox/stripe-scenario.ts';
-import { planStripeDeliveries, sendDeliveries, signStripePayload } from '../src/sandbox/stripe-sender.ts';
+import { buildStripeScenario, prng, randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
+import {
+  planStripeDeliveries,
+  sendDeliveries,
+  signStripePayload,
+} from '@payhooks/testkit/sandbox/stripe-sender';
 import {
   generateSandboxMerchants,
   randomApiv3Key,
   type SandboxMerchants,
   writeMerchantsFile,
-} from '../src/sandbox/wechatpay-merchants.ts';
-import { buildWechatpayScenario, type WechatpayScenario } from '../src/sandbox/wechatpay-scenario.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { buildWechatpayScenario, type WechatpayScenario } from '@payhooks/testkit/sandbox/wechatpay-scenario';
 import {
   encodeNotification,
   planWechatpayDeliveries,
   sendWechatpayDeliveries,
   signNotification,
-} from '../src/sandbox/wechatpay-sender.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-sender';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 const stripeSecrets = [randomWebhookSecret(), randomWebhookSecret()] as const;
 const STRIPE_POISON = 'evt_1PoisonUnknownPiStatus';

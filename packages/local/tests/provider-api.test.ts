@@ -14,14 +14,17 @@ import {
   parseTradeBill,
   STRIPE_REPORT_TYPES,
 } from '@payhooks/core/recon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ProviderSandbox,
   sandboxMerchantsFromGenerated,
   startProviderSandbox,
-} from '../src/sandbox/provider-api.ts';
-import { buildStripeScenario } from '../src/sandbox/stripe-scenario.ts';
-import { generateSandboxMerchants, type SandboxMerchants } from '../src/sandbox/wechatpay-merchants.ts';
+} from '@payhooks/testkit/sandbox/provider-api';
+import { buildStripeScenario } from '@payhooks/testkit/sandbox/stripe-scenario';
+import {
+  generateSandboxMerchants,
+  type SandboxMerchants,
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const DATE = '2025-03-01';
 const clock = { now: () => new Date('2025-03-02T03:00:00Z') };

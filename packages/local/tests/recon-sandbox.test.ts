@@ -3,15 +3,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLocalReconciliation } from '../src/recon.ts';
 import {
   type ProviderSandbox,
   sandboxMerchantsFromGenerated,
   startProviderSandbox,
-} from '../src/sandbox/provider-api.ts';
-import { generateSandboxMerchants, writeMerchantsFile } from '../src/sandbox/wechatpay-merchants.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+} from '@payhooks/testkit/sandbox/provider-api';
+import { generateSandboxMerchants, writeMerchantsFile } from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLocalReconciliation } from '../src/recon.ts';
 
 let db: TestDatabase;
 let sandbox: ProviderSandbox;

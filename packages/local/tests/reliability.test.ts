@@ -8,20 +8,20 @@ import { fileURLToPath } from 'node:url';
 import { replayDeadLetters } from '@payhooks/cli/dlq';
 import { createSql } from '@payhooks/core/ledger';
 import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
-import { afterEach, describe, expect, it } from 'vitest';
-import { checkStripeLedger } from '../src/check.ts';
-import { sampleConnections, startSwitch } from '../src/faults.ts';
-import { startGateway } from '../src/gateway.ts';
-import { startLocalPostgres } from '../src/postgres.ts';
 import {
   buildStripeScenario,
   prng,
   randomWebhookSecret,
   type StripeScenario,
-} from '../src/sandbox/stripe-scenario.ts';
-import { type Delivery, planStripeDeliveries, sendDeliveries } from '../src/sandbox/stripe-sender.ts';
+} from '@payhooks/testkit/sandbox/stripe-scenario';
+import { type Delivery, planStripeDeliveries, sendDeliveries } from '@payhooks/testkit/sandbox/stripe-sender';
+import { createTestDatabase } from '@payhooks/testkit/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkStripeLedger } from '../src/check.ts';
+import { sampleConnections, startSwitch } from '../src/faults.ts';
+import { startGateway } from '../src/gateway.ts';
+import { startLocalPostgres } from '../src/postgres.ts';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase } from '../src/testing.ts';
 
 const secret = randomWebhookSecret();
 const cleanups: (() => Promise<unknown>)[] = [];

@@ -4,9 +4,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalDemo, runLocalDemo } from '../src/demo.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 let db: TestDatabase;
 let dir: string;

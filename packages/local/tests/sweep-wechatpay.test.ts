@@ -7,16 +7,16 @@ import path from 'node:path';
 import { parseMerchants } from '@payhooks/core/providers/wechatpay';
 import { createSqsQueue } from '@payhooks/functions/adapters/sqs';
 import { healersFor, sweepPendingOrders } from '@payhooks/functions/sweep-wechatpay';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ProviderSandbox,
   sandboxMerchantsFromGenerated,
   startProviderSandbox,
-} from '../src/sandbox/provider-api.ts';
-import { randomWebhookSecret } from '../src/sandbox/stripe-scenario.ts';
-import { generateSandboxMerchants, writeMerchantsFile } from '../src/sandbox/wechatpay-merchants.ts';
+} from '@payhooks/testkit/sandbox/provider-api';
+import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { generateSandboxMerchants, writeMerchantsFile } from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 
 let db: TestDatabase;
 let stack: LocalStack;

@@ -6,22 +6,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { encryptResource } from '@payhooks/core/providers/wechatpay';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../src/sandbox/stripe-scenario.ts';
+import { prng } from '@payhooks/testkit/sandbox/stripe-scenario';
 import {
   generateSandboxMerchants,
   randomApiv3Key,
   type SandboxMerchants,
   writeMerchantsFile,
-} from '../src/sandbox/wechatpay-merchants.ts';
-import { WechatpayHistory, type WechatpayNotificationSpec } from '../src/sandbox/wechatpay-scenario.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import {
+  WechatpayHistory,
+  type WechatpayNotificationSpec,
+} from '@payhooks/testkit/sandbox/wechatpay-scenario';
 import {
   encodeNotification,
   sendWechatpayDeliveries,
   signNotification,
-} from '../src/sandbox/wechatpay-sender.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-sender';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { sqsBatch, wechatpayConsumer, wechatpayEnvelope } from './helpers/wechatpay.ts';
 
 let sandbox: SandboxMerchants;

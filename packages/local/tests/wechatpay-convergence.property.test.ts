@@ -1,17 +1,21 @@
 // Design rule 3 for WeChat Pay: any permutation with duplicates (by notify id, and the same payment under two
 // notify ids) of payment + refund histories yields the same ledger as in-order delivery. REFUND.ABNORMAL is not
 // terminal (ABNORMAL → SUCCESS ends SUCCESS in any order); SUCCESS and CLOSED are. Real consumer, real Postgres.
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng, shuffle } from '../src/sandbox/stripe-scenario.ts';
-import { generateSandboxMerchants, type SandboxMerchants } from '../src/sandbox/wechatpay-merchants.ts';
+
+import { prng, shuffle } from '@payhooks/testkit/sandbox/stripe-scenario';
+import {
+  generateSandboxMerchants,
+  type SandboxMerchants,
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
 import {
   type PaymentPlan,
   REFUND_PATHS,
   WechatpayHistory,
   type WechatpayNotificationSpec,
-} from '../src/sandbox/wechatpay-scenario.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
+} from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsBatch, wechatpayConsumer, wechatpayEnvelope } from './helpers/wechatpay.ts';
 
 let db: TestDatabase;

@@ -1,11 +1,15 @@
 // merchant_orders for WeChat Pay: a succeeded payment whose amount or currency differs from the merchant's own
 // order gets one payment_anomalies row per kind (however often it is notified), is still recorded as paid, and
 // the consumer counts PaymentAnomaly. Matching orders, unknown orders and refunds produce none.
+
+import { prng } from '@payhooks/testkit/sandbox/stripe-scenario';
+import {
+  generateSandboxMerchants,
+  type SandboxMerchants,
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { WechatpayHistory } from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../src/sandbox/stripe-scenario.ts';
-import { generateSandboxMerchants, type SandboxMerchants } from '../src/sandbox/wechatpay-merchants.ts';
-import { WechatpayHistory } from '../src/sandbox/wechatpay-scenario.ts';
-import { createTestDatabase, type TestDatabase } from '../src/testing.ts';
 import { sqsBatch, wechatpayConsumer, wechatpayEnvelope } from './helpers/wechatpay.ts';
 
 let db: TestDatabase;

@@ -18,8 +18,8 @@ import {
   type ProviderSandbox,
   sandboxMerchantsFromGenerated,
   startProviderSandbox,
-} from '@payhooks/local/sandbox/provider-api';
-import { generateSandboxMerchants, writeMerchantsFile } from '@payhooks/local/sandbox/wechatpay-merchants';
+} from '@payhooks/testkit/sandbox/provider-api';
+import { generateSandboxMerchants, writeMerchantsFile } from '@payhooks/testkit/sandbox/wechatpay-merchants';
 import { build } from 'esbuild';
 import { ledgerDatabases } from '../postgres.ts';
 import {

@@ -7,7 +7,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { WechatpayProviderSandbox } from '@payhooks/local/sandbox/provider-api';
+import type { WechatpayProviderSandbox } from '@payhooks/testkit/sandbox/provider-api';
 
 /** 2026-11-23 00:00 Beijing time: the business date every row falls on. */
 const START = Date.UTC(2026, 10, 22, 16, 0, 0);

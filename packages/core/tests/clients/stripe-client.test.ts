@@ -5,8 +5,8 @@ import {
   type ProviderSandbox,
   type StripeProviderSandbox,
   startProviderSandbox,
-} from '@payhooks/local/sandbox/provider-api';
-import { buildStripeScenario } from '@payhooks/local/sandbox/stripe-scenario';
+} from '@payhooks/testkit/sandbox/provider-api';
+import { buildStripeScenario } from '@payhooks/testkit/sandbox/stripe-scenario';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   normalizeStripeEvent,

@@ -8,7 +8,7 @@ import {
   sandboxMerchantFromConfig,
   startProviderSandbox,
   type WechatpayProviderSandbox,
-} from '@payhooks/local/sandbox/provider-api';
+} from '@payhooks/testkit/sandbox/provider-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   WECHATPAY_CLIENT_CODES,

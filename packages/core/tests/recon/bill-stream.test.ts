@@ -2,6 +2,7 @@ import { constants, createHash, generateKeyPairSync, type KeyObject, publicEncry
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
+import * as BillFixtures from '@payhooks/testkit/bills/bill-fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DecryptError } from '../../src/errors.ts';
 import {
@@ -9,7 +10,6 @@ import {
   BILL_FORMAT_CODES,
   BILL_HASH_CODES,
   BillDecipher,
-  BillFixtures,
   BillFormatError,
   BillHashMismatchError,
   createBillDecipher,

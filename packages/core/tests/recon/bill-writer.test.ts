@@ -1,11 +1,6 @@
+import { writeFundFlowBill, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
 import { describe, expect, it } from 'vitest';
-import {
-  BILL_FORMAT_CODES,
-  parseFundFlowBill,
-  parseTradeBill,
-  writeFundFlowBill,
-  writeTradeBill,
-} from '../../src/recon/index.ts';
+import { BILL_FORMAT_CODES, parseFundFlowBill, parseTradeBill } from '../../src/recon/index.ts';
 import { caught, collect, fundFlowRecord, text, tradeRecord } from './helpers.ts';
 
 const payment = tradeRecord({ tradeTime: new Date('2025-02-28T16:30:00Z') });

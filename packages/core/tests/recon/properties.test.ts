@@ -1,11 +1,13 @@
 // Property tests: writer → parser round-trips exactly for generated rows, and on arbitrary or mutated input the
 // parsers throw only the documented error types (never a TypeError, RangeError or a raw library error).
 import { generateKeyPairSync } from 'node:crypto';
+import * as BillFixtures from '@payhooks/testkit/bills/bill-fixtures';
+import { writeFundFlowBill, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
+import { writeBalanceChangeReport } from '@payhooks/testkit/reports/report-writer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecryptError } from '../../src/errors.ts';
 import {
-  BillFixtures,
   BillFormatError,
   BillHashMismatchError,
   type FundFlowBillRecord,
@@ -17,9 +19,6 @@ import {
   ReportFormatError,
   type StripeBalanceChangeRecord,
   type TradeBillRecord,
-  writeBalanceChangeReport,
-  writeFundFlowBill,
-  writeTradeBill,
 } from '../../src/recon/index.ts';
 import {
   byteChunks,

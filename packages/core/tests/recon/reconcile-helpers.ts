@@ -2,10 +2,12 @@
 // served by an in-memory bill API, an in-memory object store, and a silent logger.
 import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import * as BillFixtures from '@payhooks/testkit/bills/bill-fixtures';
+import { writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
 import type { Sql } from '../../src/ledger/index.ts';
 import type { Logger, ObjectStore } from '../../src/ports.ts';
 import type { BillAnswer, SubMerchantBillAnswer } from '../../src/providers/wechatpay/client.ts';
-import { BillFixtures, type TradeBillRecord, writeTradeBill } from '../../src/recon/index.ts';
+import type { TradeBillRecord } from '../../src/recon/index.ts';
 import type { WechatpayBillApi } from '../../src/recon/run/index.ts';
 
 export const MCHID = '1900000109';

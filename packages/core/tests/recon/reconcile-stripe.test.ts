@@ -1,17 +1,13 @@
 // Stripe reconciliation on a real Postgres: balance_change_from_activity.itemized.3 and payouts.itemized.3 rows
 // (written with the report writer, incl. zero-decimal JPY) against payments, refunds and the payout mirror.
 import { Readable } from 'node:stream';
-import { createTestDatabase, type TestDatabase } from '@payhooks/local/testing';
+import { writeBalanceChangeReport, writePayoutsReport } from '@payhooks/testkit/reports/report-writer';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/ports.ts';
 import { syntheticEvent } from '../../src/providers/stripe/client.ts';
 import { normalizeStripeEvent } from '../../src/providers/stripe/index.ts';
-import {
-  type StripeBalanceChangeRecord,
-  type StripePayoutRecord,
-  writeBalanceChangeReport,
-  writePayoutsReport,
-} from '../../src/recon/index.ts';
+import type { StripeBalanceChangeRecord, StripePayoutRecord } from '../../src/recon/index.ts';
 import { reconcile, type StripeReportApi, stripeHealer, stripeSource } from '../../src/recon/run/index.ts';
 import { breaksCsvRows } from './reconcile-csv.ts';
 import { insertPayment, insertRefund, MemoryStore, silentLogger } from './reconcile-helpers.ts';

@@ -1,6 +1,6 @@
 // Reconciliation runs on a real Postgres: crafted ledger rows + bills written with the bill writer → exactly the
 // expected breaks and totals; healing through applyEnvelope; idempotent re-runs; hash mismatch; empty days.
-import { createTestDatabase, type TestDatabase } from '@payhooks/local/testing';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../src/envelope.ts';
 import type { EnvelopeNormalizer } from '../../src/ledger/index.ts';

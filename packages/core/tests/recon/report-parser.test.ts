@@ -1,3 +1,4 @@
+import { writeBalanceChangeReport, writePayoutsReport } from '@payhooks/testkit/reports/report-writer';
 import { describe, expect, it } from 'vitest';
 import { MoneyError } from '../../src/errors.ts';
 import {
@@ -6,8 +7,6 @@ import {
   REPORT_FORMAT_CODES,
   ReportFormatError,
   type StripeBalanceChangeRecord,
-  writeBalanceChangeReport,
-  writePayoutsReport,
 } from '../../src/recon/index.ts';
 import { byteChunks, caught, collect, text } from './helpers.ts';
 

@@ -6,11 +6,11 @@ import { createLogger } from '@payhooks/core/logger';
 import { parseMerchants } from '@payhooks/core/providers/wechatpay';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createConsumer, stripeNormalizerFromEnv, wechatpayNormalizer } from '@payhooks/functions/consumer';
+import type { SandboxMerchant, SandboxMerchants } from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import type { WechatpayNotificationSpec } from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import { encodeNotification } from '@payhooks/testkit/sandbox/wechatpay-sender';
 import type { SQSEvent } from 'aws-lambda';
 import pino from 'pino';
-import type { SandboxMerchant, SandboxMerchants } from '../../src/sandbox/wechatpay-merchants.ts';
-import type { WechatpayNotificationSpec } from '../../src/sandbox/wechatpay-scenario.ts';
-import { encodeNotification } from '../../src/sandbox/wechatpay-sender.ts';
 
 export const silentLogger = createLogger({ name: 'test', destination: pino.destination('/dev/null') });
 

@@ -11,8 +11,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Provider } from '../../ledger/changes.ts';
 import { currencyExponent, minorToDecimal } from '../../money.ts';
 import type { ObjectStore } from '../../ports.ts';
+import { csvField } from '../csv-field.ts';
 import { stripeCurrencyExponent } from '../stripe/report-format.ts';
-import { csvField } from '../stripe/report-writer.ts';
 import { BREAK_CLASSES, type ItemClass, type ReconItem, SUGGESTED_ACTIONS } from './types.ts';
 
 export const REPORT_FILES = ['summary.json', 'breaks.csv', 'matched.csv'] as const;

@@ -1,15 +1,16 @@
 // Writes WeChat Pay bill text from rows, streaming: header, one line per row, then the summary computed on the
 // way. The sandbox serves bills built from its own traffic with it, and the benchmark generates million-row bills;
 // the output is what parseTradeBill / parseFundFlowBill read back exactly.
-import { minorToDecimal } from '../../money.ts';
-import { BILL_FORMAT_CODES, BillFormatError } from '../errors.ts';
-import { formatBeijingTime } from '../values.ts';
+import { minorToDecimal } from '@payhooks/core/money';
 import {
   AMOUNT_SCALE,
+  BILL_FORMAT_CODES,
+  BillFormatError,
   FEE_SCALE,
   FUND_FLOW_COLUMNS,
   FUND_FLOW_SUMMARY_COLUMNS,
   type FundFlowBillRecord,
+  formatBeijingTime,
   TRADE_BILL_HEADERS,
   TRADE_COLUMNS,
   TRADE_SUMMARY_COLUMNS,
@@ -18,7 +19,7 @@ import {
   type TradeColumnKey,
   VALUE_PREFIX,
   VALUE_SEPARATOR,
-} from './bill-format.ts';
+} from '@payhooks/core/recon';
 
 export interface BillWriteOptions {
   /** Start with a UTF-8 byte-order mark (default false). */

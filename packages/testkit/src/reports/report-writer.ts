@@ -1,15 +1,17 @@
 // Writes Stripe report CSVs (RFC 4180 quoting, major-unit amounts, lower-case currencies, UTC times) from rows,
 // streaming — for the local sandbox, which serves report files built from its own traffic, and for tests.
-import { minorToDecimal } from '../../money.ts';
-import { REPORT_FORMAT_CODES, ReportFormatError } from '../errors.ts';
-import { formatUtcTime } from '../values.ts';
+import { minorToDecimal } from '@payhooks/core/money';
 import {
   BALANCE_CHANGE_COLUMNS,
+  csvField,
+  formatUtcTime,
   PAYOUT_COLUMNS,
+  REPORT_FORMAT_CODES,
+  ReportFormatError,
   type StripeBalanceChangeRecord,
   type StripePayoutRecord,
   stripeCurrencyExponent,
-} from './report-format.ts';
+} from '@payhooks/core/recon';
 
 export interface ReportWriteOptions {
   /** Keys written as `payment_metadata[key]` columns, in this order. */
@@ -21,11 +23,6 @@ export interface ReportWriteOptions {
 }
 
 type RecordSource<T> = AsyncIterable<T> | Iterable<T>;
-
-/** Quotes a CSV field when it holds a delimiter, quote, line break, or edge whitespace. */
-export function csvField(value: string): string {
-  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
 
 const amount = (minor: bigint | null, currency: string | null) =>
   minor === null || currency === null ? '' : minorToDecimal(minor, stripeCurrencyExponent(currency));

@@ -14,14 +14,9 @@ import {
   type TradeState,
   verifyAuthorization,
 } from '@payhooks/core/providers/wechatpay';
-import {
-  BillFixtures,
-  type FundFlowBillRecord,
-  parseBeijingTime,
-  type TradeBillRecord,
-  writeFundFlowBill,
-  writeTradeBill,
-} from '@payhooks/core/recon';
+import { type FundFlowBillRecord, parseBeijingTime, type TradeBillRecord } from '@payhooks/core/recon';
+import * as BillFixtures from '../bills/bill-fixtures.ts';
+import { writeFundFlowBill, writeTradeBill } from '../bills/bill-writer.ts';
 import {
   bytesResponse,
   jsonResponse,

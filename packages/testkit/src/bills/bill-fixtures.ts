@@ -1,11 +1,11 @@
 // FOR THE SANDBOX AND TESTS ONLY: the provider's side of bill downloads — gzip, AES-256-GCM encryption with the tag
 // appended, RSA-OAEP/SHA-1 wrapping of the bill key, SHA-1 hash_value — so the local WeChat Pay sandbox can serve
 // bills in the real wire format and tests can build them from keys they generate. Production code only reads bills
-// (bill-stream.ts); nothing here is needed on that path.
+// (core's recon/wechatpay/bill-stream.ts); nothing here is needed on that path.
 import { constants, createCipheriv, createHash, type KeyLike, publicEncrypt, randomBytes } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
-import type { BillHashStage } from '../errors.ts';
+import type { BillHashStage } from '@payhooks/core/recon';
 
 type Bytes = string | Uint8Array;
 type ByteChunks = Bytes | AsyncIterable<Bytes> | Iterable<Bytes>;

@@ -1,17 +1,16 @@
 // The Stripe half of the provider API sandbox: the subset of Stripe's API that backfill, healing and
 // reconciliation use — events list (created filters, cursor pagination), object retrieval (latest snapshot per
 // object from the registered events), the Reports API (report types, report runs pending → succeeded, files) —
-// authorised by the sandbox's secret key and answering Stripe's error shape. Report CSVs are written with recon's
-// report writers from balance transactions the caller registers or derives from the events.
+// authorised by the sandbox's secret key and answering Stripe's error shape. Report CSVs are written with the test
+// kit's report writers from balance transactions the caller registers or derives from the events.
 import crypto from 'node:crypto';
 import type { Clock } from '@payhooks/core/ports';
 import {
   STRIPE_REPORT_TYPES,
   type StripeBalanceChangeRecord,
   type StripePayoutRecord,
-  writeBalanceChangeReport,
-  writePayoutsReport,
 } from '@payhooks/core/recon';
+import { writeBalanceChangeReport, writePayoutsReport } from '../reports/report-writer.ts';
 import {
   bytesResponse,
   jsonResponse,
