@@ -1,5 +1,5 @@
 // The bytes of the report CSVs: quoting, the formula guard, BOM and CRLF, pinned as literal text so a change of CSV
-// writer (hand-written before, csv-stringify now) cannot change what finance downloads.
+// writer (hand-written csv-record.ts, or csv-stringify, which was measured) cannot change what finance downloads.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

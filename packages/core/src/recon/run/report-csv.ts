@@ -1,12 +1,12 @@
 // The report CSVs finance opens in Excel: breaks.csv (every break, healed ones flagged, informational ones) and
 // matched.csv (streamed page by page, so memory stays flat for a million-line bill). UTF-8 with a BOM and CRLF, so
-// Excel reads Chinese text correctly; quoting by csv-stringify (RFC 4180, plus fields with edge whitespace), and
+// Excel reads Chinese text correctly; quoting by csv-record.ts (RFC 4180, plus fields with edge whitespace), and
 // every text cell passes the spreadsheet-formula guard first.
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { stringify } from 'csv-stringify/sync';
 import type { Provider } from '../../ledger/changes.ts';
+import { csvRecord } from './csv-record.ts';
 import { amountText, feeText } from './report-amounts.ts';
 import { type ItemClass, type ReconItem, SUGGESTED_ACTIONS } from './types.ts';
 
@@ -64,21 +64,11 @@ export function spreadsheetSafe(value: string): string {
 
 type Cells = readonly (string | null | undefined)[];
 
-// Quote what RFC 4180 requires (delimiter, quote, CR, LF) and, as before, fields with leading or trailing
-// whitespace, which spreadsheets would otherwise trim. With a custom record delimiter csv-stringify quotes a lone
-// CR or LF only when told to (quote_record_delimiter).
-const CSV_OPTIONS = {
-  record_delimiter: '\r\n',
-  quote_record_delimiter: true,
-  quoted_match: /^\s|\s$/,
-} as const;
-
 /** CSV records (CRLF after each), every cell through the formula guard; null and undefined are empty cells. */
 export function csvRecords(rows: readonly Cells[]): string {
-  return stringify(
-    rows.map((row) => row.map((value) => spreadsheetSafe(value ?? ''))),
-    CSV_OPTIONS,
-  );
+  let out = '';
+  for (const row of rows) out += csvRecord(row.map((value) => spreadsheetSafe(value ?? '')));
+  return out;
 }
 
 /** Items reported in breaks.csv: every break, healed ones (flagged) and informational ones. */
