@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { breaksCsv, csvRecords, type ReconItem, writeMatchedCsv } from '../../src/recon/run/index.ts';
+import type { ReconItem } from '../../src/recon/run/index.ts';
+import { breaksCsv, csvRecords, writeMatchedCsv } from '../../src/recon/run/report-csv.ts';
 
 const item = (overrides: Partial<ReconItem>): ReconItem => ({
   class: 'matched',
