@@ -1,5 +1,6 @@
-// Typed errors of the reconciliation parsing layer. Callers branch on `instanceof` and `code`; messages name the
-// line, column or total that failed but never carry row contents (bills hold payer ids and order data).
+// Typed errors of reconciliation: the parsing layer (bills, reports) and the run (sources, healing, publication).
+// Callers branch on `instanceof` and `code`; messages name the line, column or total that failed but never carry
+// row contents (bills hold payer ids and order data).
 import { PayhooksError } from '../errors.ts';
 
 /** Codes of BillFormatError (WeChat Pay bills: framing, columns, values, summary). */
@@ -163,5 +164,34 @@ export class ReportFormatError extends PayhooksError {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.line = details.line ?? null;
     this.column = details.column ?? null;
+  }
+}
+
+/** Codes of the errors a reconciliation run throws itself (recon_runs.error_code when a run fails on them). */
+export const RECON_RUN_CODES = {
+  /** The provider has not published the business day's data yet: try later (a `not_ready` result). */
+  notReady: 'RECON_NOT_READY',
+  /** A newer run claimed the date before this one flipped latest.json: nothing was published. */
+  superseded: 'RECON_RUN_SUPERSEDED',
+  /** A stale-run takeover happened while this run was publishing: it must not claim success. */
+  takenOver: 'RECON_RUN_TAKEN_OVER',
+  /** Configuration the source needs is missing (e.g. the merchant private key for sub-merchant bills). */
+  config: 'RECON_CONFIG',
+  /** A Stripe report run succeeded without a file to download. */
+  reportNoFile: 'RECON_REPORT_NO_FILE',
+  /** The healer cannot query the provider for this break (no id to query, or a kind it does not heal). */
+  healUnsupported: 'RECON_HEAL_UNSUPPORTED',
+} as const;
+
+/** The business day's data is not available at the provider yet: try again later (not a failure of the data). */
+export class ReconNotReadyError extends PayhooksError {}
+
+/** The run lost its claim on the date while publishing (superseded or taken over). */
+export class ReconRunError extends PayhooksError {}
+
+/** A break the healer cannot ask the provider about; recorded in the item's heal note. */
+export class HealError extends PayhooksError {
+  constructor(message: string) {
+    super(RECON_RUN_CODES.healUnsupported, message);
   }
 }

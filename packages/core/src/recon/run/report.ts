@@ -1,24 +1,30 @@
 // Report files of a run and their atomic publication. Files go under a run-specific prefix
 // `<provider>/<account>/<date>/runs/<run id>/` and are made current by replacing one small object,
 // `<provider>/<account>/<date>/latest.json`: a single PUT, so readers see the old report or the new one, never a
-// mix. CSVs are UTF-8 with a BOM and CRLF so Excel opens Chinese text correctly.
-import { createWriteStream } from 'node:fs';
+// mix. The CSVs themselves are written by report-csv.ts.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Provider } from '../../ledger/changes.ts';
-import { currencyExponent, minorToDecimal } from '../../money.ts';
 import type { ObjectStore } from '../../ports.ts';
-import { csvField } from '../csv-field.ts';
-import { stripeCurrencyExponent } from '../stripe/report-format.ts';
-import { BREAK_CLASSES, type ItemClass, type ReconItem, SUGGESTED_ACTIONS } from './types.ts';
+import { amountText } from './report-amounts.ts';
+import { breaksCsv, writeMatchedCsv } from './report-csv.ts';
+import { BREAK_CLASSES, type ReconItem } from './types.ts';
+
+// The CSV writers' names, kept importable from here.
+export {
+  BREAKS_COLUMNS,
+  breaksCsv,
+  isReportedBreak,
+  MATCHED_COLUMNS,
+  spreadsheetSafe,
+  UTF8_BOM,
+  writeMatchedCsv,
+} from './report-csv.ts';
 
 export const REPORT_FILES = ['summary.json', 'breaks.csv', 'matched.csv'] as const;
 export type ReportFile = (typeof REPORT_FILES)[number];
 export const LATEST_POINTER = 'latest.json';
-export const UTF8_BOM = '\uFEFF';
 
 /** The path segment of an account: '' (Stripe platform account) is `platform`. */
 export function accountSegment(account: string): string {
@@ -65,145 +71,6 @@ export interface ReportPointer {
   files: Record<ReportFile, string>;
 }
 
-function exponentOf(provider: Provider, currency: string | null): number {
-  if (!currency) return 2;
-  return provider === 'stripe' ? stripeCurrencyExponent(currency) : currencyExponent(currency);
-}
-
-function amount(provider: Provider, minor: bigint | null, currency: string | null): string {
-  return minor === null ? '' : minorToDecimal(minor, exponentOf(provider, currency));
-}
-
-function fee(item: ReconItem): string {
-  return item.feeScaled === null || item.feeScale === null
-    ? ''
-    : minorToDecimal(item.feeScaled, item.feeScale);
-}
-
-/**
- * Finance opens these files in Excel: a text cell starting with = + - @ (order numbers and descriptions come from
- * payers and merchants) would run as a formula. Such cells get a leading apostrophe; signed amounts stay numbers.
- */
-export function spreadsheetSafe(value: string): string {
-  if (/^-?\d+(\.\d+)?$/.test(value)) return value;
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-function csvLine(values: readonly (string | null | undefined)[]): string {
-  return `${values.map((value) => csvField(spreadsheetSafe(value ?? ''))).join(',')}\r\n`;
-}
-
-export const BREAKS_COLUMNS = [
-  'class',
-  'healed',
-  'kind',
-  'provider_payment_id',
-  'provider_refund_id',
-  'payout_id',
-  'merchant_order_no',
-  'merchant_refund_no',
-  'provider_currency',
-  'provider_amount',
-  'ledger_currency',
-  'ledger_amount',
-  'provider_status',
-  'ledger_status',
-  'provider_fee',
-  'occurred_at_utc',
-  'source',
-  'line',
-  'detail',
-  'suggested_action',
-  'heal_note',
-] as const;
-
-export const MATCHED_COLUMNS = [
-  'kind',
-  'provider_payment_id',
-  'provider_refund_id',
-  'payout_id',
-  'merchant_order_no',
-  'merchant_refund_no',
-  'currency',
-  'amount',
-  'status',
-  'provider_fee',
-  'occurred_at_utc',
-  'source',
-  'line',
-  'healed_from',
-] as const;
-
-/** Items reported in breaks.csv: every break, healed ones (flagged) and informational ones. */
-export function isReportedBreak(item: ReconItem): boolean {
-  return item.class !== 'matched' || item.healedFrom !== null;
-}
-
-export function breaksCsv(provider: Provider, items: readonly ReconItem[]): string {
-  let out = UTF8_BOM + csvLine(BREAKS_COLUMNS);
-  for (const item of items) {
-    if (!isReportedBreak(item)) continue;
-    const healed = item.healedFrom !== null && item.class === 'matched';
-    const shownClass: ItemClass = healed ? item.healedFrom! : item.class;
-    out += csvLine([
-      shownClass,
-      healed ? 'true' : 'false',
-      item.kind,
-      item.providerPaymentId,
-      item.providerRefundId,
-      item.payoutId,
-      item.merchantOrderNo,
-      item.merchantRefundNo,
-      item.billCurrency,
-      amount(provider, item.billAmountMinor, item.billCurrency),
-      item.ledgerCurrency,
-      amount(provider, item.ledgerAmountMinor, item.ledgerCurrency),
-      item.billStatus,
-      item.ledgerStatus,
-      fee(item),
-      item.occurredAt?.toISOString() ?? '',
-      item.source,
-      item.lineNo === null ? '' : String(item.lineNo),
-      item.detail,
-      healed ? 'none: healed from the provider query and re-matched' : SUGGESTED_ACTIONS[item.class],
-      item.healNote,
-    ]);
-  }
-  return out;
-}
-
-function matchedCsvLine(provider: Provider, item: ReconItem): string {
-  return csvLine([
-    item.kind,
-    item.providerPaymentId,
-    item.providerRefundId,
-    item.payoutId,
-    item.merchantOrderNo,
-    item.merchantRefundNo,
-    item.billCurrency,
-    amount(provider, item.billAmountMinor, item.billCurrency),
-    item.billStatus,
-    fee(item),
-    item.occurredAt?.toISOString() ?? '',
-    item.source,
-    item.lineNo === null ? '' : String(item.lineNo),
-    item.healedFrom,
-  ]);
-}
-
-/** Writes matched.csv to a local file from pages of matched items: memory stays flat for a million-line bill. */
-export async function writeMatchedCsv(
-  provider: Provider,
-  pages: AsyncIterable<readonly ReconItem[]>,
-  file: string,
-): Promise<void> {
-  async function* lines(): AsyncGenerator<string> {
-    yield UTF8_BOM + csvLine(MATCHED_COLUMNS);
-    for await (const page of pages) yield page.map((item) => matchedCsvLine(provider, item)).join('');
-  }
-  await pipeline(Readable.from(lines()), createWriteStream(file));
-}
-
 /** Counts of breaks: `unhealed` raises the alarm; informational items never do. */
 export function breakCounts(items: readonly ReconItem[]): {
   total: number;
@@ -244,8 +111,8 @@ export function totalsByClass(
     shown[row.cls] ??= {};
     shown[row.cls]![row.currency] = {
       count: row.count,
-      provider: amount(provider, row.providerMinor, currency),
-      ledger: amount(provider, row.ledgerMinor, currency),
+      provider: amountText(provider, row.providerMinor, currency),
+      ledger: amountText(provider, row.ledgerMinor, currency),
     };
   }
   return shown;

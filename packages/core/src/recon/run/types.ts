@@ -1,5 +1,6 @@
 // Reconciliation run vocabulary: the staged line, the break classes, and the small ports a run needs (sources of
 // provider lines, healers). Kept free of I/O so sources can be in-memory in tests and HTTP clients in production.
+import type { Envelope } from '../../envelope.ts';
 import type { Provider } from '../../ledger/changes.ts';
 
 export const LINE_KINDS = ['payment', 'refund', 'payout', 'fee', 'fund_flow', 'other'] as const;
@@ -145,6 +146,23 @@ export interface RunWindow {
   businessDate: string;
   start: Date;
   end: Date;
+}
+
+/** A break the healer may fix. */
+export interface HealCandidate {
+  class: ItemClass;
+  kind: LineKind;
+  providerPaymentId: string | null;
+  providerRefundId: string | null;
+  merchantOrderNo: string | null;
+  merchantRefundNo: string | null;
+  payoutId: string | null;
+}
+
+/** Asks the provider about a break (recon/stripe/healer.ts, recon/wechatpay/healer.ts implement it). */
+export interface Healer {
+  /** Envelopes that bring the ledger up to date for the candidate; throws when the provider has no answer. */
+  envelopes(candidate: HealCandidate): Promise<Envelope[]>;
 }
 
 /** Progress callbacks for the CLI and logs. */

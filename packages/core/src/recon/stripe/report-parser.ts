@@ -6,9 +6,10 @@ import { pipeline, Readable } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { MoneyError } from '../../errors.ts';
 import { normalizeCurrency } from '../../money.ts';
+import { parseAmount } from '../decimal-amount.ts';
 import { REPORT_FORMAT_CODES, ReportFormatError } from '../errors.ts';
-import { decodeText, TextDecodeFailure, type TextSource } from '../text.ts';
-import { parseAmount, parseUtcTime } from '../values.ts';
+import { decodeText, TextDecodeFailure, type TextSource } from '../utf8-lines.ts';
+import { parseUtcTime } from '../wall-clock-time.ts';
 import {
   BALANCE_CHANGE_COLUMNS,
   type BalanceChangeColumnKey,

@@ -4,9 +4,16 @@
 // run the COPY inside a transaction and roll back when the iteration throws.
 import { MoneyError } from '../../errors.ts';
 import { normalizeCurrency } from '../../money.ts';
+import { parseAmount } from '../decimal-amount.ts';
 import { BILL_FORMAT_CODES, BillFormatError, BillSummaryMismatchError } from '../errors.ts';
-import { decodeText, LineTooLongFailure, splitLines, TextDecodeFailure, type TextSource } from '../text.ts';
-import { parseAmount, parseBeijingTime } from '../values.ts';
+import {
+  decodeText,
+  LineTooLongFailure,
+  splitLines,
+  TextDecodeFailure,
+  type TextSource,
+} from '../utf8-lines.ts';
+import { parseBeijingTime } from '../wall-clock-time.ts';
 import {
   AMOUNT_SCALE,
   FEE_SCALE,

@@ -1,5 +1,6 @@
 // Streaming text plumbing shared by the bill and report parsers: turns chunks (strings or bytes, from a Readable or
 // any async iterable) into validated UTF-8 text and then into lines, holding at most one partial line in memory.
+import { PayhooksError } from '../errors.ts';
 
 /** One chunk of a bill or report: text, or bytes in UTF-8. */
 export type TextChunk = string | Uint8Array;
@@ -10,13 +11,23 @@ export type TextChunk = string | Uint8Array;
  */
 export type TextSource = TextChunk | AsyncIterable<unknown> | Iterable<TextChunk>;
 
+/** Codes of the text-level failures below; the parsers map each to their own format error. */
+export const TEXT_FAILURE_CODES = {
+  decode: 'TEXT_DECODE',
+  lineTooLong: 'TEXT_LINE_TOO_LONG',
+} as const;
+
 /** Raised for a chunk that is not text or bytes, or bytes that are not UTF-8; the caller maps it to its error. */
-export class TextDecodeFailure extends Error {}
+export class TextDecodeFailure extends PayhooksError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(TEXT_FAILURE_CODES.decode, message, options);
+  }
+}
 
 /** Raised by `splitLines` when a line grows beyond the limit. */
-export class LineTooLongFailure extends Error {
+export class LineTooLongFailure extends PayhooksError {
   constructor(readonly line: number) {
-    super(`line ${line} is longer than the allowed maximum`);
+    super(TEXT_FAILURE_CODES.lineTooLong, `line ${line} is longer than the allowed maximum`);
   }
 }
 
