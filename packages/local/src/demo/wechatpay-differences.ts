@@ -53,6 +53,19 @@ function wechatpayRecords(scenario: WechatpayScenario): {
   return { transactions: [...transactions.values()], refunds: [...refunds.values()] };
 }
 
+/** A payment WeChat Pay holds (bill and query API) but never notified: the reconciliation heals it. */
+function addNeverNotified(wx: WechatpayProviderSandbox, mchid: string, plan: DemoPlan) {
+  return wx.addTransaction({
+    mchid,
+    outTradeNo: `WX-${plan.seed}-NEVER-NOTIFIED`,
+    // Unique across starts: a persistent ledger holds the earlier starts' ones (healed then).
+    transactionId: `4200002345${plan.dates.wechatpay.replaceAll('-', '')}${randomInt(10 ** 9, 10 ** 10)}`,
+    amountFen: 8800,
+    successTime: beijing(plan.wechatpayStart + 900),
+    notified: false,
+  });
+}
+
 /**
  * Registers the traffic with the sandbox, the first merchant's two unrefunded payments changed (one left out of the
  * bill, one billed 0.01 CNY more) and a payment that was never notified; returns the breaks that must follow and
@@ -77,15 +90,7 @@ function plantWechatpayDifferences(
     });
   }
   for (const refund of refunds) wx.addRefund(refund);
-  const never = wx.addTransaction({
-    mchid,
-    outTradeNo: `WX-${plan.seed}-NEVER-NOTIFIED`,
-    // Unique across starts: a persistent ledger holds the earlier starts' ones (healed then).
-    transactionId: `4200002345${plan.dates.wechatpay.replaceAll('-', '')}${randomInt(10 ** 9, 10 ** 10)}`,
-    amountFen: 8800,
-    successTime: beijing(plan.wechatpayStart + 900),
-    notified: false,
-  });
+  const never = addNeverNotified(wx, mchid, plan);
   const breaks = deliberatePaymentBreaks(
     'wechatpay',
     mchid,
