@@ -8,5 +8,7 @@ export {
   type EnvelopeNormalizer,
 } from './consumer.ts';
 export { createSql, type DbOptions, type Sql, type Tx } from './db.ts';
+export { type MerchantOrderInput, recordMerchantOrders } from './merchant-orders.ts';
 export { DEFAULT_MIGRATIONS_DIR, migrate } from './migrate.ts';
 export { type Anomaly, applyChanges } from './projections.ts';
+export { listSettled, type SettledPayment, type SettledRefund } from './settled.ts';

@@ -1,0 +1,89 @@
+// Step 1 of the demo: the local stack and the provider API sandbox up, local.json written for the CLI, and the
+// addresses printed.
+import { writeFile } from 'node:fs/promises';
+import {
+  type ProviderSandbox,
+  sandboxMerchantsFromGenerated,
+  startProviderSandbox,
+} from '@payhooks/testkit/sandbox/provider-api';
+import { type LocalStack, startLocalStack } from '../stack.ts';
+import type { DemoPlan } from './plan.ts';
+import type { LocalDemoOptions } from './types.ts';
+
+export interface DemoRuntime {
+  stack: LocalStack;
+  sandbox: ProviderSandbox;
+  /** Stops the sandbox, then the stack. */
+  stop(): Promise<void>;
+}
+
+export async function startDemoStack(options: LocalDemoOptions, plan: DemoPlan): Promise<DemoRuntime> {
+  const stack = await startLocalStack({
+    stateDir: plan.stateDir,
+    port: options.port,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.pgPort !== undefined ? { pgPort: options.pgPort } : {}),
+    ...(options.fastPostgres !== undefined ? { fastPostgres: options.fastPostgres } : {}),
+    stripeWebhookSecrets: [...(options.extraStripeSecrets ?? []), ...plan.sandboxSecrets],
+    consumerConcurrency: options.consumerConcurrency ?? 2,
+    wechatpayMerchantsFile: plan.wechatpayMerchantsFile,
+    reportsDir: plan.reportsDir,
+    reportsToken: plan.reportsToken,
+    ...(options.env ? { env: options.env } : {}),
+  });
+  let sandbox: ProviderSandbox;
+  try {
+    sandbox = await startProviderSandbox({
+      ...(plan.wechatpaySandbox
+        ? { wechatpay: { merchants: sandboxMerchantsFromGenerated(plan.wechatpaySandbox) } }
+        : {}),
+      stripe: { apiKey: plan.stripeApiKey },
+    });
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  const stop = async () => {
+    await sandbox.stop().catch(() => {});
+    await stack.stop();
+  };
+  return { stack, sandbox, stop };
+}
+
+/** local.json: where everything listens, for the CLI and for you (mode 0600: it holds the database URL). */
+export async function writeLocalJson({ stack, sandbox }: DemoRuntime, plan: DemoPlan): Promise<void> {
+  const details = {
+    gatewayUrl: stack.gatewayUrl,
+    databaseUrl: stack.databaseUrl,
+    queueUrl: stack.queues.queueUrl,
+    dlqUrl: stack.queues.dlqUrl,
+    sqsEndpoint: stack.queues.endpoint,
+    reportsDir: plan.reportsDir,
+    reportsUrl: `${stack.gatewayUrl}/reports`,
+    reportsToken: plan.reportsToken,
+    logFile: stack.logFile,
+    wechatpayMerchantsFile: plan.wechatpayMerchantsFile,
+    providerApiUrl: sandbox.url,
+    // The provider sandbox's own test key: it opens nothing but the sandbox.
+    stripeApiKey: plan.stripeApiKey,
+    webhooks: {
+      stripe: `${stack.gatewayUrl}/webhooks/stripe`,
+      wechatpay: `${stack.gatewayUrl}/webhooks/wechatpay`,
+    },
+  };
+  await writeFile(plan.localJson, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
+}
+
+export function describeStack({ stack, sandbox }: DemoRuntime, plan: DemoPlan): string {
+  const redactedDatabaseUrl = stack.databaseUrl.replace(/:[^:@/]+@/, ':***@');
+  return `payhooks local stack is up
+  gateway   ${stack.gatewayUrl}  (POST /webhooks/stripe, /webhooks/stripe/{account},
+            /webhooks/wechatpay, /webhooks/wechatpay/{merchant}; GET /reports with the bearer token)
+  sandbox   ${sandbox.url}  (WeChat Pay /v3 and Stripe /v1 APIs: queries, bills, report runs)
+  wechatpay ${plan.wechatpayMerchantsFile}${plan.wechatpaySandbox ? '  (sandbox merchants)' : ''}
+  database  ${redactedDatabaseUrl}
+  queue     ${stack.queues.queueUrl}  (DLQ ${stack.queues.dlqUrl})
+  logs      ${stack.logFile}
+  details   ${plan.localJson}
+`;
+}
