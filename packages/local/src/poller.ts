@@ -4,6 +4,7 @@
 // (only reported failures stay on the queue), a thrown handler fails the whole batch, and failed messages
 // reappear after the visibility timeout until the redrive policy moves them to the DLQ.
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -22,7 +23,7 @@ export interface PollerOptions {
   /**
    * The maximum batching window: how long to keep gathering after the first message of a batch while the batch
    * is not full. Default 0 for a batch size of up to 10 and 1000 ms above, as Lambda requires (≥ 1 s there).
-   * Capped at half the queue's visibility timeout, so gathered messages never reappear before the handover.
+   * Capped at a third of the queue's visibility timeout, so gathered messages never reappear before the handover.
    */
   batchingWindowMs?: number;
   /** The queue's visibility timeout; read from the queue when a batching window needs it and it is not given. */
@@ -60,27 +61,23 @@ export function startPoller(options: PollerOptions): Poller {
   const batchSize = options.batchSize ?? SQS_MAX_BATCH;
   const concurrency = options.concurrency ?? 2;
   const requestedWindowMs = options.batchingWindowMs ?? (batchSize > SQS_MAX_BATCH ? 1000 : 0);
-  let windowMs: Promise<number> | undefined;
-  const batchingWindowMs = () => {
-    windowMs ??= (async () => {
-      if (requestedWindowMs <= 0) return 0;
-      let visibilitySeconds = options.visibilityTimeoutSeconds;
-      if (visibilitySeconds === undefined) {
-        const { Attributes } = await options.client.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: options.queueUrl,
-            AttributeNames: ['VisibilityTimeout'],
-          }),
-        );
-        visibilitySeconds = Number(Attributes?.VisibilityTimeout ?? 30);
-      }
-      return Math.min(requestedWindowMs, (visibilitySeconds * 1000) / 2);
+  let visibility: Promise<number> | undefined;
+  /** The queue's visibility timeout in ms (asked once, when a batching window needs it). */
+  const visibilityMs = () => {
+    visibility ??= (async () => {
+      if (options.visibilityTimeoutSeconds !== undefined) return options.visibilityTimeoutSeconds * 1000;
+      const { Attributes } = await options.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+      );
+      return Number(Attributes?.VisibilityTimeout ?? 30) * 1000;
     })();
-    windowMs.catch(() => {
-      windowMs = undefined; // the queue was unreachable: ask again on the next poll
+    visibility.catch(() => {
+      visibility = undefined; // the queue was unreachable: ask again on the next poll
     });
-    return windowMs;
+    return visibility;
   };
+  const batchingWindowMs = async () =>
+    requestedWindowMs <= 0 ? 0 : Math.min(requestedWindowMs, (await visibilityMs()) / 3);
   const stats: PollerStats = {
     invocations: 0,
     received: 0,
@@ -91,7 +88,8 @@ export function startPoller(options: PollerOptions): Poller {
     maxBusy: 0,
   };
   let running = true;
-  let gathering = 0;
+  /** Batches being gathered that already hold messages: the queue is not idle while one is. */
+  let holding = 0;
   let emptyPolls = 0;
   let idleWaiters: (() => void)[] = [];
   const arn = options.queueArn ?? `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split('/').pop()}`;
@@ -139,34 +137,63 @@ export function startPoller(options: PollerOptions): Poller {
     const batch = new Map<string, Message>();
     let deadline = Number.POSITIVE_INFINITY;
     let parallel = Math.ceil(batchSize / SQS_MAX_BATCH);
-    for (;;) {
-      const missing = batchSize - batch.size;
-      const calls = Math.min(parallel, Math.ceil(missing / SQS_MAX_BATCH));
-      const asked = Array.from({ length: calls }, (_, i) =>
-        Math.min(SQS_MAX_BATCH, missing - i * SQS_MAX_BATCH),
-      );
-      const received = (await Promise.all(asked.map(receive))).flat();
-      for (const message of received) if (message.MessageId) batch.set(message.MessageId, message);
-      if (batch.size === 0 || batch.size >= batchSize || window === 0) return [...batch.values()];
-      if (deadline === Number.POSITIVE_INFINITY) deadline = Date.now() + window;
-      const left = deadline - Date.now();
-      if (left <= 0 || !running) return [...batch.values()];
-      // A short answer means the queue is (nearly) dry: one receive at a time, a little apart, until the window ends.
-      const dry = received.length < asked.reduce((sum, n) => sum + n, 0);
-      parallel = dry ? 1 : Math.ceil(batchSize / SQS_MAX_BATCH);
-      if (dry) await sleep(Math.min(GATHER_RETRY_MS, left));
+    try {
+      for (;;) {
+        const missing = batchSize - batch.size;
+        const calls = Math.min(parallel, Math.ceil(missing / SQS_MAX_BATCH));
+        const asked = Array.from({ length: calls }, (_, i) =>
+          Math.min(SQS_MAX_BATCH, missing - i * SQS_MAX_BATCH),
+        );
+        const received = (await Promise.all(asked.map(receive))).flat();
+        for (const message of received) if (message.MessageId) batch.set(message.MessageId, message);
+        if (batch.size === 0 || batch.size >= batchSize || window === 0) return [...batch.values()];
+        if (deadline === Number.POSITIVE_INFINITY) {
+          deadline = Date.now() + window;
+          holding += 1;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0 || !running) return [...batch.values()];
+        // A short answer means the queue is (nearly) dry: one receive at a time, a little apart, until the window ends.
+        const dry = received.length < asked.reduce((sum, n) => sum + n, 0);
+        parallel = dry ? 1 : Math.ceil(batchSize / SQS_MAX_BATCH);
+        if (dry) await sleep(Math.min(GATHER_RETRY_MS, left));
+      }
+    } finally {
+      if (deadline !== Number.POSITIVE_INFINITY) holding -= 1;
     }
   }
 
+  /**
+   * While a gathered batch is being handled, renew its visibility every third of the timeout. In AWS the
+   * visibility timeout must be at least the function timeout; tests run with a 1 s timeout to see redelivery
+   * quickly, and a batch of 100 can take longer than that — it must not be handed out again while in flight.
+   */
+  function keepInvisible(messages: Message[], timeoutMs: number): NodeJS.Timeout {
+    const chunks = Array.from({ length: Math.ceil(messages.length / SQS_MAX_BATCH) }, (_, i) =>
+      messages.slice(i * SQS_MAX_BATCH, (i + 1) * SQS_MAX_BATCH),
+    );
+    return setInterval(() => {
+      for (const chunk of chunks)
+        options.client
+          .send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: chunk.map((m, i) => ({
+                Id: String(i),
+                ReceiptHandle: m.ReceiptHandle!,
+                VisibilityTimeout: Math.ceil(timeoutMs / 1000),
+              })),
+            }),
+          )
+          .catch(() => {}); // best effort: at worst the message is delivered again (at-least-once)
+    }, timeoutMs / 3);
+  }
+
   async function pollOnce(): Promise<boolean> {
-    let messages: Message[];
-    gathering += 1;
-    try {
-      messages = await gather();
-    } finally {
-      gathering -= 1;
-    }
+    const messages = await gather();
     if (messages.length === 0) return false;
+    // Gathering took the visibility timeout already, so it is known here.
+    const heartbeat = requestedWindowMs > 0 ? keepInvisible(messages, await visibilityMs()) : undefined;
     stats.invocations += 1;
     stats.received += messages.length;
     stats.busy += 1;
@@ -181,6 +208,7 @@ export function startPoller(options: PollerOptions): Poller {
       stats.failedBatches += 1;
       failed = new Set(messages.map((m) => m.MessageId!));
     } finally {
+      if (heartbeat) clearInterval(heartbeat);
       stats.busy -= 1;
     }
     const done = messages.filter((m) => !failed.has(m.MessageId!));
@@ -216,7 +244,7 @@ export function startPoller(options: PollerOptions): Poller {
         continue;
       }
       emptyPolls += 1;
-      if (stats.busy === 0 && gathering === 0 && emptyPolls >= concurrency) {
+      if (stats.busy === 0 && holding === 0 && emptyPolls >= concurrency) {
         const waiters = idleWaiters;
         idleWaiters = [];
         for (const resolve of waiters) resolve();
