@@ -1,9 +1,12 @@
-// Plays the Lambda SQS event-source mapping locally: up to `batchSize` messages per invocation, at most
-// `concurrency` invocations at once (the maximum-concurrency cap that bounds database connections),
-// partial batch responses (only reported failures stay on the queue), a thrown handler fails the whole batch,
-// and failed messages reappear after the visibility timeout until the redrive policy moves them to the DLQ.
+// Plays the Lambda SQS event-source mapping locally: up to `batchSize` messages per invocation, gathered over
+// several ReceiveMessage calls (10 at most each) within the maximum batching window, at most `concurrency`
+// invocations at once (the maximum-concurrency cap that bounds database connections), partial batch responses
+// (only reported failures stay on the queue), a thrown handler fails the whole batch, and failed messages
+// reappear after the visibility timeout until the redrive policy moves them to the DLQ.
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
@@ -15,7 +18,16 @@ export interface PollerOptions {
   queueUrl: string;
   queueArn?: string;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+  /** Messages per invocation (default 10); above 10 they are gathered over several receives. */
   batchSize?: number;
+  /**
+   * The maximum batching window: how long to keep gathering after the first message of a batch while the batch
+   * is not full. Default 0 for a batch size of up to 10 and 1000 ms above, as Lambda requires (≥ 1 s there).
+   * Capped at a third of the queue's visibility timeout, so gathered messages never reappear before the handover.
+   */
+  batchingWindowMs?: number;
+  /** The queue's visibility timeout; read from the queue when a batching window needs it and it is not given. */
+  visibilityTimeoutSeconds?: number;
   concurrency?: number;
   onError?: (error: unknown) => void;
 }
@@ -38,10 +50,34 @@ export interface Poller {
 }
 
 const IDLE_BACKOFF_MS = 50;
+/** While a batch is not full and the queue is dry, look again this often until the window ends. */
+const GATHER_RETRY_MS = 25;
+/** ReceiveMessage and DeleteMessageBatch take at most 10 messages. */
+const SQS_MAX_BATCH = 10;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function startPoller(options: PollerOptions): Poller {
-  const batchSize = options.batchSize ?? 10;
+  const batchSize = options.batchSize ?? SQS_MAX_BATCH;
   const concurrency = options.concurrency ?? 2;
+  const requestedWindowMs = options.batchingWindowMs ?? (batchSize > SQS_MAX_BATCH ? 1000 : 0);
+  let visibility: Promise<number> | undefined;
+  /** The queue's visibility timeout in ms (asked once, when a batching window needs it). */
+  const visibilityMs = () => {
+    visibility ??= (async () => {
+      if (options.visibilityTimeoutSeconds !== undefined) return options.visibilityTimeoutSeconds * 1000;
+      const { Attributes } = await options.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+      );
+      return Number(Attributes?.VisibilityTimeout ?? 30) * 1000;
+    })();
+    visibility.catch(() => {
+      visibility = undefined; // the queue was unreachable: ask again on the next poll
+    });
+    return visibility;
+  };
+  const batchingWindowMs = async () =>
+    requestedWindowMs <= 0 ? 0 : Math.min(requestedWindowMs, (await visibilityMs()) / 3);
   const stats: PollerStats = {
     invocations: 0,
     received: 0,
@@ -52,6 +88,8 @@ export function startPoller(options: PollerOptions): Poller {
     maxBusy: 0,
   };
   let running = true;
+  /** Batches being gathered that already hold messages: the queue is not idle while one is. */
+  let holding = 0;
   let emptyPolls = 0;
   let idleWaiters: (() => void)[] = [];
   const arn = options.queueArn ?? `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split('/').pop()}`;
@@ -74,22 +112,88 @@ export function startPoller(options: PollerOptions): Poller {
     awsRegion: 'us-east-1',
   });
 
-  async function pollOnce(): Promise<boolean> {
+  async function receive(max: number): Promise<Message[]> {
     const response = await options.client.send(
       new ReceiveMessageCommand({
         QueueUrl: options.queueUrl,
-        MaxNumberOfMessages: batchSize,
+        MaxNumberOfMessages: max,
         WaitTimeSeconds: 0, // the emulator holds long polls until the batch is full
         // AWS reads MessageSystemAttributeNames; the emulator only the older AttributeNames.
         MessageSystemAttributeNames: ['All'],
         AttributeNames: ['All'],
       }),
     );
-    const seen = new Set<string>();
-    const messages = (response.Messages ?? []).filter(
-      (m) => m.MessageId && !seen.has(m.MessageId) && seen.add(m.MessageId),
+    return response.Messages ?? [];
+  }
+
+  /**
+   * One batch: receives of up to 10 (several in parallel while the queue keeps them coming) until `batchSize` are
+   * in hand, or the queue is dry — then right away without a window, else at the end of the window that opened
+   * with the first message. A message seen twice (the emulator may return one twice) counts once, with its
+   * latest receipt handle.
+   */
+  async function gather(): Promise<Message[]> {
+    const window = await batchingWindowMs();
+    const batch = new Map<string, Message>();
+    let deadline = Number.POSITIVE_INFINITY;
+    let parallel = Math.ceil(batchSize / SQS_MAX_BATCH);
+    try {
+      for (;;) {
+        const missing = batchSize - batch.size;
+        const calls = Math.min(parallel, Math.ceil(missing / SQS_MAX_BATCH));
+        const asked = Array.from({ length: calls }, (_, i) =>
+          Math.min(SQS_MAX_BATCH, missing - i * SQS_MAX_BATCH),
+        );
+        const received = (await Promise.all(asked.map(receive))).flat();
+        for (const message of received) if (message.MessageId) batch.set(message.MessageId, message);
+        if (batch.size === 0 || batch.size >= batchSize || window === 0) return [...batch.values()];
+        if (deadline === Number.POSITIVE_INFINITY) {
+          deadline = Date.now() + window;
+          holding += 1;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0 || !running) return [...batch.values()];
+        // A short answer means the queue is (nearly) dry: one receive at a time, a little apart, until the window ends.
+        const dry = received.length < asked.reduce((sum, n) => sum + n, 0);
+        parallel = dry ? 1 : Math.ceil(batchSize / SQS_MAX_BATCH);
+        if (dry) await sleep(Math.min(GATHER_RETRY_MS, left));
+      }
+    } finally {
+      if (deadline !== Number.POSITIVE_INFINITY) holding -= 1;
+    }
+  }
+
+  /**
+   * While a gathered batch is being handled, renew its visibility every third of the timeout. In AWS the
+   * visibility timeout must be at least the function timeout; tests run with a 1 s timeout to see redelivery
+   * quickly, and a batch of 100 can take longer than that — it must not be handed out again while in flight.
+   */
+  function keepInvisible(messages: Message[], timeoutMs: number): NodeJS.Timeout {
+    const chunks = Array.from({ length: Math.ceil(messages.length / SQS_MAX_BATCH) }, (_, i) =>
+      messages.slice(i * SQS_MAX_BATCH, (i + 1) * SQS_MAX_BATCH),
     );
+    return setInterval(() => {
+      for (const chunk of chunks)
+        options.client
+          .send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: chunk.map((m, i) => ({
+                Id: String(i),
+                ReceiptHandle: m.ReceiptHandle!,
+                VisibilityTimeout: Math.ceil(timeoutMs / 1000),
+              })),
+            }),
+          )
+          .catch(() => {}); // best effort: at worst the message is delivered again (at-least-once)
+    }, timeoutMs / 3);
+  }
+
+  async function pollOnce(): Promise<boolean> {
+    const messages = await gather();
     if (messages.length === 0) return false;
+    // Gathering took the visibility timeout already, so it is known here.
+    const heartbeat = requestedWindowMs > 0 ? keepInvisible(messages, await visibilityMs()) : undefined;
     stats.invocations += 1;
     stats.received += messages.length;
     stats.busy += 1;
@@ -104,15 +208,23 @@ export function startPoller(options: PollerOptions): Poller {
       stats.failedBatches += 1;
       failed = new Set(messages.map((m) => m.MessageId!));
     } finally {
+      if (heartbeat) clearInterval(heartbeat);
       stats.busy -= 1;
     }
     const done = messages.filter((m) => !failed.has(m.MessageId!));
     if (done.length > 0) {
-      await options.client.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: options.queueUrl,
-          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
+      const chunks = Array.from({ length: Math.ceil(done.length / SQS_MAX_BATCH) }, (_, i) =>
+        done.slice(i * SQS_MAX_BATCH, (i + 1) * SQS_MAX_BATCH),
+      );
+      await Promise.all(
+        chunks.map((chunk) =>
+          options.client.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+            }),
+          ),
+        ),
       );
       stats.deleted += done.length;
     }
@@ -132,12 +244,12 @@ export function startPoller(options: PollerOptions): Poller {
         continue;
       }
       emptyPolls += 1;
-      if (stats.busy === 0 && emptyPolls >= concurrency) {
+      if (stats.busy === 0 && holding === 0 && emptyPolls >= concurrency) {
         const waiters = idleWaiters;
         idleWaiters = [];
         for (const resolve of waiters) resolve();
       }
-      await new Promise((resolve) => setTimeout(resolve, IDLE_BACKOFF_MS));
+      await sleep(IDLE_BACKOFF_MS);
     }
   }
 

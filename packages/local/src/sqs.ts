@@ -1,8 +1,11 @@
 // The local SQS: the `local-aws-sqs` emulator driven through the real AWS SDK, with a main queue whose
-// redrive policy sends a message to the dead-letter queue after maxReceiveCount receives, as in AWS.
+// redrive policy sends a message to the dead-letter queue after maxReceiveCount receives, as in AWS. The emulator
+// runs in this process or, like the service it stands for, in a child process of its own (sqs-process.ts).
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
+import { endChild, firstMessage, spawnTsChild } from './child-process.ts';
 
 export interface LocalQueues {
   endpoint: string;
@@ -19,23 +22,47 @@ export interface LocalQueueOptions {
   queueName?: string;
   visibilityTimeoutSeconds: number;
   maxReceiveCount: number;
+  /** Run the emulator in a child process (the local stack does), so its CPU is not the caller's thread's. */
+  inChildProcess?: boolean;
 }
 
-export async function startLocalQueues(options: LocalQueueOptions): Promise<LocalQueues> {
+interface Emulator {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function startEmulator(options: LocalQueueOptions): Promise<Emulator> {
+  if (options.inChildProcess) {
+    const script = fileURLToPath(new URL('./sqs-process.ts', import.meta.url));
+    const child = spawnTsChild(script, { ...process.env, SQS_EMULATOR_PORT: String(options.port ?? 0) });
+    try {
+      const ready = await firstMessage(
+        child,
+        (m): m is { type: 'sqs-ready'; port: number } => (m as { type?: string })?.type === 'sqs-ready',
+        'the SQS emulator process',
+      );
+      return { port: ready.port, stop: () => endChild(child) };
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+  }
   const server = await createSqsServer({
     port: options.port ?? 0,
     hostname: '127.0.0.1',
     emulateQueueCreationLifecycle: false,
   });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = new SQSClient({
-    region: 'us-east-1',
-    endpoint,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const name = options.queueName ?? 'payhooks-events';
+  return {
+    port: (server.address() as AddressInfo).port,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
+async function createQueues(
+  client: SQSClient,
+  name: string,
+  options: LocalQueueOptions,
+): Promise<{ queueUrl: string; dlqUrl: string }> {
   const dlq = await client.send(
     new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }),
   );
@@ -56,10 +83,32 @@ export async function startLocalQueues(options: LocalQueueOptions): Promise<Loca
     }),
   );
 
+  return { queueUrl: main.QueueUrl!, dlqUrl };
+}
+
+export async function startLocalQueues(options: LocalQueueOptions): Promise<LocalQueues> {
+  const emulator = await startEmulator(options);
+  const endpoint = `http://127.0.0.1:${emulator.port}`;
+  const client = new SQSClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const name = options.queueName ?? 'payhooks-events';
+  let queueUrl: string;
+  let dlqUrl: string;
+  try {
+    ({ queueUrl, dlqUrl } = await createQueues(client, name, options));
+  } catch (error) {
+    client.destroy();
+    await emulator.stop();
+    throw error;
+  }
+
   return {
     endpoint,
     client,
-    queueUrl: main.QueueUrl!,
+    queueUrl,
     dlqUrl,
     async depth(queueUrl) {
       const { Attributes } = await client.send(
@@ -75,7 +124,7 @@ export async function startLocalQueues(options: LocalQueueOptions): Promise<Loca
     },
     async stop() {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await emulator.stop();
     },
   };
 }

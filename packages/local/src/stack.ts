@@ -1,20 +1,20 @@
 // Composes the local runtime: Postgres (embedded or external), the SQS emulator with a DLQ, the HTTP gateway
 // in front of the Lambda handler modules, and the poller playing the event-source mapping. `npm start` and
-// the end-to-end tests both run on this.
+// the end-to-end tests both run on this. Process boundaries follow AWS's: the emulator is a child process (the
+// queue is a service), each consumer container is a child process with one database connection, and this
+// process keeps the gateway with the ingress handlers and the poller (docs/decisions.md, "Local runtime processes").
 import { timingSafeEqual } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createSql, migrate, type Sql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import type { Logger } from '@payhooks/core/ports';
-import { sqlFromEnv } from '@payhooks/functions/adapters/db';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import type { Env } from '@payhooks/functions/config';
-import { createConsumerHandler } from '@payhooks/functions/consumer';
 import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
-import type { SQSEvent } from 'aws-lambda';
 import pino from 'pino';
+import { startContainerPool } from './containers.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { type LocalPostgres, startLocalPostgres } from './postgres.ts';
@@ -37,7 +37,10 @@ export interface LocalStackOptions {
   consumerConcurrency?: number;
   /** Like the Lambda timeout: a longer invocation fails its batch and loses its container. Default 30. */
   consumerTimeoutSeconds?: number;
+  /** Messages per consumer invocation, gathered over several receives (default 100). */
   batchSize?: number;
+  /** How long the poller keeps gathering a batch that is not full (default 1000 ms; see poller.ts). */
+  batchingWindowMs?: number;
   /**
    * Serve finance's report routes (GET /reports, GET /reports/{key+}) from this folder. Local has no IAM: they
    * answer only requests carrying `Authorization: Bearer <reportsToken>` (401 otherwise).
@@ -132,9 +135,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => sql.end());
     await migrate(sql);
 
+    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 5;
     const queues = await startLocalQueues({
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
+      visibilityTimeoutSeconds,
       maxReceiveCount: options.maxReceiveCount ?? 3,
+      inChildProcess: true,
     });
     stoppers.push(() => queues.stop());
 
@@ -170,55 +175,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stoppers.push(() => gateway.stop());
 
-    // Each concurrent invocation gets its own "container" with one connection, as in Lambda. An invocation that
-    // outlives the function timeout fails its whole batch and its container is thrown away, as Lambda does.
+    // Each concurrent invocation gets its own "container" — a child process with one connection, as in Lambda.
+    // An invocation that outlives the function timeout fails its whole batch and its container is killed.
     const concurrency = options.consumerConcurrency ?? 2;
-    const timeoutMs = (options.consumerTimeoutSeconds ?? 30) * 1000;
-    const live = new Set<Sql>();
-    stoppers.push(async () => {
-      for (const containerSql of live) await containerSql.end({ timeout: 1 }).catch(() => {});
+    const containers = startContainerPool({
+      env,
+      size: concurrency,
+      timeoutMs: (options.consumerTimeoutSeconds ?? 30) * 1000,
+      metrics: metrics.consumer,
+      logFile,
+      logLevel: options.logLevel ?? 'info',
     });
-    const newContainer = () => {
-      const containerSql = sqlFromEnv(env, 'payhooks-consumer');
-      live.add(containerSql);
-      return {
-        sql: containerSql,
-        handler: createConsumerHandler(env, { sql: containerSql, metrics: metrics.consumer, logger }),
-      };
-    };
-    const idle = Array.from({ length: concurrency }, newContainer);
-    const invoke = async (event: SQSEvent) => {
-      const container = idle.pop() ?? newContainer();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`consumer invocation timed out after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      });
-      try {
-        const result = await Promise.race([container.handler(event), timeout]);
-        idle.push(container);
-        return result;
-      } catch (error) {
-        if (error instanceof Error && error.message.startsWith('consumer invocation timed out')) {
-          live.delete(container.sql);
-          container.sql.end({ timeout: 0 }).catch(() => {});
-          idle.push(newContainer());
-        } else {
-          idle.push(container);
-        }
-        throw error;
-      } finally {
-        clearTimeout(timer);
-      }
-    };
+    stoppers.push(() => containers.stop());
+    await containers.ready();
     const poller = startPoller({
       client: queues.client,
       queueUrl: queues.queueUrl,
-      batchSize: options.batchSize ?? 10,
+      batchSize: options.batchSize ?? 100,
+      batchingWindowMs: options.batchingWindowMs ?? 1000,
+      visibilityTimeoutSeconds,
       concurrency,
-      handler: invoke,
+      handler: (event) => containers.invoke(event),
       onError: (error) => logger.warn('consumer batch failed', { error: String(error) }),
     });
     stoppers.push(() => poller.stop());
