@@ -14,6 +14,7 @@ import {
 import { errorFields } from '@payhooks/core/logger';
 import type { Logger, Metrics } from '@payhooks/core/ports';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { TimedMetrics } from './adapters/metrics.ts';
 import { type Env, once } from './config.ts';
 import { BatchFailedError } from './errors.ts';
 import { consumerDepsFromEnv } from './wiring/consumer.ts';
@@ -24,7 +25,24 @@ export interface ConsumerDeps {
   sql: Sql;
   normalizers: Record<Envelope['provider'], EnvelopeNormalizer>;
   logger: Logger;
-  metrics: Metrics;
+  /** With `milliseconds`, LedgerLag is recorded too (EMF in Lambda, memory locally). */
+  metrics: Metrics & Partial<Pick<TimedMetrics, 'milliseconds'>>;
+}
+
+/**
+ * LedgerLag: provider event time (envelope.occurredAt) → commit of the transaction that applied the event, per
+ * applied event (duplicates changed nothing, so they have no lag). Only the service dimension: the stacks'
+ * p99 alarm reads that one series.
+ */
+export function recordLedgerLag(
+  metrics: ConsumerDeps['metrics'],
+  envelope: Envelope,
+  result: { outcome: string },
+  committedAt: number,
+): void {
+  if (result.outcome === 'duplicate' || !metrics.milliseconds) return;
+  const occurredAt = Date.parse(envelope.occurredAt);
+  if (Number.isFinite(occurredAt)) metrics.milliseconds('LedgerLag', Math.max(0, committedAt - occurredAt));
 }
 
 export {
@@ -62,19 +80,22 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
     const processor = new BatchProcessor(EventType.SQS);
     return (await processPartialResponse(
       { Records: records },
-      (record: SQSRecord) =>
-        sql.begin(async (tx) => {
+      async (record: SQSRecord) => {
+        const { envelope, result } = await sql.begin(async (tx) => {
           let envelope: Envelope | undefined;
           try {
             envelope = decodeEnvelope(record.body);
             const result = await applyEnvelope(tx, envelope, normalizers[envelope.provider]);
             succeeded(envelope, result);
-            return result;
+            return { envelope, result };
           } catch (error) {
             failed(record, envelope, error);
             throw error;
           }
-        }),
+        });
+        recordLedgerLag(metrics, envelope, result, Date.now());
+        return result;
+      },
       processor,
       { processInParallel: false, throwOnFullBatchFailure: false },
     )) as SQSBatchResponse;
@@ -96,10 +117,12 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
       }
     }
     let outcomes: Map<string, BatchOutcome>;
+    let committedAt: number;
     try {
       outcomes = await sql.begin((tx) =>
         applyEnvelopeBatch(tx, items, (envelope) => normalizers[envelope.provider]),
       );
+      committedAt = Date.now();
     } catch (error) {
       logger.warn('batch transaction failed; applying its messages one by one', {
         messages: items.length,
@@ -120,6 +143,7 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
         failures.push(id);
       } else {
         succeeded(envelope, outcome);
+        recordLedgerLag(metrics, envelope, outcome, committedAt);
       }
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
