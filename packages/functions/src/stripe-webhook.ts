@@ -1,5 +1,6 @@
-// Lambda: POST /webhooks/stripe[/{account}] — verify, enqueue, answer (setup in wiring/ingress.ts).
-import { createStripeWebhookHandler, type HttpHandler } from './wiring/ingress.ts';
+// Lambda: POST /webhooks/stripe[/{account}] — verify, enqueue, answer (setup in wiring/stripe-ingress.ts).
+import type { HttpHandler } from './wiring/ingress.ts';
+import { createStripeWebhookHandler } from './wiring/stripe-ingress.ts';
 
 export { createStripeWebhookHandler, type HttpHandler };
 

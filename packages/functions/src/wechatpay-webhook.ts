@@ -1,6 +1,7 @@
 // Lambda: POST /webhooks/wechatpay[/{merchant}] — verify, enqueue the still-encrypted body, answer 204 (setup in
-// wiring/ingress.ts).
-import { createWechatpayWebhookHandler, type HttpHandler } from './wiring/ingress.ts';
+// wiring/wechatpay-ingress.ts).
+import type { HttpHandler } from './wiring/ingress.ts';
+import { createWechatpayWebhookHandler } from './wiring/wechatpay-ingress.ts';
 
 export { createWechatpayWebhookHandler };
 
