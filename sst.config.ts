@@ -4,6 +4,7 @@ import type { App } from 'sst/constructs';
 import { Alerts } from './stacks/Alerts.ts';
 import { Api } from './stacks/Api.ts';
 import { Database } from './stacks/Database.ts';
+import { FUNCTION_DEFAULTS } from './stacks/functions.ts';
 import { Migrations } from './stacks/Migrations.ts';
 import { Monitoring } from './stacks/Monitoring.ts';
 import { Network } from './stacks/Network.ts';
@@ -20,12 +21,7 @@ export function stacks(app: App): void {
   // Non-prod stages are fully removable; prod retains what `stageSettings().removal` names, resource by resource
   // (a default of "retain" would also keep roles and functions around after `sst remove`).
   if (!settings.isProd) app.setDefaultRemovalPolicy('destroy');
-  app.setDefaultFunctionProps({
-    runtime: 'nodejs22.x',
-    architecture: 'arm_64',
-    tracing: 'active',
-    nodejs: { format: 'esm' },
-  });
+  app.setDefaultFunctionProps(FUNCTION_DEFAULTS);
   app
     .stack(Network)
     .stack(Secrets)

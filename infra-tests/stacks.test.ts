@@ -12,9 +12,10 @@ const STAGES = ['dev', 'prod'] as const;
 type StageName = (typeof STAGES)[number];
 const built = {} as Record<StageName, StageCfn>;
 
+// Synthesis bundles (and minifies) every function of both stages: minutes on a loaded 2-core machine.
 beforeAll(async () => {
   for (const stage of STAGES) built[stage] = new StageCfn(await synthesize(stage));
-});
+}, 900_000);
 
 const SECRET_NAMES = ['STRIPE_WEBHOOK_SECRETS', 'STRIPE_API_KEY', 'WECHATPAY_MERCHANTS'] as const;
 const IN_VPC = ['consumer', 'migrate', 'recon-wechatpay', 'recon-stripe', 'sweep-wechatpay'] as const;
@@ -164,13 +165,16 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(settings.queue.retentionDays).toBeLessThan(14);
     });
 
-    it('has a visibility timeout of at least 6 × the consumer timeout', () => {
+    it('has a visibility timeout of at least 6 × the consumer timeout + the batching window', () => {
       const main = cfn()
         .in('Queue', 'AWS::SQS::Queue')
         .find((q) => q.resource.Properties.RedrivePolicy)!;
       const consumerTimeout = cfn().fn('consumer').resource.Properties.Timeout;
+      const window = cfn().one('Queue', 'AWS::Lambda::EventSourceMapping').resource.Properties
+        .MaximumBatchingWindowInSeconds;
       expect(consumerTimeout).toBe(settings.consumer.timeoutSeconds);
-      expect(main.resource.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumerTimeout);
+      expect(window).toBe(settings.consumer.batchWindowSeconds);
+      expect(main.resource.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumerTimeout + window);
     });
 
     it('feeds the consumer in batches with partial batch responses and a concurrency cap', () => {
@@ -186,6 +190,13 @@ describe.each(STAGES)('%s stage', (stage) => {
       });
       // The cap bounds the consumer's DB connections: one per container.
       expect(cfn().env('consumer').DB_MAX_CONNECTIONS).toBe('1');
+    });
+
+    it('takes batches of 100 gathered for up to 1 s (above 10 records SQS requires a window of ≥ 1 s)', () => {
+      const props = cfn().one('Queue', 'AWS::Lambda::EventSourceMapping').resource.Properties;
+      expect(props.BatchSize).toBe(100);
+      expect(props.MaximumBatchingWindowInSeconds).toBe(1);
+      if (props.BatchSize > 10) expect(props.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
     });
 
     it('denies non-TLS access to both queues', () => {
@@ -610,6 +621,22 @@ describe.each(STAGES)('%s stage', (stage) => {
       for (const alarm of breaks) {
         expect(alarm.resource.Properties).toMatchObject({ Namespace: `payhooks/${stage}`, Threshold: 0 });
       }
+    });
+
+    it('alarms on the p99 ledger lag of the consumer above the stage bound (default 5 s)', () => {
+      const [lag, ...others] = byMetric('LedgerLag');
+      expect(others).toHaveLength(0);
+      expect(settings.alarms.ledgerLagP99Ms).toBe(5_000);
+      expect(lag!.resource.Properties).toMatchObject({
+        Namespace: `payhooks/${stage}`,
+        Dimensions: [{ Name: 'service', Value: 'consumer' }],
+        ExtendedStatistic: 'p99',
+        Unit: 'Milliseconds',
+        Threshold: settings.alarms.ledgerLagP99Ms,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      expect(lag!.resource.Properties.Statistic).toBeUndefined();
+      expect(lag!.resource.Properties.AlarmActions).toHaveLength(1);
     });
 
     it('alarms on pinned proxy sessions and on proxy and database connection counts', () => {

@@ -1,5 +1,5 @@
-// Monitoring: every alarm of design rule 9, all notifying the Alerts topic. Custom metrics (unhealed breaks)
-// come from the reconciliation handlers through powertools (namespace payhooks/<stage>, dimension service).
+// Monitoring: every alarm of design rule 9, all notifying the Alerts topic. Custom metrics (unhealed breaks, ledger lag)
+// come from the handlers through powertools (namespace payhooks/<stage>, dimension service).
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -113,6 +113,20 @@ export function Monitoring({ stack, app }: StackContext) {
       ...atLeastOne,
     });
   }
+
+  alarm('LedgerLag', 'Events reach the ledger late (p99 of provider event time → batch commit)', {
+    metric: new cloudwatch.Metric({
+      namespace: metricsNamespace(app.stage),
+      metricName: 'LedgerLag',
+      dimensionsMap: { service: 'consumer' },
+      unit: cloudwatch.Unit.MILLISECONDS,
+      period: FIVE_MINUTES,
+      statistic: 'p99',
+    }),
+    threshold: settings.alarms.ledgerLagP99Ms,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 2,
+  });
 
   const proxyMetric = (metricName: string) =>
     new cloudwatch.Metric({

@@ -12,8 +12,19 @@ import { Network } from './Network.ts';
 import { Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
 
-/** SQS visibility timeout must cover the consumer's timeout with room for retries of a batch (AWS: 6×). */
+/**
+ * AWS: "set the source queue's visibility timeout to at least six times the timeout that you configure on your
+ * function, plus the value of MaximumBatchingWindowInSeconds" — room for Lambda to retry a throttled batch
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+export function visibilityTimeoutSeconds(consumer: {
+  timeoutSeconds: number;
+  batchWindowSeconds: number;
+}): number {
+  return consumer.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR + consumer.batchWindowSeconds;
+}
 
 export function Queue({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
@@ -32,7 +43,7 @@ export function Queue({ stack, app }: StackContext) {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: Duration.days(settings.queue.retentionDays),
-    visibilityTimeout: Duration.seconds(settings.consumer.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
+    visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(settings.consumer)),
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: settings.queue.maxReceiveCount },
   });
 

@@ -1,10 +1,19 @@
 // One way to declare a payhooks Lambda: handler path from docs/architecture.md, an explicit log group with the
-// stage's retention and removal policy, and the shared defaults (runtime, architecture, stage env).
+// stage's retention and removal policy, and the shared defaults (runtime, architecture, bundling, stage env).
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { type FunctionProps, Function as SstFunction, type Stack } from 'sst/constructs';
+import { FUNCTION_BUNDLING } from './bundling.ts';
 import { stageSettings } from './stage.ts';
 
 export const FUNCTIONS_DIR = 'packages/functions/src';
+
+/** Defaults of every function in the app (sst.config.ts): runtime, architecture, tracing, bundling. */
+export const FUNCTION_DEFAULTS = {
+  runtime: 'nodejs22.x',
+  architecture: 'arm_64',
+  tracing: 'active',
+  nodejs: FUNCTION_BUNDLING,
+} as const satisfies FunctionProps;
 
 /** Metrics namespace the handlers publish to (powertools reads POWERTOOLS_METRICS_NAMESPACE). */
 export function metricsNamespace(stage: string): string {

@@ -25,7 +25,9 @@ export interface StageSettings {
   };
   readonly consumer: {
     readonly timeoutSeconds: number;
+    /** Records per invocation of the SQS event source (above 10 needs a batching window of at least 1 s). */
     readonly batchSize: number;
+    /** The event source's MaximumBatchingWindowInSeconds: how long it gathers records before invoking. */
     readonly batchWindowSeconds: number;
     /** Upper bound of concurrent consumer invocations = upper bound of consumer DB connections. */
     readonly maxConcurrency: number;
@@ -52,6 +54,8 @@ export interface StageSettings {
     readonly clientErrorMinRequests: number;
     readonly proxyClientConnections: number;
     readonly databaseConnections: number;
+    /** p99 of LedgerLag (provider event time → ledger commit) above this many milliseconds alarms. */
+    readonly ledgerLagP99Ms: number;
   };
 }
 
@@ -73,7 +77,9 @@ export function stageSettings(stage: string): StageSettings {
       : { minAcu: 0.5, maxAcu: 2, readers: 0, backupRetentionDays: 1, deletionProtection: false },
     consumer: {
       timeoutSeconds: 30,
-      batchSize: 10,
+      // Provisional: the set-based apply commits a whole batch in a handful of round trips, so bigger batches
+      // cost little per event; the final numbers come from the consumer bench (docs/decisions.md).
+      batchSize: 100,
       batchWindowSeconds: 1,
       maxConcurrency: consumerMaxConcurrency,
     },
@@ -91,6 +97,7 @@ export function stageSettings(stage: string): StageSettings {
       // Headroom of 50 % over the designed bound: more means connections leak or concurrency is not capped.
       proxyClientConnections: Math.ceil(expectedClients * 1.5),
       databaseConnections: isProd ? 100 : 40,
+      ledgerLagP99Ms: 5_000,
     },
   };
 }

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerDlq } from './commands/dlq.ts';
-import { registerRecon } from './commands/recon.ts';
+import { registerRecon } from './commands/reconciliation.ts';
 
 const program = new Command('payhooks').description('payhooks operator commands').showHelpAfterError();
 registerDlq(program);

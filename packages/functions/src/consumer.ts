@@ -3,7 +3,6 @@
 // message is always reported alone in the partial batch response. A batch where all fail throws.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
-import { ConfigError, NormalizeError } from '@payhooks/core/errors';
 import {
   type ApplyOutcome,
   applyEnvelope,
@@ -12,15 +11,13 @@ import {
   type EnvelopeNormalizer,
   type Sql,
 } from '@payhooks/core/ledger';
-import { createLogger, errorFields } from '@payhooks/core/logger';
+import { errorFields } from '@payhooks/core/logger';
 import type { Logger, Metrics } from '@payhooks/core/ports';
-import { normalizeStripeEvent } from '@payhooks/core/providers/stripe';
-import { type MerchantRegistry, openNotification } from '@payhooks/core/providers/wechatpay';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { sqlFromEnv } from './adapters/db.ts';
-import { metricsFor } from './adapters/metrics.ts';
-import { type Env, once, optional } from './config.ts';
-import { merchantsFromEnv } from './wechatpay-merchants.ts';
+import type { TimedMetrics } from './adapters/metrics.ts';
+import { type Env, once } from './config.ts';
+import { BatchFailedError } from './errors.ts';
+import { consumerDepsFromEnv } from './wiring/consumer.ts';
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
@@ -28,16 +25,32 @@ export interface ConsumerDeps {
   sql: Sql;
   normalizers: Record<Envelope['provider'], EnvelopeNormalizer>;
   logger: Logger;
-  metrics: Metrics;
+  /** With `milliseconds`, LedgerLag is recorded too (EMF in Lambda, memory locally). */
+  metrics: Metrics & Partial<Pick<TimedMetrics, 'milliseconds'>>;
 }
 
-/** Every record of a batch failed: thrown so the invocation counts as an error (consumer-errors alarm). */
-export class BatchFailedError extends Error {
-  constructor(count: number) {
-    super(`All records failed processing (${count})`);
-    this.name = 'BatchFailedError';
-  }
+/**
+ * LedgerLag: provider event time (envelope.occurredAt) → commit of the transaction that applied the event, per
+ * applied event (duplicates changed nothing, so they have no lag). Only the service dimension: the stacks'
+ * p99 alarm reads that one series.
+ */
+export function recordLedgerLag(
+  metrics: ConsumerDeps['metrics'],
+  envelope: Envelope,
+  result: { outcome: string },
+  committedAt: number,
+): void {
+  if (result.outcome === 'duplicate' || !metrics.milliseconds) return;
+  const occurredAt = Date.parse(envelope.occurredAt);
+  if (Number.isFinite(occurredAt)) metrics.milliseconds('LedgerLag', Math.max(0, committedAt - occurredAt));
 }
+
+export {
+  stripeNormalizerFromEnv,
+  wechatpayNormalizer,
+  wechatpayNormalizerFromEnv,
+} from './wiring/normalizers.ts';
+export { BatchFailedError };
 
 export function createConsumer(deps: ConsumerDeps): SqsHandler {
   const { sql, normalizers, logger, metrics } = deps;
@@ -67,19 +80,22 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
     const processor = new BatchProcessor(EventType.SQS);
     return (await processPartialResponse(
       { Records: records },
-      (record: SQSRecord) =>
-        sql.begin(async (tx) => {
+      async (record: SQSRecord) => {
+        const { envelope, result } = await sql.begin(async (tx) => {
           let envelope: Envelope | undefined;
           try {
             envelope = decodeEnvelope(record.body);
             const result = await applyEnvelope(tx, envelope, normalizers[envelope.provider]);
             succeeded(envelope, result);
-            return result;
+            return { envelope, result };
           } catch (error) {
             failed(record, envelope, error);
             throw error;
           }
-        }),
+        });
+        recordLedgerLag(metrics, envelope, result, Date.now());
+        return result;
+      },
       processor,
       { processInParallel: false, throwOnFullBatchFailure: false },
     )) as SQSBatchResponse;
@@ -101,10 +117,12 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
       }
     }
     let outcomes: Map<string, BatchOutcome>;
+    let committedAt: number;
     try {
       outcomes = await sql.begin((tx) =>
         applyEnvelopeBatch(tx, items, (envelope) => normalizers[envelope.provider]),
       );
+      committedAt = Date.now();
     } catch (error) {
       logger.warn('batch transaction failed; applying its messages one by one', {
         messages: items.length,
@@ -125,6 +143,7 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
         failures.push(id);
       } else {
         succeeded(envelope, outcome);
+        recordLedgerLag(metrics, envelope, outcome, committedAt);
       }
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
@@ -139,59 +158,9 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
   };
 }
 
-export function stripeNormalizerFromEnv(env: Env): EnvelopeNormalizer {
-  const orderMetadataKey = optional(env, 'STRIPE_ORDER_METADATA_KEY', 'order_id');
-  const mode = env.STRIPE_LIVEMODE;
-  if (mode !== undefined && mode !== '' && mode !== 'true' && mode !== 'false') {
-    throw new ConfigError('CONFIG_INVALID', `STRIPE_LIVEMODE must be true or false, got "${mode}"`);
-  }
-  const expectedLivemode = mode === 'true' ? true : mode === 'false' ? false : undefined;
-  return (envelope) =>
-    normalizeStripeEvent(envelope.rawBody, {
-      orderMetadataKey,
-      ...(expectedLivemode === undefined ? {} : { expectedLivemode }),
-    });
-}
-
-/**
- * WeChat Pay: envelope.account is the configured merchant id (set by ingress); its APIv3 key decrypts the
- * resource (AES-256-GCM, tag checked) and its mchid/appid must match the decrypted content. Any failure throws,
- * so the message goes back to the queue and, after maxReceiveCount, to the DLQ — never a garbage record.
- */
-export function wechatpayNormalizer(
-  registry: MerchantRegistry | (() => Promise<MerchantRegistry>),
-): EnvelopeNormalizer {
-  return async (envelope) => {
-    const merchants = typeof registry === 'function' ? await registry() : registry;
-    const merchant = merchants.byId(envelope.account);
-    if (!merchant) {
-      throw new NormalizeError(
-        'WECHATPAY_UNKNOWN_MERCHANT',
-        `no WeChat Pay merchant "${envelope.account}" is configured`,
-      );
-    }
-    return openNotification(envelope.rawBody, merchant).event;
-  };
-}
-
-/** The merchant configuration is loaded on the first WeChat Pay message: without it Stripe events still flow. */
-export function wechatpayNormalizerFromEnv(env: Env): EnvelopeNormalizer {
-  return wechatpayNormalizer(once(() => merchantsFromEnv(env)));
-}
-
+/** The Lambda's consumer: dependencies from the environment (wiring/consumer.ts), built on the first batch. */
 export function createConsumerHandler(env: Env, overrides: Partial<ConsumerDeps> = {}): SqsHandler {
-  const setup = once(async () =>
-    createConsumer({
-      sql: sqlFromEnv(env, 'payhooks-consumer'),
-      normalizers: {
-        stripe: stripeNormalizerFromEnv(env),
-        wechatpay: wechatpayNormalizerFromEnv(env),
-      },
-      logger: createLogger({ name: 'consumer' }),
-      metrics: metricsFor('consumer', env),
-      ...overrides,
-    }),
-  );
+  const setup = once(async () => createConsumer(consumerDepsFromEnv(env, overrides)));
   return async (event) => (await setup())(event);
 }
 

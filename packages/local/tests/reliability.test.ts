@@ -5,7 +5,7 @@ import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { replayDeadLetters } from '@payhooks/cli/dlq';
+import { replayDeadLetters } from '@payhooks/cli/stage/dead-letters';
 import { createSql } from '@payhooks/core/ledger';
 import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
 import {

@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { backfillStripe } from '@payhooks/core/backfill/stripe';
 import { backfillWechatpay } from '@payhooks/core/backfill/wechatpay';
 import { createSql } from '@payhooks/core/ledger';
-import { StripeClient } from '@payhooks/core/providers/stripe';
-import { parseMerchants } from '@payhooks/core/providers/wechatpay';
-import { createSqsQueue } from '@payhooks/functions/adapters/sqs';
-import { healersFor } from '@payhooks/functions/sweep-wechatpay';
+import { systemClock } from '@payhooks/core/ports';
+import { stripeClient } from '@payhooks/functions/wiring/clients';
+import { loadMerchants } from '@payhooks/functions/wiring/merchants';
+import { createQueue } from '@payhooks/functions/wiring/queue';
+import { healersFor } from '@payhooks/functions/wiring/sweep';
 import type { Command } from 'commander';
 import { resolveTarget } from '../target.ts';
 
@@ -32,16 +33,17 @@ export function registerBackfill(program: Command): void {
       const target = resolveTarget();
       if (!target.stripeApiKey)
         throw new Error('set STRIPE_API_KEY (a restricted key with read access to events)');
-      const client = new StripeClient({
-        apiKey: target.stripeApiKey,
-        ...(target.stripeApiBaseUrl
-          ? { apiBaseUrl: target.stripeApiBaseUrl, filesBaseUrl: target.stripeApiBaseUrl }
-          : {}),
-        ...(options.account ? { stripeAccount: options.account } : {}),
-      });
+      const client = stripeClient(
+        {
+          apiKey: target.stripeApiKey,
+          clock: systemClock,
+          ...(target.stripeApiBaseUrl ? { baseUrl: target.stripeApiBaseUrl } : {}),
+        },
+        options.account,
+      );
       const result = await backfillStripe({
         source: client,
-        queue: createSqsQueue(target.sqs, target.queueUrl),
+        queue: createQueue(target.sqs, target.queueUrl),
         since: parseInstant(options.since, '--since'),
         ...(options.account ? { account: options.account } : {}),
         ...(options.until ? { until: parseInstant(options.until, '--until') } : {}),
@@ -75,8 +77,8 @@ export function registerBackfill(program: Command): void {
         const now = Date.now();
         const result = await backfillWechatpay({
           sql,
-          queue: createSqsQueue(target.sqs, target.queueUrl),
-          healerFor: healersFor(parseMerchants(document), baseUrl ? { baseUrl } : {}),
+          queue: createQueue(target.sqs, target.queueUrl),
+          healerFor: healersFor(await loadMerchants({ document }), baseUrl ? { baseUrl } : {}),
           createdAfter: options.since
             ? parseInstant(options.since, '--since')
             : new Date(now - 7 * 86_400_000),

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { openNotification, parseMerchants } from '@payhooks/core/providers/wechatpay';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { dlqDepth, listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../dlq.ts';
+import { dlqDepth, listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../stage/dead-letters.ts';
 import { resolveTarget } from '../target.ts';
 
 export function registerDlq(program: Command): void {

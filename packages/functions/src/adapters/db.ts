@@ -1,25 +1,28 @@
-// Database connection from the environment: a URL locally, RDS Proxy with IAM auth tokens and TLS in AWS
-// (no password ever sits in an environment variable).
+// Database connection: a URL locally, RDS Proxy with IAM auth tokens and TLS in AWS (no password ever sits in an
+// environment variable). Options come from wiring/db.ts.
 import { Signer } from '@aws-sdk/rds-signer';
 import { createSql, type Sql } from '@payhooks/core/ledger/db';
-import { type Env, integer, optional, required } from '../config.ts';
 
-export function sqlFromEnv(env: Env, applicationName: string): Sql {
-  const max = integer(env, 'DB_MAX_CONNECTIONS', 1);
-  if (env.DATABASE_URL) return createSql({ url: env.DATABASE_URL, max, applicationName });
-  const host = required(env, 'DB_HOST');
-  const port = integer(env, 'DB_PORT', 5432);
-  const username = required(env, 'DB_USER');
-  const signer = new Signer({
-    hostname: host,
-    port,
-    username,
-    region: optional(env, 'AWS_REGION', 'us-east-1'),
-  });
+export type DatabaseOptions =
+  | { url: string; maxConnections: number }
+  | {
+      host: string;
+      port: number;
+      database: string;
+      username: string;
+      region: string;
+      maxConnections: number;
+    };
+
+export function createDatabase(options: DatabaseOptions, applicationName: string): Sql {
+  const max = options.maxConnections;
+  if ('url' in options) return createSql({ url: options.url, max, applicationName });
+  const { host, port, username } = options;
+  const signer = new Signer({ hostname: host, port, username, region: options.region });
   return createSql({
     host,
     port,
-    database: required(env, 'DB_NAME'),
+    database: options.database,
     username,
     password: () => signer.getAuthToken(),
     ssl: { rejectUnauthorized: true },
@@ -27,3 +30,6 @@ export function sqlFromEnv(env: Env, applicationName: string): Sql {
     applicationName,
   });
 }
+
+/** Kept for existing importers: built in wiring/db.ts. */
+export { sqlFromEnv } from '../wiring/db.ts';

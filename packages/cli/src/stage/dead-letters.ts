@@ -1,5 +1,6 @@
-// Dead-letter queue operations: list and inspect what failed, replay it to the main queue with an SQS message
-// move task (the same call in AWS and against the emulator), purge with confirmation.
+// Dead-letter queue operations on any target — a stage, or the local stack through its SQS emulator: list and
+// inspect what failed, replay it to the main queue with an SQS message move task (the same call in AWS and
+// against the emulator), purge with confirmation.
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,

@@ -1,7 +1,8 @@
 // `payhooks recon …`: run or re-run reconciliation for a date and provider (same code as the scheduled Lambdas),
 // list the current reports, download one report's files. Locally it uses the `npm start` stack (.payhooks/
 // local.json: database, reports folder, provider API sandbox); against a stage, DATABASE_URL / REPORTS_BUCKET /
-// provider credentials from the environment.
+// provider credentials from the environment. Local-only parts (reports folder, sandbox) live in ../local/ and are
+// loaded on demand; a stage is reached through ../stage/ and never loads @payhooks/local.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,8 +18,6 @@ import {
   resolveReportKey,
 } from '@payhooks/core/recon/run/index';
 import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';
-import { createFolderStore } from '@payhooks/local/folder-store';
-import { describeReconciliation, runLocalReconciliation } from '@payhooks/local/recon';
 import type { Command } from 'commander';
 import pino from 'pino';
 
@@ -37,11 +36,12 @@ function readLocalState(env: NodeJS.ProcessEnv): LocalState | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as LocalState;
 }
 
-function storeFor(env: NodeJS.ProcessEnv): { store: ObjectStore; where: string } {
+async function storeFor(env: NodeJS.ProcessEnv): Promise<{ store: ObjectStore; where: string }> {
   const local = readLocalState(env);
   if (!env.REPORTS_BUCKET) {
     const dir = env.REPORTS_DIR ?? local?.reportsDir ?? path.resolve('.payhooks', 'reports');
-    return { store: createFolderStore(dir), where: dir };
+    const { folderStore } = await import('../local/reconciliation.ts');
+    return { store: folderStore(dir), where: dir };
   }
   return { store: s3StoreFromEnv(env), where: `s3://${env.REPORTS_BUCKET}` };
 }
@@ -104,34 +104,44 @@ export function registerRecon(program: Command): void {
     .action(async (options: { provider: string; date?: string; merchant?: string; force?: boolean }) => {
       if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
         throw new Error('--provider must be wechatpay or stripe');
+      const provider: 'wechatpay' | 'stripe' = options.provider;
       if (options.date) checkBusinessDate(options.date);
       const env = process.env;
       const local = readLocalState(env);
       const databaseUrl = env.DATABASE_URL ?? local?.databaseUrl;
       if (!databaseUrl) throw new Error('no database: start the local stack (npm start) or set DATABASE_URL');
       const sql = createSql({ url: databaseUrl, max: 2, applicationName: 'payhooks-cli-recon' });
-      const { where } = storeFor(env);
       try {
         const logger = createLogger({ name: 'recon', level: 'warn', destination: pino.destination(2) });
-        const provider = options.provider;
-        const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
-        const outcome = await runLocalReconciliation({
+        const common = {
           sql,
-          env: { ...env, ...(merchantsFile ? { WECHATPAY_MERCHANTS_FILE: merchantsFile } : {}) },
-          reportsDir: where,
-          ...((env.PROVIDER_API_URL ?? local?.providerApiUrl)
-            ? { providerApiUrl: (env.PROVIDER_API_URL ?? local?.providerApiUrl)! }
-            : {}),
-          ...(local?.stripeApiKey && !env.STRIPE_API_KEY ? { stripeApiKey: local.stripeApiKey } : {}),
-          providers: [provider],
-          dates: options.date ? { [provider]: options.date } : {},
-          force: options.force ?? false,
+          env,
+          provider,
+          ...(options.date ? { date: options.date } : {}),
           ...(options.merchant ? { account: options.merchant } : {}),
+          force: options.force ?? false,
           logger,
           onProgress: progressPrinter(),
-        });
-        console.log(`\n${describeReconciliation(outcome)}`);
-        if (outcome.results.some((r) => r.status === 'failed')) process.exitCode = 1;
+        };
+        let outcome: { description: string; failed: boolean };
+        if (env.REPORTS_BUCKET) {
+          const { reconcileStage } = await import('../stage/reconciliation.ts');
+          outcome = await reconcileStage(common);
+        } else {
+          const { reconcileLocally } = await import('../local/reconciliation.ts');
+          const { where } = await storeFor(env);
+          const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
+          const providerApiUrl = env.PROVIDER_API_URL ?? local?.providerApiUrl;
+          outcome = await reconcileLocally({
+            ...common,
+            reportsDir: where,
+            ...(merchantsFile ? { merchantsFile } : {}),
+            ...(providerApiUrl ? { providerApiUrl } : {}),
+            ...(local?.stripeApiKey && !env.STRIPE_API_KEY ? { stripeApiKey: local.stripeApiKey } : {}),
+          });
+        }
+        console.log(`\n${outcome.description}`);
+        if (outcome.failed) process.exitCode = 1;
       } finally {
         await sql.end();
       }
@@ -143,7 +153,7 @@ export function registerRecon(program: Command): void {
     .option('--provider <provider>', 'wechatpay | stripe')
     .option('--json', 'machine-readable output')
     .action(async (options: { provider?: string; json?: boolean }) => {
-      const { store, where } = storeFor(process.env);
+      const { store, where } = await storeFor(process.env);
       const reports = await listReports(store, options.provider ? `${options.provider}/` : '');
       if (options.json) {
         console.log(JSON.stringify(reports, null, 2));
@@ -162,7 +172,7 @@ export function registerRecon(program: Command): void {
     .description('download summary.json, breaks.csv and matched.csv of the current report')
     .option('--to <dir>', 'target folder', '.')
     .action(async (provider: string, account: string, date: string, options: { to: string }) => {
-      const { store } = storeFor(process.env);
+      const { store } = await storeFor(process.env);
       const target = path.resolve(options.to, `${provider}-${account}-${date}`);
       await mkdir(target, { recursive: true });
       for (const file of REPORT_FILES) {

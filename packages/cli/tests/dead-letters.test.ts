@@ -3,7 +3,7 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type LocalQueues, startLocalQueues } from '@payhooks/local/sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dlqDepth, listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../src/dlq.ts';
+import { dlqDepth, listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../src/stage/dead-letters.ts';
 
 let queues: LocalQueues;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createFolderStore } from '@payhooks/local/folder-store';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerRecon } from '../src/commands/recon.ts';
+import { registerRecon } from '../src/commands/reconciliation.ts';
 
 let dir: string;
 const saved = { ...process.env };

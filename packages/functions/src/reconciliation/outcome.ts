@@ -1,15 +1,14 @@
-// Shared by the reconciliation handlers, the local runtime and the CLI: the scheduled-event contract (business
-// date = yesterday in the provider's zone, or from the event), metrics and alerts after each run.
+// The scheduled-reconciliation contract both providers share (handlers, local runtime, CLI): the event (business
+// date = yesterday in the provider's zone, or from the event), metrics and alerts after each run, and the
+// handler shape that throws ReconFailedError when a run failed.
 
-import type { Provider, Sql } from '@payhooks/core/ledger';
-import { createLogger } from '@payhooks/core/logger';
-import { type Clock, type Logger, type Metrics, type ObjectStore, systemClock } from '@payhooks/core/ports';
+import type { Provider } from '@payhooks/core/ledger';
+import type { Clock, Logger, Metrics } from '@payhooks/core/ports';
 import { previousBusinessDate, type ReconcileResult } from '@payhooks/core/recon/run/index';
-import { type Alerter, createAlerter } from './adapters/alerts.ts';
-import { sqlFromEnv } from './adapters/db.ts';
-import { metricsFor } from './adapters/metrics.ts';
-import { s3StoreFromEnv } from './adapters/s3-store.ts';
-import { type Env, integer } from './config.ts';
+import type { Alerter } from '../adapters/alerts.ts';
+import { ReconFailedError } from '../errors.ts';
+
+export { ReconFailedError };
 
 /** What a scheduled or manual invocation may carry (EventBridge sends its own fields, which are ignored). */
 export interface ReconEvent {
@@ -89,15 +88,6 @@ export async function reportOutcome(
   return { failed };
 }
 
-export class ReconFailedError extends Error {
-  constructor(readonly results: readonly ReconcileResult[]) {
-    super(
-      `reconciliation failed for ${results.map((r) => `${r.provider}/${r.account || 'platform'}/${r.businessDate}: ${r.error?.code ?? r.status}`).join(', ')}`,
-    );
-    this.name = 'ReconFailedError';
-  }
-}
-
 /** What a reconciliation handler needs after its provider-specific setup. */
 export interface ReconHandlerDeps {
   metrics: Metrics;
@@ -137,25 +127,5 @@ export function reconHandler<D extends ReconHandlerDeps>(
       breaks,
       report: reportKeys?.pointerKey ?? null,
     }));
-  };
-}
-
-/** The parts of a reconciliation handler's dependencies both providers build the same way from the environment. */
-export function commonReconDeps(
-  name: 'recon-stripe' | 'recon-wechatpay',
-  env: Env,
-  overrides: Partial<ReconHandlerDeps & { sql: Sql; store: ObjectStore; toleranceMinutes: number }>,
-) {
-  const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? createLogger({ name });
-  return {
-    sql: overrides.sql ?? sqlFromEnv(env, `payhooks-${name}`),
-    store: overrides.store ?? s3StoreFromEnv(env),
-    clock,
-    logger,
-    metrics: overrides.metrics ?? metricsFor(name, env),
-    alerter: overrides.alerter ?? createAlerter(env, logger),
-    toleranceMinutes: overrides.toleranceMinutes ?? integer(env, 'RECON_TOLERANCE_MINUTES', 10),
-    reportsLocation: overrides.reportsLocation ?? `s3://${env.REPORTS_BUCKET ?? '?'}/`,
   };
 }
