@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Provider } from '../../ledger/changes.ts';
-import { applyEnvelope, type EnvelopeNormalizer } from '../../ledger/consumer.ts';
+import { applyEnvelope, type EnvelopeNormalizer } from '../../ledger/apply-envelopes.ts';
 import type { Sql } from '../../ledger/db.ts';
 import { errorFields } from '../../logger.ts';
 import { currencyExponent, minorToDecimal } from '../../money.ts';
