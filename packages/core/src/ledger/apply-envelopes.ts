@@ -6,6 +6,7 @@ import type { Envelope } from '../envelope.ts';
 import { PayhooksError } from '../errors.ts';
 import type { NormalizedEvent } from './changes.ts';
 import type { Tx } from './db.ts';
+import { arrayLiteral } from './literals.ts';
 import { type Anomaly, ChangeSet } from './projections.ts';
 
 /** Provider-specific decoding (Stripe: parse; WeChat: decrypt + parse). Throws to send the message back. */
@@ -27,19 +28,39 @@ async function claimInbox(tx: Tx, envelopes: readonly Envelope[]): Promise<Map<s
   const claimed = await tx.unsafe<{ id: bigint; provider: string; event_id: string }[]>(
     `insert into inbox_events (provider, event_id, event_type, account, occurred_at, received_at, outcome, raw_payload)
      select provider, event_id, event_type, account, occurred_at, received_at, 'stored', raw_payload
-     from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])
+     from unnest(${[
+       arrayLiteral(
+         envelopes.map((e) => e.provider),
+         'text',
+       ),
+       arrayLiteral(
+         envelopes.map((e) => e.eventId),
+         'text',
+       ),
+       arrayLiteral(
+         envelopes.map((e) => e.eventType),
+         'text',
+       ),
+       arrayLiteral(
+         envelopes.map((e) => e.account),
+         'text',
+       ),
+       arrayLiteral(
+         envelopes.map((e) => e.occurredAt),
+         'timestamptz',
+       ),
+       arrayLiteral(
+         envelopes.map((e) => e.receivedAt),
+         'timestamptz',
+       ),
+       arrayLiteral(
+         envelopes.map((e) => e.rawBody),
+         'text',
+       ),
+     ].join(', ')})
        with ordinality as u(provider, event_id, event_type, account, occurred_at, received_at, raw_payload, ord)
      order by ord
      on conflict (provider, event_id) do nothing returning id, provider, event_id`,
-    [
-      envelopes.map((e) => e.provider),
-      envelopes.map((e) => e.eventId),
-      envelopes.map((e) => e.eventType),
-      envelopes.map((e) => e.account),
-      envelopes.map((e) => e.occurredAt),
-      envelopes.map((e) => e.receivedAt),
-      envelopes.map((e) => e.rawBody),
-    ] as never,
   );
   return new Map(claimed.map((row) => [inboxKey(row.provider, row.event_id), row.id]));
 }
@@ -64,12 +85,20 @@ function recordOutcomes(tx: Tx, events: readonly { inboxId: bigint; event: Norma
   return tx
     .unsafe(
       `update inbox_events i set outcome = u.outcome, api_version = u.api_version
-       from unnest($1::int8[], $2::text[], $3::text[]) as u(id, outcome, api_version) where i.id = u.id`,
-      [
-        changed.map(({ inboxId }) => inboxId.toString()),
-        changed.map(({ event }) => outcomeOf(event)),
-        changed.map(({ event }) => event.apiVersion),
-      ] as never,
+       from unnest(${[
+         arrayLiteral(
+           changed.map(({ inboxId }) => inboxId.toString()),
+           'int8',
+         ),
+         arrayLiteral(
+           changed.map(({ event }) => outcomeOf(event)),
+           'text',
+         ),
+         arrayLiteral(
+           changed.map(({ event }) => event.apiVersion),
+           'text',
+         ),
+       ].join(', ')}) as u(id, outcome, api_version) where i.id = u.id`,
     )
     .execute();
 }
@@ -144,9 +173,12 @@ async function applyEnvelopes(
   const removed =
     unclaimed.length > 0
       ? tx
-          .unsafe('delete from inbox_events where id = any($1::int8[])', [
-            unclaimed.map((id) => id.toString()),
-          ] as never)
+          .unsafe(
+            `delete from inbox_events where id = any(${arrayLiteral(
+              unclaimed.map((id) => id.toString()),
+              'int8',
+            )})`,
+          )
           .execute()
       : undefined;
   const written = set.write(tx);

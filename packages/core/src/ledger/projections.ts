@@ -11,6 +11,7 @@ import type {
   RefundChange,
 } from './changes.ts';
 import type { Tx } from './db.ts';
+import { arrayLiteral } from './literals.ts';
 import { mirrorSpecFor } from './mirrors.ts';
 import { DISPUTE_ORDER, orderOf, PAYMENT_ORDER, REFUND_ORDER, versionOf } from './status.ts';
 
@@ -49,10 +50,8 @@ interface Row {
 
 const columns = (spec: TableSpec) => [...spec.key, ...spec.replaced, ...spec.least, 'version'];
 
-/** `insert … select from unnest(…) on conflict do update` that replaces `replaced` only for a newer version. */
-function upsertStatement(spec: TableSpec): string {
-  const cols = columns(spec);
-  const arrays = cols.map((c, i) => `$${i + 1}::${c === 'version' ? 'text' : spec.types[c]}[]`);
+/** The `on conflict … do update` clause that replaces `replaced` only for a newer version and merges `least`. */
+function conflictClause(spec: TableSpec): string {
   const newer = `excluded.version > ${spec.table}.version`;
   const assignments = [
     ...[...spec.replaced, 'version'].map(
@@ -60,11 +59,30 @@ function upsertStatement(spec: TableSpec): string {
     ),
     ...spec.least.map((c) => `${c} = least(${spec.table}.${c}, excluded.${c})`),
   ];
+  return `on conflict (${spec.key.join(', ')}) do update set ${assignments.join(', ')}`;
+}
+
+/** `insert … select from unnest(…) … on conflict do update` of `rows` (already sorted by key). */
+function upsertStatement(spec: TableSpec, rows: readonly Row[]): string {
+  const cols = columns(spec);
+  const arrays = cols.map((c) =>
+    arrayLiteral(
+      rows.map((row) => row.values[c] ?? null),
+      c === 'version' ? 'text' : spec.types[c]!,
+    ),
+  );
   // Rows are inserted, and so locked, in the order given (sorted by key): one global lock order.
   return `insert into ${spec.table} (${cols.join(', ')})
     select ${cols.join(', ')} from unnest(${arrays.join(', ')}) with ordinality as u(${cols.join(', ')}, ord)
     order by ord
-    on conflict (${spec.key.join(', ')}) do update set ${assignments.join(', ')}`;
+    ${conflictClauses.get(spec) ?? cacheClause(spec)}`;
+}
+
+const conflictClauses = new Map<TableSpec, string>();
+function cacheClause(spec: TableSpec): string {
+  const clause = conflictClause(spec);
+  conflictClauses.set(spec, clause);
+  return clause;
 }
 
 const LEDGER_COLUMNS = {
@@ -159,16 +177,6 @@ function mirrorTable(table: string): TableSpec {
     mirrorSpecs.set(table, spec);
   }
   return spec;
-}
-
-const STATEMENTS = new Map<TableSpec, string>();
-function statementFor(spec: TableSpec): string {
-  let statement = STATEMENTS.get(spec);
-  if (!statement) {
-    statement = upsertStatement(spec);
-    STATEMENTS.set(spec, statement);
-  }
-  return statement;
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -350,9 +358,8 @@ export class ChangeSet {
       const rows = this.tables.get(spec);
       if (!rows || rows.size === 0) continue;
       const sorted = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      const params = columns(spec).map((c) => sorted.map((row) => row.values[c] ?? null));
       // postgres.js sends a query when it is first awaited; execute() sends it now, so the order is this one.
-      statements.push(tx.unsafe(statementFor(spec), params as never).execute());
+      statements.push(tx.unsafe(upsertStatement(spec, sorted)).execute());
     }
     const anomalies = this.checks.length > 0 ? checkMerchantOrders(tx, this.checks) : Promise.resolve([]);
     const [found] = await Promise.all([anomalies, ...statements]);
@@ -382,7 +389,36 @@ async function checkMerchantOrders(tx: Tx, checks: readonly OrderCheck[]): Promi
     }[]
   >(
     `with input as (
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::text[])
+       select * from unnest(${[
+         arrayLiteral(
+           sorted.map((c) => c.change.provider),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.providerPaymentId),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.merchantOrderNo),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.account),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.amountMinor.toString()),
+           'int8',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.currency),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.eventId),
+           'text',
+         ),
+       ].join(', ')})
          with ordinality as u(provider, provider_payment_id, merchant_order_no, account, amount_minor, currency,
            event_id, ord)
      ), found as (
@@ -405,15 +441,6 @@ async function checkMerchantOrders(tx: Tx, checks: readonly OrderCheck[]): Promi
      order by f.ord, k.n
      on conflict do nothing
      returning provider, provider_payment_id, merchant_order_no, kind, event_id`,
-    [
-      sorted.map((c) => c.change.provider),
-      sorted.map((c) => c.change.providerPaymentId),
-      sorted.map((c) => c.change.merchantOrderNo),
-      sorted.map((c) => c.change.account),
-      sorted.map((c) => c.change.amountMinor.toString()),
-      sorted.map((c) => c.change.currency),
-      sorted.map((c) => c.eventId),
-    ] as never,
   );
   return inserted.map((row) => ({
     kind: row.kind,
