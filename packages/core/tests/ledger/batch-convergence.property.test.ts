@@ -93,7 +93,9 @@ const scenario = fc
         )
         .map(([order, copies, at]) => {
           const all = [...order];
-          copies.forEach((copy, i) => all.splice((at[i] ?? 0) % (all.length + 1), 0, copy));
+          copies.forEach((copy, i) => {
+            all.splice((at[i] ?? 0) % (all.length + 1), 0, copy);
+          });
           return all;
         }),
       cuts: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 20 }),
