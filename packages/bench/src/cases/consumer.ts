@@ -255,7 +255,11 @@ async function rawInsertRun(url: string, workload: Workload, connections: number
   const batches = Math.ceil(rows.length / batchSize);
   const seconds = await drive(batches, connections, async (worker, b) => {
     const sql = sqls[worker]!;
-    await sql`insert into inbox_events ${sql(rows.slice(b * batchSize, (b + 1) * batchSize))} on conflict do nothing`;
+    // Sorted by key within the batch, as the consumer claims them: unsorted concurrent batches deadlock.
+    const batch = rows
+      .slice(b * batchSize, (b + 1) * batchSize)
+      .sort((x, y) => (x.provider + x.event_id < y.provider + y.event_id ? -1 : 1));
+    await sql`insert into inbox_events ${sql(batch)} on conflict do nothing`;
   });
   const [{ n }] = (await sqls[0]!`select count(*)::int as n from inbox_events`) as unknown as [{ n: number }];
   await Promise.all(sqls.map((sql) => sql.end()));
