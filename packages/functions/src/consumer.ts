@@ -3,7 +3,7 @@
 // message is always reported alone in the partial batch response. A batch where all fail throws.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
-import { ConfigError, NormalizeError } from '@payhooks/core/errors';
+import { ConfigError, NormalizeError, PayhooksError } from '@payhooks/core/errors';
 import {
   type ApplyOutcome,
   applyEnvelope,
@@ -32,10 +32,9 @@ export interface ConsumerDeps {
 }
 
 /** Every record of a batch failed: thrown so the invocation counts as an error (consumer-errors alarm). */
-export class BatchFailedError extends Error {
+export class BatchFailedError extends PayhooksError {
   constructor(count: number) {
-    super(`All records failed processing (${count})`);
-    this.name = 'BatchFailedError';
+    super('CONSUMER_BATCH_FAILED', `All records failed processing (${count})`);
   }
 }
 

@@ -169,7 +169,7 @@ async function drive(
   return (now() - started) / 1000;
 }
 
-/** The production logger to /dev/null, keeping the reasons of failed messages for the report. */
+/** The production logger to /dev/null, keeping the reasons of failed messages and batch fallbacks for the report. */
 function reasonLogger(reasons: Map<string, number>) {
   const inner = devNullLogger('bench-consumer');
   return {
@@ -178,6 +178,12 @@ function reasonLogger(reasons: Map<string, number>) {
       const reason = String(fields?.errorCode ?? fields?.errorMessage ?? message).slice(0, 120);
       reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       inner.error(message, fields);
+    },
+    warn(message: string, fields?: Record<string, unknown>) {
+      // A batch transaction that failed (the per-message fallback ran): counted, as it costs throughput.
+      const reason = `warn: ${String(fields?.errorCode ?? fields?.errorMessage ?? message).slice(0, 120)}`;
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      inner.warn(message, fields);
     },
   };
 }
