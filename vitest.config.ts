@@ -1,4 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// Projects, by folder: `unit` is packages/core/tests except its ledger/ and recon/ folders (domain logic that
+// needs no database, so no embedded Postgres is started for it); `db` is every other packages/*/tests file
+// (started with one embedded Postgres); `infra` is infra-tests. Each file is in exactly one project.
+const DB_FOLDERS_IN_CORE = ['packages/core/tests/ledger/**', 'packages/core/tests/recon/**'];
+const TEST_FILES = 'packages/*/tests/**/*.test.ts';
 
 export default defineConfig({
   test: {
@@ -6,7 +12,23 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/*/tests/**/*.test.ts'],
+          include: ['packages/core/tests/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...DB_FOLDERS_IN_CORE],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+        },
+      },
+      {
+        test: {
+          name: 'db',
+          include: [TEST_FILES],
+          exclude: [
+            ...configDefaults.exclude,
+            // the unit project's files: core's tests outside its database folders
+            'packages/core/tests/!(ledger|recon)/**',
+            'packages/core/tests/*.test.ts',
+          ],
           globalSetup: ['packages/local/tests/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -1,14 +1,17 @@
-// The ledger: schema migrations, projections and the exactly-once consumer.
-export * from './changes.ts';
+// The ledger: schema migrations, projections, the mirror-table registry and exactly-once apply through the inbox.
+
 export {
   type ApplyOutcome,
   applyEnvelope,
   applyEnvelopeBatch,
   type BatchOutcome,
   type EnvelopeNormalizer,
-} from './consumer.ts';
+} from './apply-envelopes.ts';
+export * from './changes.ts';
 export { createSql, type DbOptions, type Sql, type Tx } from './db.ts';
 export { type MerchantOrderInput, recordMerchantOrders } from './merchant-orders.ts';
 export { DEFAULT_MIGRATIONS_DIR, migrate } from './migrate.ts';
+export { type MirrorSpec, mirrorSpecFor, registerMirrorTables } from './mirrors.ts';
 export { type Anomaly, applyChanges } from './projections.ts';
+export { LedgerError, type StatusOrder, type StatusTable } from './status.ts';
 export { listSettled, type SettledPayment, type SettledRefund } from './settled.ts';

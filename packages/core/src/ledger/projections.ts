@@ -1,7 +1,8 @@
-// Writes ledger changes. Each table keeps, per object, the snapshot with the highest version (see status.ts):
-// `max` is order-independent, so any permutation and duplication of the same events converges to one state.
-// Columns that summarise history (first seen, succeeded at) merge with least(), which is order-independent too.
-import { MIRROR } from '../providers/stripe/mirror.ts';
+// Writes ledger changes, set-based: all changes of a batch to one table go in one multi-row upsert. Each table
+// keeps, per object, the snapshot with the highest version (see status.ts): `max` is order-independent, so any
+// permutation and duplication of the same events converges to one state. Columns that summarise history (first
+// seen, succeeded at) merge with least(), which is order-independent too. A multi-row `on conflict do update`
+// may not touch one key twice, so the changes are first reduced per key with the same rule.
 import type {
   DisputeChange,
   LedgerChange,
@@ -10,92 +11,9 @@ import type {
   RefundChange,
 } from './changes.ts';
 import type { Tx } from './db.ts';
+import { arrayLiteral } from './literals.ts';
+import { mirrorSpecFor } from './mirrors.ts';
 import { DISPUTE_ORDER, orderOf, PAYMENT_ORDER, REFUND_ORDER, versionOf } from './status.ts';
-
-/** `insert … on conflict do update` that replaces `replaced` only for a newer version and merges `merged`. */
-function upsertStatement(
-  table: string,
-  key: string[],
-  replaced: string[],
-  merged: Record<string, string>,
-): string {
-  const columns = [...key, ...replaced, ...Object.keys(merged), 'version'];
-  const placeholders = columns.map((_, i) => `$${i + 1}`);
-  const newer = `excluded.version > ${table}.version`;
-  const assignments = [
-    ...[...replaced, 'version'].map(
-      (c) => `${c} = case when ${newer} then excluded.${c} else ${table}.${c} end`,
-    ),
-    ...Object.entries(merged).map(([c, fn]) => `${c} = ${fn}(${table}.${c}, excluded.${c})`),
-  ];
-  return `insert into ${table} (${columns.join(', ')}) values (${placeholders.join(', ')})
-    on conflict (${key.join(', ')}) do update set ${assignments.join(', ')}`;
-}
-
-const PAYMENT_SQL = upsertStatement(
-  'payments',
-  ['provider', 'provider_payment_id'],
-  [
-    'account',
-    'merchant_order_no',
-    'amount_minor',
-    'currency',
-    'status',
-    'status_rank',
-    'updated_at',
-    'last_event_id',
-  ],
-  { first_seen_at: 'least', succeeded_at: 'least' },
-);
-
-const REFUND_SQL = upsertStatement(
-  'refunds',
-  ['provider', 'provider_refund_id'],
-  [
-    'provider_payment_id',
-    'account',
-    'merchant_refund_no',
-    'merchant_order_no',
-    'amount_minor',
-    'currency',
-    'status',
-    'status_rank',
-    'updated_at',
-    'last_event_id',
-  ],
-  { first_seen_at: 'least', succeeded_at: 'least' },
-);
-
-const DISPUTE_SQL = upsertStatement(
-  'disputes',
-  ['provider', 'provider_dispute_id'],
-  [
-    'provider_payment_id',
-    'account',
-    'amount_minor',
-    'currency',
-    'status',
-    'status_rank',
-    'reason',
-    'updated_at',
-    'last_event_id',
-  ],
-  { first_seen_at: 'least' },
-);
-
-const MIRROR_SQL = new Map(
-  Object.values(MIRROR).map((spec) => [
-    spec.table,
-    upsertStatement(
-      `stripe.${spec.table}`,
-      ['id'],
-      ['account', 'status', 'deleted', 'data', 'updated_at', 'last_event_id'],
-      {
-        first_seen_at: 'least',
-      },
-    ),
-  ]),
-);
 
 /** A payment whose amount or currency differs from the merchant's own order; recorded, never dropped. */
 export interface Anomaly {
@@ -108,157 +26,445 @@ export interface ApplyResult {
   anomalies: Anomaly[];
 }
 
-async function applyPayment(
-  tx: Tx,
-  change: PaymentChange,
-  eventId: string,
-  result: ApplyResult,
-): Promise<void> {
-  const order = orderOf(PAYMENT_ORDER, change.status, 'payment');
-  const succeededAt = change.status === 'succeeded' ? (change.succeededAt ?? change.asOf) : null;
-  await tx.unsafe(PAYMENT_SQL, [
-    change.provider,
-    change.providerPaymentId,
-    change.account,
-    change.merchantOrderNo,
-    change.amountMinor.toString(),
-    change.currency,
-    change.status,
-    order.rank,
-    change.asOf,
-    eventId,
-    change.asOf,
-    succeededAt,
-    versionOf(order, change.asOf, eventId),
-  ]);
-  if (change.status === 'succeeded' && change.merchantOrderNo)
-    await checkMerchantOrder(tx, change, eventId, result);
+/** An anomaly with the event whose change found it. */
+export type EventAnomaly = Anomaly & { provider: string; eventId: string };
+
+type Value = string | null;
+
+interface TableSpec {
+  table: string;
+  key: readonly string[];
+  /** Column name → SQL type of the unnest() array, in insert order: key, replaced columns, then merged ones. */
+  types: Readonly<Record<string, string>>;
+  replaced: readonly string[];
+  /** Merged with least() across all versions (Postgres' least() and leastOf() both ignore NULLs). */
+  least: readonly string[];
 }
 
-async function checkMerchantOrder(
-  tx: Tx,
-  change: PaymentChange,
-  eventId: string,
-  result: ApplyResult,
-): Promise<void> {
-  // The account's own order first; an order recorded without an account applies to any account.
-  const found = await tx.unsafe<{ amount_minor: bigint; currency: string }[]>(
-    `select amount_minor, currency from merchant_orders
-     where provider = $1 and merchant_order_no = $2 and account in ($3, '')
-     order by account desc limit 1`,
-    [change.provider, change.merchantOrderNo, change.account],
+/** One row for a table, ready to upsert: `values` follow `columns(spec)`. */
+interface Row {
+  key: string;
+  version: string;
+  values: Record<string, Value>;
+}
+
+const columns = (spec: TableSpec) => [...spec.key, ...spec.replaced, ...spec.least, 'version'];
+
+/** The `on conflict … do update` clause that replaces `replaced` only for a newer version and merges `least`. */
+function conflictClause(spec: TableSpec): string {
+  const newer = `excluded.version > ${spec.table}.version`;
+  const assignments = [
+    ...[...spec.replaced, 'version'].map(
+      (c) => `${c} = case when ${newer} then excluded.${c} else ${spec.table}.${c} end`,
+    ),
+    ...spec.least.map((c) => `${c} = least(${spec.table}.${c}, excluded.${c})`),
+  ];
+  return `on conflict (${spec.key.join(', ')}) do update set ${assignments.join(', ')}`;
+}
+
+/** `insert … select from unnest(…) … on conflict do update` of `rows` (already sorted by key). */
+function upsertStatement(spec: TableSpec, rows: readonly Row[]): string {
+  const cols = columns(spec);
+  const arrays = cols.map((c) =>
+    arrayLiteral(
+      rows.map((row) => row.values[c] ?? null),
+      c === 'version' ? 'text' : spec.types[c]!,
+    ),
   );
-  const expected = found[0];
-  if (!expected) return;
-  const kinds: Anomaly['kind'][] = [];
-  if (expected.amount_minor !== change.amountMinor) kinds.push('amount_mismatch');
-  if (expected.currency.trim() !== change.currency) kinds.push('currency_mismatch');
-  for (const kind of kinds) {
-    const inserted = await tx.unsafe(
-      `insert into payment_anomalies (provider, provider_payment_id, merchant_order_no, kind, expected_amount_minor,
-         expected_currency, actual_amount_minor, actual_currency, event_id)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing returning id`,
-      [
-        change.provider,
-        change.providerPaymentId,
-        change.merchantOrderNo,
-        kind,
-        expected.amount_minor.toString(),
-        expected.currency,
-        change.amountMinor.toString(),
-        change.currency,
-        eventId,
-      ],
-    );
-    if (inserted.length > 0) {
-      result.anomalies.push({
-        kind,
-        providerPaymentId: change.providerPaymentId,
-        merchantOrderNo: change.merchantOrderNo!,
-      });
+  // Rows are inserted, and so locked, in the order given (sorted by key): one global lock order.
+  return `insert into ${spec.table} (${cols.join(', ')})
+    select ${cols.join(', ')} from unnest(${arrays.join(', ')}) with ordinality as u(${cols.join(', ')}, ord)
+    order by ord
+    ${conflictClauses.get(spec) ?? cacheClause(spec)}`;
+}
+
+const conflictClauses = new Map<TableSpec, string>();
+function cacheClause(spec: TableSpec): string {
+  const clause = conflictClause(spec);
+  conflictClauses.set(spec, clause);
+  return clause;
+}
+
+const LEDGER_COLUMNS = {
+  provider: 'text',
+  account: 'text',
+  merchant_order_no: 'text',
+  amount_minor: 'int8',
+  currency: 'text',
+  status: 'text',
+  status_rank: 'int2',
+  updated_at: 'timestamptz',
+  last_event_id: 'text',
+  first_seen_at: 'timestamptz',
+  succeeded_at: 'timestamptz',
+  provider_payment_id: 'text',
+};
+
+const PAYMENTS: TableSpec = {
+  table: 'payments',
+  key: ['provider', 'provider_payment_id'],
+  types: LEDGER_COLUMNS,
+  replaced: [
+    'account',
+    'merchant_order_no',
+    'amount_minor',
+    'currency',
+    'status',
+    'status_rank',
+    'updated_at',
+    'last_event_id',
+  ],
+  least: ['first_seen_at', 'succeeded_at'],
+};
+
+const REFUNDS: TableSpec = {
+  table: 'refunds',
+  key: ['provider', 'provider_refund_id'],
+  types: { ...LEDGER_COLUMNS, provider_refund_id: 'text', merchant_refund_no: 'text' },
+  replaced: [
+    'provider_payment_id',
+    'account',
+    'merchant_refund_no',
+    'merchant_order_no',
+    'amount_minor',
+    'currency',
+    'status',
+    'status_rank',
+    'updated_at',
+    'last_event_id',
+  ],
+  least: ['first_seen_at', 'succeeded_at'],
+};
+
+const DISPUTES: TableSpec = {
+  table: 'disputes',
+  key: ['provider', 'provider_dispute_id'],
+  types: { ...LEDGER_COLUMNS, provider_dispute_id: 'text', reason: 'text' },
+  replaced: [
+    'provider_payment_id',
+    'account',
+    'amount_minor',
+    'currency',
+    'status',
+    'status_rank',
+    'reason',
+    'updated_at',
+    'last_event_id',
+  ],
+  least: ['first_seen_at'],
+};
+
+const mirrorSpecs = new Map<string, TableSpec>();
+function mirrorTable(table: string): TableSpec {
+  let spec = mirrorSpecs.get(table);
+  if (!spec) {
+    spec = {
+      table,
+      key: ['id'],
+      types: {
+        id: 'text',
+        account: 'text',
+        status: 'text',
+        deleted: 'bool',
+        data: 'jsonb',
+        updated_at: 'timestamptz',
+        last_event_id: 'text',
+        first_seen_at: 'timestamptz',
+      },
+      replaced: ['account', 'status', 'deleted', 'data', 'updated_at', 'last_event_id'],
+      least: ['first_seen_at'],
+    };
+    mirrorSpecs.set(table, spec);
+  }
+  return spec;
+}
+
+const iso = (d: Date) => d.toISOString();
+const leastOf = (a: Value, b: Value): Value => {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Date.parse(a) <= Date.parse(b) ? a : b;
+};
+const succeededAt = (change: PaymentChange | RefundChange): Value =>
+  change.status === 'succeeded' ? iso(change.succeededAt ?? change.asOf) : null;
+
+function paymentRow(change: PaymentChange, eventId: string): Row {
+  const order = orderOf(PAYMENT_ORDER, change.status, 'payment');
+  const version = versionOf(order, change.asOf, eventId);
+  return {
+    key: `${change.provider}\u0000${change.providerPaymentId}`,
+    version,
+    values: {
+      provider: change.provider,
+      provider_payment_id: change.providerPaymentId,
+      account: change.account,
+      merchant_order_no: change.merchantOrderNo,
+      amount_minor: change.amountMinor.toString(),
+      currency: change.currency,
+      status: change.status,
+      status_rank: String(order.rank),
+      updated_at: iso(change.asOf),
+      last_event_id: eventId,
+      first_seen_at: iso(change.asOf),
+      succeeded_at: succeededAt(change),
+      version,
+    },
+  };
+}
+
+function refundRow(change: RefundChange, eventId: string): Row {
+  const order = orderOf(REFUND_ORDER, change.status, 'refund');
+  const version = versionOf(order, change.asOf, eventId);
+  return {
+    key: `${change.provider}\u0000${change.providerRefundId}`,
+    version,
+    values: {
+      provider: change.provider,
+      provider_refund_id: change.providerRefundId,
+      provider_payment_id: change.providerPaymentId,
+      account: change.account,
+      merchant_refund_no: change.merchantRefundNo,
+      merchant_order_no: change.merchantOrderNo,
+      amount_minor: change.amountMinor.toString(),
+      currency: change.currency,
+      status: change.status,
+      status_rank: String(order.rank),
+      updated_at: iso(change.asOf),
+      last_event_id: eventId,
+      first_seen_at: iso(change.asOf),
+      succeeded_at: succeededAt(change),
+      version,
+    },
+  };
+}
+
+function disputeRow(change: DisputeChange, eventId: string): Row {
+  const order = orderOf(DISPUTE_ORDER, change.status, 'dispute');
+  const version = versionOf(order, change.asOf, eventId);
+  return {
+    key: `${change.provider}\u0000${change.providerDisputeId}`,
+    version,
+    values: {
+      provider: change.provider,
+      provider_dispute_id: change.providerDisputeId,
+      provider_payment_id: change.providerPaymentId,
+      account: change.account,
+      amount_minor: change.amountMinor.toString(),
+      currency: change.currency,
+      status: change.status,
+      status_rank: String(order.rank),
+      reason: change.reason,
+      updated_at: iso(change.asOf),
+      last_event_id: eventId,
+      first_seen_at: iso(change.asOf),
+      version,
+    },
+  };
+}
+
+function objectRow(change: ObjectSnapshotChange, eventId: string): { spec: TableSpec; row: Row } {
+  const mirror = mirrorSpecFor(change.provider, change.objectType);
+  const order = orderOf(mirror.statuses, change.orderKey ?? change.status ?? '', change.objectType);
+  const version = versionOf(order, change.asOf, eventId);
+  return {
+    spec: mirrorTable(mirror.table),
+    row: {
+      key: change.objectId,
+      version,
+      values: {
+        id: change.objectId,
+        account: change.account,
+        status: change.status,
+        deleted: String(change.deleted),
+        data: JSON.stringify(change.snapshot),
+        updated_at: iso(change.asOf),
+        last_event_id: eventId,
+        first_seen_at: iso(change.asOf),
+        version,
+      },
+    },
+  };
+}
+
+/** A succeeded payment with a merchant order number: checked against merchant_orders. */
+interface OrderCheck {
+  change: PaymentChange;
+  eventId: string;
+}
+
+/**
+ * The ledger rows of a set of events, prepared in memory: ranks are looked up here, so a change the ledger
+ * cannot place throws before anything is written (the caller fails that event alone).
+ */
+export class ChangeSet {
+  private readonly tables = new Map<TableSpec, Map<string, Row>>();
+  private readonly checks: OrderCheck[] = [];
+
+  /** Adds one event's changes; throws (adding nothing) if one of them cannot be placed. */
+  add(changes: readonly LedgerChange[], eventId: string): void {
+    const prepared: { spec: TableSpec; row: Row }[] = [];
+    const checks: OrderCheck[] = [];
+    for (const change of changes) {
+      switch (change.kind) {
+        case 'payment':
+          prepared.push({ spec: PAYMENTS, row: paymentRow(change, eventId) });
+          if (change.status === 'succeeded' && change.merchantOrderNo) checks.push({ change, eventId });
+          break;
+        case 'refund':
+          prepared.push({ spec: REFUNDS, row: refundRow(change, eventId) });
+          break;
+        case 'dispute':
+          prepared.push({ spec: DISPUTES, row: disputeRow(change, eventId) });
+          break;
+        case 'object':
+          prepared.push(objectRow(change, eventId));
+          break;
+      }
     }
+    for (const { spec, row } of prepared) this.merge(spec, row);
+    this.checks.push(...checks);
+  }
+
+  /** The version-merge rule in memory: the highest version's columns win, least() columns merge over all. */
+  private merge(spec: TableSpec, row: Row): void {
+    let rows = this.tables.get(spec);
+    if (!rows) {
+      rows = new Map();
+      this.tables.set(spec, rows);
+    }
+    const held = rows.get(row.key);
+    if (!held) {
+      rows.set(row.key, row);
+      return;
+    }
+    const winner = row.version > held.version ? row : held;
+    const loser = winner === row ? held : row;
+    for (const c of spec.least) winner.values[c] = leastOf(winner.values[c] ?? null, loser.values[c] ?? null);
+    rows.set(row.key, winner);
+  }
+
+  /**
+   * Writes everything: one upsert per table in (table, key) order — mirror tables by name, then payments,
+   * refunds, disputes — then the merchant-order checks. The statements are sent together (pipelined on the
+   * transaction's connection) and run in the order sent, so every batch takes its row locks in one global order.
+   */
+  async write(tx: Tx): Promise<EventAnomaly[]> {
+    const ledger = [PAYMENTS, REFUNDS, DISPUTES];
+    const mirrors = [...this.tables.keys()]
+      .filter((spec) => !ledger.includes(spec))
+      .sort((a, b) => (a.table < b.table ? -1 : 1));
+    const statements: Promise<unknown>[] = [];
+    for (const spec of [...mirrors, ...ledger]) {
+      const rows = this.tables.get(spec);
+      if (!rows || rows.size === 0) continue;
+      const sorted = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      // postgres.js sends a query when it is first awaited; execute() sends it now, so the order is this one.
+      statements.push(tx.unsafe(upsertStatement(spec, sorted)).execute());
+    }
+    const anomalies = this.checks.length > 0 ? checkMerchantOrders(tx, this.checks) : Promise.resolve([]);
+    const [found] = await Promise.all([anomalies, ...statements]);
+    return found;
   }
 }
 
-async function applyRefund(tx: Tx, change: RefundChange, eventId: string): Promise<void> {
-  const order = orderOf(REFUND_ORDER, change.status, 'refund');
-  await tx.unsafe(REFUND_SQL, [
-    change.provider,
-    change.providerRefundId,
-    change.providerPaymentId,
-    change.account,
-    change.merchantRefundNo,
-    change.merchantOrderNo,
-    change.amountMinor.toString(),
-    change.currency,
-    change.status,
-    order.rank,
-    change.asOf,
-    eventId,
-    change.asOf,
-    change.status === 'succeeded' ? (change.succeededAt ?? change.asOf) : null,
-    versionOf(order, change.asOf, eventId),
-  ]);
+/**
+ * Every succeeded payment change is compared with its merchant order (the account's own order first; one
+ * recorded without an account applies to any account), whether or not its snapshot won. Differences are
+ * recorded once per payment and kind (`on conflict do nothing`); in lock order, the first change found wins.
+ * Anomaly rows are keyed by payment, whose row lock the batch already holds: no lock cycle is possible.
+ */
+async function checkMerchantOrders(tx: Tx, checks: readonly OrderCheck[]): Promise<EventAnomaly[]> {
+  const sorted = [...checks].sort((a, b) => {
+    const ka = `${a.change.provider}\u0000${a.change.providerPaymentId}`;
+    const kb = `${b.change.provider}\u0000${b.change.providerPaymentId}`;
+    return ka < kb ? -1 : ka > kb ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+  });
+  const inserted = await tx.unsafe<
+    {
+      provider: string;
+      provider_payment_id: string;
+      merchant_order_no: string;
+      kind: Anomaly['kind'];
+      event_id: string;
+    }[]
+  >(
+    `with input as (
+       select * from unnest(${[
+         arrayLiteral(
+           sorted.map((c) => c.change.provider),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.providerPaymentId),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.merchantOrderNo),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.account),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.amountMinor.toString()),
+           'int8',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.change.currency),
+           'text',
+         ),
+         arrayLiteral(
+           sorted.map((c) => c.eventId),
+           'text',
+         ),
+       ].join(', ')})
+         with ordinality as u(provider, provider_payment_id, merchant_order_no, account, amount_minor, currency,
+           event_id, ord)
+     ), found as (
+       select i.*, m.amount_minor as expected_amount_minor, m.currency as expected_currency
+       from input i cross join lateral (
+         select amount_minor, currency from merchant_orders o
+         where o.provider = i.provider and o.merchant_order_no = i.merchant_order_no and o.account in (i.account, '')
+         order by o.account desc limit 1
+       ) m
+     )
+     insert into payment_anomalies (provider, provider_payment_id, merchant_order_no, kind, expected_amount_minor,
+       expected_currency, actual_amount_minor, actual_currency, event_id)
+     select f.provider, f.provider_payment_id, f.merchant_order_no, k.kind, f.expected_amount_minor,
+       f.expected_currency, f.amount_minor, f.currency, f.event_id
+     from found f cross join lateral (values
+       (1, 'amount_mismatch', f.expected_amount_minor <> f.amount_minor),
+       (2, 'currency_mismatch', btrim(f.expected_currency) <> f.currency)
+     ) k(n, kind, differs)
+     where k.differs
+     order by f.ord, k.n
+     on conflict do nothing
+     returning provider, provider_payment_id, merchant_order_no, kind, event_id`,
+  );
+  return inserted.map((row) => ({
+    kind: row.kind,
+    providerPaymentId: row.provider_payment_id,
+    merchantOrderNo: row.merchant_order_no,
+    provider: row.provider,
+    eventId: row.event_id,
+  }));
 }
 
-async function applyDispute(tx: Tx, change: DisputeChange, eventId: string): Promise<void> {
-  const order = orderOf(DISPUTE_ORDER, change.status, 'dispute');
-  await tx.unsafe(DISPUTE_SQL, [
-    change.provider,
-    change.providerDisputeId,
-    change.providerPaymentId,
-    change.account,
-    change.amountMinor.toString(),
-    change.currency,
-    change.status,
-    order.rank,
-    change.reason,
-    change.asOf,
-    eventId,
-    change.asOf,
-    versionOf(order, change.asOf, eventId),
-  ]);
-}
-
-async function applyObject(tx: Tx, change: ObjectSnapshotChange, eventId: string): Promise<void> {
-  const spec = MIRROR[change.objectType];
-  const statement = spec && MIRROR_SQL.get(spec.table);
-  if (!spec || !statement) throw new Error(`no mirror table for ${change.provider} ${change.objectType}`);
-  const order = orderOf(spec.statuses, change.orderKey ?? change.status ?? '', change.objectType);
-  await tx.unsafe(statement, [
-    change.objectId,
-    change.account,
-    change.status,
-    change.deleted,
-    tx.json(change.snapshot as never),
-    change.asOf,
-    eventId,
-    change.asOf,
-    versionOf(order, change.asOf, eventId),
-  ]);
-}
-
+/** Applies one event's changes (the per-message path and the reconciliation healer). */
 export async function applyChanges(
   tx: Tx,
   changes: readonly LedgerChange[],
   eventId: string,
 ): Promise<ApplyResult> {
-  const result: ApplyResult = { anomalies: [] };
-  for (const change of changes) {
-    switch (change.kind) {
-      case 'payment':
-        await applyPayment(tx, change, eventId, result);
-        break;
-      case 'refund':
-        await applyRefund(tx, change, eventId);
-        break;
-      case 'dispute':
-        await applyDispute(tx, change, eventId);
-        break;
-      case 'object':
-        await applyObject(tx, change, eventId);
-        break;
-    }
-  }
-  return result;
+  const set = new ChangeSet();
+  set.add(changes, eventId);
+  const found = await set.write(tx);
+  return {
+    anomalies: found.map(({ kind, providerPaymentId, merchantOrderNo }) => ({
+      kind,
+      providerPaymentId,
+      merchantOrderNo,
+    })),
+  };
 }

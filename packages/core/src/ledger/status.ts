@@ -2,6 +2,12 @@
 // totally orders snapshots of one object, so projections converge for any arrival order (design rule 3):
 // a terminal state always beats a non-terminal one, then the later provider time wins, then the higher
 // rank (Stripe's `created` has one-second resolution, so ties are common), then the event id.
+// One rank table per status family: the ledger's own tables use these, and a provider's mirror tables
+// (registered in mirrors.ts) reuse them where the family is the same (Stripe's disputes and refunds).
+import { PayhooksError } from '../errors.ts';
+
+/** A change the ledger cannot place: a status without a rank, an object type without a mirror table. */
+export class LedgerError extends PayhooksError {}
 
 export interface StatusOrder {
   rank: number;
@@ -51,6 +57,6 @@ export function versionOf(order: StatusOrder, asOf: Date, eventId: string): stri
 
 export function orderOf(table: StatusTable, status: string, what: string): StatusOrder {
   const order = table[status];
-  if (!order) throw new Error(`no rank for ${what} status "${status}"`);
+  if (!order) throw new LedgerError('LEDGER_NO_RANK', `no rank for ${what} status "${status}"`);
   return order;
 }

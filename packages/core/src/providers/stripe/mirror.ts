@@ -1,17 +1,13 @@
 // How each mirrored Stripe object type is stored in the `stripe` schema and how its statuses are ordered
-// (see ledger/status.ts for why a version decides between snapshots).
-import type { StatusTable } from '../../ledger/status.ts';
+// (see ledger/status.ts for why a version decides between snapshots). Registered with the ledger on import.
+import { type MirrorSpec, registerMirrorTables } from '../../ledger/mirrors.ts';
+import { DISPUTE_ORDER, REFUND_ORDER } from '../../ledger/status.ts';
 
 const s = (rank: number, terminal = false) => ({ rank, terminal });
 
-export interface MirrorSpec {
-  table: string;
-  statuses: StatusTable;
-}
-
 export const MIRROR: Readonly<Record<string, MirrorSpec>> = {
   payment_intent: {
-    table: 'payment_intents',
+    table: 'stripe.payment_intents',
     statuses: {
       // A declined attempt returns the intent to requires_payment_method with last_payment_error set; it
       // ranks above the fresh state so the two cannot tie within one second.
@@ -25,37 +21,20 @@ export const MIRROR: Readonly<Record<string, MirrorSpec>> = {
       succeeded: s(100, true),
     },
   },
-  charge: { table: 'charges', statuses: { pending: s(10), failed: s(90, true), succeeded: s(100, true) } },
-  refund: {
-    table: 'refunds',
-    statuses: {
-      pending: s(10),
-      requires_action: s(20),
-      succeeded: s(90, true),
-      failed: s(95, true),
-      canceled: s(95, true),
-    },
+  charge: {
+    table: 'stripe.charges',
+    statuses: { pending: s(10), failed: s(90, true), succeeded: s(100, true) },
   },
-  dispute: {
-    table: 'disputes',
-    statuses: {
-      warning_needs_response: s(10),
-      warning_under_review: s(20),
-      needs_response: s(30),
-      under_review: s(40),
-      warning_closed: s(90, true),
-      prevented: s(90, true),
-      won: s(95, true),
-      lost: s(95, true),
-    },
-  },
-  customer: { table: 'customers', statuses: { active: s(10), deleted: s(100, true) } },
+  // Stripe's refund and dispute statuses are the ledger's own families: one rank table each.
+  refund: { table: 'stripe.refunds', statuses: REFUND_ORDER },
+  dispute: { table: 'stripe.disputes', statuses: DISPUTE_ORDER },
+  customer: { table: 'stripe.customers', statuses: { active: s(10), deleted: s(100, true) } },
   invoice: {
-    table: 'invoices',
+    table: 'stripe.invoices',
     statuses: { draft: s(10), open: s(20), uncollectible: s(30), paid: s(90, true), void: s(90, true) },
   },
   subscription: {
-    table: 'subscriptions',
+    table: 'stripe.subscriptions',
     statuses: {
       incomplete: s(10),
       trialing: s(20),
@@ -69,7 +48,9 @@ export const MIRROR: Readonly<Record<string, MirrorSpec>> = {
   },
   // A payout marked paid can still fail later, so only failed and canceled are terminal.
   payout: {
-    table: 'payouts',
+    table: 'stripe.payouts',
     statuses: { pending: s(10), in_transit: s(20), paid: s(30), failed: s(90, true), canceled: s(90, true) },
   },
 };
+
+registerMirrorTables('stripe', MIRROR);

@@ -2,7 +2,7 @@
 // ask the provider's healer for envelopes, apply them exactly as callbacks are applied (applyEnvelope: inbox row +
 // projections in one transaction), re-match, and note on each item what healing did. The provider-specific part,
 // turning a query answer into envelopes, lives in recon/stripe/healer.ts and recon/wechatpay/healer.ts.
-import { applyEnvelope, type EnvelopeNormalizer } from '../../ledger/consumer.ts';
+import { applyEnvelope, type EnvelopeNormalizer } from '../../ledger/apply-envelopes.ts';
 import type { Sql } from '../../ledger/db.ts';
 import { errorFields } from '../../logger.ts';
 import type { Logger } from '../../ports.ts';

@@ -8,8 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { EnvelopeNormalizer } from '../../ledger/apply-envelopes.ts';
 import type { Provider } from '../../ledger/changes.ts';
-import type { EnvelopeNormalizer } from '../../ledger/consumer.ts';
 import type { Sql } from '../../ledger/db.ts';
 import { errorFields } from '../../logger.ts';
 import type { Clock, Logger, ObjectStore } from '../../ports.ts';
