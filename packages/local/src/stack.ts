@@ -119,6 +119,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stop = async () => {
     for (const stopOne of stoppers.reverse()) await stopOne().catch(() => {});
   };
+  // The emulator's process starts while Postgres does: child processes take a while to load on a busy machine.
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 5;
+  const queuesStarting = startLocalQueues({
+    visibilityTimeoutSeconds,
+    maxReceiveCount: options.maxReceiveCount ?? 3,
+    inChildProcess: true,
+  });
+  queuesStarting.catch(() => {}); // awaited below
+  stoppers.push(async () => (await queuesStarting).stop());
   try {
     let postgres: LocalPostgres | undefined;
     let databaseUrl = options.databaseUrl;
@@ -135,13 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => sql.end());
     await migrate(sql);
 
-    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 5;
-    const queues = await startLocalQueues({
-      visibilityTimeoutSeconds,
-      maxReceiveCount: options.maxReceiveCount ?? 3,
-      inChildProcess: true,
-    });
-    stoppers.push(() => queues.stop());
+    const queues = await queuesStarting;
 
     const env: Env = {
       ...process.env,
@@ -187,7 +190,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logLevel: options.logLevel ?? 'info',
     });
     stoppers.push(() => containers.stop());
-    await containers.ready();
+    // Not awaited: an invocation waits for its container, as a cold start does.
     const poller = startPoller({
       client: queues.client,
       queueUrl: queues.queueUrl,
