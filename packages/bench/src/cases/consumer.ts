@@ -379,9 +379,10 @@ async function burstRun(
 export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
   const started = now();
   const size = pick(options, {
-    full: { events: 2000, reps: 3, cap: 4, burstMax: 20_000 },
-    quick: { events: 800, reps: 2, cap: 4, burstMax: 5000 },
-    tiny: { events: 60, reps: 1, cap: 2, burstMax: 100 },
+    full: { events: 2000, reps: 3, cap: 4, burstMax: 20_000, sweep: SWEEP },
+    quick: { events: 800, reps: 2, cap: 4, burstMax: 5000, sweep: SWEEP },
+    // The smoke test runs tiny: one sweep point keeps it short.
+    tiny: { events: 60, reps: 1, cap: 2, burstMax: 100, sweep: [25] },
   });
   options.log('case 3: building the workload');
   const workload = await buildWorkload(size.events, 23);
@@ -430,7 +431,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
     }
     // The batch-size sweep: consumer and raw insert at the same batch size, one pair per size.
     const sweep: { batchSize: number; measured: number; baseline: number }[] = [];
-    for (const batchSize of SWEEP) {
+    for (const batchSize of size.sweep) {
       const [a, b] = [await fresh(), await fresh()];
       await settle(200);
       const measured = (await consumerRun(a, workload, size.cap, env, `b${batchSize}`, 'arrival', batchSize))
