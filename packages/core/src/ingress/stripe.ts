@@ -1,7 +1,8 @@
-// Stripe ingress: verify → envelope → enqueue → 2xx. Nothing is acknowledged before the queue has it
+// Stripe ingress: verify (stripe-node's constructEvent: one HMAC per secret, one JSON.parse) → envelope (no
+// second validation) → enqueue → 2xx. Nothing is acknowledged before the queue has it
 // (design rule 1): a verification failure is a 400 (Stripe shows it to the operator and retries), an enqueue
 // failure is a 5xx (Stripe retries for up to three days).
-import { encodeEnvelope, fitsQueueMessage } from '../envelope.ts';
+import { fitsQueueMessage, serializeIngressEnvelope } from '../envelope.ts';
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
@@ -57,7 +58,7 @@ export async function receiveStripeCallback(
     account: event.account,
     requestId: request.requestId,
   };
-  const message = encodeEnvelope({
+  const message = serializeIngressEnvelope({
     v: 1,
     provider: 'stripe',
     eventId: event.id,

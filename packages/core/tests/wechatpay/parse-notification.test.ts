@@ -1,11 +1,11 @@
-// Ingress body checks: size bound (413), UTF-8 JSON (400), notification envelope shape (400).
+// The shared notification parser, ingress side: size bound (413), UTF-8 JSON (400), notification envelope shape (400).
 import { describe, expect, it } from 'vitest';
 import { VerificationError } from '../../src/errors.ts';
 import {
   assertBodySize,
   DEFAULT_MAX_BODY_BYTES,
   parseNotificationBody,
-} from '../../src/providers/wechatpay/body.ts';
+} from '../../src/providers/wechatpay/parse-notification.ts';
 import { notificationBody, transactionResource } from '../helpers/wechatpay-fixtures.ts';
 
 function rejection(fn: () => unknown): VerificationError {
