@@ -8,6 +8,9 @@ import { errorFields } from '../logger.ts';
 import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
 import { type IngressDeps, type IngressRequest, type IngressResponse, json } from './types.ts';
 
+// The acknowledgement never changes: serialised once per container.
+const RECEIVED = JSON.stringify({ received: true });
+
 export interface StripeIngressConfig {
   secrets: readonly string[];
   toleranceSeconds: number;
@@ -79,7 +82,7 @@ export async function receiveStripeCallback(
     metrics.count('CallbackAccepted', 1, { provider: 'stripe' });
     if (event.secretIndex > 0) metrics.count('CallbackRotatedSecret', 1, { provider: 'stripe' });
     logger.info('stripe callback enqueued', { ...fields, messageId, secretIndex: event.secretIndex });
-    return json(200, { received: true });
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: RECEIVED };
   } catch (error) {
     metrics.count('CallbackEnqueueFailed', 1, { provider: 'stripe' });
     logger.error('stripe callback could not be enqueued; answering 5xx so Stripe retries', {
