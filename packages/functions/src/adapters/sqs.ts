@@ -39,13 +39,16 @@ export function sqsClientFromEnv(env: Env, options: SqsClientOptions = {}): SQSC
 export function createSqsQueue(client: SQSClient, queueUrl: string): Queue {
   return {
     async send(body) {
+      let messageId: string | undefined;
       try {
-        const result = await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-        if (!result.MessageId) throw new Error('SQS returned no MessageId');
-        return { messageId: result.MessageId };
+        ({ MessageId: messageId } = await client.send(
+          new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }),
+        ));
       } catch (cause) {
         throw new EnqueueError('ENQUEUE_FAILED', 'SQS SendMessage failed', { cause });
       }
+      if (!messageId) throw new EnqueueError('ENQUEUE_FAILED', 'SQS SendMessage returned no MessageId');
+      return { messageId };
     },
   };
 }
