@@ -113,7 +113,7 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
   const size = pick(options, {
     full: { stripe: 4000, wechatpay: 1500, reps: 7, distinct: 400, logLines: 20000, sqsSends: 2000 },
     quick: { stripe: 1000, wechatpay: 400, reps: 5, distinct: 200, logLines: 5000, sqsSends: 600 },
-    tiny: { stripe: 40, wechatpay: 20, reps: 2, distinct: 20, logLines: 200, sqsSends: 30 },
+    tiny: { stripe: 40, wechatpay: 20, reps: 2, distinct: 20, logLines: 100, sqsSends: 20 },
   });
   const logger = devNullLogger('bench-ingress');
   const deps = { queue: nullQueue(), logger, metrics: new MemoryMetrics(), clock: systemClock };

@@ -135,7 +135,7 @@ export async function measureSqsSendCpu(options: { count: number; reps: number; 
       bare: bareSender(url, queueUrl),
     };
     const out: SqsSendCpu = { shipped: [], sdkDefaults: [], bare: [] };
-    const warm = Math.max(20, Math.floor(options.count / 4));
+    const warm = Math.max(5, Math.floor(options.count / 4));
     for (const send of Object.values(sides)) await cpuPerCall(warm, options.bodies, send);
     for (let r = 0; r < options.reps; r++) {
       const order = (
