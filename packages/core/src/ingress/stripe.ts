@@ -1,11 +1,15 @@
-// Stripe ingress: verify → envelope → enqueue → 2xx. Nothing is acknowledged before the queue has it
+// Stripe ingress: verify (stripe-node's constructEvent: one HMAC per secret, one JSON.parse) → envelope (no
+// second validation) → enqueue → 2xx. Nothing is acknowledged before the queue has it
 // (design rule 1): a verification failure is a 400 (Stripe shows it to the operator and retries), an enqueue
 // failure is a 5xx (Stripe retries for up to three days).
-import { encodeEnvelope, fitsQueueMessage } from '../envelope.ts';
+import { fitsQueueMessage, serializeIngressEnvelope } from '../envelope.ts';
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
 import { type IngressDeps, type IngressRequest, type IngressResponse, json } from './types.ts';
+
+// The acknowledgement never changes: serialised once per container.
+const RECEIVED = JSON.stringify({ received: true });
 
 export interface StripeIngressConfig {
   secrets: readonly string[];
@@ -57,7 +61,7 @@ export async function receiveStripeCallback(
     account: event.account,
     requestId: request.requestId,
   };
-  const message = encodeEnvelope({
+  const message = serializeIngressEnvelope({
     v: 1,
     provider: 'stripe',
     eventId: event.id,
@@ -78,7 +82,7 @@ export async function receiveStripeCallback(
     metrics.count('CallbackAccepted', 1, { provider: 'stripe' });
     if (event.secretIndex > 0) metrics.count('CallbackRotatedSecret', 1, { provider: 'stripe' });
     logger.info('stripe callback enqueued', { ...fields, messageId, secretIndex: event.secretIndex });
-    return json(200, { received: true });
+    return { status: 200, headers: { 'content-type': 'application/json' }, body: RECEIVED };
   } catch (error) {
     metrics.count('CallbackEnqueueFailed', 1, { provider: 'stripe' });
     logger.error('stripe callback could not be enqueued; answering 5xx so Stripe retries', {

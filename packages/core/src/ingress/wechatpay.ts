@@ -1,15 +1,19 @@
-// WeChat Pay ingress: size bound → pick the merchant → verify signature and freshness → parse the envelope →
-// enqueue the raw (still encrypted) body → 204. Nothing is acknowledged before the queue has it (design rule 1).
+// WeChat Pay ingress: size bound → pick the merchant → verify signature and freshness (once) → parse the
+// notification (once: one UTF-8 decode, one JSON.parse) → enqueue the raw (still encrypted) body → 204. Nothing is acknowledged before the queue has it (design rule 1).
 // Failures answer `{"code":"FAIL","message":…}` with the VerificationError's status (400 malformed, 401 not
 // authentic or not fresh, 413 too large); WeChat retries any non-2xx. Probes (WECHATPAY/SIGNTEST/) are failures
 // counted as CallbackProbe, never as rejections, so they page nobody. The body is never decrypted here: no payer
 // data reaches the queue or the logs in plaintext.
-import { encodeEnvelope, fitsQueueMessage } from '../envelope.ts';
+import { fitsQueueMessage, serializeIngressEnvelope } from '../envelope.ts';
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
-import { assertBodySize, parseNotificationBody } from '../providers/wechatpay/body.ts';
 import { HEADERS, WECHATPAY_CODES } from '../providers/wechatpay/constants.ts';
 import { type Merchant, type MerchantRegistry, normalizeSerial } from '../providers/wechatpay/merchants.ts';
+import {
+  assertBodySize,
+  type ParsedNotification,
+  parseNotification,
+} from '../providers/wechatpay/parse-notification.ts';
 import { verifyNotification } from '../providers/wechatpay/verify.ts';
 import type { IngressDeps, IngressRequest, IngressResponse } from './types.ts';
 
@@ -65,11 +69,12 @@ const fail = (status: number, message: string): IngressResponse => ({
 
 const EMPTY_KEYS: Merchant['verificationKeys'] = new Map();
 
-function selectMerchant(
-  request: IngressRequest,
-  routing: WechatpayRouting,
-  verify: (keys: Merchant['verificationKeys']) => unknown,
-): Merchant {
+/**
+ * The merchant whose keys verify this callback: the one named by the path, else the one listing the serial.
+ * undefined when no merchant lists the serial: verifying against no keys then reports the first problem in the
+ * documented order (missing header, signature type, probe, timestamp, then unknown serial).
+ */
+function selectMerchant(request: IngressRequest, routing: WechatpayRouting): Merchant | undefined {
   const pathMerchant = request.pathParameters.merchant;
   if (pathMerchant !== undefined && pathMerchant !== '') {
     const merchant = routing.forPath(pathMerchant);
@@ -90,15 +95,7 @@ function selectMerchant(
       400,
     );
   }
-  if (candidate) return candidate;
-  // No merchant lists this serial: verifying against no keys reports the first problem in the documented
-  // order (missing header, signature type, probe, timestamp, then unknown serial).
-  verify(EMPTY_KEYS);
-  throw new VerificationError(
-    WECHATPAY_CODES.unknownSerial,
-    'no verification key configured for this serial',
-    401,
-  );
+  return candidate;
 }
 
 export async function receiveWechatpayCallback(
@@ -108,23 +105,28 @@ export async function receiveWechatpayCallback(
 ): Promise<IngressResponse> {
   const { logger, metrics, clock } = deps;
   const receivedAt = clock.now();
-  const verify = (verificationKeys: Merchant['verificationKeys']) =>
-    verifyNotification({
+  let merchant: Merchant | undefined;
+  let verified: ReturnType<typeof verifyNotification>;
+  let parsed: ParsedNotification;
+  try {
+    assertBodySize(request.body, config.maxBodyBytes);
+    merchant = selectMerchant(request, wechatpayRouting(config.merchants));
+    verified = verifyNotification({
       rawBody: request.body,
       headers: request.headers,
-      verificationKeys,
+      verificationKeys: merchant?.verificationKeys ?? EMPTY_KEYS,
       now: receivedAt,
       toleranceSeconds: config.toleranceSeconds,
     });
-
-  let merchant: Merchant | undefined;
-  let verified: ReturnType<typeof verifyNotification>;
-  let notification: ReturnType<typeof parseNotificationBody>;
-  try {
-    assertBodySize(request.body, config.maxBodyBytes);
-    merchant = selectMerchant(request, wechatpayRouting(config.merchants), verify);
-    verified = verify(merchant.verificationKeys);
-    notification = parseNotificationBody(request.body, { maxBytes: config.maxBodyBytes });
+    // Unreachable in practice (no keys verify nothing), kept so a merchant is never undefined past here.
+    if (!merchant) {
+      throw new VerificationError(
+        WECHATPAY_CODES.unknownSerial,
+        'no verification key configured for this serial',
+        401,
+      );
+    }
+    parsed = parseNotification(request.body, { parser: 'ingress' });
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;
     const fields = {
@@ -143,6 +145,7 @@ export async function receiveWechatpayCallback(
     return fail(error.status, error.message);
   }
 
+  const { notification } = parsed;
   // Ids and types only: the resource stays encrypted and is never logged.
   const fields = {
     provider: 'wechatpay',
@@ -152,7 +155,7 @@ export async function receiveWechatpayCallback(
     serial: verified.serial,
     requestId: request.requestId,
   };
-  const message = encodeEnvelope({
+  const message = serializeIngressEnvelope({
     v: 1,
     provider: 'wechatpay',
     eventId: notification.id,
@@ -160,8 +163,8 @@ export async function receiveWechatpayCallback(
     account: merchant.id,
     occurredAt: notification.create_time,
     receivedAt: receivedAt.toISOString(),
-    // parseNotificationBody decoded it as strict UTF-8, so this string is the received bytes exactly.
-    rawBody: Buffer.from(request.body).toString('utf8'),
+    // parseNotification decoded it as strict UTF-8, so this text is the received bytes exactly.
+    rawBody: parsed.text,
   });
   if (!fitsQueueMessage(message)) {
     // It would fail on every retry: say so (4xx) instead of a 5xx that only postpones it.

@@ -2,7 +2,8 @@
 // vectors so a silent change in key, IV, AAD or tag handling fails.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DecryptError } from '../../src/errors.ts';
-import { decryptResource, encryptResource, newResourceNonce } from '../../src/providers/wechatpay/decrypt.ts';
+import { decryptResource } from '../../src/providers/wechatpay/decrypt.ts';
+import { encryptResource, newResourceNonce } from '../../src/providers/wechatpay/encrypt.ts';
 import { APIV3_KEY } from '../helpers/wechatpay-fixtures.ts';
 
 const PLAINTEXT = '{"mchid":"1900000109","trade_state":"SUCCESS","trade_state_desc":"支付成功"}';

@@ -3,14 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { DecryptError, NormalizeError } from '../../src/errors.ts';
 import type { PaymentChange, RefundChange } from '../../src/ledger/changes.ts';
-import { encryptResource } from '../../src/providers/wechatpay/decrypt.ts';
+import { encryptResource } from '../../src/providers/wechatpay/encrypt.ts';
 import {
   contentKind,
   normalizeNotification,
   paymentStatusFromTradeState,
 } from '../../src/providers/wechatpay/normalize.ts';
 import { type Notification, notificationSchema } from '../../src/providers/wechatpay/notification.ts';
-import { openNotification } from '../../src/providers/wechatpay/open.ts';
+import { openNotification } from '../../src/providers/wechatpay/open-notification.ts';
 import {
   APIV3_KEY,
   APPID,

@@ -3,11 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DecryptError, NormalizeError, VerificationError } from '../../src/errors.ts';
-import {
-  decryptResource,
-  type EncryptedResource,
-  encryptResource,
-} from '../../src/providers/wechatpay/decrypt.ts';
+import { decryptResource, type EncryptedResource } from '../../src/providers/wechatpay/decrypt.ts';
+import { encryptResource } from '../../src/providers/wechatpay/encrypt.ts';
 import { parseMerchants } from '../../src/providers/wechatpay/merchants.ts';
 import { normalizeNotification } from '../../src/providers/wechatpay/normalize.ts';
 import { notificationSchema } from '../../src/providers/wechatpay/notification.ts';

@@ -1,7 +1,8 @@
 // Verifies a Stripe webhook on the raw bytes with the `stripe` package, against every configured endpoint
 // secret (rotation: Stripe signs with old and new secret while a secret is rolled). A pure function of
 // (bytes, header, secrets, now): the clock is passed in, and the tolerance is always explicit because the
-// library's low-level check defaults to none and never rejects timestamps from the future.
+// library's low-level check defaults to none and never rejects timestamps from the future. The library verifies
+// and parses; the checks around it are the ones it does not make (size, BOM, UTF-8, duplicate t=, future t).
 import Stripe from 'stripe';
 import { VerificationError } from '../../errors.ts';
 
@@ -94,12 +95,14 @@ export function verifyStripeWebhook(input: StripeVerifyInput): VerifiedStripeEve
     reject('BODY_NOT_UTF8', 'body is not valid UTF-8');
   }
 
-  const payload = Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
-  for (const [secretIndex, secret] of secrets.entries()) {
+  // The strictly decoded text is exactly the signed bytes (BOM refused, invalid UTF-8 refused), so the library
+  // hashes and parses it as a string: one decode and one JSON.parse per callback, none of its own.
+  for (let secretIndex = 0; secretIndex < secrets.length; secretIndex++) {
+    const secret = secrets[secretIndex]!;
     let event: unknown;
     try {
       event = Stripe.webhooks.constructEvent(
-        payload,
+        text,
         signatureHeader,
         secret,
         toleranceSeconds,

@@ -1,8 +1,9 @@
 // Public surface of the WeChat Pay APIv3 core, meant to be imported as a namespace:
 //   import * as WechatPay from '@payhooks/core/providers/wechatpay/index';
-// Ingress: assertBodySize → verifyNotification → parseNotificationBody (event id for the envelope).
-// Consumer: openNotification (decrypt + normalize). Sandbox: buildSignatureHeaders, encryptResource,
-// verifyAuthorization. Outbound client: buildAuthorization, verifyResponse.
+// Ingress: assertBodySize → verifyNotification → parseNotification({ parser: 'ingress' }).
+// Consumer: openNotification (parseNotification({ parser: 'consumer' }) → decrypt → normalize).
+// Sandbox and the recon healer: encryptResource. Sandbox: buildSignatureHeaders, verifyAuthorization.
+// Outbound client: buildAuthorization, verifyResponse.
 
 export {
   type ParsedAuthorization,
@@ -10,7 +11,6 @@ export {
   type VerifyAuthorizationInput,
   verifyAuthorization,
 } from './authorization.ts';
-export { assertBodySize, DEFAULT_MAX_BODY_BYTES, parseNotificationBody } from './body.ts';
 export {
   type BillAnswer,
   type FundFlowAccountType,
@@ -43,15 +43,13 @@ export {
   WECHATPAY_CODES,
   type WechatpayCode,
 } from './constants.ts';
+export { aesGcmDecrypt, decryptResource, type EncryptedResource } from './decrypt.ts';
 export {
-  aesGcmDecrypt,
   aesGcmEncrypt,
-  decryptResource,
-  type EncryptedResource,
   type EncryptedResourceOutput,
   encryptResource,
   newResourceNonce,
-} from './decrypt.ts';
+} from './encrypt.ts';
 export {
   describeMerchant,
   type Merchant,
@@ -88,7 +86,15 @@ export {
   type TransactionResource,
   transactionResourceSchema,
 } from './notification.ts';
-export { type OpenedNotification, openNotification } from './open.ts';
+export { type OpenedNotification, openNotification } from './open-notification.ts';
+export {
+  assertBodySize,
+  DEFAULT_MAX_BODY_BYTES,
+  type NotificationParser,
+  type ParsedNotification,
+  parseNotification,
+  parseNotificationBody,
+} from './parse-notification.ts';
 export {
   type BuildAuthorizationInput,
   type BuildSignatureHeadersInput,

@@ -1,11 +1,12 @@
-// Ingress body checks: size bound (413), UTF-8 JSON (400), notification envelope shape (400).
+// The shared notification parser, ingress side: size bound (413), UTF-8 JSON (400), notification envelope shape (400).
 import { describe, expect, it } from 'vitest';
-import { VerificationError } from '../../src/errors.ts';
+import { NormalizeError, VerificationError } from '../../src/errors.ts';
 import {
   assertBodySize,
   DEFAULT_MAX_BODY_BYTES,
+  parseNotification,
   parseNotificationBody,
-} from '../../src/providers/wechatpay/body.ts';
+} from '../../src/providers/wechatpay/parse-notification.ts';
 import { notificationBody, transactionResource } from '../helpers/wechatpay-fixtures.ts';
 
 function rejection(fn: () => unknown): VerificationError {
@@ -73,5 +74,43 @@ describe('parseNotificationBody', () => {
     expect(
       rejection(() => parseNotificationBody(Buffer.from(JSON.stringify({ ...valid, id: 5 })))).message,
     ).toContain('check id');
+  });
+});
+
+describe('parseNotification', () => {
+  it('returns the text it parsed, equal to the received bytes, so ingress stores them without decoding again', () => {
+    const body = notificationBody(transactionResource(), { id: 'EV-text' });
+
+    const parsed = parseNotification(body, { parser: 'ingress' });
+
+    expect(parsed.notification.id).toBe('EV-text');
+    expect(Buffer.from(parsed.text, 'utf8').equals(body)).toBe(true);
+  });
+
+  it('keeps a byte-order mark, so a BOM-prefixed body fails instead of being silently dropped', () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), notificationBody(transactionResource())]);
+    expect(rejection(() => parseNotification(body, { parser: 'ingress' })).code).toBe(
+      'WECHATPAY_BODY_NOT_JSON',
+    );
+  });
+
+  it('maps the same failures to NormalizeError for the consumer, so the message is retried and dead-lettered', () => {
+    const valid = JSON.parse(notificationBody(transactionResource()).toString());
+    const consumerError = (body: string | Buffer) => {
+      try {
+        parseNotification(body, { parser: 'consumer' });
+      } catch (error) {
+        expect(error).toBeInstanceOf(NormalizeError);
+        return error as NormalizeError;
+      }
+      throw new Error('expected a NormalizeError');
+    };
+
+    expect(consumerError('not json').code).toBe('WECHATPAY_NOTIFICATION_INVALID');
+    expect(consumerError(Buffer.from([0x7b, 0xff, 0x7d])).code).toBe('WECHATPAY_NOTIFICATION_INVALID');
+    const shape = consumerError(JSON.stringify({ ...valid, id: 5 }));
+    expect(shape.code).toBe('WECHATPAY_NOTIFICATION_INVALID');
+    expect(shape.message).toContain('check id');
+    expect(parseNotification(JSON.stringify(valid), { parser: 'consumer' }).notification.id).toBe(valid.id);
   });
 });
