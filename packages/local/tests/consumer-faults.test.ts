@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createSql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
@@ -20,6 +19,7 @@ import type { SQSEvent } from 'aws-lambda';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
+import { expectDeadLetters } from './helpers/dead-letters.ts';
 
 const secret = randomWebhookSecret();
 let db: TestDatabase;
@@ -134,13 +134,9 @@ describe('poison message through the local runtime', () => {
     expect(results.every((r) => r.status === 200)).toBe(true);
     await stack.drain();
 
-    expect(await stack.queues.depth(stack.queues.dlqUrl)).toBe(1);
-    const dead = await stack.queues.client.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.queues.dlqUrl, MaxNumberOfMessages: 10 }),
-    );
-    expect(JSON.parse(dead.Messages![0]!.Body!).eventId).toBe('evt_poisonpill');
     const inbox = await stack.sql<{ event_id: string }[]>`select event_id from inbox_events`;
     expect(inbox.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.id).sort());
+    await expectDeadLetters(stack, ['evt_poisonpill']);
     // One failure per receive; a receive can repeat when a batch outlives the 1 s visibility timeout.
     expect(stack.metrics.consumer.total('EventFailed')).toBeGreaterThanOrEqual(2);
   });

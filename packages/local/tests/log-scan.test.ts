@@ -4,7 +4,6 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { buildStripeScenario, prng, randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
 import {
   planStripeDeliveries,
@@ -27,6 +26,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
+import { expectDeadLetters } from './helpers/dead-letters.ts';
 
 const stripeSecrets = [randomWebhookSecret(), randomWebhookSecret()] as const;
 const STRIPE_POISON = 'evt_1PoisonUnknownPiStatus';
@@ -159,16 +159,7 @@ describe('log scan after a full mix of traffic', () => {
     expect(statuses.some((s) => s.what.startsWith('wechatpay probe'))).toBe(true);
     expect(stack.metrics.ingress.total('CallbackProbe')).toBe(1);
     expect(stack.metrics.consumer.total('PaymentAnomaly')).toBeGreaterThanOrEqual(1);
-    const dead = await stack.queues.client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.queues.dlqUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 60,
-      }),
-    );
-    expect(new Set(dead.Messages?.map((m) => JSON.parse(m.Body!).eventId))).toEqual(
-      new Set([STRIPE_POISON, WECHAT_POISON]),
-    );
+    await expectDeadLetters(stack, [STRIPE_POISON, WECHAT_POISON]);
   });
 
   it('is JSON lines, each with level, time and message', () => {

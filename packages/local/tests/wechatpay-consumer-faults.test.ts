@@ -4,7 +4,6 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { encryptResource } from '@payhooks/core/providers/wechatpay';
 import { prng } from '@payhooks/testkit/sandbox/stripe-scenario';
 import {
@@ -25,6 +24,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../src/stack.ts';
+import { expectDeadLetters } from './helpers/dead-letters.ts';
 import { sqsBatch, wechatpayConsumer, wechatpayEnvelope } from './helpers/wechatpay.ts';
 
 let sandbox: SandboxMerchants;
@@ -157,20 +157,11 @@ describe('through the local runtime: → DLQ after maxReceiveCount, never in the
     expect(results.map((r) => r.status)).toEqual(deliveries.map(() => 204)); // ingress cannot tell: it does not decrypt
     await stack.drain();
 
-    expect(await stack.queues.depth(stack.queues.dlqUrl)).toBe(bad.size);
-    const dead = await stack.queues.client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.queues.dlqUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 60,
-      }),
-    );
-    expect(new Set(dead.Messages!.map((m) => JSON.parse(m.Body!).eventId))).toEqual(new Set(bad.keys()));
-
     const inbox = await stack.sql<
       { event_id: string }[]
     >`select event_id from inbox_events order by event_id`;
     expect(inbox.map((r) => r.event_id)).toEqual(good.map((g) => g.id).sort());
+    await expectDeadLetters(stack, [...bad.keys()]);
     const badPayments = [...bad.keys()].map((id) => payments.get(id)!);
     expect(
       await stack.sql`select 1 from payments where provider_payment_id in ${stack.sql(badPayments)}`,
