@@ -17,17 +17,11 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { TimedMetrics } from './adapters/metrics.ts';
 import { type Env, once } from './config.ts';
 import { BatchFailedError } from './errors.ts';
-import { consumerDepsFromEnv } from './wiring/consumer.ts';
+import { type ConsumerDeps, consumerDepsFromEnv } from './wiring/consumer.ts';
+
+export type { ConsumerDeps };
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
-
-export interface ConsumerDeps {
-  sql: Sql;
-  normalizers: Record<Envelope['provider'], EnvelopeNormalizer>;
-  logger: Logger;
-  /** With `milliseconds`, LedgerLag is recorded too (EMF in Lambda, memory locally). */
-  metrics: Metrics & Partial<Pick<TimedMetrics, 'milliseconds'>>;
-}
 
 /**
  * LedgerLag: provider event time (envelope.occurredAt) → commit of the transaction that applied the event, per

@@ -3,9 +3,9 @@
 // Each answer carries the metric counts of its invocation, so the parent's MemoryMetrics adds up as before; logs
 // are appended to the state folder's log file. It exits when its parent goes away.
 import { createLogger } from '@payhooks/core/logger';
-import { sqlFromEnv } from '@payhooks/functions/adapters/db';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createConsumerHandler } from '@payhooks/functions/consumer';
+import { sqlFromEnv } from '@payhooks/functions/wiring/db';
 import pino from 'pino';
 import { exitWithParent } from './child-process.ts';
 import type { ContainerReply, ContainerRequest } from './containers.ts';

@@ -1,8 +1,9 @@
 // A consumer in its own process (poller + consumer handler), so a test can kill it mid-transaction with
 // SIGKILL the way Lambda ends a timed-out or crashed invocation. Configured by the same environment variables.
-import { sqlFromEnv } from '@payhooks/functions/adapters/db';
+
 import { sqsClientFromEnv } from '@payhooks/functions/adapters/sqs';
 import { createConsumerHandler } from '@payhooks/functions/consumer';
+import { sqlFromEnv } from '@payhooks/functions/wiring/db';
 import { startPoller } from './poller.ts';
 
 const env = process.env;

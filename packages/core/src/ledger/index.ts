@@ -13,5 +13,5 @@ export { type MerchantOrderInput, recordMerchantOrders } from './merchant-orders
 export { DEFAULT_MIGRATIONS_DIR, migrate } from './migrate.ts';
 export { type MirrorSpec, mirrorSpecFor, registerMirrorTables } from './mirrors.ts';
 export { type Anomaly, applyChanges } from './projections.ts';
-export { LedgerError, type StatusOrder, type StatusTable } from './status.ts';
 export { listSettled, type SettledPayment, type SettledRefund } from './settled.ts';
+export { LedgerError, type StatusOrder, type StatusTable } from './status.ts';

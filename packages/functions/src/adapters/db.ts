@@ -30,6 +30,3 @@ export function createDatabase(options: DatabaseOptions, applicationName: string
     applicationName,
   });
 }
-
-/** Kept for existing importers: built in wiring/db.ts. */
-export { sqlFromEnv } from '../wiring/db.ts';

@@ -1,11 +1,21 @@
 // The consumer's dependencies from the environment: the database (one connection per container), both
 // providers' normalizers (WeChat Pay merchants loaded on the first WeChat Pay message), logger and metrics.
+import type { Envelope } from '@payhooks/core/envelope';
+import type { EnvelopeNormalizer, Sql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
-import { metricsFor } from '../adapters/metrics.ts';
+import type { Logger, Metrics } from '@payhooks/core/ports';
+import { metricsFor, type TimedMetrics } from '../adapters/metrics.ts';
 import type { Env } from '../config.ts';
-import type { ConsumerDeps } from '../consumer.ts';
 import { sqlFromEnv } from './db.ts';
 import { stripeNormalizerFromEnv, wechatpayNormalizerFromEnv } from './normalizers.ts';
+
+export interface ConsumerDeps {
+  sql: Sql;
+  normalizers: Record<Envelope['provider'], EnvelopeNormalizer>;
+  logger: Logger;
+  /** With `milliseconds`, LedgerLag is recorded too (EMF in Lambda, memory locally). */
+  metrics: Metrics & Partial<Pick<TimedMetrics, 'milliseconds'>>;
+}
 
 export function consumerDepsFromEnv(env: Env, overrides: Partial<ConsumerDeps> = {}): ConsumerDeps {
   return {
