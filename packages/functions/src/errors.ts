@@ -1,7 +1,7 @@
 // Errors the handlers throw on purpose: each extends PayhooksError with a stable `code`, so alarms, logs and
 // callers branch on the class or the code, never on the message.
 import { PayhooksError } from '@payhooks/core/errors';
-import type { ReconcileResult } from '@payhooks/core/recon/run/index';
+import type { ReconcileResult } from '@payhooks/core/recon/run';
 
 /** Every record of a batch failed: thrown so the invocation counts as an error (consumer-errors alarm). */
 export class BatchFailedError extends PayhooksError {

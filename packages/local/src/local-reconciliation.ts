@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Sql } from '@payhooks/core/ledger';
 import { type Logger, systemClock } from '@payhooks/core/ports';
-import type { ReconcileResult, ReconProgress } from '@payhooks/core/recon/run/index';
+import type { ReconcileResult, ReconProgress } from '@payhooks/core/recon/run';
 import { MemoryAlerter } from '@payhooks/functions/adapters/alerts';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createReports } from '@payhooks/functions/adapters/reports-api';

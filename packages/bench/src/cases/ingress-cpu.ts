@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { serializeIngressEnvelope } from '@payhooks/core/envelope';
 import { systemClock } from '@payhooks/core/ports';
-import { verifyStripeWebhook } from '@payhooks/core/providers/stripe/verify';
+import { verifyStripeWebhook } from '@payhooks/core/providers/stripe';
 import { normalizeSerial, parseNotification, verifyNotification } from '@payhooks/core/providers/wechatpay';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createStripeWebhookHandler, type HttpHandler } from '@payhooks/functions/stripe-webhook';

@@ -9,14 +9,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { createSql, type EnvelopeNormalizer } from '@payhooks/core/ledger';
 import { systemClock } from '@payhooks/core/ports';
 import { openNotification, parseMerchants } from '@payhooks/core/providers/wechatpay';
-import { WechatpayClient } from '@payhooks/core/providers/wechatpay/client';
+import { WechatpayClient } from '@payhooks/core/providers/wechatpay';
 import {
   type ReconProgress,
   reconcile,
   type WechatpayBillApi,
   wechatpayHealer,
   wechatpaySource,
-} from '@payhooks/core/recon/run/index';
+} from '@payhooks/core/recon/run';
 import { createFolderStore } from '@payhooks/local/folder-store';
 
 interface WorkerInput {

@@ -16,7 +16,7 @@ import {
   REPORT_FILES,
   type ReconProgress,
   resolveReportKey,
-} from '@payhooks/core/recon/run/index';
+} from '@payhooks/core/recon/run';
 import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';
 import type { Command } from 'commander';
 import pino from 'pino';

@@ -3,7 +3,7 @@
 // so acting on a deployed stage never does.
 import type { Sql } from '@payhooks/core/ledger';
 import type { Logger, ObjectStore } from '@payhooks/core/ports';
-import type { ReconProgress } from '@payhooks/core/recon/run/index';
+import type { ReconProgress } from '@payhooks/core/recon/run';
 import { createFolderStore } from '@payhooks/local/folder-store';
 import { describeReconciliation, runLocalReconciliation } from '@payhooks/local/local-reconciliation';
 

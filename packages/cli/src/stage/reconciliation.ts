@@ -3,7 +3,7 @@
 // S3 reports bucket. Alerts go to the log (not SNS), metrics stay in memory.
 import type { Sql } from '@payhooks/core/ledger';
 import type { Logger } from '@payhooks/core/ports';
-import type { ReconcileResult, ReconProgress } from '@payhooks/core/recon/run/index';
+import type { ReconcileResult, ReconProgress } from '@payhooks/core/recon/run';
 import { MemoryAlerter } from '@payhooks/functions/adapters/alerts';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';

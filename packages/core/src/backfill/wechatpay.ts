@@ -7,7 +7,7 @@
 import { encodeEnvelope } from '../envelope.ts';
 import type { Sql } from '../ledger/db.ts';
 import type { Queue } from '../ports.ts';
-import type { Healer } from '../recon/run/heal.ts';
+import type { Healer } from '../recon/run/types.ts';
 
 export interface PendingOrder {
   merchantOrderNo: string;

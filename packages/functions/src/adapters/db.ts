@@ -1,7 +1,7 @@
 // Database connection: a URL locally, RDS Proxy with IAM auth tokens and TLS in AWS (no password ever sits in an
 // environment variable). Options come from wiring/db.ts.
 import { Signer } from '@aws-sdk/rds-signer';
-import { createSql, type Sql } from '@payhooks/core/ledger/db';
+import { createSql, type Sql } from '@payhooks/core/ledger';
 
 export type DatabaseOptions =
   | { url: string; maxConnections: number }

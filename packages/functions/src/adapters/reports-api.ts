@@ -4,7 +4,7 @@
 //   GET /reports/{key+}[?redirect=1]             → a short-lived pre-signed link to one file; `<provider>/<account>/
 //     <date>/breaks.csv` resolves through latest.json, run keys are served as they are, nothing else is.
 import type { ObjectStore } from '@payhooks/core/ports';
-import { listReports, resolveReportKey } from '@payhooks/core/recon/run/index';
+import { listReports, resolveReportKey } from '@payhooks/core/recon/run';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 export interface ReportsDeps {

@@ -4,7 +4,7 @@
 
 import type { Provider } from '@payhooks/core/ledger';
 import type { Clock, Logger, Metrics } from '@payhooks/core/ports';
-import { previousBusinessDate, type ReconcileResult } from '@payhooks/core/recon/run/index';
+import { previousBusinessDate, type ReconcileResult } from '@payhooks/core/recon/run';
 import type { Alerter } from '../adapters/alerts.ts';
 import { ReconFailedError } from '../errors.ts';
 

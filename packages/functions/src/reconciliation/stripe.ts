@@ -4,7 +4,7 @@
 // retrieve + synthetic event, report. Dependencies are built in wiring/recon.ts.
 import type { EnvelopeNormalizer, Sql } from '@payhooks/core/ledger';
 import type { Clock, Logger, Metrics, ObjectStore } from '@payhooks/core/ports';
-import { syntheticEvent } from '@payhooks/core/providers/stripe/client';
+import { syntheticEvent } from '@payhooks/core/providers/stripe';
 import {
   businessWindow,
   type ReconcileResult,
@@ -14,7 +14,7 @@ import {
   type StripeRetrieveApi,
   stripeHealer,
   stripeSource,
-} from '@payhooks/core/recon/run/index';
+} from '@payhooks/core/recon/run';
 import type { Alerter } from '../adapters/alerts.ts';
 import { businessDateFor, type ReconEvent } from './outcome.ts';
 

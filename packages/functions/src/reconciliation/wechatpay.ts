@@ -11,7 +11,7 @@ import {
   reconcile,
   wechatpayHealer,
   wechatpaySource,
-} from '@payhooks/core/recon/run/index';
+} from '@payhooks/core/recon/run';
 import type { Alerter } from '../adapters/alerts.ts';
 import { UnknownMerchantError } from '../errors.ts';
 import type { WechatpayReconApi } from '../wiring/clients.ts';

@@ -4,7 +4,7 @@
 import { backfillWechatpay, type WechatpayBackfillResult } from '@payhooks/core/backfill/wechatpay';
 import type { Sql } from '@payhooks/core/ledger';
 import type { Clock, Queue } from '@payhooks/core/ports';
-import type { Healer } from '@payhooks/core/recon/run/heal';
+import type { Healer } from '@payhooks/core/recon/run';
 
 export interface SweepDeps {
   sql: Sql;

@@ -2,15 +2,15 @@
 // sweep, the CLI's backfill) and the Stripe clients of the platform and its connected accounts (recon, backfill).
 // Each is typed as the ports it serves, so the compiler checks the client against them.
 import type { Clock } from '@payhooks/core/ports';
-import { StripeClient } from '@payhooks/core/providers/stripe/client';
+import { StripeClient } from '@payhooks/core/providers/stripe';
 import type { Merchant } from '@payhooks/core/providers/wechatpay';
-import { WechatpayClient } from '@payhooks/core/providers/wechatpay/client';
+import { WechatpayClient } from '@payhooks/core/providers/wechatpay';
 import type {
   StripeReportApi,
   StripeRetrieveApi,
   WechatpayBillApi,
   WechatpayQueryApi,
-} from '@payhooks/core/recon/run/index';
+} from '@payhooks/core/recon/run';
 import type { Env } from '../config.ts';
 
 /** What reconciliation and the sweep ask of WeChat Pay: bills to download and orders/refunds to query. */

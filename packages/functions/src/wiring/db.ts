@@ -1,6 +1,6 @@
 // The ledger database from the environment: DATABASE_URL (local runtime, CLI) or the RDS Proxy settings the
 // stacks set (DB_HOST, DB_PORT, DB_NAME, DB_USER), one connection per container unless DB_MAX_CONNECTIONS says.
-import type { Sql } from '@payhooks/core/ledger/db';
+import type { Sql } from '@payhooks/core/ledger';
 import { createDatabase, type DatabaseOptions } from '../adapters/db.ts';
 import { type Env, integer, optional, required } from '../config.ts';
 

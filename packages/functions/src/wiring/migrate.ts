@@ -1,5 +1,5 @@
 // Applies the ledger migrations with the database from the environment (the migrate Lambda, `npm start`).
-import { migrate } from '@payhooks/core/ledger/migrate';
+import { migrate } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import type { Env } from '../config.ts';
 import { sqlFromEnv } from './db.ts';

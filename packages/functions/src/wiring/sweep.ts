@@ -4,7 +4,7 @@ import type { WechatpayBackfillResult } from '@payhooks/core/backfill/wechatpay'
 import { createLogger } from '@payhooks/core/logger';
 import { type Clock, systemClock } from '@payhooks/core/ports';
 import type { MerchantRegistry } from '@payhooks/core/providers/wechatpay';
-import { type Healer, wechatpayHealer } from '@payhooks/core/recon/run/heal';
+import { type Healer, wechatpayHealer } from '@payhooks/core/recon/run';
 import { metricsFor } from '../adapters/metrics.ts';
 import { queueFromEnv } from '../adapters/sqs.ts';
 import { type Env, integer, once } from '../config.ts';

@@ -2,7 +2,7 @@
 // where the traffic is placed in them, the sandbox's fresh secrets, and the WeChat Pay merchants it signs for.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { businessWindow, previousBusinessDate } from '@payhooks/core/recon/run/index';
+import { businessWindow, previousBusinessDate } from '@payhooks/core/recon/run';
 import { randomStripeSecretKey } from '@payhooks/testkit/sandbox/provider-api';
 import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
 import {

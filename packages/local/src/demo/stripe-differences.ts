@@ -1,7 +1,7 @@
 // Step 5 of the demo (Stripe): what Stripe's reports for yesterday hold — the events sent, plus three deliberate
 // differences the reconciliation must find, plus the traffic of earlier starts in a persistent ledger.
 import { listSettled, type Sql } from '@payhooks/core/ledger';
-import { businessWindow } from '@payhooks/core/recon/run/index';
+import { businessWindow } from '@payhooks/core/recon/run';
 import type { StripeProviderSandbox } from '@payhooks/testkit/sandbox/provider-api';
 import {
   prng,

@@ -2,7 +2,7 @@
 // deliberate differences the reconciliation must find, plus the traffic of earlier starts in a persistent ledger.
 import { randomInt } from 'node:crypto';
 import { listSettled, type Sql } from '@payhooks/core/ledger';
-import { businessWindow } from '@payhooks/core/recon/run/index';
+import { businessWindow } from '@payhooks/core/recon/run';
 import type {
   SandboxRefundInput,
   SandboxTransactionInput,

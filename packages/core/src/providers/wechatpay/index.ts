@@ -1,5 +1,5 @@
 // Public surface of the WeChat Pay APIv3 core, meant to be imported as a namespace:
-//   import * as WechatPay from '@payhooks/core/providers/wechatpay/index';
+//   import * as WechatPay from '@payhooks/core/providers/wechatpay';
 // Ingress: assertBodySize → verifyNotification → parseNotification({ parser: 'ingress' }).
 // Consumer: openNotification (parseNotification({ parser: 'consumer' }) → decrypt → normalize).
 // Sandbox and the recon healer: encryptResource. Sandbox: buildSignatureHeaders, verifyAuthorization.
