@@ -130,7 +130,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
   const size = pick(options, {
     full: { deliveries: 5000, warmup: 400, reps: 2 },
     quick: { deliveries: 1500, warmup: 200, reps: 1 },
-    tiny: { deliveries: 100, warmup: 20, reps: 1 },
+    tiny: { deliveries: 60, warmup: 10, reps: 1 },
   });
   const unique = Math.round(size.deliveries * (1 - MIX.redeliveryShare));
   const warmUnique = Math.round(size.warmup * (1 - MIX.redeliveryShare));
