@@ -61,5 +61,5 @@ describe('npm run bench (tiny sizes)', () => {
     expect(stripeRun.baseline.objectsStored).toBeGreaterThan(0);
     expect(formatTable(report.cases).split('\n').length).toBe(2 + report.cases.flatMap((c) => c.rows).length);
     expect(formatMarkdown(report.cases)).toContain('| case |');
-  }, 150_000);
+  }, 240_000);
 });
