@@ -21,7 +21,7 @@ function burn(stay: boolean): { pid: number; usage: Promise<number>; kill(): voi
   const script = `
     const { createHash } = require('node:crypto');
     let h = 'x';
-    for (let i = 0; i < 150000; i++) h = createHash('sha256').update(h).digest('hex');
+    for (let i = 0; i < 60000; i++) h = createHash('sha256').update(h).digest('hex');
     const u = process.cpuUsage();
     process.stdout.write(String((u.user + u.system) / 1e6) + '\\n');
     ${stay ? 'setInterval(() => {}, 1000);' : ''}`;
