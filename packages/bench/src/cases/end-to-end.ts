@@ -16,7 +16,6 @@ import { randomWebhookSecret } from '@payhooks/local/sandbox/stripe-scenario';
 import { writeMerchantsFile } from '@payhooks/local/sandbox/wechatpay-merchants';
 import { startLocalStack } from '@payhooks/local/stack';
 import { build } from 'esbuild';
-import { BASELINE_TABLE_SQL, type BaselineConfig } from '../e2e/baseline-server.ts';
 import {
   type Delivery,
   type DeliveryMix,
@@ -28,8 +27,13 @@ import {
   wechatpayEvents,
 } from '../e2e/deliveries.ts';
 import { maxInboxId, watchLedger } from '../e2e/ledger-watch.ts';
-import type { LoadWorkerMessage, LoadWorkerResult } from '../e2e/load-worker.ts';
 import { parentPid, treeCpuSeconds } from '../e2e/proc-cpu.ts';
+import {
+  BASELINE_TABLE_SQL,
+  type BaselineConfig,
+  type LoadWorkerMessage,
+  type LoadWorkerResult,
+} from '../e2e/protocol.ts';
 import { sharedSandboxMerchants } from '../fixtures.ts';
 import { ledgerDatabases } from '../postgres.ts';
 import { pick } from '../sizes.ts';
@@ -75,11 +79,11 @@ function ask<T>(child: ChildProcess, message: unknown, type: string): Promise<T>
   });
 }
 
-const forkBundle = (file: string) =>
+const forkBundle = (file: string, role: 'load-worker' | 'baseline-server') =>
   fork(file, [], {
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { PATH: process.env.PATH },
+    env: { PATH: process.env.PATH, PAYHOOKS_BENCH_CHILD: role },
   });
 
 async function bundle(dir: string): Promise<{ loadWorker: string; baselineServer: string }> {
@@ -150,7 +154,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
 
     options.log('case 7: bundling the load generator and the baseline server');
     const bundles = await bundle(dir);
-    loadWorker = forkBundle(bundles.loadWorker);
+    loadWorker = forkBundle(bundles.loadWorker, 'load-worker');
     const worker = loadWorker;
     const load = async (deliveries: Delivery[]) => {
       await ask(worker, { type: 'load', deliveries } satisfies LoadWorkerMessage, 'loaded');
@@ -201,21 +205,21 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
     const runBaseline = async (
       provider: Provider,
       concurrency: number,
-      deliveries: Delivery[],
-      warm: Delivery[],
+      deliveries: () => Delivery[],
+      warm: () => Delivery[],
     ): Promise<SideResult> => {
       const { events } = traffic[provider];
       const databaseUrl = await databases.fresh();
       const setup = createSql({ url: databaseUrl, max: 1, applicationName: 'bench-admin' });
       await setup.unsafe(BASELINE_TABLE_SQL);
-      const server = forkBundle(bundles.baselineServer);
+      const server = forkBundle(bundles.baselineServer, 'baseline-server');
       const exited = new Promise((resolve) => server.once('exit', resolve));
       try {
         const { url } = await ask<{ url: string }>(server, baselineConfig(databaseUrl), 'listening');
         const status = provider === 'stripe' ? 200 : 204;
-        await load(warm);
+        await load(warm());
         checkLoad(await runLoad(url, concurrency, status), 'baseline warm-up');
-        await load(deliveries);
+        await load(deliveries());
         await settle(200);
         const roots = [server.pid!];
         const before = {
@@ -253,8 +257,8 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
     const runPayhooks = async (
       provider: Provider,
       concurrency: number,
-      deliveries: Delivery[],
-      warm: Delivery[],
+      deliveries: () => Delivery[],
+      warm: () => Delivery[],
       warmIds: Set<string>,
     ): Promise<SideResult> => {
       const { events } = traffic[provider];
@@ -271,12 +275,12 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
       const watch = createSql({ url: databaseUrl, max: 1, applicationName: 'bench-watch' });
       try {
         const status = provider === 'stripe' ? 200 : 204;
-        const timeoutMs = 60_000 + deliveries.length * 50;
-        await load(warm);
+        const timeoutMs = 60_000 + traffic[provider].plan.length * 50;
+        await load(warm());
         checkLoad(await runLoad(stack.gatewayUrl, concurrency, status), 'payhooks warm-up');
         await watchLedger(watch, warmIds, { afterId: 0, timeoutMs });
         const afterId = await maxInboxId(watch);
-        await load(deliveries);
+        await load(deliveries());
         await settle(200);
         // Everything of the bench process's tree but the load generator and PostgreSQL (counted on its own).
         const exclude = new Set([worker.pid!, postmaster]);
@@ -326,9 +330,11 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
       for (const concurrency of concurrencies) {
         const pairs: { payhooks: SideResult; baseline: SideResult; deliveries: number }[] = [];
         for (let rep = 0; rep < size.reps; rep++) {
-          // Signed right before the pair: both providers reject signatures older than five minutes.
-          const deliveries = signDeliveries(traffic[provider].plan);
-          const warm = signDeliveries(traffic[provider].warm);
+          // The same deliveries for both sides, signed right before each side sends them: both providers reject
+          // signatures older than five minutes, and a slow side must not make the other's expire.
+          const deliveries = () => signDeliveries(traffic[provider].plan);
+          const warm = () => signDeliveries(traffic[provider].warm);
+          const deliveryCount = traffic[provider].plan.length;
           const warmIds = new Set(traffic[provider].warm.map((d) => d.event.eventId));
           const order = pairIndex++ % 2 === 0 ? ['baseline', 'payhooks'] : ['payhooks', 'baseline'];
           const got: Partial<Record<string, SideResult>> = {};
@@ -341,10 +347,10 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           }
           const p = got.payhooks!;
           const b = got.baseline!;
-          pairs.push({ payhooks: p, baseline: b, deliveries: deliveries.length });
+          pairs.push({ payhooks: p, baseline: b, deliveries: deliveryCount });
           options.log(
             `case 7 ${provider} c${concurrency} rep ${rep + 1}: ${Math.round(unique / p.seconds)} vs ${Math.round(unique / b.seconds)} events/s; ` +
-              `CPU ${((p.cpuSeconds / deliveries.length) * 1000).toFixed(2)} vs ${((b.cpuSeconds / deliveries.length) * 1000).toFixed(2)} ms/delivery; ` +
+              `CPU ${((p.cpuSeconds / deliveryCount) * 1000).toFixed(2)} vs ${((b.cpuSeconds / deliveryCount) * 1000).toFixed(2)} ms/delivery; ` +
               `lag p50 ${percentile(p.lagMs, 50).toFixed(0)} vs ${percentile(b.lagMs, 50).toFixed(0)} ms`,
           );
         }

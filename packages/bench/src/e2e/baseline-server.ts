@@ -8,24 +8,7 @@ import { createDecipheriv, createPublicKey, type KeyObject, verify } from 'node:
 import http from 'node:http';
 import postgres from 'postgres';
 import Stripe from 'stripe';
-
-export interface BaselineConfig {
-  type: 'config';
-  databaseUrl: string;
-  stripeSecret: string;
-  merchants: { id: string; apiv3Key: string; keys: { serial: string; publicKeyPem: string }[] }[];
-}
-
-export const BASELINE_TABLE_SQL = `
-  create table if not exists baseline_events (
-    provider text not null,
-    object_id text not null,
-    event_id text not null,
-    event_type text not null,
-    occurred_at timestamptz not null,
-    payload jsonb not null,
-    primary key (provider, object_id)
-  )`;
+import type { BaselineConfig } from './protocol.ts';
 
 const TOLERANCE_SECONDS = 300;
 
@@ -142,12 +125,16 @@ function start(config: BaselineConfig) {
   };
 }
 
-let stop: (() => Promise<void>) | undefined;
-process.on('message', (message: BaselineConfig | { type: 'stop' }) => {
-  if (message.type === 'config') stop = start(message);
-  else
-    void (stop?.() ?? Promise.resolve()).finally(() => {
-      process.exit(0);
-    });
-});
-process.on('disconnect', () => process.exit(0));
+// Only as the forked child (the parent sets the role): imported anywhere else, this module must not take over
+// the importing process's IPC channel.
+if (process.env.PAYHOOKS_BENCH_CHILD === 'baseline-server') {
+  let stop: (() => Promise<void>) | undefined;
+  process.on('message', (message: BaselineConfig | { type: 'stop' }) => {
+    if (message.type === 'config') stop = start(message);
+    else
+      void (stop?.() ?? Promise.resolve()).finally(() => {
+        process.exit(0);
+      });
+  });
+  process.on('disconnect', () => process.exit(0));
+}

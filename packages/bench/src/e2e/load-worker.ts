@@ -3,22 +3,7 @@
 // the previous answer arrived. Records, per event id, when the bench first sent it and first got an answer
 // (epoch milliseconds, performance.timeOrigin + now(), comparable with PostgreSQL's clock on the same machine).
 import http from 'node:http';
-import type { Delivery } from './deliveries.ts';
-
-export type LoadWorkerMessage =
-  | { type: 'load'; deliveries: Delivery[] }
-  | { type: 'run'; url: string; concurrency: number; expectStatus: number };
-
-export interface LoadWorkerResult {
-  type: 'done';
-  requests: number;
-  startedAtMs: number;
-  finishedAtMs: number;
-  statuses: Record<string, number>;
-  firstSentMs: Record<string, number>;
-  firstAnsweredMs: Record<string, number>;
-  error?: string;
-}
+import type { LoadWorkerMessage, LoadWorkerResult } from './protocol.ts';
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
@@ -75,18 +60,21 @@ async function run(url: string, concurrency: number, expectStatus: number): Prom
   };
 }
 
-process.on('message', (message: LoadWorkerMessage) => {
-  if (message.type === 'load') {
-    deliveries = message.deliveries.map((d) => {
-      const body = Buffer.from(d.body, 'utf8');
-      return { ...d, body, headers: { ...d.headers, 'content-length': String(body.length) } };
-    });
-    process.send!({ type: 'loaded' });
-  } else {
-    run(message.url, message.concurrency, message.expectStatus).then(
-      (result) => process.send!(result),
-      (error: unknown) => process.send!({ type: 'done', error: String(error) }),
-    );
-  }
-});
-process.on('disconnect', () => process.exit(0));
+// Only as the forked child (the parent sets the role), never in a process that imports this module.
+if (process.env.PAYHOOKS_BENCH_CHILD === 'load-worker') {
+  process.on('message', (message: LoadWorkerMessage) => {
+    if (message.type === 'load') {
+      deliveries = message.deliveries.map((d) => {
+        const body = Buffer.from(d.body, 'utf8');
+        return { ...d, body, headers: { ...d.headers, 'content-length': String(body.length) } };
+      });
+      process.send!({ type: 'loaded' });
+    } else {
+      run(message.url, message.concurrency, message.expectStatus).then(
+        (result) => process.send!(result),
+        (error: unknown) => process.send!({ type: 'done', error: String(error) }),
+      );
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
