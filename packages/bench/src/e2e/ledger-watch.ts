@@ -16,6 +16,8 @@ export interface LedgerWatchResult {
   lastCommitMs: number;
   polls: number;
   lateStamped: number;
+  /** Expected events still not in the ledger when the watch gave up (nothing new for `stallMs`). */
+  missing: number;
 }
 
 export async function maxInboxId(sql: Sql): Promise<number> {
@@ -23,12 +25,17 @@ export async function maxInboxId(sql: Sql): Promise<number> {
   return Number(row?.max ?? 0);
 }
 
-/** Resolves when every id in `expected` is in inbox_events; throws after `timeoutMs`. */
+/**
+ * Resolves when every id in `expected` is in inbox_events — or, once `canStall()` says nothing more is coming (the
+ * load finished), when no new row appeared for `stallMs` (messages the consumer gave up on sit in the DLQ and
+ * never commit; they are reported as `missing`). Throws after `timeoutMs`.
+ */
 export async function watchLedger(
   sql: Sql,
   expected: ReadonlySet<string>,
-  options: { afterId: number; timeoutMs: number },
+  options: { afterId: number; timeoutMs: number; stallMs?: number; canStall?: () => boolean },
 ): Promise<LedgerWatchResult> {
+  let lastGrowth = performance.now();
   const committedMs = new Map<string, number>();
   const history: { at: number; maxId: number }[] = [];
   let floor = options.afterId;
@@ -44,6 +51,7 @@ export async function watchLedger(
       maxSeen = Math.max(maxSeen, Number(row.id));
       if (!expected.has(row.event_id) || committedMs.has(row.event_id)) continue;
       committedMs.set(row.event_id, row.seen_ms);
+      lastGrowth = performance.now();
       stampedIds.push(Number(row.id));
       lastCommitMs = Math.max(lastCommitMs, row.seen_ms);
     }
@@ -54,6 +62,12 @@ export async function watchLedger(
         `ledger watch timed out: ${committedMs.size} of ${expected.size} events committed after ${options.timeoutMs} ms`,
       );
     }
+    if (
+      options.stallMs !== undefined &&
+      options.canStall?.() &&
+      performance.now() - lastGrowth > options.stallMs
+    )
+      break;
     polls += 1;
     const at = performance.now();
     take(
@@ -82,5 +96,5 @@ export async function watchLedger(
     }
     if (committedMs.size < expected.size) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  return { committedMs, lastCommitMs, polls, lateStamped };
+  return { committedMs, lastCommitMs, polls, lateStamped, missing: expected.size - committedMs.size };
 }
