@@ -44,7 +44,7 @@ const CONCURRENCIES = [16, 64] as const;
 const MIX = { redeliveryShare: 0.2, outOfOrderShare: 0.1 };
 /** `npm start`'s default (CONSUMER_CONCURRENCY): two consumer "containers", one connection each. */
 const CONSUMER_CONCURRENCY = 2;
-/** Give up waiting for the ledger after this long without a new row once the load is done (the rest is in the DLQ). */
+/** Give up waiting for the ledger after this long without a new row once the queue is empty (the rest is in the DLQ). */
 const STALL_MS = 20_000;
 
 type Provider = 'stripe' | 'wechatpay';
@@ -280,7 +280,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
       const watch = createSql({ url: databaseUrl, max: 1, applicationName: 'bench-watch' });
       try {
         const status = provider === 'stripe' ? 200 : 204;
-        const timeoutMs = 60_000 + traffic[provider].plan.length * 50;
+        const timeoutMs = 120_000 + traffic[provider].plan.length * 100; // a hang guard for loaded machines
         await load(warm());
         checkLoad(await runLoad(stack.gatewayUrl, concurrency, status), 'payhooks warm-up');
         await watchLedger(watch, warmIds, { afterId: 0, timeoutMs });
@@ -295,14 +295,23 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           loadGenerator: treeCpuSeconds([worker.pid!]),
         };
         const expected = new Set(events.map((e) => e.eventId));
-        let loadDone = false;
+        // The watch may give up only once the load is done and the main queue holds nothing (in flight included).
+        let queueEmpty = false;
+        let depthTimer: NodeJS.Timeout | undefined;
         const [result, ledger] = await Promise.all([
           runLoad(stack.gatewayUrl, concurrency, status).then((r) => {
-            loadDone = true;
+            depthTimer = setInterval(() => {
+              stack.queues.depth(stack.queues.queueUrl).then(
+                (depth) => {
+                  queueEmpty = depth === 0;
+                },
+                () => {},
+              );
+            }, 1000);
             return checkLoad(r, 'payhooks');
           }),
-          watchLedger(watch, expected, { afterId, timeoutMs, stallMs: STALL_MS, canStall: () => loadDone }),
-        ]);
+          watchLedger(watch, expected, { afterId, timeoutMs, stallMs: STALL_MS, canStall: () => queueEmpty }),
+        ]).finally(() => clearInterval(depthTimer));
         const dlqDepth =
           ledger.missing > 0 ? await stack.queues.depth(stack.queues.dlqUrl).catch(() => null) : 0;
         if (ledger.missing > 0)
