@@ -2,6 +2,7 @@
 import type { CaseOptions, CaseResult } from '../types.ts';
 import { runColdStart } from './cold-start.ts';
 import { runConsumer } from './consumer.ts';
+import { runEndToEnd } from './end-to-end.ts';
 import { runIngressCpu } from './ingress-cpu.ts';
 import { runIngressHttp } from './ingress-http.ts';
 import { runRecon } from './recon.ts';
@@ -21,4 +22,5 @@ export const CASES: readonly BenchCase[] = [
   { id: 4, name: 'cold start', needsPostgres: false, run: runColdStart },
   { id: 5, name: 'reconciliation', needsPostgres: true, run: runRecon },
   { id: 6, name: 'wechatpay-node-v3', needsPostgres: false, run: runWechatpayNodeV3 },
+  { id: 7, name: 'end to end vs synchronous baseline', needsPostgres: true, run: runEndToEnd },
 ];
