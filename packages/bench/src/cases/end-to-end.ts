@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSql } from '@payhooks/core/ledger';
-import { randomWebhookSecret } from '@payhooks/local/sandbox/stripe-scenario';
-import { writeMerchantsFile } from '@payhooks/local/sandbox/wechatpay-merchants';
 import { startLocalStack } from '@payhooks/local/stack';
+import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { writeMerchantsFile } from '@payhooks/testkit/sandbox/wechatpay-merchants';
 import { build } from 'esbuild';
 import {
   type Delivery,

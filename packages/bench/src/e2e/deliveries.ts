@@ -2,14 +2,14 @@
 // order except for a share moved later (out of order), plus a share of redeliveries of earlier events, each
 // delivery signed on its own (a WeChat Pay retry carries a fresh nonce and signature, as WeChat sends it). Both sides of a
 // pair get exactly the same deliveries.
-import { buildStripeScenario, prng, type StripeEventJson } from '@payhooks/local/sandbox/stripe-scenario';
-import { signStripePayload } from '@payhooks/local/sandbox/stripe-sender';
-import type { SandboxMerchant } from '@payhooks/local/sandbox/wechatpay-merchants';
+import { buildStripeScenario, prng, type StripeEventJson } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { signStripePayload } from '@payhooks/testkit/sandbox/stripe-sender';
+import type { SandboxMerchant } from '@payhooks/testkit/sandbox/wechatpay-merchants';
 import {
   buildWechatpayScenario,
   type WechatpayNotificationSpec,
-} from '@payhooks/local/sandbox/wechatpay-scenario';
-import { encodeNotification, signNotification } from '@payhooks/local/sandbox/wechatpay-sender';
+} from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import { encodeNotification, signNotification } from '@payhooks/testkit/sandbox/wechatpay-sender';
 
 export interface UniqueEvent {
   eventId: string;

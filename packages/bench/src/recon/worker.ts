@@ -8,8 +8,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createSql, type EnvelopeNormalizer } from '@payhooks/core/ledger';
 import { systemClock } from '@payhooks/core/ports';
-import { openNotification, parseMerchants } from '@payhooks/core/providers/wechatpay';
-import { WechatpayClient } from '@payhooks/core/providers/wechatpay';
+import { openNotification, parseMerchants, WechatpayClient } from '@payhooks/core/providers/wechatpay';
 import {
   type ReconProgress,
   reconcile,
