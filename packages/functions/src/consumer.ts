@@ -39,11 +39,6 @@ export function recordLedgerLag(
   if (Number.isFinite(occurredAt)) metrics.milliseconds('LedgerLag', Math.max(0, committedAt - occurredAt));
 }
 
-export {
-  stripeNormalizerFromEnv,
-  wechatpayNormalizer,
-  wechatpayNormalizerFromEnv,
-} from './wiring/normalizers.ts';
 export { BatchFailedError };
 
 export function createConsumer(deps: ConsumerDeps): SqsHandler {

@@ -16,9 +16,9 @@ import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-web
 import pino from 'pino';
 import { startContainerPool } from './containers.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
+import { localReportRoutes } from './local-reconciliation.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { type LocalPostgres, startLocalPostgres } from './postgres.ts';
-import { localReportRoutes } from './recon.ts';
 import { type LocalQueues, startLocalQueues } from './sqs.ts';
 
 export interface LocalStackOptions {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { createSql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
-import { createConsumer, stripeNormalizerFromEnv } from '@payhooks/functions/consumer';
+import { createConsumer } from '@payhooks/functions/consumer';
+import { stripeNormalizerFromEnv } from '@payhooks/functions/wiring/normalizers';
 import {
   buildStripeScenario,
   randomWebhookSecret,

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@payhooks/core/logger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
-import { createConsumer, stripeNormalizerFromEnv } from '@payhooks/functions/consumer';
+import { createConsumer } from '@payhooks/functions/consumer';
+import { stripeNormalizerFromEnv } from '@payhooks/functions/wiring/normalizers';
 import {
   buildLifecycleHistory,
   LIFECYCLES,

@@ -11,7 +11,7 @@ import {
 import { generateSandboxMerchants, writeMerchantsFile } from '@payhooks/testkit/sandbox/wechatpay-merchants';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runLocalReconciliation } from '../src/recon.ts';
+import { runLocalReconciliation } from '../src/local-reconciliation.ts';
 
 let db: TestDatabase;
 let sandbox: ProviderSandbox;

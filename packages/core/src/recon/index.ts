@@ -1,8 +1,9 @@
 // Reconciliation, parsing layer: provider bill/report files in, typed rows with exact minor units out, streaming.
 // Matching against the ledger (COPY into staging + SQL) and report writing build on these.
-export { csvField } from './csv-field.ts';
+
 export { parseAmount } from './decimal-amount.ts';
 export * from './errors.ts';
+export { csvField } from './run/csv-record.ts';
 export * from './stripe/report-format.ts';
 export * from './stripe/report-parser.ts';
 export type { TextChunk, TextSource } from './utf8-lines.ts';

@@ -1,6 +1,6 @@
 // The reconciliation breaks the demo plants on purpose, and the reconciliation's check against exactly those.
 import type { Sql } from '@payhooks/core/ledger';
-import type { LocalReconResult } from '../recon.ts';
+import type { LocalReconResult } from '../local-reconciliation.ts';
 import type { ExpectedBreak, ReconCheck } from './types.ts';
 
 /** The three payment breaks each provider's files carry: never notified (healed), not in the file, amount off. */

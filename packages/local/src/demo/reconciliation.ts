@@ -1,6 +1,10 @@
 // Step 6 of the demo: the nightly reconciliation of yesterday against the sandbox's files, checked against the
 // deliberate breaks, and printed with where finance finds the reports.
-import { describeReconciliation, type LocalReconResult, runLocalReconciliation } from '../recon.ts';
+import {
+  describeReconciliation,
+  type LocalReconResult,
+  runLocalReconciliation,
+} from '../local-reconciliation.ts';
 import { checkReconciliation } from './expected-breaks.ts';
 import type { DemoPlan } from './plan.ts';
 import type { DemoRuntime } from './start.ts';

@@ -2,7 +2,7 @@
 import type { Env } from '@payhooks/functions/config';
 import type { ProviderSandbox } from '@payhooks/testkit/sandbox/provider-api';
 import type { CheckReport } from '../check.ts';
-import type { LocalReconResult } from '../recon.ts';
+import type { LocalReconResult } from '../local-reconciliation.ts';
 import type { LocalStack } from '../stack.ts';
 
 /** The Stripe Connect account the demo sends traffic for besides the platform. */

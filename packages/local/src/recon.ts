@@ -1,2 +1,0 @@
-// Kept for existing importers: the local reconciliation step lives in local-reconciliation.ts.
-export * from './local-reconciliation.ts';
