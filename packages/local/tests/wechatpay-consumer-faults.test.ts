@@ -166,6 +166,8 @@ describe('through the local runtime: → DLQ after maxReceiveCount, never in the
     expect(
       await stack.sql`select 1 from payments where provider_payment_id in ${stack.sql(badPayments)}`,
     ).toEqual([]);
-    expect(stack.metrics.consumer.total('EventFailed')).toBeGreaterThanOrEqual(bad.size * 2);
+    // Each poison message failed at least once. Not maxReceiveCount times: SQS counts receives, not attempts, and
+    // with a 1 s visibility timeout a receive can hand out a copy that a slow first attempt still holds.
+    expect(stack.metrics.consumer.total('EventFailed')).toBeGreaterThanOrEqual(bad.size);
   });
 });
