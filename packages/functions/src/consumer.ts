@@ -75,13 +75,14 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
           try {
             envelope = decodeEnvelope(record.body);
             const result = await applyEnvelope(tx, envelope, normalizers[envelope.provider]);
-            succeeded(envelope, result);
             return { envelope, result };
           } catch (error) {
             failed(record, envelope, error);
             throw error;
           }
         });
+        // Counted once committed, like the batch path: a failed commit must not count as applied.
+        succeeded(envelope, result);
         recordLedgerLag(metrics, envelope, result, Date.now());
         return result;
       },
