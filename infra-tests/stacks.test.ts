@@ -1,6 +1,6 @@
 // What the SST stacks synthesize for `dev` and `prod`, asserted on the CloudFormation itself. Both stages are
 // built once (bundling every function) and shared by all tests in this file.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULES } from '../stacks/Reconciliation.ts';
@@ -432,6 +432,64 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(resolved(cfn(), cfn().role('reports'), get.Resource['Fn::Join'][1][0]).id).toMatch(
         /^ReportsBucket/,
       );
+    });
+  });
+
+  describe('Bundles (cold start)', () => {
+    // Where SST wrote the function's split bundle: the entry .mjs and its chunks, side by side.
+    const bundleDir = (entry: Entry) => {
+      const { synthesized } = cfn();
+      const handler = `packages/functions/src/${entry}.handler`;
+      const found = Object.values(synthesized.stacks)
+        .flatMap((s) => s.node.findAll())
+        .filter((c) => (c as { props?: { handler?: string } }).props?.handler === handler);
+      expect(found).toHaveLength(1);
+      return path.join(synthesized.artifactsDir, found[0]!.node.addr, 'packages/functions/src');
+    };
+    // The files a cold start reads: the entry and, transitively, the chunks it imports statically.
+    const coldStartFiles = (dir: string, entry: Entry) => {
+      const seen = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const code = readFileSync(path.join(dir, file), 'utf8');
+        for (const m of code.matchAll(/(?:from|import)\s*"\.\/([^"]+\.mjs)"/g)) visit(m[1]!);
+      };
+      visit(`${entry}.mjs`);
+      return seen;
+    };
+
+    it('every function is bundled split into chunks (nodejs.splitting), minified, without a source map', () => {
+      for (const entry of ENTRIES) {
+        const files = readdirSync(bundleDir(entry));
+        expect(files).toContain(`${entry}.mjs`);
+        expect(files.filter((f) => /^chunk-.+\.mjs$/.test(f)).length).toBeGreaterThan(0);
+        expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+      }
+    });
+
+    it.each(['stripe-webhook', 'wechatpay-webhook'] as const)(
+      '%s reads the SSM client only from a lazy chunk, when a secret comes from SSM',
+      (entry) => {
+        const dir = bundleDir(entry);
+        const ssm = (file: string) => readFileSync(path.join(dir, file), 'utf8').includes('AmazonSSM');
+        const eager = coldStartFiles(dir, entry);
+        expect([...eager].filter(ssm)).toEqual([]);
+        expect(readdirSync(dir).filter((f) => f.endsWith('.mjs') && !eager.has(f) && ssm(f))).not.toEqual([]);
+      },
+    );
+
+    it('the Stripe webhook reads no zod at cold start (the envelope is built without a schema)', () => {
+      const dir = bundleDir('stripe-webhook');
+      const eager = [...coldStartFiles(dir, 'stripe-webhook')];
+      expect(eager.filter((f) => readFileSync(path.join(dir, f), 'utf8').includes('ZodObject'))).toEqual([]);
+      // The same probe finds zod where it is on the path (the consumer validates every envelope).
+      const consumer = bundleDir('consumer');
+      expect(
+        [...coldStartFiles(consumer, 'consumer')].some((f) =>
+          readFileSync(path.join(consumer, f), 'utf8').includes('ZodObject'),
+        ),
+      ).toBe(true);
     });
   });
 

@@ -4,6 +4,9 @@
 //
 // Why: with format esm SST already bundles @aws-sdk/* (only nodejs16.x with cjs leaves the runtime's SDK
 // external); minifying the bundle and dropping the source map is what brings a cold start near an empty process.
+// Splitting keeps every `await import()` in a chunk of its own that is read only when that path runs (the SSM
+// client behind sst/node/config, the SDK's SSO/STS/ini credential providers); without it esbuild inlines
+// dynamic imports into the one file and every cold start evaluates them (docs/decisions.md "Cold start").
 import type { BuildOptions } from 'esbuild';
 import type { FunctionProps } from 'sst/constructs';
 
@@ -12,9 +15,10 @@ export const FUNCTION_BUNDLING = {
   minify: true,
   // SST's default in deploy mode is a linked source map: bigger artifact and nothing reads it at cold start.
   sourcemap: false,
+  splitting: true,
 } as const satisfies NonNullable<FunctionProps['nodejs']>;
 
-/** The esbuild options SST v2 builds a handler with for FUNCTION_BUNDLING (mode deploy). */
+/** The esbuild options SST v2 builds a handler with for FUNCTION_BUNDLING (mode deploy), one build per function. */
 export function shippedEsbuildOptions(): BuildOptions {
   return {
     platform: 'node',
@@ -26,6 +30,9 @@ export function shippedEsbuildOptions(): BuildOptions {
     external: ['sharp', 'pg-native'],
     minify: FUNCTION_BUNDLING.minify,
     sourcemap: FUNCTION_BUNDLING.sourcemap,
+    // SST passes splitting through and then writes to an outdir with .mjs files (entry and chunks side by side).
+    splitting: FUNCTION_BUNDLING.splitting,
+    outExtension: { '.js': '.mjs' },
     banner: {
       js: [
         `import { createRequire as topLevelCreateRequire } from 'module';`,

@@ -4,6 +4,10 @@
 // queue never carries payer data in plaintext and the inbox keeps the original evidence.
 import { z } from 'zod';
 import { EnvelopeError } from './errors.ts';
+import type { IngressEnvelope } from './ingress/envelope.ts';
+
+// The zod-free half ingress imports (cold start); re-exported so the envelope keeps one public module.
+export { fitsQueueMessage, MAX_QUEUE_MESSAGE_BYTES, serializeIngressEnvelope } from './ingress/envelope.ts';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -22,25 +26,13 @@ export const envelopeSchema = z.object({
 
 export type Envelope = z.infer<typeof envelopeSchema>;
 
+// Compile-time proof that ingress's hand-written shape is exactly the schema's (both directions).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const ingressShapeIsEnvelope: Same<IngressEnvelope, Envelope> = true;
+void ingressShapeIsEnvelope;
+
 export function encodeEnvelope(envelope: Envelope): string {
   return JSON.stringify(envelopeSchema.parse(envelope));
-}
-
-const MAX_ID_LENGTH = 255;
-
-/**
- * Serialises an envelope whose fields ingress has just taken from a verified callback (ids checked, dates
- * built from parsed numbers or a schema-checked RFC 3339 string). Only the length bounds that the verifier
- * does not enforce are checked here: an over-long id throws EnvelopeError, as encodeEnvelope's schema would.
- */
-export function serializeIngressEnvelope(envelope: Envelope): string {
-  if (envelope.eventId.length > MAX_ID_LENGTH || envelope.eventType.length > MAX_ID_LENGTH) {
-    throw new EnvelopeError(
-      'ENVELOPE_INVALID',
-      `event id and type must be at most ${MAX_ID_LENGTH} characters`,
-    );
-  }
-  return JSON.stringify(envelope);
 }
 
 export function decodeEnvelope(body: string): Envelope {
@@ -59,14 +51,4 @@ export function decodeEnvelope(body: string): Envelope {
     );
   }
   return parsed.data;
-}
-
-/** SQS's message size limit (256 KiB for queues created before the 2025 increase; the conservative value). */
-export const MAX_QUEUE_MESSAGE_BYTES = 262_144;
-
-/** True when the encoded envelope fits one queue message (JSON escaping makes it larger than the raw body). */
-export function fitsQueueMessage(encoded: string, limit = MAX_QUEUE_MESSAGE_BYTES): boolean {
-  // A UTF-16 code unit is at most 3 UTF-8 bytes: most envelopes fit without counting their bytes.
-  if (encoded.length * 3 <= limit) return true;
-  return Buffer.byteLength(encoded, 'utf8') <= limit;
 }

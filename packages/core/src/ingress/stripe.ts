@@ -2,10 +2,11 @@
 // second validation) → enqueue → 2xx. Nothing is acknowledged before the queue has it
 // (design rule 1): a verification failure is a 400 (Stripe shows it to the operator and retries), an enqueue
 // failure is a 5xx (Stripe retries for up to three days).
-import { fitsQueueMessage, serializeIngressEnvelope } from '../envelope.ts';
+
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
+import { fitsQueueMessage, serializeIngressEnvelope } from './envelope.ts';
 import { type IngressDeps, type IngressRequest, type IngressResponse, json } from './types.ts';
 
 // The acknowledgement never changes: serialised once per container.

@@ -4,7 +4,7 @@
 // authentic or not fresh, 413 too large); WeChat retries any non-2xx. Probes (WECHATPAY/SIGNTEST/) are failures
 // counted as CallbackProbe, never as rejections, so they page nobody. The body is never decrypted here: no payer
 // data reaches the queue or the logs in plaintext.
-import { fitsQueueMessage, serializeIngressEnvelope } from '../envelope.ts';
+
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { HEADERS, WECHATPAY_CODES } from '../providers/wechatpay/constants.ts';
@@ -15,6 +15,7 @@ import {
   parseNotification,
 } from '../providers/wechatpay/parse-notification.ts';
 import { verifyNotification } from '../providers/wechatpay/verify.ts';
+import { fitsQueueMessage, serializeIngressEnvelope } from './envelope.ts';
 import type { IngressDeps, IngressRequest, IngressResponse } from './types.ts';
 
 export const WECHATPAY_INGRESS_CODES = {

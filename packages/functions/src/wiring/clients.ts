@@ -3,46 +3,16 @@
 // Each is typed as the ports it serves, so the compiler checks the client against them.
 import type { Clock } from '@payhooks/core/ports';
 import { StripeClient } from '@payhooks/core/providers/stripe';
-import type { Merchant } from '@payhooks/core/providers/wechatpay';
-import { WechatpayClient } from '@payhooks/core/providers/wechatpay';
-import type {
-  StripeReportApi,
-  StripeRetrieveApi,
-  WechatpayBillApi,
-  WechatpayQueryApi,
-} from '@payhooks/core/recon/run';
+import type { StripeReportApi, StripeRetrieveApi } from '@payhooks/core/recon/run';
 import type { Env } from '../config.ts';
 
-/** What reconciliation and the sweep ask of WeChat Pay: bills to download and orders/refunds to query. */
-export type WechatpayReconApi = WechatpayBillApi & WechatpayQueryApi;
-
-export interface WechatpayApiOptions {
-  /** The provider API sandbox or another base URL; default WeChat Pay's own hosts with failover. */
-  baseUrl?: string;
-  clock: Clock;
-}
-
-export function wechatpayApiOptionsFromEnv(env: Env, clock: Clock): WechatpayApiOptions {
-  return env.WECHATPAY_API_BASE_URL ? { baseUrl: env.WECHATPAY_API_BASE_URL, clock } : { clock };
-}
-
-/** One client per merchant, created on first use and kept for the container's lifetime. */
-export function wechatpayClients(options: WechatpayApiOptions): (merchant: Merchant) => WechatpayReconApi {
-  const clients = new Map<string, WechatpayReconApi>();
-  return (merchant) => {
-    let client = clients.get(merchant.id);
-    if (!client) {
-      const created: WechatpayReconApi = new WechatpayClient({
-        merchant,
-        clock: options.clock,
-        ...(options.baseUrl ? { baseUrl: options.baseUrl, failoverBaseUrl: null } : {}),
-      });
-      client = created;
-      clients.set(merchant.id, client);
-    }
-    return client;
-  };
-}
+// WeChat Pay's clients live apart so the sweep's import path carries no stripe-node (cold start).
+export {
+  type WechatpayApiOptions,
+  type WechatpayReconApi,
+  wechatpayApiOptionsFromEnv,
+  wechatpayClients,
+} from './wechatpay-clients.ts';
 
 export interface StripeApiOptions {
   apiKey: string;

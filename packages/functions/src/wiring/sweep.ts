@@ -10,9 +10,9 @@ import { queueFromEnv } from '../adapters/sqs.ts';
 import { type Env, integer, once } from '../config.ts';
 import { SweepFailedError } from '../errors.ts';
 import { sweepPendingOrders } from '../sweep/pending-orders.ts';
-import { wechatpayClients } from './clients.ts';
 import { sqlFromEnv } from './db.ts';
 import { merchantsFromEnv } from './merchants.ts';
+import { wechatpayClients } from './wechatpay-clients.ts';
 
 /** One healer per configured merchant; orders without an account belong to the only merchant, if there is one. */
 export function healersFor(

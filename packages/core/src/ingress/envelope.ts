@@ -1,0 +1,45 @@
+// What ingress needs of the envelope, without zod: the webhooks' import path stops here (cold start,
+// docs/decisions.md "Cold start"). The schema, encodeEnvelope and decodeEnvelope stay in ../envelope.ts, which
+// re-exports these and checks at compile time that IngressEnvelope is its Envelope.
+import { EnvelopeError } from '../errors.ts';
+
+/** The queue message's fields (envelope v1), as ingress builds them from a verified callback. */
+export interface IngressEnvelope {
+  v: 1;
+  provider: 'stripe' | 'wechatpay';
+  eventId: string;
+  eventType: string;
+  /** Stripe connected account (acct_…), or the WeChat merchant id from the configuration; '' if none. */
+  account: string;
+  occurredAt: string;
+  receivedAt: string;
+  /** The verified raw body, decoded from UTF-8 exactly as received. */
+  rawBody: string;
+}
+
+const MAX_ID_LENGTH = 255;
+
+/**
+ * Serialises an envelope whose fields ingress has just taken from a verified callback (ids checked, dates
+ * built from parsed numbers or a schema-checked RFC 3339 string). Only the length bounds that the verifier
+ * does not enforce are checked here: an over-long id throws EnvelopeError, as encodeEnvelope's schema would.
+ */
+export function serializeIngressEnvelope(envelope: IngressEnvelope): string {
+  if (envelope.eventId.length > MAX_ID_LENGTH || envelope.eventType.length > MAX_ID_LENGTH) {
+    throw new EnvelopeError(
+      'ENVELOPE_INVALID',
+      `event id and type must be at most ${MAX_ID_LENGTH} characters`,
+    );
+  }
+  return JSON.stringify(envelope);
+}
+
+/** SQS's message size limit (256 KiB for queues created before the 2025 increase; the conservative value). */
+export const MAX_QUEUE_MESSAGE_BYTES = 262_144;
+
+/** True when the encoded envelope fits one queue message (JSON escaping makes it larger than the raw body). */
+export function fitsQueueMessage(encoded: string, limit = MAX_QUEUE_MESSAGE_BYTES): boolean {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most envelopes fit without counting their bytes.
+  if (encoded.length * 3 <= limit) return true;
+  return Buffer.byteLength(encoded, 'utf8') <= limit;
+}
