@@ -16,7 +16,7 @@ import type { Logger, Metrics } from '@payhooks/core/ports';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { TimedMetrics } from './adapters/metrics.ts';
 import { type Env, once } from './config.ts';
-import { BatchFailedError } from './errors.ts';
+import { BatchFailedError, MissingOutcomeError } from './errors.ts';
 import { type ConsumerDeps, consumerDepsFromEnv } from './wiring/consumer.ts';
 
 export type { ConsumerDeps };
@@ -129,7 +129,7 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
     for (const { id, envelope, record } of items) {
       const outcome = outcomes.get(id);
       if (!outcome || outcome.outcome === 'failed') {
-        failed(record, envelope, outcome?.error ?? new Error('no outcome'));
+        failed(record, envelope, outcome?.error ?? new MissingOutcomeError());
         failures.push(id);
       } else {
         succeeded(envelope, outcome);

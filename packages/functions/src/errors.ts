@@ -10,6 +10,13 @@ export class BatchFailedError extends PayhooksError {
   }
 }
 
+/** The batch transaction committed but returned no outcome for a message: it is retried, never assumed applied. */
+export class MissingOutcomeError extends PayhooksError {
+  constructor() {
+    super('CONSUMER_NO_OUTCOME', 'no outcome');
+  }
+}
+
 /** A reconciliation run failed (or was still not ready at its last attempt): the Recon…Failed alarms count it. */
 export class ReconFailedError extends PayhooksError {
   constructor(readonly results: readonly ReconcileResult[]) {

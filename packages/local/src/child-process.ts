@@ -4,6 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { ConfigError } from '@payhooks/core/errors';
+import { ChildExitedError } from './errors.ts';
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
@@ -34,7 +36,7 @@ export function firstMessage<T>(
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
       cleanup();
-      reject(new Error(`${what} exited before it was ready (code ${code}, signal ${signal})`));
+      reject(new ChildExitedError(`${what} exited before it was ready (code ${code}, signal ${signal})`));
     };
     const cleanup = () => {
       child.off('message', onMessage);
@@ -58,7 +60,8 @@ export async function endChild(child: ChildProcess, graceMs = 2000): Promise<voi
 
 /** In a child: run `cleanup` and exit once the parent is gone (its IPC channel closed). */
 export function exitWithParent(cleanup: () => Promise<unknown> = async () => {}): void {
-  if (!process.send) throw new Error('this module runs as a child process with an IPC channel');
+  if (!process.send)
+    throw new ConfigError('LOCAL_NOT_A_CHILD', 'this module runs as a child process with an IPC channel');
   process.on('disconnect', () => {
     const hardStop = setTimeout(() => process.exit(0), 1500);
     hardStop.unref();

@@ -2,6 +2,7 @@
 // with one database connection, invoked over IPC by the container pool (containers.ts) one batch at a time.
 // Each answer carries the metric counts of its invocation, so the parent's MemoryMetrics adds up as before; logs
 // are appended to the state folder's log file. It exits when its parent goes away.
+import { PayhooksError } from '@payhooks/core/errors';
 import { createLogger } from '@payhooks/core/logger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createConsumerHandler } from '@payhooks/functions/consumer';
@@ -37,11 +38,13 @@ process.on('message', async (message: ContainerRequest) => {
   } catch (error) {
     const { name, message: text } =
       error instanceof Error ? error : { name: 'Error', message: String(error) };
+    // The code crosses the process boundary too, so the parent's rebuilt error keeps it (ContainerInvocationError).
+    const code = error instanceof PayhooksError ? { code: error.code } : {};
     reply({
       type: 'result',
       id: message.id,
       ok: false,
-      error: { name, message: text },
+      error: { name, message: text, ...code },
       counts: takeCounts(),
     });
   }

@@ -8,6 +8,7 @@ import type { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import type { Env } from '@payhooks/functions/config';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { endChild, firstMessage, spawnTsChild } from './child-process.ts';
+import { ChildExitedError, ContainerInvocationError, InvocationTimeoutError } from './errors.ts';
 
 export type ContainerRequest = { type: 'invoke'; id: number; event: SQSEvent };
 export type ContainerReply =
@@ -23,7 +24,8 @@ export type ContainerReply =
       type: 'result';
       id: number;
       ok: false;
-      error: { name: string; message: string };
+      /** `code` when the thrown error was a PayhooksError. */
+      error: { name: string; message: string; code?: string };
       counts: [string, number][];
     };
 
@@ -43,13 +45,6 @@ export interface ContainerPool {
   /** Resolves once the containers started up front can take an invocation. */
   ready(): Promise<void>;
   stop(): Promise<void>;
-}
-
-export class InvocationTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`consumer invocation timed out after ${timeoutMs} ms`);
-    this.name = 'InvocationTimeoutError';
-  }
 }
 
 interface Container {
@@ -92,7 +87,9 @@ export function startContainerPool(options: ContainerPoolOptions): ContainerPool
     child.on('exit', (code, signal) => {
       container.exited = true;
       live.delete(container);
-      container.waiting?.reject(new Error(`consumer container exited (code ${code}, signal ${signal})`));
+      container.waiting?.reject(
+        new ChildExitedError(`consumer container exited (code ${code}, signal ${signal})`),
+      );
     });
     live.add(container);
     return container;
@@ -118,7 +115,7 @@ export function startContainerPool(options: ContainerPoolOptions): ContainerPool
       for (const [key, value] of reply.counts)
         options.metrics.counts.set(key, (options.metrics.counts.get(key) ?? 0) + value);
       if (reply.ok) return reply.response;
-      throw Object.assign(new Error(reply.error.message), { name: reply.error.name });
+      throw new ContainerInvocationError(reply.error);
     } finally {
       clearTimeout(timer);
       container.waiting = undefined;

@@ -5,6 +5,7 @@ import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectStore } from '@payhooks/core/ports';
+import { ObjectKeyError } from './errors.ts';
 
 function checkKey(key: string): string {
   if (
@@ -12,7 +13,7 @@ function checkKey(key: string): string {
     key.startsWith('/') ||
     key.split('/').some((part) => part === '..' || part === '.' || part === '')
   ) {
-    throw new Error(`not a valid object key: "${key}"`);
+    throw new ObjectKeyError(key);
   }
   return key;
 }

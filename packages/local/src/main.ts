@@ -5,6 +5,7 @@
 // `--exit` stops after the consistency check (exit code 0 only if it passed). The orchestration is demo.ts.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { PayhooksError } from '@payhooks/core/errors';
 import { list } from '@payhooks/functions/config';
 import { runLocalDemo } from './demo.ts';
 
@@ -37,6 +38,13 @@ const demo = await runLocalDemo({
   seed,
   stripePayments: Number(args.payments),
   wechatpayPayments: Number(args['wechatpay-payments']),
+}).catch((error: unknown) => {
+  // As in the CLI: an error thrown on purpose (misconfiguration…) is one line with its code, no stack trace.
+  if (error instanceof PayhooksError) {
+    console.error(`${error.code}: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
 });
 
 console.log(

@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigError } from '@payhooks/core/errors';
 import { createSql, migrate, type Sql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import type { Logger } from '@payhooks/core/ports';
@@ -168,7 +169,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ];
     if (options.reportsDir) {
       if (!options.reportsToken)
-        throw new Error('reportsDir needs a reportsToken: the report routes are authenticated');
+        throw new ConfigError(
+          'LOCAL_NO_REPORTS_TOKEN',
+          'reportsDir needs a reportsToken: the report routes are authenticated',
+        );
       routes.push(...requireBearerToken(localReportRoutes(options.reportsDir), options.reportsToken));
     }
     const gateway = await startGateway({

@@ -1,6 +1,7 @@
 // Test support on real parts: one embedded Postgres per test run (started by the global setup), a fresh
 // migrated database per test file, and a log sink tests can read.
 import { randomBytes } from 'node:crypto';
+import { ConfigError } from '@payhooks/core/errors';
 import { createSql, migrate, type Sql } from '@payhooks/core/ledger';
 
 export const TEST_PG_ENV = 'PAYHOOKS_TEST_PG_URL';
@@ -14,7 +15,10 @@ export interface TestDatabase {
 function adminUrl(): string {
   const url = process.env[TEST_PG_ENV];
   if (!url)
-    throw new Error(`${TEST_PG_ENV} is not set: run tests through vitest (its global setup starts Postgres)`);
+    throw new ConfigError(
+      'TEST_PG_MISSING',
+      `${TEST_PG_ENV} is not set: run tests through vitest (its global setup starts Postgres)`,
+    );
   return url;
 }
 

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { backfillStripe } from '@payhooks/core/backfill/stripe';
 import { backfillWechatpay } from '@payhooks/core/backfill/wechatpay';
+import { ConfigError } from '@payhooks/core/errors';
 import { createSql } from '@payhooks/core/ledger';
 import { systemClock } from '@payhooks/core/ports';
 import { stripeClient } from '@payhooks/functions/wiring/clients';
@@ -13,7 +14,8 @@ import { resolveTarget } from '../target.ts';
 
 function parseInstant(text: string, flag: string): Date {
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new Error(`${flag} must be an ISO date-time, got "${text}"`);
+  if (Number.isNaN(date.getTime()))
+    throw new ConfigError('CLI_USAGE', `${flag} must be an ISO date-time, got "${text}"`);
   return date;
 }
 
@@ -32,7 +34,10 @@ export function registerBackfill(program: Command): void {
     .action(async (options: { since: string; until?: string; account?: string; dryRun?: boolean }) => {
       const target = resolveTarget();
       if (!target.stripeApiKey)
-        throw new Error('set STRIPE_API_KEY (a restricted key with read access to events)');
+        throw new ConfigError(
+          'CLI_NO_STRIPE_KEY',
+          'set STRIPE_API_KEY (a restricted key with read access to events)',
+        );
       const client = stripeClient(
         {
           apiKey: target.stripeApiKey,
@@ -67,10 +72,12 @@ export function registerBackfill(program: Command): void {
     .option('--dry-run', 'query only, enqueue nothing')
     .action(async (options: { olderThan: string; since?: string; dryRun?: boolean }) => {
       const target = resolveTarget();
-      if (!target.databaseUrl) throw new Error('set DATABASE_URL to read merchant_orders and payments');
+      if (!target.databaseUrl)
+        throw new ConfigError('CLI_NO_DATABASE', 'set DATABASE_URL to read merchant_orders and payments');
       const file = process.env.WECHATPAY_MERCHANTS_FILE ?? target.wechatpayMerchantsFile;
       const document = process.env.WECHATPAY_MERCHANTS ?? (file ? await readFile(file, 'utf8') : undefined);
-      if (!document) throw new Error('set WECHATPAY_MERCHANTS or WECHATPAY_MERCHANTS_FILE');
+      if (!document)
+        throw new ConfigError('CLI_NO_MERCHANTS', 'set WECHATPAY_MERCHANTS or WECHATPAY_MERCHANTS_FILE');
       const baseUrl = process.env.WECHATPAY_API_BASE_URL ?? target.wechatpayApiBaseUrl;
       const sql = createSql({ url: target.databaseUrl, max: 1, applicationName: 'payhooks-cli' });
       try {

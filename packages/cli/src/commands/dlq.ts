@@ -1,6 +1,7 @@
 // `payhooks dlq …`: list, inspect, replay and purge dead letters.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { ConfigError } from '@payhooks/core/errors';
 import { openNotification, parseMerchants } from '@payhooks/core/providers/wechatpay';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -78,9 +79,17 @@ export function registerDlq(program: Command): void {
       if (options.decrypt && envelope?.provider === 'wechatpay') {
         const file = process.env.WECHATPAY_MERCHANTS_FILE ?? target.wechatpayMerchantsFile;
         const document = process.env.WECHATPAY_MERCHANTS ?? (file ? readFileSync(file, 'utf8') : undefined);
-        if (!document) throw new Error('set WECHATPAY_MERCHANTS or WECHATPAY_MERCHANTS_FILE to decrypt');
+        if (!document)
+          throw new ConfigError(
+            'CLI_NO_MERCHANTS',
+            'set WECHATPAY_MERCHANTS or WECHATPAY_MERCHANTS_FILE to decrypt',
+          );
         const merchant = parseMerchants(document).forRoute(envelope.account);
-        if (!merchant) throw new Error(`no merchant "${envelope.account}" in the configuration`);
+        if (!merchant)
+          throw new ConfigError(
+            'WECHATPAY_UNKNOWN_MERCHANT',
+            `no merchant "${envelope.account}" in the configuration`,
+          );
         console.log(JSON.stringify(openNotification(envelope.rawBody, merchant).resource, null, 2));
       }
     });

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigError } from '@payhooks/core/errors';
 import { createSql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import type { ObjectStore } from '@payhooks/core/ports';
@@ -20,6 +21,7 @@ import {
 import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';
 import type { Command } from 'commander';
 import pino from 'pino';
+import { ReportNotFoundError } from '../errors.ts';
 
 interface LocalState {
   databaseUrl?: string;
@@ -103,13 +105,17 @@ export function registerRecon(program: Command): void {
     .option('--force', 'replace the report of a date that already succeeded')
     .action(async (options: { provider: string; date?: string; merchant?: string; force?: boolean }) => {
       if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
-        throw new Error('--provider must be wechatpay or stripe');
+        throw new ConfigError('CLI_USAGE', '--provider must be wechatpay or stripe');
       const provider: 'wechatpay' | 'stripe' = options.provider;
       if (options.date) checkBusinessDate(options.date);
       const env = process.env;
       const local = readLocalState(env);
       const databaseUrl = env.DATABASE_URL ?? local?.databaseUrl;
-      if (!databaseUrl) throw new Error('no database: start the local stack (npm start) or set DATABASE_URL');
+      if (!databaseUrl)
+        throw new ConfigError(
+          'CLI_NO_DATABASE',
+          'no database: start the local stack (npm start) or set DATABASE_URL',
+        );
       const sql = createSql({ url: databaseUrl, max: 2, applicationName: 'payhooks-cli-recon' });
       try {
         const logger = createLogger({ name: 'recon', level: 'warn', destination: pino.destination(2) });
@@ -182,7 +188,9 @@ export function registerRecon(program: Command): void {
         );
         const body = key ? await store.get(key) : undefined;
         if (!body)
-          throw new Error(`no report for ${provider}/${account}/${date} (run: npm run cli -- recon list)`);
+          throw new ReportNotFoundError(
+            `no report for ${provider}/${account}/${date} (run: npm run cli -- recon list)`,
+          );
         await writeFile(path.join(target, file), body);
         console.log(`  ${path.join(target, file)}  (${body.length} bytes)`);
       }

@@ -11,6 +11,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
+import { MoveTaskFailedError } from '../errors.ts';
 
 export interface DeadLetter {
   messageId: string;
@@ -127,7 +128,7 @@ export async function replayDeadLetters(
     options.onProgress?.(progress);
     if (progress.status !== 'RUNNING') {
       if (progress.status === 'FAILED')
-        throw new Error(`message move task failed: ${task?.FailureReason ?? 'no reason given'}`);
+        throw new MoveTaskFailedError(task?.FailureReason ?? 'no reason given');
       return progress;
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));

@@ -1,6 +1,7 @@
 // Stripe backfill: pages through the events list (Stripe keeps the last 30 days) and pushes every event through
 // the same envelope and queue as a webhook. The inbox's unique event id makes re-runs and overlaps harmless.
 import { encodeEnvelope } from '../envelope.ts';
+import { ConfigError } from '../errors.ts';
 import type { Queue } from '../ports.ts';
 
 /** What backfill needs from the Stripe client (StripeClient.listEvents). */
@@ -33,7 +34,10 @@ const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
 
 export async function backfillStripe(options: StripeBackfillOptions): Promise<StripeBackfillProgress> {
   if (options.now.getTime() - options.since.getTime() > THIRTY_DAYS_MS) {
-    throw new RangeError('Stripe lists only the last 30 days of events: choose a later --since');
+    throw new ConfigError(
+      'BACKFILL_SINCE_TOO_OLD',
+      'Stripe lists only the last 30 days of events: choose a later --since',
+    );
   }
   const progress: StripeBackfillProgress = { seen: 0, enqueued: 0 };
   for await (const event of options.source.listEvents({

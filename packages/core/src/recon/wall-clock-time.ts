@@ -1,4 +1,5 @@
 // Wall-clock times in provider files (Beijing time in WeChat Pay bills, UTC in Stripe reports) ↔ instants, exactly.
+import { ConfigError } from '../errors.ts';
 
 const DAY = /^(\d{4})[-/](\d{2})[-/](\d{2})$/;
 const BEIJING_OFFSET_MS = 8 * 3600 * 1000;
@@ -63,7 +64,7 @@ const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
 function formatWall(ms: number): string {
   const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) throw new RangeError('invalid date');
+  if (Number.isNaN(d.getTime())) throw new ConfigError('INVALID_DATE', 'invalid date');
   return (
     `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`

@@ -10,6 +10,7 @@ import {
   type StripeScenario,
   stripeId,
 } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { DemoScenarioError } from '../errors.ts';
 import { deliberatePaymentBreaks } from './expected-breaks.ts';
 import type { DemoPlan } from './plan.ts';
 import type { StripeTraffic } from './stripe-callbacks.ts';
@@ -101,7 +102,7 @@ function plantStripeDifferences(
   const never = unnotifiedStripePayment(plan.seed, plan.stripeStart + 900);
   const [notInReport, differs] = plainStripePayments(platform);
   if (!notInReport || !differs)
-    throw new Error('the Stripe scenario needs two succeeded payments without refund or dispute');
+    throw new DemoScenarioError('the Stripe scenario needs two succeeded payments without refund or dispute');
   st.addEvents(merged.events);
   st.addEvents(never.events);
   st.deriveBalanceTransactions({

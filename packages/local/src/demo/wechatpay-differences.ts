@@ -9,6 +9,7 @@ import type {
   WechatpayProviderSandbox,
 } from '@payhooks/testkit/sandbox/provider-api';
 import type { WechatpayScenario } from '@payhooks/testkit/sandbox/wechatpay-scenario';
+import { DemoScenarioError } from '../errors.ts';
 import { deliberatePaymentBreaks } from './expected-breaks.ts';
 import type { DemoPlan } from './plan.ts';
 import type { ExpectedBreak } from './types.ts';
@@ -81,7 +82,9 @@ function plantWechatpayDifferences(
   const refunded = new Set(refunds.map((r) => r.outTradeNo));
   const [notInBill, differs] = transactions.filter((t) => t.mchid === mchid && !refunded.has(t.outTradeNo));
   if (!notInBill || !differs)
-    throw new Error('the WeChat Pay scenario needs two unrefunded payments of the first merchant');
+    throw new DemoScenarioError(
+      'the WeChat Pay scenario needs two unrefunded payments of the first merchant',
+    );
   for (const tx of transactions) {
     wx.addTransaction({
       ...tx,

@@ -1,5 +1,7 @@
 // Small HTTP helpers shared by the provider API sandbox's WeChat Pay and Stripe halves.
+
 import type http from 'node:http';
+import { SandboxError } from '../errors.ts';
 
 export interface SandboxRequest {
   method: string;
@@ -24,7 +26,7 @@ export async function readRequest(request: http.IncomingMessage): Promise<Sandbo
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    if (size > MAX_BODY_BYTES) throw new SandboxError('SANDBOX_BODY_TOO_LARGE', 'request body too large');
     chunks.push(chunk as Buffer);
   }
   const pathWithQuery = request.url ?? '/';

@@ -3,6 +3,7 @@
 // merchant configuration trusts, and serves trade / fund-flow / encrypted sub-merchant bills (gzip, SHA-1,
 // short-lived download URLs) plus the order and refund queries, all built from transactions the caller registers.
 // Knobs create the differences reconciliation must find (missing rows, amount differences, tampered hashes).
+
 import crypto, { type KeyObject } from 'node:crypto';
 import type { Clock } from '@payhooks/core/ports';
 import {
@@ -17,6 +18,7 @@ import {
 import { type FundFlowBillRecord, parseBeijingTime, type TradeBillRecord } from '@payhooks/core/recon';
 import * as BillFixtures from '../bills/bill-fixtures.ts';
 import { writeFundFlowBill, writeTradeBill } from '../bills/bill-writer.ts';
+import { SandboxError } from '../errors.ts';
 import {
   bytesResponse,
   jsonResponse,
@@ -55,7 +57,11 @@ export function sandboxMerchantFromConfig(
 export function sandboxMerchantsFromGenerated(generated: SandboxMerchants): WechatpaySandboxMerchant[] {
   return generated.merchants.map((merchant) => {
     const config = generated.document.merchants.find((c) => c.mchid === merchant.mchid);
-    if (!config) throw new Error(`no configuration for sandbox merchant ${merchant.mchid}`);
+    if (!config)
+      throw new SandboxError(
+        'SANDBOX_UNKNOWN_MERCHANT',
+        `no configuration for sandbox merchant ${merchant.mchid}`,
+      );
     const [signing] = merchant.keys;
     return sandboxMerchantFromConfig(config, { serial: signing.serial, privateKey: signing.privateKey });
   });
@@ -186,7 +192,8 @@ function toTime(value: SandboxTime, what: string): Date {
       : /[zZ]|[+-]\d\d:\d\d$/.test(value)
         ? new Date(value)
         : parseBeijingTime(value);
-  if (!date || Number.isNaN(date.getTime())) throw new Error(`${what} is not a valid time`);
+  if (!date || Number.isNaN(date.getTime()))
+    throw new SandboxError('SANDBOX_INVALID_TIME', `${what} is not a valid time`);
   return date;
 }
 
@@ -217,7 +224,8 @@ export class WechatpayProviderSandbox {
     merchants: readonly WechatpaySandboxMerchant[],
     private readonly clock: Clock,
   ) {
-    if (merchants.length === 0) throw new Error('the WeChat Pay sandbox needs at least one merchant');
+    if (merchants.length === 0)
+      throw new SandboxError('SANDBOX_NO_MERCHANTS', 'the WeChat Pay sandbox needs at least one merchant');
     for (const merchant of merchants) {
       const publicKey =
         merchant.merchantKey.type === 'private'
@@ -234,7 +242,7 @@ export class WechatpayProviderSandbox {
 
   private merchantFor(mchid: string | undefined): WechatpaySandboxMerchant & { publicKey: KeyObject } {
     const merchant = mchid === undefined ? this.merchants.values().next().value : this.merchants.get(mchid);
-    if (!merchant) throw new Error(`unknown sandbox merchant ${mchid}`);
+    if (!merchant) throw new SandboxError('SANDBOX_UNKNOWN_MERCHANT', `unknown sandbox merchant ${mchid}`);
     return merchant;
   }
 
@@ -244,9 +252,9 @@ export class WechatpayProviderSandbox {
     const state = input.tradeState ?? 'SUCCESS';
     const paid = PAID.has(state);
     if (paid && input.successTime === undefined)
-      throw new Error(`paid order ${input.outTradeNo} needs successTime`);
+      throw new SandboxError('SANDBOX_INVALID_ORDER', `paid order ${input.outTradeNo} needs successTime`);
     if (this.transactionsByOutTradeNo.has(input.outTradeNo))
-      throw new Error(`order ${input.outTradeNo} exists`);
+      throw new SandboxError('SANDBOX_ORDER_EXISTS', `order ${input.outTradeNo} exists`);
     const amountFen = BigInt(input.amountFen);
     const successTime = input.successTime === undefined ? null : toTime(input.successTime, 'successTime');
     const day = (successTime ? beijingDay(successTime) : beijingDay(this.clock.now())).replaceAll('-', '');
@@ -281,10 +289,16 @@ export class WechatpayProviderSandbox {
   addRefund(input: SandboxRefundInput): SandboxRefund {
     const tx = this.transactionsByOutTradeNo.get(input.outTradeNo);
     if (!tx?.transactionId)
-      throw new Error(`refund ${input.outRefundNo}: order ${input.outTradeNo} is not paid`);
+      throw new SandboxError(
+        'SANDBOX_INVALID_REFUND',
+        `refund ${input.outRefundNo}: order ${input.outTradeNo} is not paid`,
+      );
     const status = input.status ?? 'SUCCESS';
     if (status === 'SUCCESS' && input.successTime === undefined) {
-      throw new Error(`successful refund ${input.outRefundNo} needs successTime`);
+      throw new SandboxError(
+        'SANDBOX_INVALID_REFUND',
+        `successful refund ${input.outRefundNo} needs successTime`,
+      );
     }
     const amountFen = BigInt(input.amountFen);
     const successTime = input.successTime === undefined ? null : toTime(input.successTime, 'successTime');

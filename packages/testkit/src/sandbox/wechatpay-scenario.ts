@@ -2,6 +2,7 @@
 // notified twice under two notify ids, profit sharing arriving as TRANSACTION.SUCCESS, an unknown event type)
 // together with the final ledger state and the merchant orders the merchant's own system would have written.
 // Plaintext resources only: wechatpay-sender.ts encrypts and signs them. Deterministic per seed.
+import { SandboxError } from '../errors.ts';
 import { prng } from './stripe-scenario.ts';
 
 export interface WechatpayNotificationSpec {
@@ -266,7 +267,8 @@ export function buildWechatpayScenario(options: WechatpayScenarioOptions): Wecha
   const h = new WechatpayHistory(random);
   const start = options.startTime ?? Math.floor(Date.now() / 1000) - 3600;
   const merchants = options.merchants;
-  if (merchants.length === 0) throw new Error('a WeChat Pay scenario needs at least one merchant');
+  if (merchants.length === 0)
+    throw new SandboxError('SANDBOX_NO_MERCHANTS', 'a WeChat Pay scenario needs at least one merchant');
   let firstPayment: string | undefined;
   for (let i = 0; i < options.payments; i++) {
     const merchant = merchants[i % merchants.length]!;

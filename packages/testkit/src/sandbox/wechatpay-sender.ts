@@ -2,6 +2,7 @@
 // merchant's APIv3 key, the body signed SHA256-RSA with either the PUB_KEY_ID_ key or the platform certificate
 // key, headers in WeChat's spelling (`Wechatpay-Signature`), retries of the same body with fresh signatures, the
 // order shuffled; plus a WECHATPAY/SIGNTEST/ probe and forgeries that must be rejected with the status noted.
+
 import crypto from 'node:crypto';
 import {
   buildSignatureHeaders,
@@ -9,6 +10,7 @@ import {
   SIGNATURE_TYPE,
   SIGNTEST_PREFIX,
 } from '@payhooks/core/providers/wechatpay';
+import { SandboxError } from '../errors.ts';
 import { shuffle } from './stripe-scenario.ts';
 import type { SandboxKey, SandboxMerchant } from './wechatpay-merchants.ts';
 import type { WechatpayNotificationSpec, WechatpayScenario } from './wechatpay-scenario.ts';
@@ -102,7 +104,8 @@ export function planWechatpayDeliveries(
   const { random, now, merchants } = options;
   const byId = new Map(merchants.map((m) => [m.id, m]));
   const first = merchants[0];
-  if (!first) throw new Error('planWechatpayDeliveries needs at least one merchant');
+  if (!first)
+    throw new SandboxError('SANDBOX_NO_MERCHANTS', 'planWechatpayDeliveries needs at least one merchant');
   const pathFor =
     options.pathFor ??
     ((m: SandboxMerchant) => (m === first ? `/webhooks/wechatpay/${m.id}` : '/webhooks/wechatpay'));
@@ -111,7 +114,10 @@ export function planWechatpayDeliveries(
   scenario.notifications.forEach((spec, i) => {
     const merchant = byId.get(spec.merchantId);
     if (!merchant)
-      throw new Error(`scenario names merchant ${spec.merchantId}, which the sandbox did not generate`);
+      throw new SandboxError(
+        'SANDBOX_UNKNOWN_MERCHANT',
+        `scenario names merchant ${spec.merchantId}, which the sandbox did not generate`,
+      );
     const body = encodeNotification(spec, merchant.apiv3Key);
     const [publicKey, certificate] = merchant.keys;
     // Both key modes arrive during a migration: every third notification is signed with the platform certificate.

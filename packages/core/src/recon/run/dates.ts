@@ -1,5 +1,6 @@
 // Business dates: WeChat Pay bills cover Asia/Shanghai calendar days (UTC+8, no daylight saving), Stripe
 // reports UTC days unless a run asks for another zone. A window is [start, end) in UTC instants.
+import { ConfigError } from '../../errors.ts';
 import type { Provider } from '../../ledger/changes.ts';
 import type { RunWindow } from './types.ts';
 
@@ -10,9 +11,10 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 export function checkBusinessDate(date: string): string {
   const match = DATE.exec(date);
-  if (!match) throw new RangeError(`business date must be YYYY-MM-DD, got "${date}"`);
+  if (!match) throw new ConfigError('RECON_INVALID_DATE', `business date must be YYYY-MM-DD, got "${date}"`);
   const time = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
-  if (new Date(time).toISOString().slice(0, 10) !== date) throw new RangeError(`no such date: ${date}`);
+  if (new Date(time).toISOString().slice(0, 10) !== date)
+    throw new ConfigError('RECON_INVALID_DATE', `no such date: ${date}`);
   return date;
 }
 
