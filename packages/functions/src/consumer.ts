@@ -8,13 +8,9 @@ import {
   applyEnvelope,
   applyEnvelopeBatch,
   type BatchOutcome,
-  type EnvelopeNormalizer,
-  type Sql,
 } from '@payhooks/core/ledger';
 import { errorFields } from '@payhooks/core/logger';
-import type { Logger, Metrics } from '@payhooks/core/ports';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { TimedMetrics } from './adapters/metrics.ts';
 import { type Env, once } from './config.ts';
 import { BatchFailedError, MissingOutcomeError } from './errors.ts';
 import { type ConsumerDeps, consumerDepsFromEnv } from './wiring/consumer.ts';
