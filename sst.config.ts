@@ -8,6 +8,7 @@ import { FUNCTION_DEFAULTS } from './stacks/functions.ts';
 import { Migrations } from './stacks/Migrations.ts';
 import { Monitoring } from './stacks/Monitoring.ts';
 import { Network } from './stacks/Network.ts';
+import { waiveSharedFindings } from './stacks/nag.ts';
 import { Queue } from './stacks/Queue.ts';
 import { Reconciliation } from './stacks/Reconciliation.ts';
 import { Secrets } from './stacks/Secrets.ts';
@@ -32,6 +33,7 @@ export function stacks(app: App): void {
     .stack(Reconciliation)
     .stack(Api)
     .stack(Monitoring);
+  waiveSharedFindings(app);
 }
 
 export default {

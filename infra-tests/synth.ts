@@ -43,7 +43,12 @@ export interface SynthesizedStage {
   readonly artifactsDir: string;
 }
 
-export async function synthesize(stage: string): Promise<SynthesizedStage> {
+export interface SynthesizeOptions {
+  /** Runs after the stacks are defined and before `finish()`: where rule packs attach their Aspects. */
+  readonly beforeFinish?: (app: App) => void;
+}
+
+export async function synthesize(stage: string, options: SynthesizeOptions = {}): Promise<SynthesizedStage> {
   await initProject({ stage, root: ROOT, region: REGION });
   const context = JSON.parse(readFileSync(new URL('../cdk.context.json', import.meta.url), 'utf8')) as Record<
     string,
@@ -58,6 +63,7 @@ export async function synthesize(stage: string): Promise<SynthesizedStage> {
   const built = Object.fromEntries(
     Object.entries(STACKS).map(([name, fn]) => [name, getStack(fn)]),
   ) as Record<StackName, Stack>;
+  options.beforeFinish?.(app);
   await app.finish();
   const templates = Object.fromEntries(
     Object.entries(built).map(([name, stack]) => [name, Template.fromStack(stack)]),

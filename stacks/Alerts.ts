@@ -3,6 +3,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { StackContext } from 'sst/constructs';
+import { waive } from './nag.ts';
 
 export function Alerts({ stack }: StackContext) {
   const topic = new sns.Topic(stack, 'AlertTopic', {
@@ -22,6 +23,14 @@ export function Alerts({ stack }: StackContext) {
       },
     }),
   );
+  waive(topic, [
+    {
+      id: 'PCI.DSS.321-SNSEncryptedKMS',
+      reason:
+        'Alarm state changes only (no card data, no secrets). CloudWatch alarms cannot publish to a topic under ' +
+        'the AWS-managed SNS key; TLS-only publishing is enforced (enforceSSL).',
+    },
+  ]);
   stack.addOutputs({ AlertTopicArn: topic.topicArn });
   return { topic };
 }

@@ -1,9 +1,12 @@
 // Api: the public HTTP API. Webhook routes are unauthenticated at the gateway because the ingress functions
 // verify the providers' signatures themselves; the reports routes require SigV4 (IAM) so only principals with
 // the FinanceReportsAccess policy can list and download reports. Throttled and access-logged per stage.
+
+import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Api as SstApi, type StackContext, use } from 'sst/constructs';
 import { payhooksFunction } from './functions.ts';
+import { LOG_GROUP_ENCRYPTION, resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
 import { Reconciliation } from './Reconciliation.ts';
 import { Secrets } from './Secrets.ts';
@@ -97,6 +100,42 @@ export function Api({ stack, app }: StackContext) {
       }),
     ],
   });
+
+  waive(reports, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'The reports route pre-signs downloads of any report object in the reports bucket (read only).',
+      appliesTo: [resourceMatching('<ReportsBucket[0-9A-F]+\\.Arn>\\/\\*')],
+    },
+  ]);
+  waive(financePolicy, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason:
+        'execute-api ARNs of GET /reports and GET /reports/{key+} on any API stage: those two routes only.',
+      appliesTo: [
+        resourceMatching(
+          'arn:<AWS::Partition>:execute-api:[^:]+:[0-9]+:<Api[0-9A-F]+>\\/\\*\\/GET\\/reports',
+        ),
+        resourceMatching(
+          'arn:<AWS::Partition>:execute-api:[^:]+:[0-9]+:<Api[0-9A-F]+>\\/\\*\\/GET\\/reports\\/\\*',
+        ),
+      ],
+    },
+  ]);
+  for (const route of api.node.findAll()) {
+    if (route instanceof CfnRoute && route.routeKey.startsWith('POST /webhooks/')) {
+      waive(route, [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Provider callbacks carry no AWS credentials: each webhook function verifies the provider signature ' +
+            '(Stripe-Signature HMAC, WeChat Pay RSA/SM2 headers) before anything is queued, and answers 401 otherwise.',
+        },
+      ]);
+    }
+  }
+  waive(api, [LOG_GROUP_ENCRYPTION]);
 
   stack.addOutputs({
     ApiEndpoint: api.url,

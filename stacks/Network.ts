@@ -2,7 +2,9 @@
 // reconciliation, sweep) live in private subnets with egress; the database and its proxy live in isolated subnets.
 // Why NAT at all, and why an instance outside prod: docs/decisions.md ("Network: NAT and VPC endpoints").
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { StackContext } from 'sst/constructs';
+import { LOG_GROUP_ENCRYPTION, resourceMatching, waive } from './nag.ts';
 import { stageSettings } from './stage.ts';
 
 export function Network({ stack, app }: StackContext) {
@@ -41,6 +43,66 @@ export function Network({ stack, app }: StackContext) {
   }
 
   // In-VPC functions: HTTPS out (provider APIs, AWS APIs via NAT / S3 endpoint) and Postgres to the proxy only.
+  // Flow logs (AwsSolutions-VPC7, PCI 10.x): rejected connections are what an investigation needs first.
+  const flowLogs = new logs.LogGroup(stack, 'FlowLogs', {
+    retention: settings.logRetention,
+    removalPolicy: settings.removal,
+  });
+  const flowLog = vpc.addFlowLog('FlowLog', {
+    destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+    trafficType: ec2.FlowLogTrafficType.REJECT,
+  });
+  waive(flowLogs, [LOG_GROUP_ENCRYPTION]);
+  waive(flowLog, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: "VPC Flow Logs' role writes log streams it names itself inside this one log group (<arn>:*).",
+      appliesTo: [resourceMatching('<FlowLogs[0-9A-F]+\\.Arn>:\\*')],
+    },
+    {
+      id: 'PCI.DSS.321-IAMNoInlinePolicy',
+      reason: 'CDK-generated flow-log role: one inline policy for this log group only.',
+    },
+  ]);
+  for (const subnet of vpc.publicSubnets) {
+    waive(subnet, [
+      {
+        id: 'PCI.DSS.321-VPCSubnetAutoAssignPublicIpDisabled',
+        reason: 'Public subnets hold only the NAT (gateway or instance); no function or database runs there.',
+      },
+      {
+        id: 'PCI.DSS.321-VPCNoUnrestrictedRouteToIGW',
+        reason:
+          'The NAT needs the default route to the internet gateway: functions call Stripe and WeChat Pay APIs ' +
+          'over HTTPS. Function and database subnets have no route to the IGW.',
+      },
+    ]);
+  }
+  if (natInstance) {
+    // Test stages only (stage.ts: live stages use managed NAT gateways).
+    for (const subnet of vpc.publicSubnets) {
+      const instance = subnet.node.tryFindChild('NatInstance');
+      if (!instance) continue;
+      waive(instance, [
+        {
+          id: 'AwsSolutions-EC26',
+          reason:
+            'Test-stage NAT instance: its root volume holds the stock AMI and no data; removable by design.',
+        },
+        {
+          id: 'AwsSolutions-EC28',
+          reason:
+            'Test-stage NAT instance (~3 USD/month instead of a NAT gateway): basic monitoring is enough.',
+        },
+        {
+          id: 'AwsSolutions-EC29',
+          reason:
+            'Test-stage NAT instance: replaced, never protected; the stage is removable by declaration.',
+        },
+      ]);
+    }
+  }
+
   const functionsSecurityGroup = new ec2.SecurityGroup(stack, 'FunctionsSecurityGroup', {
     vpc,
     description: 'payhooks in-VPC Lambda functions',

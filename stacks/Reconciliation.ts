@@ -11,6 +11,7 @@ import { Alerts } from './Alerts.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
+import { resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
 import { Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
@@ -64,6 +65,38 @@ export function Reconciliation({ stack, app }: StackContext) {
     ],
   });
 
+  waive(bucket, [
+    {
+      id: 'AwsSolutions-S1',
+      reason:
+        'Private bucket (public access blocked, TLS only, owner-enforced), reachable only through the recon roles ' +
+        'and the IAM-authorised reports route; a second log bucket would itself need logs. CloudTrail S3 data ' +
+        'events are the access trail when an audit asks for one.',
+    },
+    {
+      id: 'PCI.DSS.321-S3BucketLoggingEnabled',
+      reason: 'As AwsSolutions-S1: IAM-only access, CloudTrail data events.',
+    },
+    {
+      id: 'PCI.DSS.321-S3BucketReplicationEnabled',
+      reason:
+        'Reports are derived: the nightly jobs rebuild them from the provider statements and the ledger.',
+    },
+    {
+      id: 'PCI.DSS.321-S3DefaultEncryptionKMS',
+      reason:
+        'SSE-S3 at rest; reports hold settlement lines (amounts, order ids), no card data and no secrets.',
+    },
+    ...(settings.isProd
+      ? []
+      : [
+          {
+            id: 'PCI.DSS.321-S3BucketVersioningEnabled',
+            reason: 'Test stage: objects are auto-deleted with the stage; live stages version the bucket.',
+          },
+        ]),
+  ]);
+
   const inVpc = { vpc, vpcSubnets: functionSubnets, securityGroups: [functionsSecurityGroup] };
 
   function reconJob(id: string, entry: string, prefix: string): SstFunction {
@@ -90,6 +123,13 @@ export function Reconciliation({ stack, app }: StackContext) {
       }),
     );
     topic.grantPublish(fn);
+    waive(fn, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: "Each job reads and writes report objects under its own provider's prefix only.",
+        appliesTo: [resourceMatching(`<ReportsBucket[0-9A-F]+\\.Arn>\\/${prefix.replace(/[/]/g, '\\/')}\\*`)],
+      },
+    ]);
     return fn;
   }
 

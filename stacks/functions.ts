@@ -9,7 +9,7 @@ export const FUNCTIONS_DIR = 'packages/functions/src';
 
 /** Defaults of every function in the app (sst.config.ts): runtime, architecture, tracing, bundling. */
 export const FUNCTION_DEFAULTS = {
-  runtime: 'nodejs22.x',
+  runtime: 'nodejs24.x',
   architecture: 'arm_64',
   tracing: 'active',
   nodejs: FUNCTION_BUNDLING,
