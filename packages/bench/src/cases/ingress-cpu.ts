@@ -229,7 +229,7 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
       'verify + one parse of the zod-checked body), envelope JSON.stringify, one production pino log line to /dev/null, ' +
       'in-memory metrics, a queue port that stores nothing (no SQS). SQS row: CPU µs of this process per SendMessage ' +
       'with the shipped send-only client (baseline: a bare SigV4-signed POST on a keep-alive agent), endpoint in ' +
-      'another process answering at once.',
+      "another process answering at once; lean row: the webhooks' sender (adapters/sqs-send.ts) on the same endpoint.",
     baselineIncludes:
       'the irreducible work on the same bytes: Stripe HMAC-SHA256 over "t.body" + timingSafeEqual + JSON.parse(body); ' +
       'WeChat crypto.verify(\'RSA-SHA256\') with a pre-parsed 2048-bit KeyObject over "timestamp\\nnonce\\nbody\\n" + ' +
@@ -243,6 +243,13 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
         sqs.shipped.map((shipped, r) => ({ measured: shipped, baseline: sqs.bare[r]! })),
         null,
         'record only; ratio = shipped client / bare signed request (lower is better)',
+      ),
+      pairedRow(
+        '1 lean SendMessage CPU (webhooks)',
+        'µs CPU',
+        sqs.lean.map((lean, r) => ({ measured: lean, baseline: sqs.bare[r]! })),
+        null,
+        "record only; the webhooks' sender (SDK signer, no client) / bare signed request (lower is better)",
       ),
     ],
     details: {

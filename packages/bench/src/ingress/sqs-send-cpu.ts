@@ -1,12 +1,14 @@
 // CPU of the SQS client itself per SendMessage, against an endpoint in another process that answers at once
 // (a valid SendMessage JSON response with the body's MD5), so the figure is the client's work alone:
 // serialisation, SigV4, middleware, MD5 (when on), HTTP. Beside it, a bare SigV4-signed request on a
-// keep-alive agent: the least any client must do to send one message.
+// keep-alive agent: the least any client must do to send one message; and the webhooks' lean sender
+// (adapters/sqs-send.ts: the SDK's signer, no client), with and without its MD5 check of the answer.
 import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { sqsClientFromEnv } from '@payhooks/functions/adapters/sqs';
+import { createSqsSender } from '@payhooks/functions/wiring/queue';
 import { median } from '../stats.ts';
 
 // The endpoint: answers every POST with SendMessage's JSON response (AWS JSON 1.0 protocol).
@@ -113,6 +115,9 @@ export interface SqsSendCpu {
   shipped: number[];
   sdkDefaults: number[];
   bare: number[];
+  /** The webhooks' sender as shipped (MD5 of the answer checked). */
+  lean: number[];
+  leanNoMd5: number[];
 }
 
 /** The shipped producer client (send-only), the SDK with its defaults (MD5 on), and the bare signed request. */
@@ -129,28 +134,41 @@ export async function measureSqsSendCpu(options: { count: number; reps: number; 
     });
     const viaSdk = (client: SQSClient) => (body: string) =>
       client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    const leanOptions = {
+      queueUrl,
+      region: 'us-east-1',
+      endpoint: url,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
+    const lean = createSqsSender(leanOptions);
+    const leanNoMd5 = createSqsSender({ ...leanOptions, checkMd5: false });
     const sides = {
       shipped: viaSdk(shippedClient),
       sdkDefaults: viaSdk(defaultClient),
       bare: bareSender(url, queueUrl),
+      lean: (body: string) => lean.send(body),
+      leanNoMd5: (body: string) => leanNoMd5.send(body),
     };
-    const out: SqsSendCpu = { shipped: [], sdkDefaults: [], bare: [] };
+    const out: SqsSendCpu = { shipped: [], sdkDefaults: [], bare: [], lean: [], leanNoMd5: [] };
     const warm = Math.max(5, Math.floor(options.count / 4));
     for (const send of Object.values(sides)) await cpuPerCall(warm, options.bodies, send);
     for (let r = 0; r < options.reps; r++) {
-      const order = (
-        r % 2 === 0 ? ['shipped', 'sdkDefaults', 'bare'] : ['bare', 'sdkDefaults', 'shipped']
-      ) as (keyof SqsSendCpu)[];
+      const forward: (keyof SqsSendCpu)[] = ['shipped', 'sdkDefaults', 'bare', 'lean', 'leanNoMd5'];
+      const order = r % 2 === 0 ? forward : [...forward].reverse();
       for (const side of order) out[side].push(await cpuPerCall(options.count, options.bodies, sides[side]));
     }
     shippedClient.destroy();
     defaultClient.destroy();
+    lean.close();
+    leanNoMd5.close();
     return {
       ...out,
       medianUs: {
         shipped: median(out.shipped),
         sdkDefaults: median(out.sdkDefaults),
         bare: median(out.bare),
+        lean: median(out.lean),
+        leanNoMd5: median(out.leanNoMd5),
       },
     };
   } finally {

@@ -5,11 +5,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 export function toIngressRequest(event: APIGatewayProxyEventV2): IngressRequest {
   const raw = event.body ?? '';
   const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
   return {
     body,
-    headers,
+    headers: lowerCased(event.headers ?? {}),
     pathParameters: event.pathParameters ?? {},
     requestId: event.requestContext?.requestId ?? '',
   };
@@ -22,4 +20,20 @@ export function toApiResult(response: IngressResponse): APIGatewayProxyStructure
     body: response.body,
     isBase64Encoded: false,
   };
+}
+
+const UPPER = /[A-Z]/;
+
+/** API Gateway v2 already lower-cases header names: copy only when one is not (hand-built events, tests). */
+function lowerCased(headers: Record<string, string | undefined>): Record<string, string | undefined> {
+  let upper = false;
+  for (const name in headers)
+    if (UPPER.test(name)) {
+      upper = true;
+      break;
+    }
+  if (!upper) return headers;
+  const copy: Record<string, string | undefined> = {};
+  for (const name in headers) copy[name.toLowerCase()] = headers[name];
+  return copy;
 }

@@ -53,7 +53,7 @@ export function createSqsQueue(client: SQSClient, queueUrl: string): Queue {
   };
 }
 
-/** The producers' queue (webhooks, sweeps): a send-only client. */
+/** The sweeps' queue: a send-only SDK client (the webhooks use the lean sender, adapters/sqs-send.ts). */
 export function queueFromEnv(env: Env): Queue {
   return createSqsQueue(sqsClientFromEnv(env, { sendOnly: true }), required(env, 'QUEUE_URL'));
 }

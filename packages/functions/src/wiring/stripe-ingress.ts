@@ -6,7 +6,7 @@ import { createLogger } from '@payhooks/core/logger';
 import { systemClock } from '@payhooks/core/ports';
 import { toApiResult, toIngressRequest } from '../adapters/apigw.ts';
 import { metricsFor } from '../adapters/metrics.ts';
-import { queueFromEnv } from '../adapters/sqs.ts';
+import { sqsSenderFromEnv } from '../adapters/sqs-send.ts';
 import { type Env, integer, list, once, secret } from '../config.ts';
 import { DEFAULT_MAX_BODY_BYTES, type HttpHandler } from './ingress.ts';
 
@@ -21,7 +21,7 @@ export function createStripeWebhookHandler(
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     },
     deps: {
-      queue: queueFromEnv(env),
+      queue: sqsSenderFromEnv(env),
       clock: systemClock,
       logger: createLogger({ name: 'stripe-webhook' }),
       metrics: metricsFor('stripe-webhook', env),

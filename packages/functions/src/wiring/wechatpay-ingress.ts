@@ -7,7 +7,7 @@ import { systemClock } from '@payhooks/core/ports';
 import { DEFAULT_TOLERANCE_SECONDS } from '@payhooks/core/providers/wechatpay';
 import { toApiResult, toIngressRequest } from '../adapters/apigw.ts';
 import { metricsFor } from '../adapters/metrics.ts';
-import { queueFromEnv } from '../adapters/sqs.ts';
+import { sqsSenderFromEnv } from '../adapters/sqs-send.ts';
 import { type Env, integer, once } from '../config.ts';
 import { DEFAULT_MAX_BODY_BYTES, type HttpHandler } from './ingress.ts';
 import { merchantsFromEnv } from './merchants.ts';
@@ -23,7 +23,7 @@ export function createWechatpayWebhookHandler(
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     },
     deps: {
-      queue: queueFromEnv(env),
+      queue: sqsSenderFromEnv(env),
       clock: systemClock,
       logger: createLogger({ name: 'wechatpay-webhook' }),
       metrics: metricsFor('wechatpay-webhook', env),
