@@ -12,7 +12,7 @@ import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
 import { Queue } from './Queue.ts';
-import { Secrets } from './Secrets.ts';
+import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
 
 /** EventBridge cron, UTC. WeChat bills for day D (Asia/Shanghai) are ready after 10:00 Shanghai = 02:00 UTC. */
@@ -94,7 +94,7 @@ export function Reconciliation({ stack, app }: StackContext) {
   }
 
   const reconWechatpay = reconJob('ReconWechatpay', 'recon-wechatpay', REPORT_PREFIX.wechatpay);
-  reconWechatpay.bind([secrets.WECHATPAY_MERCHANTS]);
+  grantWechatpayMerchants(stack, reconWechatpay, ['verify', 'decrypt', 'sign']);
   const reconStripe = reconJob('ReconStripe', 'recon-stripe', REPORT_PREFIX.stripe);
   reconStripe.bind([secrets.STRIPE_API_KEY]);
 
@@ -104,10 +104,10 @@ export function Reconciliation({ stack, app }: StackContext) {
     timeoutSeconds: 300,
     memorySize: 512,
     ...inVpc,
-    bind: [secrets.WECHATPAY_MERCHANTS],
     environment: { QUEUE_URL: queue.queueUrl },
   });
   connect(sweepWechatpay);
+  grantWechatpayMerchants(stack, sweepWechatpay, ['verify', 'decrypt', 'sign']);
   sweepWechatpay.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
   );

@@ -8,7 +8,11 @@ import { fitsQueueMessage, serializeIngressEnvelope } from '../envelope.ts';
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { HEADERS, WECHATPAY_CODES } from '../providers/wechatpay/constants.ts';
-import { type MerchantRegistry, normalizeSerial, type VerifyingMerchant } from '../providers/wechatpay/merchants.ts';
+import {
+  type MerchantRegistry,
+  normalizeSerial,
+  type VerifyingMerchant,
+} from '../providers/wechatpay/merchants.ts';
 import {
   assertBodySize,
   type ParsedNotification,

@@ -138,6 +138,9 @@ export async function decryptingMerchantsFromEnv(
 }
 
 /** Reconciliation, sweep, backfill: all three parts (they sign requests, verify answers, heal by decrypting). */
-export async function merchantsFromEnv(env: Env, readParameters?: ParameterReader): Promise<MerchantRegistry> {
+export async function merchantsFromEnv(
+  env: Env,
+  readParameters?: ParameterReader,
+): Promise<MerchantRegistry> {
   return parseMerchantParts(await loadMerchantParts(env, ['verify', 'decrypt', 'sign'], readParameters));
 }

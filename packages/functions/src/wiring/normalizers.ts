@@ -4,7 +4,11 @@
 import { ConfigError, NormalizeError } from '@payhooks/core/errors';
 import type { EnvelopeNormalizer } from '@payhooks/core/ledger';
 import { normalizeStripeEvent } from '@payhooks/core/providers/stripe';
-import { type DecryptingMerchant, type MerchantRegistry, openNotification } from '@payhooks/core/providers/wechatpay';
+import {
+  type DecryptingMerchant,
+  type MerchantRegistry,
+  openNotification,
+} from '@payhooks/core/providers/wechatpay';
 import { type Env, once, optional } from '../config.ts';
 import { decryptingMerchantsFromEnv } from './merchants.ts';
 

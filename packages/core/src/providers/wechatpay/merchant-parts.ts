@@ -71,7 +71,13 @@ export function splitMerchantConfig(config: MerchantConfig): MerchantParts {
   const { id, mchid, appid, serviceProvider, verificationKeys, apiv3Key, certificateSerial, privateKey } =
     config;
   return {
-    verify: { id, mchid, appid, ...(serviceProvider === undefined ? {} : { serviceProvider }), verificationKeys },
+    verify: {
+      id,
+      mchid,
+      appid,
+      ...(serviceProvider === undefined ? {} : { serviceProvider }),
+      verificationKeys,
+    },
     decrypt: { id, mchid, appid, apiv3Key },
     sign: { id, mchid, certificateSerial, privateKey },
   };
