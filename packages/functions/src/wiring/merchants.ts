@@ -9,11 +9,13 @@
 //      verify and decrypt loaders drop the other purposes' fields before any key is parsed.
 // Callers hold the result for the container's lifetime (once()): read and parsed at cold start, never on the
 // request path.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ConfigError } from '@payhooks/core/errors';
 import {
   type DecryptingMerchant,
   type DecryptPart,
+  MERCHANT_PURPOSES,
   type MerchantPurpose,
   type MerchantRegistry,
   parseDecryptingMerchants,
@@ -143,4 +145,30 @@ export async function merchantsFromEnv(
   readParameters?: ParameterReader,
 ): Promise<MerchantRegistry> {
   return parseMerchantParts(await loadMerchantParts(env, ['verify', 'decrypt', 'sign'], readParameters));
+}
+
+/**
+ * Splits a full merchants document into one owner-only file per purpose under dir and returns the
+ * WECHATPAY_MERCHANTS_<PURPOSE>_FILE variables (the local runtime hands each handler only its own).
+ */
+export async function writeMerchantPartFiles(
+  document: string,
+  dir: string,
+): Promise<Record<MerchantPurpose, Record<string, string>>> {
+  const split = splitMerchantsDocument(document);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const out = {} as Record<MerchantPurpose, Record<string, string>>;
+  for (const purpose of MERCHANT_PURPOSES) {
+    const file = path.join(dir, `${purpose}.json`);
+    const merchants = split.map((parts) => parts[purpose]);
+    await writeFile(file, `${JSON.stringify({ merchants }, null, 2)}\n`, { mode: 0o600 });
+    out[purpose] = { [PURPOSE_FILE_VARIABLE[purpose]]: file };
+  }
+  return out;
+}
+
+/** The full-document variables, which a purpose-scoped handler must not see. */
+export function withoutFullMerchants(env: Env): Env {
+  const { WECHATPAY_MERCHANTS: _document, WECHATPAY_MERCHANTS_FILE: _file, ...rest } = env;
+  return rest;
 }
