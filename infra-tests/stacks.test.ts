@@ -403,7 +403,8 @@ describe.each(STAGES)('%s stage', (stage) => {
         expect(resources.some((r) => r.includes(`/wechatpay/${other}`))).toBe(false);
       // No other statement reaches a merchant parameter (ssm:* or GetParameter on the path).
       for (const s of allowed(cfn().statements(entry)).filter((s) => !byPath.includes(s)))
-        for (const r of asArray<CfnValue>(s.Resource).map(text)) expect(r).not.toContain('/wechatpay');
+        for (const r of asArray<CfnValue>(s.Resource).map(text))
+          expect(r).not.toContain(':parameter/payhooks/');
     });
 
     it.each(ENTRIES)('%s may call exactly the actions it needs', (entry) => {
