@@ -18,6 +18,17 @@ beforeAll(async () => {
 }, 900_000);
 
 const SECRET_NAMES = ['STRIPE_WEBHOOK_SECRETS', 'STRIPE_API_KEY', 'WECHATPAY_MERCHANTS'] as const;
+// WeChat Pay merchant parts by need (docs/decisions.md "Merchant secrets by need").
+const WECHATPAY_PURPOSES: Record<Entry, string[]> = {
+  'stripe-webhook': [],
+  'wechatpay-webhook': ['verify'],
+  consumer: ['decrypt'],
+  migrate: [],
+  'recon-wechatpay': ['verify', 'decrypt', 'sign'],
+  'recon-stripe': [],
+  'sweep-wechatpay': ['verify', 'decrypt', 'sign'],
+  reports: [],
+};
 const IN_VPC = ['consumer', 'migrate', 'recon-wechatpay', 'recon-stripe', 'sweep-wechatpay'] as const;
 const OUTSIDE_VPC = ['stripe-webhook', 'wechatpay-webhook', 'reports'] as const;
 const ENTRIES = [...IN_VPC, ...OUTSIDE_VPC] as const;
@@ -36,22 +47,22 @@ const COMMON_ENV = [
 ];
 const OWN_ENV: Record<Entry, string[]> = {
   'stripe-webhook': ['QUEUE_URL'],
-  'wechatpay-webhook': ['QUEUE_URL'],
-  consumer: [...DB_ENV, 'STRIPE_LIVEMODE'],
+  'wechatpay-webhook': ['QUEUE_URL', 'WECHATPAY_PARAMETERS'],
+  consumer: [...DB_ENV, 'STRIPE_LIVEMODE', 'WECHATPAY_PARAMETERS'],
   migrate: [...DB_ENV, 'MIGRATIONS_DIR'],
-  'recon-wechatpay': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
+  'recon-wechatpay': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN', 'WECHATPAY_PARAMETERS'],
   'recon-stripe': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
-  'sweep-wechatpay': [...DB_ENV, 'QUEUE_URL'],
+  'sweep-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS'],
   reports: ['REPORTS_BUCKET'],
 };
 const BOUND_SECRETS: Record<Entry, string[]> = {
   'stripe-webhook': ['STRIPE_WEBHOOK_SECRETS'],
-  'wechatpay-webhook': ['WECHATPAY_MERCHANTS'],
-  consumer: ['WECHATPAY_MERCHANTS'],
+  'wechatpay-webhook': [],
+  consumer: [],
   migrate: [],
-  'recon-wechatpay': ['WECHATPAY_MERCHANTS'],
+  'recon-wechatpay': [],
   'recon-stripe': ['STRIPE_API_KEY'],
-  'sweep-wechatpay': ['WECHATPAY_MERCHANTS'],
+  'sweep-wechatpay': [],
   reports: [],
 };
 const XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
@@ -62,22 +73,15 @@ const CONSUME = [
   'sqs:DeleteMessage',
   'sqs:GetQueueAttributes',
 ];
-const RECON = [
-  'rds-db:connect',
-  's3:GetObject',
-  's3:PutObject',
-  's3:ListBucket',
-  'sns:Publish',
-  'ssm:GetParameters',
-];
+const RECON = ['rds-db:connect', 's3:GetObject', 's3:PutObject', 's3:ListBucket', 'sns:Publish'];
 const ACTIONS: Record<Entry, string[]> = {
   'stripe-webhook': ['sqs:SendMessage', 'ssm:GetParameters'],
-  'wechatpay-webhook': ['sqs:SendMessage', 'ssm:GetParameters'],
-  consumer: ['rds-db:connect', 'ssm:GetParameters', ...CONSUME],
+  'wechatpay-webhook': ['sqs:SendMessage', 'ssm:GetParametersByPath'],
+  consumer: ['rds-db:connect', 'ssm:GetParametersByPath', ...CONSUME],
   migrate: ['rds-db:connect'],
-  'recon-wechatpay': RECON,
-  'recon-stripe': RECON,
-  'sweep-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParameters'],
+  'recon-wechatpay': [...RECON, 'ssm:GetParametersByPath'],
+  'recon-stripe': [...RECON, 'ssm:GetParameters'],
+  'sweep-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath'],
   reports: ['s3:GetObject', 's3:ListBucket'],
 };
 /** Actions CloudFormation/Lambda only offer on `*`; nothing else may be granted on every resource. */
@@ -374,6 +378,33 @@ describe.each(STAGES)('%s stage', (stage) => {
       ]);
       expect(paths).toHaveLength(expected.length);
       for (const suffix of expected) expect(paths.some((p) => p.endsWith(`${suffix}]]}`))).toBe(true);
+    });
+
+    it.each(ENTRIES)('%s reads exactly the WeChat Pay merchant parts it needs', (entry) => {
+      const purposes = WECHATPAY_PURPOSES[entry];
+      const env = cfn().fn(entry).resource.Properties.Environment?.Variables ?? {};
+      const root = `/payhooks/${stage}/wechatpay`;
+      expect(env.WECHATPAY_PARAMETERS).toBe(purposes.length ? root : undefined);
+      const byPath = allowing(cfn().statements(entry), 'ssm:GetParametersByPath');
+      const resources = byPath.flatMap((s) => asArray<CfnValue>(s.Resource)).map(text);
+      // Every purpose's path and its parameters, nothing else, and never a wildcard above the purpose.
+      const expected = purposes.flatMap((purpose) => [
+        `:parameter${root}/${purpose}"`,
+        `:parameter${root}/${purpose}/*"`,
+      ]);
+      expect(resources).toHaveLength(expected.length);
+      for (const suffix of expected)
+        expect(
+          resources.filter((r) => r.endsWith(`${suffix}]]}`)),
+          suffix,
+        ).toHaveLength(1);
+      const others = ['verify', 'decrypt', 'sign'].filter((p) => !purposes.includes(p));
+      for (const other of others)
+        expect(resources.some((r) => r.includes(`/wechatpay/${other}`))).toBe(false);
+      // No other statement reaches a merchant parameter (ssm:* or GetParameter on the path).
+      for (const s of allowed(cfn().statements(entry)).filter((s) => !byPath.includes(s)))
+        for (const r of asArray<CfnValue>(s.Resource).map(text))
+          expect(r).not.toContain(':parameter/payhooks/');
     });
 
     it.each(ENTRIES)('%s may call exactly the actions it needs', (entry) => {

@@ -9,7 +9,7 @@ import { payhooksFunction } from './functions.ts';
 import { LOG_GROUP_ENCRYPTION, resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
 import { Reconciliation } from './Reconciliation.ts';
-import { Secrets } from './Secrets.ts';
+import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
 
 const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -48,10 +48,11 @@ export function Api({ stack, app }: StackContext) {
     description: 'Verifies WeChat Pay callbacks and enqueues them',
     timeoutSeconds: 10,
     memorySize: 256,
-    bind: [secrets.WECHATPAY_MERCHANTS],
     environment: { QUEUE_URL: queue.queueUrl },
   });
   wechatpayWebhook.addToRolePolicy(sendToQueue);
+  // Internet-facing: public verification material only, never a key that could sign or decrypt.
+  grantWechatpayMerchants(stack, wechatpayWebhook, ['verify']);
 
   const reports = payhooksFunction(stack, 'Reports', {
     entry: 'reports',

@@ -9,7 +9,7 @@ import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Migrations } from './Migrations.ts';
 import { Network } from './Network.ts';
-import { Secrets } from './Secrets.ts';
+import { grantWechatpayMerchants } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
 
 /**
@@ -30,7 +30,6 @@ export function Queue({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
   const { vpc, functionSubnets, functionsSecurityGroup } = use(Network);
   const { connect } = use(Database);
-  const secrets = use(Secrets);
   // Deploy order: the consumer's new code runs only after the schema it expects exists.
   dependsOn(Migrations);
 
@@ -55,11 +54,11 @@ export function Queue({ stack, app }: StackContext) {
     vpc,
     vpcSubnets: functionSubnets,
     securityGroups: [functionsSecurityGroup],
-    bind: [secrets.WECHATPAY_MERCHANTS],
     // Connect endpoints also deliver test-mode events: only prod books live mode, other stages test mode.
     environment: { STRIPE_LIVEMODE: settings.isProd ? 'true' : 'false' },
   });
   connect(consumer);
+  grantWechatpayMerchants(stack, consumer, ['decrypt']);
   consumer.addEventSource(
     new SqsEventSource(queue, {
       batchSize: settings.consumer.batchSize,

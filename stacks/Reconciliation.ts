@@ -13,7 +13,7 @@ import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
 import { resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
-import { Secrets } from './Secrets.ts';
+import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
 
 /** EventBridge cron, UTC. WeChat bills for day D (Asia/Shanghai) are ready after 10:00 Shanghai = 02:00 UTC. */
@@ -134,7 +134,7 @@ export function Reconciliation({ stack, app }: StackContext) {
   }
 
   const reconWechatpay = reconJob('ReconWechatpay', 'recon-wechatpay', REPORT_PREFIX.wechatpay);
-  reconWechatpay.bind([secrets.WECHATPAY_MERCHANTS]);
+  grantWechatpayMerchants(stack, reconWechatpay, ['verify', 'decrypt', 'sign']);
   const reconStripe = reconJob('ReconStripe', 'recon-stripe', REPORT_PREFIX.stripe);
   reconStripe.bind([secrets.STRIPE_API_KEY]);
 
@@ -144,10 +144,10 @@ export function Reconciliation({ stack, app }: StackContext) {
     timeoutSeconds: 300,
     memorySize: 512,
     ...inVpc,
-    bind: [secrets.WECHATPAY_MERCHANTS],
     environment: { QUEUE_URL: queue.queueUrl },
   });
   connect(sweepWechatpay);
+  grantWechatpayMerchants(stack, sweepWechatpay, ['verify', 'decrypt', 'sign']);
   sweepWechatpay.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
   );

@@ -1,6 +1,11 @@
-// Provider secrets as SST Config.Secret (SSM SecureString, set with `npx sst secrets set`). No CloudFormation
-// resource holds a value: functions get a placeholder env var and read the value from SSM at cold start.
-import { Config, type StackContext } from 'sst/constructs';
+// Provider secrets. Stripe's are SST Config.Secret (SSM SecureString, set with `npx sst secrets set`): no
+// CloudFormation resource holds a value; functions get a placeholder env var and read the value at cold start.
+// WeChat Pay merchants are split by need (docs/decisions.md "Merchant secrets by need"): one SecureString per
+// merchant and purpose under /payhooks/<stage>/wechatpay/<verify|decrypt|sign>/<id>, set with
+// `payhooks secrets set-wechatpay-merchant`, each function's role scoped to the purpose paths it needs.
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Stack } from 'sst/constructs';
+import { Config, type Function as SstFunction, type StackContext } from 'sst/constructs';
 
 export function Secrets({ stack }: StackContext) {
   return {
@@ -8,7 +13,44 @@ export function Secrets({ stack }: StackContext) {
     STRIPE_WEBHOOK_SECRETS: new Config.Secret(stack, 'STRIPE_WEBHOOK_SECRETS'),
     /** Stripe restricted API key for reports and backfill. */
     STRIPE_API_KEY: new Config.Secret(stack, 'STRIPE_API_KEY'),
-    /** WeChat Pay merchant configuration JSON (APIv3 keys, merchant private keys, platform public keys). */
-    WECHATPAY_MERCHANTS: new Config.Secret(stack, 'WECHATPAY_MERCHANTS'),
   };
+}
+
+/** verify: public keys and ids (webhook) · decrypt: APIv3 keys (consumer) · sign: merchant private keys. */
+export type WechatpayPurpose = 'verify' | 'decrypt' | 'sign';
+
+export function wechatpayParametersPath(stage: string): string {
+  return `/payhooks/${stage}/wechatpay`;
+}
+
+/**
+ * Tells fn where the merchant parameters are (WECHATPAY_PARAMETERS) and lets it read exactly the given
+ * purposes. GetParametersByPath is authorised on the path itself; the `/*` resource covers the parameters.
+ * The SecureStrings use the AWS managed key aws/ssm, whose key policy already lets account principals
+ * decrypt through SSM, so no kms statement is needed.
+ */
+export function grantWechatpayMerchants(
+  stack: Stack,
+  fn: SstFunction,
+  purposes: readonly WechatpayPurpose[],
+): void {
+  const root = wechatpayParametersPath(stack.stage);
+  fn.addEnvironment('WECHATPAY_PARAMETERS', root);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['ssm:GetParametersByPath'],
+      resources: purposes.flatMap((purpose) => [
+        stack.formatArn({
+          service: 'ssm',
+          resource: 'parameter',
+          resourceName: `${root.slice(1)}/${purpose}`,
+        }),
+        stack.formatArn({
+          service: 'ssm',
+          resource: 'parameter',
+          resourceName: `${root.slice(1)}/${purpose}/*`,
+        }),
+      ]),
+    }),
+  );
 }

@@ -5,11 +5,13 @@ import { Command } from 'commander';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerRecon } from './commands/reconciliation.ts';
+import { registerSecrets } from './commands/secrets.ts';
 
 const program = new Command('payhooks').description('payhooks operator commands').showHelpAfterError();
 registerDlq(program);
 registerBackfill(program);
 registerRecon(program);
+registerSecrets(program);
 
 // An error thrown on purpose (PayhooksError: usage, configuration, a missing report…) is one line with its
 // stable code, no stack trace; anything else is a bug or an outage and keeps its stack for whoever debugs it.

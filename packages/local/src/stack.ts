@@ -4,7 +4,7 @@
 // queue is a service), each consumer container is a child process with one database connection, and this
 // process keeps the gateway with the ingress handlers and the poller (docs/decisions.md, "Local runtime processes").
 import { timingSafeEqual } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '@payhooks/core/errors';
 import { createSql, migrate, type Sql } from '@payhooks/core/ledger';
@@ -14,6 +14,7 @@ import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import type { Env } from '@payhooks/functions/config';
 import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
+import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/functions/wiring/merchants';
 import pino from 'pino';
 import { startContainerPool } from './containers.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
@@ -158,9 +159,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.wechatpayMerchantsFile ? { WECHATPAY_MERCHANTS_FILE: options.wechatpayMerchantsFile } : {}),
       ...options.env,
     };
+    // Secrets by need, as in a stage: the webhook sees only the verify part, the consumers only the decrypt
+    // part; `env` (local reconciliation, sweep) keeps the full document.
+    const merchantsDocument = env.WECHATPAY_MERCHANTS_FILE
+      ? await readFile(env.WECHATPAY_MERCHANTS_FILE, 'utf8').catch(() => {
+          throw new Error(`WECHATPAY_MERCHANTS_FILE ${env.WECHATPAY_MERCHANTS_FILE} cannot be read`);
+        })
+      : env.WECHATPAY_MERCHANTS;
+    const parts = merchantsDocument
+      ? await writeMerchantPartFiles(merchantsDocument, path.join(stateDir, 'wechatpay-merchants'))
+      : undefined;
+    const webhookEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.verify } : env;
+    const consumerEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.decrypt } : env;
     const metrics = { ingress: new MemoryMetrics(), consumer: new MemoryMetrics() };
     const stripeWebhook = createStripeWebhookHandler(env, { metrics: metrics.ingress, logger });
-    const wechatpayWebhook = createWechatpayWebhookHandler(env, { metrics: metrics.ingress, logger });
+    const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, { metrics: metrics.ingress, logger });
     const routes: Route[] = [
       { method: 'POST', path: '/webhooks/stripe', handler: stripeWebhook },
       { method: 'POST', path: '/webhooks/stripe/{account}', handler: stripeWebhook },
@@ -186,7 +199,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // An invocation that outlives the function timeout fails its whole batch and its container is killed.
     const concurrency = options.consumerConcurrency ?? 2;
     const containers = startContainerPool({
-      env,
+      env: consumerEnv,
       size: concurrency,
       timeoutMs: (options.consumerTimeoutSeconds ?? 30) * 1000,
       metrics: metrics.consumer,

@@ -8,7 +8,11 @@
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { HEADERS, WECHATPAY_CODES } from '../providers/wechatpay/constants.ts';
-import { type Merchant, type MerchantRegistry, normalizeSerial } from '../providers/wechatpay/merchants.ts';
+import {
+  type MerchantRegistry,
+  normalizeSerial,
+  type VerifyingMerchant,
+} from '../providers/wechatpay/merchants.ts';
 import {
   assertBodySize,
   type ParsedNotification,
@@ -24,24 +28,24 @@ export const WECHATPAY_INGRESS_CODES = {
 } as const;
 
 export interface WechatpayIngressConfig {
-  merchants: MerchantRegistry;
+  merchants: MerchantRegistry<VerifyingMerchant>;
   toleranceSeconds: number;
   maxBodyBytes: number;
 }
 
 /** Per-container lookup for the bare path: normalised serial → the merchants that list it. */
 export interface WechatpayRouting {
-  forPath(id: string): Merchant | undefined;
+  forPath(id: string): VerifyingMerchant | undefined;
   /** Bare path: the only merchant, or the one whose verificationKeys hold `serial`. */
-  forSerial(serial: string | undefined): Merchant | 'ambiguous' | undefined;
+  forSerial(serial: string | undefined): VerifyingMerchant | 'ambiguous' | undefined;
 }
 
-const routingCache = new WeakMap<MerchantRegistry, WechatpayRouting>();
+const routingCache = new WeakMap<MerchantRegistry<VerifyingMerchant>, WechatpayRouting>();
 
-export function wechatpayRouting(registry: MerchantRegistry): WechatpayRouting {
+export function wechatpayRouting(registry: MerchantRegistry<VerifyingMerchant>): WechatpayRouting {
   const cached = routingCache.get(registry);
   if (cached) return cached;
-  const bySerial = new Map<string, Merchant[]>();
+  const bySerial = new Map<string, VerifyingMerchant[]>();
   for (const merchant of registry.merchants) {
     for (const serial of merchant.verificationKeys.keys()) {
       bySerial.set(serial, [...(bySerial.get(serial) ?? []), merchant]);
@@ -68,14 +72,14 @@ const fail = (status: number, message: string): IngressResponse => ({
   body: JSON.stringify({ code: 'FAIL', message }),
 });
 
-const EMPTY_KEYS: Merchant['verificationKeys'] = new Map();
+const EMPTY_KEYS: VerifyingMerchant['verificationKeys'] = new Map();
 
 /**
  * The merchant whose keys verify this callback: the one named by the path, else the one listing the serial.
  * undefined when no merchant lists the serial: verifying against no keys then reports the first problem in the
  * documented order (missing header, signature type, probe, timestamp, then unknown serial).
  */
-function selectMerchant(request: IngressRequest, routing: WechatpayRouting): Merchant | undefined {
+function selectMerchant(request: IngressRequest, routing: WechatpayRouting): VerifyingMerchant | undefined {
   const pathMerchant = request.pathParameters.merchant;
   if (pathMerchant !== undefined && pathMerchant !== '') {
     const merchant = routing.forPath(pathMerchant);
@@ -106,7 +110,7 @@ export async function receiveWechatpayCallback(
 ): Promise<IngressResponse> {
   const { logger, metrics, clock } = deps;
   const receivedAt = clock.now();
-  let merchant: Merchant | undefined;
+  let merchant: VerifyingMerchant | undefined;
   let verified: ReturnType<typeof verifyNotification>;
   let parsed: ParsedNotification;
   try {

@@ -4,9 +4,13 @@
 import { ConfigError, NormalizeError } from '@payhooks/core/errors';
 import type { EnvelopeNormalizer } from '@payhooks/core/ledger';
 import { normalizeStripeEvent } from '@payhooks/core/providers/stripe';
-import { type MerchantRegistry, openNotification } from '@payhooks/core/providers/wechatpay';
+import {
+  type DecryptingMerchant,
+  type MerchantRegistry,
+  openNotification,
+} from '@payhooks/core/providers/wechatpay';
 import { type Env, once, optional } from '../config.ts';
-import { merchantsFromEnv } from './merchants.ts';
+import { decryptingMerchantsFromEnv } from './merchants.ts';
 
 export interface StripeNormalizerOptions {
   /** Metadata key of a PaymentIntent that carries the merchant order number. */
@@ -45,7 +49,7 @@ export function stripeNormalizerFromEnv(env: Env): EnvelopeNormalizer {
  * so the message goes back to the queue and, after maxReceiveCount, to the DLQ — never a garbage record.
  */
 export function wechatpayNormalizer(
-  registry: MerchantRegistry | (() => Promise<MerchantRegistry>),
+  registry: MerchantRegistry<DecryptingMerchant> | (() => Promise<MerchantRegistry<DecryptingMerchant>>),
 ): EnvelopeNormalizer {
   return async (envelope) => {
     const merchants = typeof registry === 'function' ? await registry() : registry;
@@ -62,5 +66,5 @@ export function wechatpayNormalizer(
 
 /** The merchant configuration is loaded on the first WeChat Pay message: without it Stripe events still flow. */
 export function wechatpayNormalizerFromEnv(env: Env): EnvelopeNormalizer {
-  return wechatpayNormalizer(once(() => merchantsFromEnv(env)));
+  return wechatpayNormalizer(once(() => decryptingMerchantsFromEnv(env)));
 }

@@ -1,4 +1,4 @@
-// The WeChat Pay webhook's per-container setup: the merchants' verification keys (parsed once), the queue,
+// The WeChat Pay webhook's per-container setup: the merchants' verification keys only (parsed once), the queue,
 // logger and metrics — built on the first invocation, never on the request path. Only WeChat Pay's code is on
 // this import path (cold start).
 import { receiveWechatpayCallback } from '@payhooks/core/ingress/wechatpay';
@@ -10,7 +10,7 @@ import { metricsFor } from '../adapters/metrics.ts';
 import { sqsSenderFromEnv } from '../adapters/sqs-send.ts';
 import { type Env, integer, once } from '../config.ts';
 import { DEFAULT_MAX_BODY_BYTES, type HttpHandler } from './ingress.ts';
-import { merchantsFromEnv } from './merchants.ts';
+import { verifyingMerchantsFromEnv } from './merchants.ts';
 
 export function createWechatpayWebhookHandler(
   env: Env,
@@ -18,7 +18,7 @@ export function createWechatpayWebhookHandler(
 ): HttpHandler {
   const setup = once(async () => ({
     config: {
-      merchants: await merchantsFromEnv(env),
+      merchants: await verifyingMerchantsFromEnv(env),
       toleranceSeconds: DEFAULT_TOLERANCE_SECONDS, // the protocol's ±300 s; not configurable
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     },

@@ -51,6 +51,22 @@ export {
   newResourceNonce,
 } from './encrypt.ts';
 export {
+  type DecryptPart,
+  joinMerchantParts,
+  MERCHANT_PURPOSES,
+  type MerchantParts,
+  type MerchantPurpose,
+  parseDecryptingMerchants,
+  parseMerchantParts,
+  parsePartsDocument,
+  parseVerifyingMerchants,
+  type SignPart,
+  splitMerchantConfig,
+  splitMerchantsDocument,
+  type VerifyPart,
+} from './merchant-parts.ts';
+export {
+  type DecryptingMerchant,
   describeMerchant,
   type Merchant,
   type MerchantConfig,
@@ -62,6 +78,7 @@ export {
   normalizeSerial,
   parseMerchants,
   type VerificationKeyInfo,
+  type VerifyingMerchant,
 } from './merchants.ts';
 export { notificationMessage, requestMessage } from './message.ts';
 export {

@@ -50,18 +50,29 @@ export interface VerificationKeyInfo {
   validTo?: string;
 }
 
-export interface Merchant {
+/** What the webhook holds: identity and public verification material, no secret (merchant-parts.ts). */
+export interface VerifyingMerchant {
   readonly id: string;
   readonly mchid: string;
   readonly appid: string;
   readonly serviceProvider: boolean;
-  /** Merchant certificate serial, upper-case hex (`serial_no` of outbound requests). */
-  readonly certificateSerial: string;
   /** normalizeSerial(serial) → RSA-2048 public key. */
   readonly verificationKeys: ReadonlyMap<string, KeyObject>;
   readonly verificationKeyInfo: readonly VerificationKeyInfo[];
+}
+
+/** What the consumer holds: identity and the APIv3 key (decryption), no private key. */
+export interface DecryptingMerchant {
+  readonly id: string;
+  readonly mchid: string;
+  readonly appid: string;
   /** The 32 bytes of the APIv3 key (non-enumerable: not printed by accident). */
   readonly apiv3Key: Buffer;
+}
+
+export interface Merchant extends VerifyingMerchant, DecryptingMerchant {
+  /** Merchant certificate serial, upper-case hex (`serial_no` of outbound requests). */
+  readonly certificateSerial: string;
   /** Merchant private key for outbound requests (non-enumerable). */
   readonly privateKey: KeyObject;
 }
@@ -70,23 +81,24 @@ export interface MerchantDescription {
   id: string;
   mchid: string;
   appid: string;
-  serviceProvider: boolean;
-  certificateSerial: string;
-  verificationKeys: VerificationKeyInfo[];
-  apiv3Key: '[REDACTED]';
-  privateKey: '[REDACTED]';
+  serviceProvider?: boolean;
+  certificateSerial?: string;
+  verificationKeys?: VerificationKeyInfo[];
+  /** '[REDACTED]' when held, absent when this container was never given it (merchant-parts.ts). */
+  apiv3Key?: '[REDACTED]';
+  privateKey?: '[REDACTED]';
 }
 
-export interface MerchantRegistry {
-  readonly merchants: readonly Merchant[];
-  byId(id: string): Merchant | undefined;
-  byMchid(mchid: string): Merchant | undefined;
+export interface MerchantRegistry<M extends { id: string; mchid: string } = Merchant> {
+  readonly merchants: readonly M[];
+  byId(id: string): M | undefined;
+  byMchid(mchid: string): M | undefined;
   /** `{merchant}` path parameter → merchant; without one, the only merchant when exactly one is configured. */
-  forRoute(id: string | undefined): Merchant | undefined;
+  forRoute(id: string | undefined): M | undefined;
   describe(): MerchantDescription[];
 }
 
-function fail(message: string): never {
+export function fail(message: string): never {
   throw new ConfigError(C.config, `WeChat Pay merchant configuration: ${message}`);
 }
 
@@ -103,7 +115,7 @@ function isPrivateKeyPem(pem: string): boolean {
   }
 }
 
-function parseVerificationKey(
+export function parseVerificationKey(
   where: string,
   serial: string,
   pem: string,
@@ -144,7 +156,7 @@ function parseVerificationKey(
   return { key, info };
 }
 
-function parsePrivateKey(where: string, pem: string): KeyObject {
+export function parsePrivateKey(where: string, pem: string): KeyObject {
   let key: KeyObject;
   try {
     key = crypto.createPrivateKey(pem);
@@ -156,21 +168,34 @@ function parsePrivateKey(where: string, pem: string): KeyObject {
   return key;
 }
 
-function buildMerchant(config: MerchantConfig): Merchant {
-  const where = `merchant "${config.id}"`;
-  const apiv3Key = Buffer.from(config.apiv3Key, 'utf8');
-  if (apiv3Key.length !== 32 || !/^[\x20-\x7e]*$/.test(config.apiv3Key)) {
+export function parseApiv3Key(where: string, text: string): Buffer {
+  const apiv3Key = Buffer.from(text, 'utf8');
+  if (apiv3Key.length !== 32 || !/^[\x20-\x7e]*$/.test(text)) {
     throw new ConfigError(C.apiv3Key, `${where}: apiv3Key must be exactly 32 ASCII characters (32 bytes)`);
   }
+  return apiv3Key;
+}
+
+export function parseVerificationKeys(
+  where: string,
+  pems: Record<string, string>,
+): { verificationKeys: Map<string, KeyObject>; verificationKeyInfo: VerificationKeyInfo[] } {
   const verificationKeys = new Map<string, KeyObject>();
   const verificationKeyInfo: VerificationKeyInfo[] = [];
-  for (const [rawSerial, pem] of Object.entries(config.verificationKeys)) {
+  for (const [rawSerial, pem] of Object.entries(pems)) {
     const serial = normalizeSerial(rawSerial);
     if (verificationKeys.has(serial)) fail(`${where}: verification key serial ${serial} is listed twice`);
     const { key, info } = parseVerificationKey(`${where} verificationKeys["${rawSerial}"]`, serial, pem);
     verificationKeys.set(serial, key);
     verificationKeyInfo.push(info);
   }
+  return { verificationKeys, verificationKeyInfo };
+}
+
+function buildMerchant(config: MerchantConfig): Merchant {
+  const where = `merchant "${config.id}"`;
+  const apiv3Key = parseApiv3Key(where, config.apiv3Key);
+  const { verificationKeys, verificationKeyInfo } = parseVerificationKeys(where, config.verificationKeys);
   const privateKey = parsePrivateKey(`${where} privateKey`, config.privateKey);
   const merchant = {
     id: config.id,
@@ -204,7 +229,7 @@ export function describeMerchant(merchant: Merchant): MerchantDescription {
   };
 }
 
-function formatIssues(error: z.ZodError): string {
+export function formatIssues(error: z.ZodError): string {
   // Zod's default messages name the expectation, not the input value, so they are safe to surface.
   return error.issues
     .slice(0, 5)
@@ -228,9 +253,16 @@ export function parseMerchants(document: string | unknown): MerchantRegistry {
   }
   const parsed = merchantsDocumentSchema.safeParse(value);
   if (!parsed.success) fail(formatIssues(parsed.error));
-  const merchants = parsed.data.merchants.map(buildMerchant);
-  const byId = new Map<string, Merchant>();
-  const byMchid = new Map<string, Merchant>();
+  return registryOf(parsed.data.merchants.map(buildMerchant), describeMerchant);
+}
+
+/** Lookup by id and mchid over built merchants; ids and mchids must be unique. */
+export function registryOf<M extends { id: string; mchid: string }>(
+  merchants: M[],
+  describe: (merchant: M) => MerchantDescription,
+): MerchantRegistry<M> {
+  const byId = new Map<string, M>();
+  const byMchid = new Map<string, M>();
   for (const merchant of merchants) {
     if (byId.has(merchant.id)) fail(`merchant id "${merchant.id}" is used twice`);
     if (byMchid.has(merchant.mchid)) fail(`mchid ${merchant.mchid} is configured twice`);
@@ -248,6 +280,6 @@ export function parseMerchants(document: string | unknown): MerchantRegistry {
           ? merchants[0]
           : undefined
         : (byId.get(id) ?? byMchid.get(id)),
-    describe: () => merchants.map(describeMerchant),
+    describe: () => merchants.map(describe),
   });
 }

@@ -1,0 +1,49 @@
+// `payhooks secrets set-wechatpay-merchant --stage prod --file merchant.json`: validates one merchant's full
+// configuration (or a whole merchants document) and writes its three parts as SecureString parameters
+// /payhooks/<stage>/wechatpay/<verify|decrypt|sign>/<id> (docs/wechatpay-merchants.md). Prints ids and
+// parameter names only, never a value.
+import { readFile } from 'node:fs/promises';
+import {
+  MERCHANT_PURPOSES,
+  parseMerchants,
+  splitMerchantsDocument,
+} from '@payhooks/core/providers/wechatpay';
+import type { Command } from 'commander';
+
+export function registerSecrets(program: Command): void {
+  const secrets = program.command('secrets').description('provider secrets of a stage');
+  secrets
+    .command('set-wechatpay-merchant')
+    .description('write a WeChat Pay merchant as its verify / decrypt / sign parameters')
+    .requiredOption('--stage <stage>', 'the SST stage')
+    .requiredOption('--file <file>', 'one merchant (merchant config JSON) or a {"merchants": [...]} document')
+    .option('--advanced', 'use the advanced tier (8 KB) when a part exceeds 4 KB')
+    .action(async (options: { stage: string; file: string; advanced?: boolean }) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(await readFile(options.file, 'utf8'));
+      } catch {
+        throw new Error(`--file ${options.file} cannot be read as JSON`);
+      }
+      const document =
+        value && typeof value === 'object' && 'merchants' in value ? value : { merchants: [value] };
+      parseMerchants(document); // every key parsed and checked before anything is written
+      const { SSMClient, PutParameterCommand } = await import('@aws-sdk/client-ssm');
+      const client = new SSMClient({});
+      for (const parts of splitMerchantsDocument(document)) {
+        for (const purpose of MERCHANT_PURPOSES) {
+          const name = `/payhooks/${options.stage}/wechatpay/${purpose}/${parts.verify.id}`;
+          await client.send(
+            new PutParameterCommand({
+              Name: name,
+              Type: 'SecureString',
+              Value: JSON.stringify(parts[purpose]),
+              Overwrite: true,
+              Tier: options.advanced ? 'Advanced' : 'Standard',
+            }),
+          );
+          console.log(`set ${name}`);
+        }
+      }
+    });
+}
