@@ -75,7 +75,7 @@ export function Reconciliation({ stack, app }: StackContext) {
       ...inVpc,
       environment: { REPORTS_BUCKET: bucket.bucketName, ALERT_TOPIC_ARN: topic.topicArn },
     });
-    connect(fn);
+    connect(fn, 'app');
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject'],
@@ -107,7 +107,7 @@ export function Reconciliation({ stack, app }: StackContext) {
     bind: [secrets.WECHATPAY_MERCHANTS],
     environment: { QUEUE_URL: queue.queueUrl },
   });
-  connect(sweepWechatpay);
+  connect(sweepWechatpay, 'app');
   sweepWechatpay.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
   );
