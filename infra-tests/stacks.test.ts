@@ -341,9 +341,13 @@ describe.each(STAGES)('%s stage', (stage) => {
 
     it('register one generated secret per login role with the proxy: master (owner), app, read-only', () => {
       const proxy = cfn().one('Database', 'AWS::RDS::DBProxy');
-      const ids = proxy.resource.Properties.Auth.map(
-        (auth: CfnValue) => resolved(cfn(), proxy, auth.SecretArn).id,
-      );
+      const ids = proxy.resource.Properties.Auth.map((auth: CfnValue) => {
+        const target = resolved(cfn(), proxy, auth.SecretArn);
+        // The cluster's master secret is registered through its attachment to the cluster.
+        return target.resource.Type === 'AWS::SecretsManager::SecretTargetAttachment'
+          ? resolved(cfn(), target, target.resource.Properties.SecretId).id
+          : target.id;
+      });
       const byName = ids.map((id: string) => {
         const props = databaseSecret(id).resource.Properties;
         const template = JSON.parse(props.GenerateSecretString.SecretStringTemplate);
