@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DB_ROLES } from '../stacks/Database.ts';
 import { SCHEDULES } from '../stacks/Reconciliation.ts';
 import { stageSettings } from '../stacks/stage.ts';
 import { actionsOf, asArray, type CfnValue, type Located, StageCfn, type Statement, text } from './cfn.ts';
@@ -49,7 +50,7 @@ const OWN_ENV: Record<Entry, string[]> = {
   'stripe-webhook': ['QUEUE_URL'],
   'wechatpay-webhook': ['QUEUE_URL', 'WECHATPAY_PARAMETERS'],
   consumer: [...DB_ENV, 'STRIPE_LIVEMODE', 'WECHATPAY_PARAMETERS'],
-  migrate: [...DB_ENV, 'MIGRATIONS_DIR'],
+  migrate: [...DB_ENV, 'MIGRATIONS_DIR', 'DB_ROLE_SECRET_ARNS'],
   'recon-wechatpay': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN', 'WECHATPAY_PARAMETERS'],
   'recon-stripe': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
   'sweep-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS'],
@@ -65,6 +66,14 @@ const BOUND_SECRETS: Record<Entry, string[]> = {
   'sweep-wechatpay': [],
   reports: [],
 };
+/** The database role each in-VPC function connects as (docs/decisions.md "Database roles"). */
+const DB_USER_OF: Partial<Record<Entry, string>> = {
+  migrate: DB_ROLES.owner,
+  consumer: DB_ROLES.app,
+  'recon-wechatpay': DB_ROLES.app,
+  'recon-stripe': DB_ROLES.app,
+  'sweep-wechatpay': DB_ROLES.app,
+};
 const XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 const CONSUME = [
   'sqs:ReceiveMessage',
@@ -78,7 +87,7 @@ const ACTIONS: Record<Entry, string[]> = {
   'stripe-webhook': ['sqs:SendMessage', 'ssm:GetParameters'],
   'wechatpay-webhook': ['sqs:SendMessage', 'ssm:GetParametersByPath'],
   consumer: ['rds-db:connect', 'ssm:GetParametersByPath', ...CONSUME],
-  migrate: ['rds-db:connect'],
+  migrate: ['rds-db:connect', 'secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
   'recon-wechatpay': [...RECON, 'ssm:GetParametersByPath'],
   'recon-stripe': [...RECON, 'ssm:GetParameters'],
   'sweep-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath'],
@@ -231,9 +240,8 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(instances).toHaveLength(1 + settings.database.readers);
       for (const instance of instances)
         expect(instance.resource.Properties.DBInstanceClass).toBe('db.serverless');
-      expect(
-        cfn().one('Database', 'AWS::SecretsManager::Secret').resource.Properties.GenerateSecretString,
-      ).toBeDefined();
+      for (const secret of cfn().in('Database', 'AWS::SecretsManager::Secret'))
+        expect(secret.resource.Properties.GenerateSecretString).toBeDefined();
     });
 
     it('puts an RDS Proxy in front that requires TLS and IAM authentication', () => {
@@ -242,8 +250,9 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(props.RequireTLS).toBe(true);
       expect(props.EngineFamily).toBe('POSTGRESQL');
       expect(props.DBProxyName).toBe(`payhooks-${stage}`);
-      expect(props.Auth).toHaveLength(1);
-      expect(props.Auth[0]).toMatchObject({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' });
+      expect(props.Auth).toHaveLength(3); // master (owner), app and read-only role secrets
+      for (const auth of props.Auth)
+        expect(auth).toMatchObject({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' });
       for (const subnet of props.VpcSubnetIds) {
         expect(tag(resolved(cfn(), proxy, subnet).resource, 'aws-cdk:subnet-type')).toBe('Isolated');
       }
@@ -267,13 +276,15 @@ describe.each(STAGES)('%s stage', (stage) => {
 
     it(settings.isProd ? 'prod retains the database and protects it' : 'is cheap and fully removable', () => {
       const cluster = cfn().one('Database', 'AWS::RDS::DBCluster').resource;
-      const secret = cfn().one('Database', 'AWS::SecretsManager::Secret').resource;
+      const secrets = cfn()
+        .in('Database', 'AWS::SecretsManager::Secret')
+        .map((s) => s.resource);
       expect(cluster.Properties.DeletionProtection).toBe(settings.isProd);
       expect(cluster.Properties.BackupRetentionPeriod).toBe(settings.isProd ? 35 : 1);
       const policy = settings.isProd ? 'Retain' : 'Delete';
       for (const resource of [
         cluster,
-        secret,
+        ...secrets,
         ...cfn()
           .in('Database', 'AWS::RDS::DBInstance')
           .map((i) => i.resource),
@@ -317,6 +328,73 @@ describe.each(STAGES)('%s stage', (stage) => {
     });
   });
 
+  describe('Database roles', () => {
+    const secretName = (role: string) => `payhooks/${stage}/database/${role}`;
+    const databaseSecret = (id: string) => {
+      const secret = cfn()
+        .in('Database', 'AWS::SecretsManager::Secret')
+        .find((s) => s.id === id);
+      if (!secret) throw new Error(`no database secret ${id}`);
+      return secret;
+    };
+    /** The secret resources a value (a Ref, an import, or a join of them) names. */
+    const secretIdsIn = (from: Located, value: CfnValue): string[] => {
+      const parts: CfnValue[] = value?.['Fn::Join'] ? value['Fn::Join'][1] : asArray<CfnValue>(value);
+      return parts.filter((p) => typeof p === 'object').map((p) => resolved(cfn(), from, p).id);
+    };
+
+    it('register one generated secret per login role with the proxy: master (owner), app, read-only', () => {
+      const proxy = cfn().one('Database', 'AWS::RDS::DBProxy');
+      const ids = proxy.resource.Properties.Auth.map((auth: CfnValue) => {
+        const target = resolved(cfn(), proxy, auth.SecretArn);
+        // The cluster's master secret is registered through its attachment to the cluster.
+        return target.resource.Type === 'AWS::SecretsManager::SecretTargetAttachment'
+          ? resolved(cfn(), target, target.resource.Properties.SecretId).id
+          : target.id;
+      });
+      const byName = ids.map((id: string) => {
+        const props = databaseSecret(id).resource.Properties;
+        const template = JSON.parse(props.GenerateSecretString.SecretStringTemplate);
+        return [props.Name, template.username];
+      });
+      expect(byName.sort()).toEqual(
+        [
+          [secretName('master'), DB_ROLES.owner],
+          [secretName('app'), DB_ROLES.app],
+          [secretName('readonly'), DB_ROLES.readonly],
+        ].sort(),
+      );
+    });
+
+    it('let each database function connect as exactly its role, and no two jobs share the owner', () => {
+      const users = (IN_VPC as readonly Entry[]).map((entry) => {
+        const connect = allowing(cfn().statements(entry), 'rds-db:connect');
+        expect(connect, entry).toHaveLength(1);
+        const resource = text(connect[0]!.Resource);
+        const user = /"\/(\w+)"\]\]\}$/.exec(resource)?.[1];
+        expect(cfn().env(entry).DB_USER, entry).toBe(user);
+        return [entry, user];
+      });
+      expect(Object.fromEntries(users)).toEqual(DB_USER_OF);
+      expect(users.filter(([, user]) => user === DB_ROLES.owner).map(([entry]) => entry)).toEqual([
+        'migrate',
+      ]);
+    });
+
+    it('let only the migrate function read the app and read-only role secrets (never the master secret)', () => {
+      const migrate = cfn().role('migrate');
+      const read = allowing(cfn().statements('migrate'), 'secretsmanager:GetSecretValue');
+      const readable = read.flatMap((s) => secretIdsIn(migrate, s.Resource));
+      const app = cfn().in('Database', 'AWS::SecretsManager::Secret');
+      const named = (name: string) => app.find((s) => s.resource.Properties.Name === name)!.id;
+      expect(readable.sort()).toEqual([named(secretName('app')), named(secretName('readonly'))].sort());
+      const env = cfn().env('migrate');
+      expect(secretIdsIn(cfn().fn('migrate'), env.DB_ROLE_SECRET_ARNS).sort()).toEqual(readable.sort());
+      for (const entry of ENTRIES.filter((e) => e !== 'migrate'))
+        expect(allowing(cfn().statements(entry), 'secretsmanager:GetSecretValue'), entry).toHaveLength(0);
+    });
+  });
+
   describe('Functions', () => {
     it.each(IN_VPC)(
       '%s runs in the private function subnets behind the functions security group',
@@ -351,7 +429,7 @@ describe.each(STAGES)('%s stage', (stage) => {
         expect(env).toMatchObject({
           DB_PORT: '5432',
           DB_NAME: 'payhooks',
-          DB_USER: 'payhooks',
+          DB_USER: DB_USER_OF[entry],
           DB_MAX_CONNECTIONS: '1',
         });
         const host = resolved(cfn(), cfn().fn(entry), env.DB_HOST);
@@ -442,7 +520,7 @@ describe.each(STAGES)('%s stage', (stage) => {
         expect(resource).toContain(':rds-db:');
         expect(resource).toContain(':dbuser:');
         expect(resource).toMatch(/Proxy\w*DBProxyArn/);
-        expect(resource).toMatch(/"\/payhooks"\]\]\}$/);
+        expect(resource).toMatch(new RegExp(`"/${DB_USER_OF[entry]}"\\]\\]\\}$`));
       }
     });
 

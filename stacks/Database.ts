@@ -10,8 +10,14 @@ import { waive } from './nag.ts';
 import { stageSettings } from './stage.ts';
 
 export const DB_NAME = 'payhooks';
-/** The proxy authenticates clients by IAM and logs in to Postgres with this user's secret. */
+/** The cluster's master user: owns the schema and runs the migrations (the migration owner). */
 export const DB_USER = 'payhooks';
+/**
+ * Database roles by job (migration 0006; docs/decisions.md "Database roles"). The proxy authenticates each
+ * function by IAM as its role and logs in to Postgres with that role's secret.
+ */
+export const DB_ROLES = { owner: DB_USER, app: 'payhooks_app', readonly: 'payhooks_readonly' } as const;
+export type DbRole = keyof typeof DB_ROLES;
 export const DB_PORT = 5432;
 
 export function Database({ stack, app }: StackContext) {
@@ -63,11 +69,22 @@ export function Database({ stack, app }: StackContext) {
     cloudwatchLogsRetention: settings.logRetention,
   });
 
+  // One generated secret per login role ({username, password}, the form the proxy reads). The migrate function
+  // alone reads them and sets each role's password to its value on every deploy.
+  const roleSecrets = (['app', 'readonly'] as const).map((role) => {
+    const secret = new rds.DatabaseSecret(stack, role === 'app' ? 'AppRoleSecret' : 'ReadonlyRoleSecret', {
+      username: DB_ROLES[role],
+      secretName: `payhooks/${app.stage}/database/${role}`,
+    });
+    secret.applyRemovalPolicy(settings.removal);
+    return secret;
+  });
+
   const proxy = new rds.DatabaseProxy(stack, 'Proxy', {
     proxyTarget: rds.ProxyTarget.fromCluster(cluster),
     // Proxy names are unique per account and region: one per stage.
     dbProxyName: `payhooks-${app.stage}`,
-    secrets: [cluster.secret!],
+    secrets: [cluster.secret!, ...roleSecrets],
     vpc,
     vpcSubnets: databaseSubnets,
     securityGroups: [proxySecurityGroup],
@@ -82,16 +99,22 @@ export function Database({ stack, app }: StackContext) {
   proxySecurityGroup.addIngressRule(functionsSecurityGroup, ec2.Port.tcp(DB_PORT), 'Postgres from functions');
 
   /**
-   * Lets an in-VPC function connect through the proxy: the connection env contract and `rds-db:connect` on this
-   * proxy's `dbuser:<proxy id>/payhooks` ARN, nothing else.
+   * Lets an in-VPC function connect through the proxy as `role`: the connection env contract and `rds-db:connect`
+   * on this proxy's `dbuser:<proxy id>/<role's user>` ARN, nothing else. The owner (migrate) also reads the other
+   * roles' secrets, to set their passwords.
    */
-  function connect(fn: SstFunction): void {
+  function connect(fn: SstFunction, role: DbRole): void {
+    const user = DB_ROLES[role];
     fn.addEnvironment('DB_HOST', proxy.endpoint);
     fn.addEnvironment('DB_PORT', String(DB_PORT));
     fn.addEnvironment('DB_NAME', DB_NAME);
-    fn.addEnvironment('DB_USER', DB_USER);
+    fn.addEnvironment('DB_USER', user);
     fn.addEnvironment('DB_MAX_CONNECTIONS', '1');
-    proxy.grantConnect(fn, DB_USER);
+    proxy.grantConnect(fn, user);
+    if (role === 'owner') {
+      fn.addEnvironment('DB_ROLE_SECRET_ARNS', roleSecrets.map((secret) => secret.secretArn).join(','));
+      for (const secret of roleSecrets) secret.grantRead(fn);
+    }
   }
 
   waive(masterSecret, [
@@ -124,5 +147,5 @@ export function Database({ stack, app }: StackContext) {
   ]);
 
   stack.addOutputs({ ProxyEndpoint: proxy.endpoint, ClusterIdentifier: cluster.clusterIdentifier });
-  return { cluster, proxy, connect };
+  return { cluster, proxy, connect, roleSecrets };
 }

@@ -27,7 +27,7 @@ export function Migrations({ stack }: StackContext) {
     copyFiles: [{ from: 'packages/core/migrations', to: MIGRATIONS_BUNDLE_PATH }],
     environment: { MIGRATIONS_DIR },
   });
-  connect(migrate);
+  connect(migrate, 'owner');
 
   const script = new Script(stack, 'MigrateOnDeploy', {
     onCreate: migrate,

@@ -57,7 +57,7 @@ export function Queue({ stack, app }: StackContext) {
     // Connect endpoints also deliver test-mode events: only prod books live mode, other stages test mode.
     environment: { STRIPE_LIVEMODE: settings.isProd ? 'true' : 'false' },
   });
-  connect(consumer);
+  connect(consumer, 'app');
   grantWechatpayMerchants(stack, consumer, ['decrypt']);
   consumer.addEventSource(
     new SqsEventSource(queue, {

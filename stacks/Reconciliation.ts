@@ -108,7 +108,7 @@ export function Reconciliation({ stack, app }: StackContext) {
       ...inVpc,
       environment: { REPORTS_BUCKET: bucket.bucketName, ALERT_TOPIC_ARN: topic.topicArn },
     });
-    connect(fn);
+    connect(fn, 'app');
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject'],
@@ -146,7 +146,7 @@ export function Reconciliation({ stack, app }: StackContext) {
     ...inVpc,
     environment: { QUEUE_URL: queue.queueUrl },
   });
-  connect(sweepWechatpay);
+  connect(sweepWechatpay, 'app');
   grantWechatpayMerchants(stack, sweepWechatpay, ['verify', 'decrypt', 'sign']);
   sweepWechatpay.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),

@@ -10,7 +10,13 @@ export {
 export * from './changes.ts';
 export { createSql, type DbOptions, type Sql, type Tx } from './db.ts';
 export { type MerchantOrderInput, recordMerchantOrders } from './merchant-orders.ts';
-export { DEFAULT_MIGRATIONS_DIR, migrate } from './migrate.ts';
+export {
+  DATABASE_ROLES,
+  DEFAULT_MIGRATIONS_DIR,
+  migrate,
+  scramVerifier,
+  setRolePassword,
+} from './migrate.ts';
 export { type MirrorSpec, mirrorSpecFor, registerMirrorTables } from './mirrors.ts';
 export { type Anomaly, applyChanges } from './projections.ts';
 export { listSettled, type SettledPayment, type SettledRefund } from './settled.ts';
