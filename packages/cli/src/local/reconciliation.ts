@@ -1,30 +1,20 @@
-// Local-only reconciliation for the CLI: the `npm start` stack's reports folder and its provider API sandbox
-// (.payhooks/local.json). The only part of the CLI that imports @payhooks/local; commands load it on demand,
-// so acting on a deployed stage never does.
-import type { Sql } from '@payhooks/core/ledger';
-import type { Logger, ObjectStore } from '@payhooks/core/ports';
-import type { ReconProgress } from '@payhooks/core/recon/run';
+import type { ObjectStore } from '@payhooks/core/ports';
 import { createFolderStore } from '@payhooks/local/folder-store';
 import { describeReconciliation, runLocalReconciliation } from '@payhooks/local/local-reconciliation';
+import type { ReconRunOutcome, ReconRunRequest } from '../stage/reconciliation.ts';
 
 export function folderStore(dir: string): ObjectStore {
   return createFolderStore(dir);
 }
 
-export async function reconcileLocally(options: {
-  sql: Sql;
-  env: NodeJS.ProcessEnv;
-  merchantsFile?: string;
-  reportsDir: string;
-  providerApiUrl?: string;
-  stripeApiKey?: string;
-  provider: 'wechatpay' | 'stripe';
-  date?: string;
-  account?: string;
-  force: boolean;
-  logger: Logger;
-  onProgress: (provider: string, account: string, progress: ReconProgress) => void;
-}): Promise<{ description: string; failed: boolean }> {
+export async function reconcileLocally(
+  options: ReconRunRequest & {
+    merchantsFile?: string;
+    reportsDir: string;
+    providerApiUrl?: string;
+    stripeApiKey?: string;
+  },
+): Promise<ReconRunOutcome> {
   const { provider, merchantsFile } = options;
   const outcome = await runLocalReconciliation({
     sql: options.sql,

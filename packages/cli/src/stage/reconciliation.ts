@@ -11,7 +11,8 @@ import { runStripeReconciliation } from '@payhooks/functions/reconciliation/stri
 import { runWechatpayReconciliation } from '@payhooks/functions/reconciliation/wechatpay';
 import { reconStripeDepsFromEnv, reconWechatpayDepsFromEnv } from '@payhooks/functions/wiring/recon';
 
-export async function reconcileStage(options: {
+/** What a `recon run` asks of either target (a deployed stage here, the local stack in ../local). */
+export interface ReconRunRequest {
   sql: Sql;
   env: NodeJS.ProcessEnv;
   provider: 'wechatpay' | 'stripe';
@@ -20,7 +21,14 @@ export async function reconcileStage(options: {
   force: boolean;
   logger: Logger;
   onProgress: (provider: string, account: string, progress: ReconProgress) => void;
-}): Promise<{ description: string; failed: boolean }> {
+}
+
+export interface ReconRunOutcome {
+  description: string;
+  failed: boolean;
+}
+
+export async function reconcileStage(options: ReconRunRequest): Promise<ReconRunOutcome> {
   const { env, provider } = options;
   const parts = {
     sql: options.sql,
