@@ -36,7 +36,7 @@ interface Workload {
 }
 
 /** Stripe and WeChat Pay events 3:2, then duplicates (provider retries) of earlier events spliced in later. */
-async function buildWorkload(total: number, seed: number): Promise<Workload> {
+export async function buildWorkload(total: number, seed: number): Promise<Workload> {
   const unique = Math.round(total * (1 - DUPLICATE_SHARE));
   const stripeCount = Math.round(unique * 0.6);
   const stripe = stripeTraffic(stripeCount, seed);
@@ -120,7 +120,7 @@ async function buildWorkload(total: number, seed: number): Promise<Workload> {
   };
 }
 
-function records(bodies: readonly string[], prefix: string): SQSRecord[] {
+export function records(bodies: readonly string[], prefix: string): SQSRecord[] {
   return bodies.map((body, i) => ({
     messageId: `${prefix}-${i}`,
     receiptHandle: `${prefix}-${i}`,
@@ -139,7 +139,7 @@ function records(bodies: readonly string[], prefix: string): SQSRecord[] {
   }));
 }
 
-async function seedMerchantOrders(url: string, workload: Workload): Promise<void> {
+export async function seedMerchantOrders(url: string, workload: Workload): Promise<void> {
   const sql = createSql({ url, max: 1, applicationName: 'bench-admin' });
   const rows = workload.merchantOrders.map((o) => ({
     provider: 'wechatpay',
@@ -188,7 +188,7 @@ function reasonLogger(reasons: Map<string, number>) {
   };
 }
 
-async function consumerRun(
+export async function consumerRun(
   url: string,
   workload: Workload,
   connections: number,
@@ -243,7 +243,12 @@ async function consumerRun(
   };
 }
 
-async function rawInsertRun(url: string, workload: Workload, connections: number, batchSize: number = BATCH) {
+export async function rawInsertRun(
+  url: string,
+  workload: Workload,
+  connections: number,
+  batchSize: number = BATCH,
+) {
   const sqls = Array.from({ length: connections }, () =>
     createSql({ url, max: 1, applicationName: 'payhooks-raw' }),
   );
