@@ -6,8 +6,8 @@ import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
 import {
   type ApplyOutcome,
   applyEnvelope,
-  applyEnvelopeBatch,
   type BatchOutcome,
+  commitEnvelopeBatch,
 } from '@payhooks/core/ledger';
 import { errorFields } from '@payhooks/core/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -88,8 +88,9 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
   };
 
   /**
-   * The whole batch in one transaction, row locks taken in one global order (applyEnvelopeBatch): one commit per
-   * batch, and concurrent batches about the same objects wait for each other but never deadlock.
+   * The whole batch in one transaction, row locks taken in one global order (commitEnvelopeBatch: two pipelined
+   * round trips, begin and commit included): one commit per batch, and concurrent batches about the same objects
+   * wait for each other but never deadlock.
    */
   const together = async (records: SQSRecord[]): Promise<SQSBatchResponse> => {
     const failures: string[] = [];
@@ -105,9 +106,7 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
     let outcomes: Map<string, BatchOutcome>;
     let committedAt: number;
     try {
-      outcomes = await sql.begin((tx) =>
-        applyEnvelopeBatch(tx, items, (envelope) => normalizers[envelope.provider]),
-      );
+      outcomes = await commitEnvelopeBatch(sql, items, (envelope) => normalizers[envelope.provider]);
       committedAt = Date.now();
     } catch (error) {
       logger.warn('batch transaction failed; applying its messages one by one', {

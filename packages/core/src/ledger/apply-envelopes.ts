@@ -1,13 +1,25 @@
 // Applies queue envelopes to the ledger through the inbox, with exactly-once effect: the inbox row (unique
-// provider + event id) and the event's projections commit together. Duplicates stop at the inbox insert, before
-// any decoding. A batch is applied set-based: a handful of statements, whatever its size (see docs/decisions.md).
+// provider + event id) and the event's projections commit together. A batch is applied set-based in two
+// pipelined flights of statements, whatever its size (see docs/decisions.md, "Consumer throughput"):
+//   1. [begin,] the inbox claim of every decodable envelope with its outcome, and a look-up of the undecodable
+//      ones (a known event is a duplicate, whatever its body);
+//   2. one upsert per table for the claimed events only, the merchant-order check[, commit].
+// Envelopes are decoded and their changes prepared before the claim, so the claim already carries the outcome
+// and a message that cannot be decoded or placed is never claimed: it fails alone.
 
 import type { Envelope } from '../envelope.ts';
 import { PayhooksError } from '../errors.ts';
 import type { NormalizedEvent } from './changes.ts';
-import type { Tx } from './db.ts';
+import type { Sql, Tx } from './db.ts';
 import { arrayLiteral } from './literals.ts';
-import { type Anomaly, ChangeSet } from './projections.ts';
+import {
+  type Anomaly,
+  type AnomalyRow,
+  anomaliesOf,
+  ChangeSet,
+  type PreparedChanges,
+  prepareChanges,
+} from './projections.ts';
 
 /** Provider-specific decoding (Stripe: parse; WeChat: decrypt + parse). Throws to send the message back. */
 export type EnvelopeNormalizer = (envelope: Envelope) => NormalizedEvent | Promise<NormalizedEvent>;
@@ -18,16 +30,54 @@ export type ApplyOutcome =
 
 export type BatchOutcome = ApplyOutcome | { outcome: 'failed'; error: unknown };
 
-const inboxKey = (provider: string, eventId: string) => `${provider}\u0000${eventId}`;
+interface BatchItem {
+  id: string;
+  envelope: Envelope;
+}
 
 /**
- * Claims the inbox rows of all envelopes in one statement, in the order given (callers sort by inbox key: rows
- * are locked in that order). Returns the inbox id per inbox key for the envelopes not seen before.
+ * Where a batch's statements go, in order and pipelined: the caller's transaction, or a reserved connection on
+ * which this module opens and commits the transaction itself (`begin` rides with the claim, `commit` with the
+ * writes: two round trips per batch).
  */
-async function claimInbox(tx: Tx, envelopes: readonly Envelope[]): Promise<Map<string, bigint>> {
-  const claimed = await tx.unsafe<{ id: bigint; provider: string; event_id: string }[]>(
-    `insert into inbox_events (provider, event_id, event_type, account, occurred_at, received_at, outcome, raw_payload)
-     select provider, event_id, event_type, account, occurred_at, received_at, 'stored', raw_payload
+interface Link {
+  opening: readonly string[];
+  closing: readonly string[];
+  /** Sends the statements at once, in order; resolves with each one's rows, or rejects with the first error. */
+  send(statements: readonly string[]): Promise<unknown[]>;
+}
+
+const inboxKey = (provider: string, eventId: string) => `${provider}\u0000${eventId}`;
+const keyOf = (envelope: Envelope) => inboxKey(envelope.provider, envelope.eventId);
+
+async function sendAll(conn: Pick<Tx, 'unsafe'>, statements: readonly string[]): Promise<unknown[]> {
+  // postgres.js sends a query when it is first awaited; execute() sends it now, so the order is this one.
+  const settled = await Promise.allSettled(statements.map((text) => conn.unsafe(text).execute()));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value);
+}
+
+const transactionLink = (tx: Tx): Link => ({
+  opening: [],
+  closing: [],
+  send: (statements) => sendAll(tx, statements),
+});
+
+const outcomeOf = (event: NormalizedEvent) => (event.changes.length > 0 ? 'applied' : 'stored');
+
+interface Decoded {
+  item: BatchItem;
+  event: NormalizedEvent;
+  prepared: PreparedChanges;
+}
+
+/** The inbox claim of the decoded envelopes (sorted by inbox key: rows are locked in that order), with outcomes. */
+function claimStatement(decoded: readonly Decoded[]): string {
+  const envelopes = decoded.map((d) => d.item.envelope);
+  return `insert into inbox_events
+       (provider, event_id, event_type, account, occurred_at, received_at, outcome, api_version, raw_payload)
+     select provider, event_id, event_type, account, occurred_at, received_at, outcome, api_version, raw_payload
      from unnest(${[
        arrayLiteral(
          envelopes.map((e) => e.provider),
@@ -54,18 +104,42 @@ async function claimInbox(tx: Tx, envelopes: readonly Envelope[]): Promise<Map<s
          'timestamptz',
        ),
        arrayLiteral(
+         decoded.map((d) => outcomeOf(d.event)),
+         'text',
+       ),
+       arrayLiteral(
+         decoded.map((d) => d.event.apiVersion),
+         'text',
+       ),
+       arrayLiteral(
          envelopes.map((e) => e.rawBody),
          'text',
        ),
      ].join(', ')})
-       with ordinality as u(provider, event_id, event_type, account, occurred_at, received_at, raw_payload, ord)
+       with ordinality as u(provider, event_id, event_type, account, occurred_at, received_at, outcome, api_version,
+         raw_payload, ord)
      order by ord
-     on conflict (provider, event_id) do nothing returning id, provider, event_id`,
-  );
-  return new Map(claimed.map((row) => [inboxKey(row.provider, row.event_id), row.id]));
+     on conflict (provider, event_id) do nothing returning provider, event_id`;
 }
 
-async function normalizeChecked(envelope: Envelope, normalize: EnvelopeNormalizer): Promise<NormalizedEvent> {
+/** Which of these envelopes' events the inbox already holds (a plain read: no locks). */
+function knownStatement(envelopes: readonly Envelope[]): string {
+  return `select provider, event_id from inbox_events where (provider, event_id) in (
+       select * from unnest(${arrayLiteral(
+         envelopes.map((e) => e.provider),
+         'text',
+       )}, ${arrayLiteral(
+         envelopes.map((e) => e.eventId),
+         'text',
+       )}))`;
+}
+
+const keysOf = (rows: unknown) =>
+  new Set(
+    (rows as { provider: string; event_id: string }[]).map((row) => inboxKey(row.provider, row.event_id)),
+  );
+
+async function decode(envelope: Envelope, normalize: EnvelopeNormalizer): Promise<NormalizedEvent> {
   const event = await normalize(envelope);
   if (event.eventId !== envelope.eventId || event.provider !== envelope.provider) {
     throw new PayhooksError(
@@ -76,124 +150,131 @@ async function normalizeChecked(envelope: Envelope, normalize: EnvelopeNormalize
   return event;
 }
 
-const outcomeOf = (event: NormalizedEvent) => (event.changes.length > 0 ? 'applied' : 'stored');
-
-/** Records every event's outcome in one statement; rows still at the claim's values are left alone. */
-function recordOutcomes(tx: Tx, events: readonly { inboxId: bigint; event: NormalizedEvent }[]) {
-  const changed = events.filter(({ event }) => outcomeOf(event) !== 'stored' || event.apiVersion !== null);
-  if (changed.length === 0) return undefined;
-  return tx
-    .unsafe(
-      `update inbox_events i set outcome = u.outcome, api_version = u.api_version
-       from unnest(${[
-         arrayLiteral(
-           changed.map(({ inboxId }) => inboxId.toString()),
-           'int8',
-         ),
-         arrayLiteral(
-           changed.map(({ event }) => outcomeOf(event)),
-           'text',
-         ),
-         arrayLiteral(
-           changed.map(({ event }) => event.apiVersion),
-           'text',
-         ),
-       ].join(', ')}) as u(id, outcome, api_version) where i.id = u.id`,
-    )
-    .execute();
-}
-
 /** Applies one envelope (the per-message path and the reconciliation healer): the batch of one. */
 export async function applyEnvelope(
   tx: Tx,
   envelope: Envelope,
   normalize: EnvelopeNormalizer,
 ): Promise<ApplyOutcome> {
-  const outcome = (await applyEnvelopes(tx, [{ id: '', envelope }], () => normalize, true)).get('');
+  const outcome = (await applyEnvelopes(transactionLink(tx), [{ id: '', envelope }], () => normalize)).get(
+    '',
+  );
   if (!outcome) throw new PayhooksError('LEDGER_NO_OUTCOME', 'the envelope has no outcome');
   if (outcome.outcome === 'failed') throw outcome.error;
   return outcome;
 }
 
 /**
- * Applies several envelopes in one transaction, set-based: one statement claims the inbox rows (sorted by inbox
- * key), the claimed envelopes are decoded, and their changes — reduced per key with the version-merge rule — are
- * written with one upsert per table in (table, key) order, the merchant-order checks and the outcomes with one
- * statement each, all pipelined. An event that cannot be decoded or placed is failed alone (its inbox claim is
- * removed again); a database error aborts the transaction, and the caller retries message by message.
+ * Applies several envelopes in the caller's transaction, set-based (see the top of this module). An event that
+ * cannot be decoded or placed is failed alone (never claimed); a database error rejects, and the caller's
+ * transaction rolls back.
  */
 export function applyEnvelopeBatch(
   tx: Tx,
-  items: readonly { id: string; envelope: Envelope }[],
+  items: readonly BatchItem[],
   normalizerFor: (envelope: Envelope) => EnvelopeNormalizer,
 ): Promise<Map<string, BatchOutcome>> {
-  return applyEnvelopes(tx, items, normalizerFor, false);
+  return applyEnvelopes(transactionLink(tx), items, normalizerFor);
+}
+
+/**
+ * applyEnvelopeBatch in a transaction of its own on one reserved connection of `sql`, committed when this
+ * resolves: `begin` is pipelined with the claim and `commit` with the writes, so a batch costs two round trips
+ * and holds its row locks for one. A database error rejects with the transaction rolled back.
+ */
+export async function commitEnvelopeBatch(
+  sql: Sql,
+  items: readonly BatchItem[],
+  normalizerFor: (envelope: Envelope) => EnvelopeNormalizer,
+): Promise<Map<string, BatchOutcome>> {
+  const connection = await sql.reserve();
+  try {
+    return await applyEnvelopes(
+      { opening: ['begin'], closing: ['commit'], send: (statements) => sendAll(connection, statements) },
+      items,
+      normalizerFor,
+    );
+  } catch (error) {
+    // A failed statement has aborted the transaction (a pipelined commit then rolled it back already; a second
+    // rollback only warns): nothing of the batch stays, the connection is clean for the next one.
+    await connection.unsafe('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    connection.release();
+  }
 }
 
 async function applyEnvelopes(
-  tx: Tx,
-  items: readonly { id: string; envelope: Envelope }[],
+  link: Link,
+  items: readonly BatchItem[],
   normalizerFor: (envelope: Envelope) => EnvelopeNormalizer,
-  single: boolean,
 ): Promise<Map<string, BatchOutcome>> {
   const outcomes = new Map<string, BatchOutcome>();
-  const keyOf = ({ envelope }: { envelope: Envelope }) => inboxKey(envelope.provider, envelope.eventId);
-  const ordered = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-  const inboxIds =
-    ordered.length > 0
-      ? await claimInbox(
-          tx,
-          ordered.map((item) => item.envelope),
-        )
-      : new Map();
+  const ordered = [...items].sort((a, b) => {
+    const ka = keyOf(a.envelope);
+    const kb = keyOf(b.envelope);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
 
-  const set = new ChangeSet();
-  const events: { id: string; inboxId: bigint; event: NormalizedEvent }[] = [];
-  const unclaimed: bigint[] = [];
+  // The first message of a key takes the claim; a copy in the same batch is a duplicate.
+  const decoded: Decoded[] = [];
+  const undecodable: { item: BatchItem; error: unknown }[] = [];
+  let previous: string | undefined;
   for (const item of ordered) {
-    const key = keyOf(item);
-    const inboxId = inboxIds.get(key);
-    // The first message of a key takes the claim; a copy in the same batch is a duplicate, as is a known event.
-    if (inboxId === undefined) {
+    const key = keyOf(item.envelope);
+    if (key === previous) {
       outcomes.set(item.id, { outcome: 'duplicate' });
       continue;
     }
-    inboxIds.delete(key);
+    previous = key;
     try {
-      const event = await normalizeChecked(item.envelope, normalizerFor(item.envelope));
-      set.add(event.changes, event.eventId);
-      events.push({ id: item.id, inboxId, event });
+      const event = await decode(item.envelope, normalizerFor(item.envelope));
+      decoded.push({ item, event, prepared: prepareChanges(event.changes, event.eventId) });
     } catch (error) {
-      if (single) throw error;
-      unclaimed.push(inboxId);
-      outcomes.set(item.id, { outcome: 'failed', error });
+      undecodable.push({ item, error });
     }
   }
+  if (decoded.length === 0 && undecodable.length === 0) return outcomes;
 
-  const removed =
-    unclaimed.length > 0
-      ? tx
-          .unsafe(
-            `delete from inbox_events where id = any(${arrayLiteral(
-              unclaimed.map((id) => id.toString()),
-              'int8',
-            )})`,
-          )
-          .execute()
-      : undefined;
-  const written = set.write(tx);
-  const recorded = recordOutcomes(tx, events);
-  const [found] = await Promise.all([written, removed, recorded]);
+  const first = [...link.opening];
+  if (decoded.length > 0) first.push(claimStatement(decoded));
+  if (undecodable.length > 0) first.push(knownStatement(undecodable.map(({ item }) => item.envelope)));
+  const firstRows = await link.send(first);
+  const claimed = decoded.length > 0 ? keysOf(firstRows[link.opening.length]) : new Set<string>();
+  const known = undecodable.length > 0 ? keysOf(firstRows[first.length - 1]) : new Set<string>();
+
+  for (const { item, error } of undecodable) {
+    outcomes.set(
+      item.id,
+      known.has(keyOf(item.envelope)) ? { outcome: 'duplicate' } : { outcome: 'failed', error },
+    );
+  }
+  const set = new ChangeSet();
+  const applied: Decoded[] = [];
+  for (const d of decoded) {
+    if (!claimed.has(keyOf(d.item.envelope))) {
+      // Applied before (or by a concurrent batch that committed first): its changes are already in.
+      outcomes.set(d.item.id, { outcome: 'duplicate' });
+      continue;
+    }
+    set.addPrepared(d.prepared);
+    applied.push(d);
+  }
+
+  const { upserts, check } = set.statements();
+  const second = [...upserts, ...(check ? [check] : []), ...link.closing];
+  const secondRows = second.length > 0 ? await link.send(second) : [];
+  const found = check ? anomaliesOf(secondRows[upserts.length] as AnomalyRow[]) : [];
   const anomalies = new Map<string, Anomaly[]>();
   for (const { provider, eventId, kind, providerPaymentId, merchantOrderNo } of found) {
     const key = inboxKey(provider, eventId);
     anomalies.set(key, [...(anomalies.get(key) ?? []), { kind, providerPaymentId, merchantOrderNo }]);
   }
-  for (const { id, event } of events) {
-    outcomes.set(id, {
+  for (const { item, event } of applied) {
+    outcomes.set(item.id, {
       outcome: outcomeOf(event),
       changes: event.changes.length,
-      anomalies: anomalies.get(inboxKey(event.provider, event.eventId)) ?? [],
+      anomalies: anomalies.get(keyOf(item.envelope)) ?? [],
     });
   }
   return outcomes;

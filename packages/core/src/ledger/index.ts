@@ -5,6 +5,7 @@ export {
   applyEnvelope,
   applyEnvelopeBatch,
   type BatchOutcome,
+  commitEnvelopeBatch,
   type EnvelopeNormalizer,
 } from './apply-envelopes.ts';
 export * from './changes.ts';

@@ -4,12 +4,19 @@
 // literals in dollar quotes whose tag does not occur in the data (nothing in the data can end the quote), so
 // each statement is one round trip and the statements of a batch pipeline.
 
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPED = /["\\]/g;
+
 /** `{"a","b",NULL}` with the array-literal escapes for backslash and double quote. */
 function arrayText(values: readonly (string | null)[]): string {
-  const elements = values.map((v) =>
-    v === null ? 'NULL' : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
-  );
-  return `{${elements.join(',')}}`;
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as string | null;
+    if (i > 0) text += ',';
+    // One pass over the value (raw bodies are kilobytes of JSON full of quotes), none for plain values.
+    text += v === null ? 'NULL' : NEEDS_ESCAPE.test(v) ? `"${v.replace(ESCAPED, '\\$&')}"` : `"${v}"`;
+  }
+  return `${text}}`;
 }
 
 /**

@@ -50,16 +50,26 @@ interface Row {
 
 const columns = (spec: TableSpec) => [...spec.key, ...spec.replaced, ...spec.least, 'version'];
 
-/** The `on conflict … do update` clause that replaces `replaced` only for a newer version and merges `least`. */
+/**
+ * The `on conflict … do update` clause that replaces `replaced` only for a newer version and merges `least`. Its
+ * `where` skips the update when neither would change the row (an older or repeated snapshot): the row is still
+ * locked, in the same order, but no new row version, index entry or WAL is written for it.
+ */
 function conflictClause(spec: TableSpec): string {
-  const newer = `excluded.version > ${spec.table}.version`;
+  const held = (c: string) => `${spec.table}.${c}`;
+  const newer = `excluded.version > ${held('version')}`;
   const assignments = [
     ...[...spec.replaced, 'version'].map(
-      (c) => `${c} = case when ${newer} then excluded.${c} else ${spec.table}.${c} end`,
+      (c) => `${c} = case when ${newer} then excluded.${c} else ${held(c)} end`,
     ),
-    ...spec.least.map((c) => `${c} = least(${spec.table}.${c}, excluded.${c})`),
+    ...spec.least.map((c) => `${c} = least(${held(c)}, excluded.${c})`),
   ];
-  return `on conflict (${spec.key.join(', ')}) do update set ${assignments.join(', ')}`;
+  // least() ignores NULLs: a column changes when the incoming value is earlier, or the held one is NULL.
+  const lowers = spec.least.map(
+    (c) => `excluded.${c} < ${held(c)} or (${held(c)} is null and excluded.${c} is not null)`,
+  );
+  return `on conflict (${spec.key.join(', ')}) do update set ${assignments.join(', ')}
+    where ${[newer, ...lowers].join(' or ')}`;
 }
 
 /** `insert … select from unnest(…) … on conflict do update` of `rows` (already sorted by key). */
@@ -292,9 +302,44 @@ interface OrderCheck {
   eventId: string;
 }
 
+/** One event's ledger rows, ranks looked up: built before anything is written or claimed. */
+export interface PreparedChanges {
+  rows: { spec: TableSpec; row: Row }[];
+  checks: OrderCheck[];
+}
+
+/** Prepares one event's changes; throws (LedgerError) if one of them cannot be placed. */
+export function prepareChanges(changes: readonly LedgerChange[], eventId: string): PreparedChanges {
+  const rows: { spec: TableSpec; row: Row }[] = [];
+  const checks: OrderCheck[] = [];
+  for (const change of changes) {
+    switch (change.kind) {
+      case 'payment':
+        rows.push({ spec: PAYMENTS, row: paymentRow(change, eventId) });
+        if (change.status === 'succeeded' && change.merchantOrderNo) checks.push({ change, eventId });
+        break;
+      case 'refund':
+        rows.push({ spec: REFUNDS, row: refundRow(change, eventId) });
+        break;
+      case 'dispute':
+        rows.push({ spec: DISPUTES, row: disputeRow(change, eventId) });
+        break;
+      case 'object':
+        rows.push(objectRow(change, eventId));
+        break;
+    }
+  }
+  return { rows, checks };
+}
+
+/** The statements that write a change set, in lock order; `check` returns the anomalies it recorded. */
+export interface WriteStatements {
+  upserts: string[];
+  check: string | null;
+}
+
 /**
- * The ledger rows of a set of events, prepared in memory: ranks are looked up here, so a change the ledger
- * cannot place throws before anything is written (the caller fails that event alone).
+ * The ledger rows of a set of events, merged in memory with the version-merge rule, so each key is written once.
  */
 export class ChangeSet {
   private readonly tables = new Map<TableSpec, Map<string, Row>>();
@@ -302,27 +347,13 @@ export class ChangeSet {
 
   /** Adds one event's changes; throws (adding nothing) if one of them cannot be placed. */
   add(changes: readonly LedgerChange[], eventId: string): void {
-    const prepared: { spec: TableSpec; row: Row }[] = [];
-    const checks: OrderCheck[] = [];
-    for (const change of changes) {
-      switch (change.kind) {
-        case 'payment':
-          prepared.push({ spec: PAYMENTS, row: paymentRow(change, eventId) });
-          if (change.status === 'succeeded' && change.merchantOrderNo) checks.push({ change, eventId });
-          break;
-        case 'refund':
-          prepared.push({ spec: REFUNDS, row: refundRow(change, eventId) });
-          break;
-        case 'dispute':
-          prepared.push({ spec: DISPUTES, row: disputeRow(change, eventId) });
-          break;
-        case 'object':
-          prepared.push(objectRow(change, eventId));
-          break;
-      }
-    }
-    for (const { spec, row } of prepared) this.merge(spec, row);
-    this.checks.push(...checks);
+    this.addPrepared(prepareChanges(changes, eventId));
+  }
+
+  /** Adds an event's prepared rows (each prepared set is added once: merging reuses its rows). */
+  addPrepared(prepared: PreparedChanges): void {
+    for (const { spec, row } of prepared.rows) this.merge(spec, row);
+    for (const check of prepared.checks) this.checks.push(check);
   }
 
   /** The version-merge rule in memory: the highest version's columns win, least() columns merge over all. */
@@ -344,27 +375,53 @@ export class ChangeSet {
   }
 
   /**
-   * Writes everything: one upsert per table in (table, key) order — mirror tables by name, then payments,
-   * refunds, disputes — then the merchant-order checks. The statements are sent together (pipelined on the
-   * transaction's connection) and run in the order sent, so every batch takes its row locks in one global order.
+   * One upsert per table in (table, key) order — mirror tables by name, then payments, refunds, disputes — then
+   * the merchant-order check. Sent in this order on one connection, so every batch takes its row locks in one
+   * global order.
    */
-  async write(tx: Tx): Promise<EventAnomaly[]> {
+  statements(): WriteStatements {
     const ledger = [PAYMENTS, REFUNDS, DISPUTES];
     const mirrors = [...this.tables.keys()]
       .filter((spec) => !ledger.includes(spec))
       .sort((a, b) => (a.table < b.table ? -1 : 1));
-    const statements: Promise<unknown>[] = [];
+    const upserts: string[] = [];
     for (const spec of [...mirrors, ...ledger]) {
       const rows = this.tables.get(spec);
       if (!rows || rows.size === 0) continue;
       const sorted = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      // postgres.js sends a query when it is first awaited; execute() sends it now, so the order is this one.
-      statements.push(tx.unsafe(upsertStatement(spec, sorted)).execute());
+      upserts.push(upsertStatement(spec, sorted));
     }
-    const anomalies = this.checks.length > 0 ? checkMerchantOrders(tx, this.checks) : Promise.resolve([]);
-    const [found] = await Promise.all([anomalies, ...statements]);
-    return found;
+    return { upserts, check: this.checks.length > 0 ? merchantOrderCheck(this.checks) : null };
   }
+
+  /** Writes everything on the caller's transaction, the statements pipelined. */
+  async write(tx: Tx): Promise<EventAnomaly[]> {
+    const { upserts, check } = this.statements();
+    // postgres.js sends a query when it is first awaited; execute() sends it now, so the order is this one.
+    const sent = upserts.map((text) => tx.unsafe(text).execute());
+    const found = check ? tx.unsafe<AnomalyRow[]>(check).execute() : Promise.resolve([]);
+    const [rows] = await Promise.all([found, ...sent]);
+    return anomaliesOf(rows);
+  }
+}
+
+/** A row the merchant-order check returns. */
+export interface AnomalyRow {
+  provider: string;
+  provider_payment_id: string;
+  merchant_order_no: string;
+  kind: Anomaly['kind'];
+  event_id: string;
+}
+
+export function anomaliesOf(rows: readonly AnomalyRow[]): EventAnomaly[] {
+  return rows.map((row) => ({
+    kind: row.kind,
+    providerPaymentId: row.provider_payment_id,
+    merchantOrderNo: row.merchant_order_no,
+    provider: row.provider,
+    eventId: row.event_id,
+  }));
 }
 
 /**
@@ -373,22 +430,13 @@ export class ChangeSet {
  * recorded once per payment and kind (`on conflict do nothing`); in lock order, the first change found wins.
  * Anomaly rows are keyed by payment, whose row lock the batch already holds: no lock cycle is possible.
  */
-async function checkMerchantOrders(tx: Tx, checks: readonly OrderCheck[]): Promise<EventAnomaly[]> {
+function merchantOrderCheck(checks: readonly OrderCheck[]): string {
   const sorted = [...checks].sort((a, b) => {
     const ka = `${a.change.provider}\u0000${a.change.providerPaymentId}`;
     const kb = `${b.change.provider}\u0000${b.change.providerPaymentId}`;
     return ka < kb ? -1 : ka > kb ? 1 : a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
   });
-  const inserted = await tx.unsafe<
-    {
-      provider: string;
-      provider_payment_id: string;
-      merchant_order_no: string;
-      kind: Anomaly['kind'];
-      event_id: string;
-    }[]
-  >(
-    `with input as (
+  return `with input as (
        select * from unnest(${[
          arrayLiteral(
            sorted.map((c) => c.change.provider),
@@ -440,15 +488,7 @@ async function checkMerchantOrders(tx: Tx, checks: readonly OrderCheck[]): Promi
      where k.differs
      order by f.ord, k.n
      on conflict do nothing
-     returning provider, provider_payment_id, merchant_order_no, kind, event_id`,
-  );
-  return inserted.map((row) => ({
-    kind: row.kind,
-    providerPaymentId: row.provider_payment_id,
-    merchantOrderNo: row.merchant_order_no,
-    provider: row.provider,
-    eventId: row.event_id,
-  }));
+     returning provider, provider_payment_id, merchant_order_no, kind, event_id`;
 }
 
 /** Applies one event's changes (the per-message path and the reconciliation healer). */
