@@ -216,17 +216,19 @@ async function applyEnvelopes(
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
 
-  // The first message of a key takes the claim; a copy in the same batch is a duplicate.
+  // The first message of a key takes the claim; a copy in the same batch shares its fate (a duplicate, or failed
+  // with it: "duplicate" means the ledger has the event).
   const decoded: Decoded[] = [];
   const undecodable: { item: BatchItem; error: unknown }[] = [];
-  let previous: string | undefined;
+  const copies: { item: BatchItem; first: BatchItem }[] = [];
+  let previous: BatchItem | undefined;
   for (const item of ordered) {
     const key = keyOf(item.envelope);
-    if (key === previous) {
-      outcomes.set(item.id, { outcome: 'duplicate' });
+    if (previous && key === keyOf(previous.envelope)) {
+      copies.push({ item, first: previous });
       continue;
     }
-    previous = key;
+    previous = item;
     try {
       const event = await decode(item.envelope, normalizerFor(item.envelope));
       decoded.push({ item, event, prepared: prepareChanges(event.changes, event.eventId) });
@@ -234,8 +236,22 @@ async function applyEnvelopes(
       undecodable.push({ item, error });
     }
   }
-  if (decoded.length === 0 && undecodable.length === 0) return outcomes;
 
+  await applyDecoded(link, decoded, undecodable, outcomes);
+  for (const { item, first } of copies) {
+    const outcome = outcomes.get(first.id);
+    outcomes.set(item.id, outcome?.outcome === 'failed' ? outcome : { outcome: 'duplicate' });
+  }
+  return outcomes;
+}
+
+async function applyDecoded(
+  link: Link,
+  decoded: readonly Decoded[],
+  undecodable: readonly { item: BatchItem; error: unknown }[],
+  outcomes: Map<string, BatchOutcome>,
+): Promise<void> {
+  if (decoded.length === 0 && undecodable.length === 0) return;
   const first = [...link.opening];
   if (decoded.length > 0) first.push(claimStatement(decoded));
   if (undecodable.length > 0) first.push(knownStatement(undecodable.map(({ item }) => item.envelope)));
@@ -277,5 +293,4 @@ async function applyEnvelopes(
       anomalies: anomalies.get(keyOf(item.envelope)) ?? [],
     });
   }
-  return outcomes;
 }
