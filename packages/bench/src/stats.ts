@@ -90,6 +90,7 @@ export function valueRow(
 export const ratioAtLeast = (value: number): Target => ({ on: 'ratio', op: '>=', value });
 export const ratioAtMost = (value: number): Target => ({ on: 'ratio', op: '<=', value });
 export const atMost = (value: number): Target => ({ on: 'measured', op: '<=', value });
+export const atLeast = (value: number): Target => ({ on: 'measured', op: '>=', value });
 
 /** Lets timers, sockets and GC settle between the two sides of a pair. */
 export async function settle(ms = 50): Promise<void> {

@@ -1,9 +1,12 @@
 // Case 3 — the consumer: events/s applied to PostgreSQL by the shipped consumer handler (createConsumerHandler:
-// envelope decode, one set-based transaction per batch of 10, plus a batch-size sweep; inbox claim, Stripe parse or
+// envelope decode, one set-based transaction per batch of 100 — the shipped size — plus a batch-size sweep; inbox
+// claim, Stripe parse or
 // WeChat AES-GCM decrypt, projections) on a realistic mix with 20 % duplicates, against raw batched
 // `insert … on conflict do nothing` of the same inbox rows with the same number of connections. Then the
 // connection cap: a 10× burst through the SQS emulator and the poller at concurrency = cap, sampling
 // pg_stat_activity while it drains.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { type Envelope, encodeEnvelope } from '@payhooks/core/envelope';
 import { createSql, type Sql } from '@payhooks/core/ledger';
@@ -13,13 +16,17 @@ import { createConsumerHandler, type SqsHandler } from '@payhooks/functions/cons
 import { startPoller } from '@payhooks/local/poller';
 import { startLocalQueues } from '@payhooks/local/sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { parseStat } from '../e2e/proc-cpu.ts';
 import { devNullLogger, prng, shuffle, stripeTraffic, wechatpayTraffic } from '../fixtures.ts';
 import { ledgerDatabases } from '../postgres.ts';
 import { pick } from '../sizes.ts';
-import { atMost, median, now, pairedRow, ratioAtLeast, settle, valueRow } from '../stats.ts';
+import { atLeast, atMost, median, now, pairedRow, ratioAtLeast, settle, valueRow } from '../stats.ts';
 import type { CaseOptions, CaseResult } from '../types.ts';
 
-const BATCH = 10;
+/** The batch size that ships: stacks/stage.ts (SQS event source, 1 s window) and the local poller's default. */
+const BATCH = 100;
+/** SendMessageBatch takes at most 10 entries. */
+const SEND_BATCH = 10;
 /** The batch-size sweep (detail rows): the Lambda event source gives up to 10,000 with a batching window. */
 const SWEEP = [10, 25, 50, 100] as const;
 const DUPLICATE_SHARE = 0.2;
@@ -153,6 +160,40 @@ export async function seedMerchantOrders(url: string, workload: Workload): Promi
   await sql.end();
 }
 
+/**
+ * CPU of the measured side: this process (the consumer "containers" or the raw inserts; nothing else runs here
+ * meanwhile) and the PostgreSQL backends of its connections, from /proc (Linux; null elsewhere).
+ */
+async function cpuMeter(sqls: readonly Sql[]) {
+  const pids = await Promise.all(
+    sqls.map(
+      async (sql) => ((await sql`select pg_backend_pid() as pid`) as unknown as [{ pid: number }])[0].pid,
+    ),
+  );
+  const ticks = process.platform === 'linux' ? clockTicks() : 0;
+  const backendSeconds = () =>
+    ticks === 0
+      ? 0
+      : pids.reduce((sum, pid) => sum + parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).self / ticks, 0);
+  const process0 = process.cpuUsage();
+  const backends0 = backendSeconds();
+  return (events: number) => {
+    const used = process.cpuUsage(process0);
+    return {
+      processMicrosPerEvent: (used.user + used.system) / events,
+      postgresMicrosPerEvent: ticks === 0 ? null : ((backendSeconds() - backends0) * 1e6) / events,
+    };
+  };
+}
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
 /** `connections` workers take batches of 10 in arrival order until none are left; returns events/s. */
 async function drive(
   batches: number,
@@ -211,6 +252,7 @@ export async function consumerRun(
   await Promise.all(sqls.map((sql) => sql`select 1`));
   let pending = records(order === 'arrival' ? workload.bodies : workload.shuffled, tag);
   let redelivered = 0;
+  const cpu = await cpuMeter(sqls);
   const started = now();
   // Failed messages come back, as SQS redelivers them after the visibility timeout (here: right away, in order).
   for (let round = 0; pending.length > 0; round++) {
@@ -231,11 +273,13 @@ export async function consumerRun(
     redelivered += pending.length;
   }
   const seconds = (now() - started) / 1000;
+  const used = cpu(workload.bodies.length);
   const [{ n }] = (await sqls[0]!`select count(*)::int as n from inbox_events`) as unknown as [{ n: number }];
   await Promise.all(sqls.map((sql) => sql.end()));
   if (n !== workload.unique) throw new Error(`consumer stored ${n} inbox rows, expected ${workload.unique}`);
   return {
     eventsPerSecond: workload.bodies.length / seconds,
+    ...used,
     applied: metrics.total('EventApplied'),
     duplicates: metrics.total('EventDuplicate'),
     redelivered,
@@ -264,6 +308,7 @@ export async function rawInsertRun(
     raw_payload: e.rawBody,
   }));
   const batches = Math.ceil(rows.length / batchSize);
+  const cpu = await cpuMeter(sqls);
   const seconds = await drive(batches, connections, async (worker, b) => {
     const sql = sqls[worker]!;
     // Sorted by key within the batch, as the consumer claims them: unsorted concurrent batches deadlock.
@@ -272,10 +317,11 @@ export async function rawInsertRun(
       .sort((x, y) => (x.provider + x.event_id < y.provider + y.event_id ? -1 : 1));
     await sql`insert into inbox_events ${sql(batch)} on conflict do nothing`;
   });
+  const used = cpu(rows.length);
   const [{ n }] = (await sqls[0]!`select count(*)::int as n from inbox_events`) as unknown as [{ n: number }];
   await Promise.all(sqls.map((sql) => sql.end()));
   if (n !== workload.unique) throw new Error(`raw insert stored ${n} rows, expected ${workload.unique}`);
-  return { eventsPerSecond: rows.length / seconds };
+  return { eventsPerSecond: rows.length / seconds, ...used };
 }
 
 /** The burst: `count` messages enqueued at once while the poller (concurrency = cap) drains them. */
@@ -340,11 +386,13 @@ async function burstRun(
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         for (let i = sent; i < bodies.length; i = sent) {
-          sent += BATCH;
+          sent += SEND_BATCH;
           await queues.client.send(
             new SendMessageBatchCommand({
               QueueUrl: queues.queueUrl,
-              Entries: bodies.slice(i, i + BATCH).map((body, j) => ({ Id: String(j), MessageBody: body })),
+              Entries: bodies
+                .slice(i, i + SEND_BATCH)
+                .map((body, j) => ({ Id: String(j), MessageBody: body })),
             }),
           );
         }
@@ -384,8 +432,9 @@ async function burstRun(
 export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
   const started = now();
   const size = pick(options, {
-    full: { events: 2000, reps: 3, cap: 4, burstMax: 20_000, sweep: SWEEP },
-    quick: { events: 800, reps: 2, cap: 4, burstMax: 5000, sweep: SWEEP },
+    // Enough events for several batches of 100 per connection and repetition.
+    full: { events: 6000, reps: 3, cap: 4, burstMax: 20_000, sweep: SWEEP },
+    quick: { events: 2000, reps: 2, cap: 4, burstMax: 5000, sweep: SWEEP },
     // The smoke test runs tiny: one sweep point keeps it short.
     tiny: { events: 60, reps: 1, cap: 2, burstMax: 100, sweep: [25] },
   });
@@ -408,9 +457,20 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
     let lastApplied: Awaited<ReturnType<typeof consumerRun>> | undefined;
     let redelivered = 0;
     const failureReasons = new Map<string, number>();
+    const cpuPairs: { measured: number; baseline: number }[] = [];
+    const cpuSplit: {
+      process: number;
+      postgres: number | null;
+      rawProcess: number;
+      rawPostgres: number | null;
+    }[] = [];
+    let lastCpu: { processMicrosPerEvent: number; postgresMicrosPerEvent: number | null } | undefined;
     const consume = async (url: string, tag: string, order: 'arrival' | 'shuffled') => {
       const m = await consumerRun(url, workload, size.cap, env, tag, order);
-      if (order === 'arrival') lastApplied = m;
+      if (order === 'arrival') {
+        lastApplied = m;
+        lastCpu = m;
+      }
       redelivered += m.redelivered;
       for (const [k, v] of Object.entries(m.failureReasons))
         failureReasons.set(k, (failureReasons.get(k) ?? 0) + v);
@@ -421,9 +481,14 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
       await settle(200);
       const steps = {
         m: () => consume(a, `r${r}`, 'arrival'),
-        b: async () => (await rawInsertRun(b, workload, size.cap)).eventsPerSecond,
+        b: async () => {
+          const raw = await rawInsertRun(b, workload, size.cap);
+          rawCpu = raw;
+          return raw.eventsPerSecond;
+        },
         s: () => consume(c, `s${r}`, 'shuffled'),
       };
+      let rawCpu: typeof lastCpu;
       const got: Record<string, number> = {};
       for (const key of r % 2 === 0 ? (['m', 'b', 's'] as const) : (['s', 'b', 'm'] as const))
         got[key] = await steps[key]();
@@ -431,6 +496,20 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
         `case 3 rep ${r + 1}: consumer ${Math.round(got.m!)} events/s (shuffled ${Math.round(got.s!)}) vs raw insert ${Math.round(got.b!)} rows/s`,
       );
       pairs.push({ measured: got.m!, baseline: got.b! });
+      if (lastCpu && rawCpu) {
+        const total = (c: NonNullable<typeof lastCpu>) =>
+          c.processMicrosPerEvent + (c.postgresMicrosPerEvent ?? 0);
+        cpuPairs.push({ measured: total(lastCpu), baseline: total(rawCpu) });
+        cpuSplit.push({
+          process: lastCpu.processMicrosPerEvent,
+          postgres: lastCpu.postgresMicrosPerEvent,
+          rawProcess: rawCpu.processMicrosPerEvent,
+          rawPostgres: rawCpu.postgresMicrosPerEvent,
+        });
+        options.log(
+          `case 3 rep ${r + 1} CPU per event: consumer ${Math.round(lastCpu.processMicrosPerEvent)} µs + PostgreSQL ${Math.round(lastCpu.postgresMicrosPerEvent ?? 0)} µs, raw insert ${Math.round(rawCpu.processMicrosPerEvent)} + ${Math.round(rawCpu.postgresMicrosPerEvent ?? 0)} µs`,
+        );
+      }
       shuffledPairs.push({ measured: got.s!, baseline: got.b! });
       for (const url of [a, b, c]) await dbs.drop(url);
     }
@@ -459,15 +538,34 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
       measuredIncludes:
         `createConsumerHandler (the Lambda handler) invoked directly with SQS events of ${BATCH} records by ${size.cap} ` +
         'workers, one one-connection postgres.js client each: envelope decode + zod, one transaction per batch ' +
-        '(set-based: one inbox claim, one upsert per table, one merchant-order check, one outcome update), ' +
+        '(set-based, two pipelined round trips: begin + inbox claim with outcomes; one upsert per table + ' +
+        'merchant-order check + commit), ' +
         'Stripe JSON normalisation or WeChat AES-256-GCM decrypt + normalisation; pino to /dev/null. ' +
         'No SQS in the throughput figure. Detail rows: the same at batch sizes ' +
         `${SWEEP.join(' / ')}, each against raw insert at the same batch size.`,
       baselineIncludes:
-        `raw \`insert into inbox_events … values (10 rows) on conflict do nothing\` of the same rows (incl. duplicates) ` +
+        `raw \`insert into inbox_events … values (${BATCH} rows) on conflict do nothing\` of the same rows (incl. duplicates) ` +
         `in batches of ${BATCH} by ${size.cap} connections, autocommit, into the same migrated schema.`,
       rows: [
         pairedRow('3 consumer events/s', 'events/s', pairs, ratioAtLeast(0.5), 'arrival in event-time order'),
+        valueRow(
+          '3 consumer events/s, absolute',
+          'events/s',
+          pairs.map((p) => p.measured),
+          atLeast(8000),
+          `${size.cap} connections`,
+        ),
+        ...(cpuPairs.length > 0
+          ? [
+              pairedRow(
+                '3 consumer CPU per event',
+                'µs CPU',
+                cpuPairs,
+                null,
+                'this process + its PostgreSQL backends, from /proc',
+              ),
+            ]
+          : []),
         pairedRow(
           '3 consumer events/s, shuffled',
           'events/s',
@@ -499,6 +597,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
         duplicateShare: 1 - workload.unique / workload.envelopes.length,
         stripeShareOfUnique: workload.stripeShare,
         batchSize: BATCH,
+        cpuPerEventMicros: cpuSplit,
         batchSizeSweep: sweep,
         connections: size.cap,
         lastRepOutcomes: lastApplied,
