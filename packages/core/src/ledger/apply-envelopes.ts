@@ -11,7 +11,7 @@ import type { Envelope } from '../envelope.ts';
 import { PayhooksError } from '../errors.ts';
 import type { NormalizedEvent } from './changes.ts';
 import type { Sql, Tx } from './db.ts';
-import { arrayLiteral } from './literals.ts';
+import { arrayLiteral, arrayOfLiterals } from './literals.ts';
 import {
   type Anomaly,
   type AnomalyRow,
@@ -111,7 +111,7 @@ function claimStatement(decoded: readonly Decoded[]): string {
          decoded.map((d) => d.event.apiVersion),
          'text',
        ),
-       arrayLiteral(
+       arrayOfLiterals(
          envelopes.map((e) => e.rawBody),
          'text',
        ),

@@ -33,3 +33,15 @@ export function dollarQuoted(text: string): string {
 export function arrayLiteral(values: readonly (string | null)[], type: string): string {
   return `${dollarQuoted(arrayText(values))}::${type}[]`;
 }
+
+/**
+ * `ARRAY[$t$…$t$, …]::type[]`: every element its own dollar-quoted literal under one tag that occurs in none of
+ * them. For long texts (raw bodies, snapshots): nothing is escaped on either side, where an array literal makes
+ * JavaScript escape every quote and PostgreSQL's array parser read the text back character by character.
+ */
+export function arrayOfLiterals(values: readonly (string | null)[], type: string): string {
+  let tag = 'v';
+  for (let n = 0; values.some((v) => v?.includes(`$${tag}`)); n++) tag = `v${n}`;
+  const quoted = values.map((v) => (v === null ? 'NULL' : `$${tag}$${v}$${tag}$`));
+  return `ARRAY[${quoted.join(',')}]::${type}[]`;
+}

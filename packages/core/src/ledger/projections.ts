@@ -11,7 +11,7 @@ import type {
   RefundChange,
 } from './changes.ts';
 import type { Tx } from './db.ts';
-import { arrayLiteral } from './literals.ts';
+import { arrayLiteral, arrayOfLiterals } from './literals.ts';
 import { mirrorSpecFor } from './mirrors.ts';
 import { DISPUTE_ORDER, orderOf, PAYMENT_ORDER, REFUND_ORDER, versionOf } from './status.ts';
 
@@ -76,7 +76,8 @@ function conflictClause(spec: TableSpec): string {
 function upsertStatement(spec: TableSpec, rows: readonly Row[]): string {
   const cols = columns(spec);
   const arrays = cols.map((c) =>
-    arrayLiteral(
+    // Snapshots are long JSON texts: one literal each, nothing escaped.
+    (c === 'data' ? arrayOfLiterals : arrayLiteral)(
       rows.map((row) => row.values[c] ?? null),
       c === 'version' ? 'text' : spec.types[c]!,
     ),
