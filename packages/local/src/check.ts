@@ -51,6 +51,7 @@ export async function checkWechatpayLedger(
     ...(await checkPayments(sql, 'wechatpay', expected.payments, 'wechatpay ')),
     ...(await checkRefunds(sql, 'wechatpay', paymentIds, expected.refunds, 'wechatpay ')),
     ...(await checkWechatpayAnomalies(sql, paymentIds, expected.anomalies)),
+    ...(await checkWechatpayMirror(sql, expected)),
   ]);
 }
 
@@ -258,4 +259,36 @@ async function checkWechatpayAnomalies(
   return describe(found) === describe(expected)
     ? []
     : [`wechatpay anomalies ${describe(found)}, expected ${describe(expected)}`];
+}
+
+/**
+ * The `wechatpay.*` mirror: every predicted profit-sharing movement with its status and amount, and the
+ * sub-merchant (or combined order membership) of each mirrored transaction.
+ */
+async function checkWechatpayMirror(sql: Sql, expected: WechatpayScenario['expected']): Promise<string[]> {
+  const problems: string[] = [];
+  const shareIds = [...expected.profitSharing.keys(), ''];
+  const shares = await sql<{ id: string; status: string; amount_minor: bigint; transaction_id: string }[]>`
+    select id, status, amount_minor, transaction_id from wechatpay.profit_sharing where id in ${sql(shareIds)}`;
+  const found = new Map(shares.map((row) => [row.id, row]));
+  for (const [id, want] of expected.profitSharing) {
+    const row = found.get(id);
+    if (!row) problems.push(`wechatpay profit sharing ${id} is missing`);
+    else if (row.status !== want.status || BigInt(row.amount_minor) !== want.amountMinor)
+      problems.push(
+        `wechatpay profit sharing ${id} is ${row.status} ${row.amount_minor}, expected ${want.status} ${want.amountMinor}`,
+      );
+    else if (row.transaction_id !== want.transactionId)
+      problems.push(`wechatpay profit sharing ${id} names transaction ${row.transaction_id}`);
+  }
+  const transactionIds = [...expected.subMerchants.keys(), ''];
+  const mirrored = await sql<{ id: string; sub_mchid: string | null }[]>`
+    select id, sub_mchid from wechatpay.transactions where id in ${sql(transactionIds)}`;
+  const subs = new Map(mirrored.map((row) => [row.id, row.sub_mchid]));
+  for (const [id, sub] of expected.subMerchants) {
+    if (!subs.has(id)) problems.push(`wechatpay transaction ${id} is missing from the mirror`);
+    else if (subs.get(id) !== sub)
+      problems.push(`wechatpay transaction ${id} has sub_mchid ${subs.get(id)}, expected ${sub}`);
+  }
+  return problems;
 }

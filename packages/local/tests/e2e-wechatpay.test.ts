@@ -152,17 +152,30 @@ describe('WeChat Pay end to end', () => {
     expect(row!.account).toBe('kiosk');
   });
 
-  it('stores profit sharing that arrived as TRANSACTION.SUCCESS and unknown types without touching payments', async () => {
+  it('stores unknown types without touching payments, and projects profit sharing in either envelope', async () => {
     const rows = await stack.sql<{ event_type: string; outcome: string }[]>`
       select event_type, outcome from inbox_events where event_id in ${stack.sql([...scenario.expected.stored])} order by event_type`;
-    expect(rows).toEqual([
-      { event_type: 'MARKETING.FAVOR.USED', outcome: 'stored' },
-      { event_type: 'TRANSACTION.SUCCESS', outcome: 'stored' },
-    ]);
+    expect(rows).toEqual([{ event_type: 'MARKETING.FAVOR.USED', outcome: 'stored' }]);
     const [counted] = await stack.sql<
       { n: number }[]
     >`select count(*)::int as n from payments where provider = 'wechatpay'`;
     expect(counted?.n).toBe(scenario.expected.payments.size);
+    const shares = await stack.sql<{ movement: string }[]>`
+      select status || ' ' || amount_minor as movement from wechatpay.profit_sharing`;
+    expect(shares.map((s) => s.movement).sort()).toEqual(
+      [...scenario.expected.profitSharing.values()].map((s) => `${s.status} ${s.amountMinor}`).sort(),
+    );
+    expect(new Set(shares.map((s) => s.movement.split(' ')[0]))).toEqual(new Set(['SUCCESS', 'RETURN']));
+  });
+
+  it('books each sub-order of a combined payment and keeps the sub-merchant of a service-provider payment', async () => {
+    const rows = await stack.sql<
+      { id: string; sub_mchid: string | null; combine_out_trade_no: string | null }[]
+    >`
+      select id, sub_mchid, combine_out_trade_no from wechatpay.transactions order by id`;
+    expect(new Map(rows.map((r) => [r.id, r.sub_mchid]))).toEqual(scenario.expected.subMerchants);
+    expect(rows.filter((r) => r.combine_out_trade_no !== null)).toHaveLength(2);
+    expect(JSON.stringify(await stack.sql`select data from wechatpay.transactions`)).not.toContain('openid');
   });
 
   it('writes one amount anomaly for the order whose merchant_orders row disagrees', async () => {

@@ -43,10 +43,17 @@ async function snapshot(): Promise<unknown> {
              succeeded_at, updated_at, last_event_id from refunds order by 1`,
     db.sql`select event_id, outcome, account from inbox_events order by 1`,
   ]);
-  return { payments, refunds, inbox };
+  const mirror = await db.sql`
+    select 'transaction' as t, id, status, data, updated_at, last_event_id from wechatpay.transactions
+    union all select 'refund', id, status, data, updated_at, last_event_id from wechatpay.refunds
+    union all select 'share', id, status, data, updated_at, last_event_id from wechatpay.profit_sharing
+    order by 1, 2`;
+  return { payments, refunds, inbox, mirror };
 }
 
-const reset = () => db.sql`truncate inbox_events, payments, refunds, payment_anomalies`;
+const reset = () =>
+  db.sql`truncate inbox_events, payments, refunds, payment_anomalies,
+    wechatpay.transactions, wechatpay.refunds, wechatpay.profit_sharing`;
 
 function history(plans: PaymentPlan[], seed: number): WechatpayHistory {
   const h = new WechatpayHistory(prng(seed));
@@ -68,7 +75,86 @@ const planArb: fc.Arbitrary<PaymentPlan> = fc.record({
   gaps: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 4 }),
 });
 
+/** Combined payments, service-provider payments with refunds, and profit sharing with returns. */
+interface CoveragePlan {
+  combined: number[];
+  resendCombined: boolean;
+  sp: PaymentPlan;
+  shares: { amountMinor: number; returned: boolean; asTransaction: boolean }[];
+}
+
+const coverageArb: fc.Arbitrary<CoveragePlan> = fc.record({
+  combined: fc.array(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 1, maxLength: 4 }),
+  resendCombined: fc.boolean(),
+  sp: planArb.map((plan) => ({ ...plan, subMchid: '1900000109' })),
+  shares: fc.array(
+    fc.record({
+      amountMinor: fc.integer({ min: 1, max: 500 }),
+      returned: fc.boolean(),
+      asTransaction: fc.boolean(),
+    }),
+    { maxLength: 3 },
+  ),
+});
+
+function coverageHistory(plan: CoveragePlan, seed: number): WechatpayHistory {
+  const h = new WechatpayHistory(prng(seed));
+  const [first, second] = [sandbox.merchants[0]!, sandbox.merchants[sandbox.merchants.length - 1]!];
+  h.combinedPayment(first, `COMB-${seed}`, 1_740_000_000, plan.combined, plan.resendCombined);
+  const sp = h.payment(second, `SP-${seed}`, 1_740_000_010, plan.sp);
+  plan.shares.forEach((share, i) => {
+    const orderId = `3008${seed}${i}`.replace('-', '9');
+    h.profitSharing(second, sp, 1_740_000_100 + i, {
+      as: share.asTransaction ? 'transaction' : 'success',
+      amountMinor: share.amountMinor,
+      orderId,
+    });
+    if (share.returned)
+      h.profitSharing(second, sp, 1_740_000_200 + i, {
+        as: 'return',
+        amountMinor: share.amountMinor,
+        orderId: `${orderId}R`,
+      });
+  });
+  return h;
+}
+
 describe('WeChat Pay projection convergence', () => {
+  it('reaches the in-order state for combined, service-provider and profit-sharing histories in any order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        coverageArb,
+        fc.integer(),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        async (plan, seed, picks) => {
+          const h = coverageHistory(plan, seed);
+          await reset();
+          await deliver(h.notifications);
+          const expected = await snapshot();
+          const payments = await db.sql<{ id: string; status: string; amount: string }[]>`
+          select provider_payment_id as id, status, amount_minor::text as amount from payments`;
+          expect(new Map(payments.map((p) => [p.id, [p.status, p.amount]]))).toEqual(
+            new Map([...h.expected.payments].map(([id, p]) => [id, [p.status, String(p.amountMinor)]])),
+          );
+          const shares = await db.sql<
+            { id: string; status: string }[]
+          >`select id, status from wechatpay.profit_sharing`;
+          expect(new Map(shares.map((s) => [s.id, s.status]))).toEqual(
+            new Map([...h.expected.profitSharing].map(([id, s]) => [id, s.status])),
+          );
+          const delivered = shuffle(
+            [...h.notifications, ...picks.map((pick) => h.notifications[pick % h.notifications.length]!)],
+            prng(seed ^ 0x27d4eb2d),
+          );
+          await reset();
+          await deliver(delivered);
+          expect(await snapshot()).toEqual(expected);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
   it('reaches the in-order state for any permutation with duplicates', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -165,3 +165,27 @@ export function signedRequest(
   };
   return { rawBody: body, headers };
 }
+
+/** Combined payment content (合单支付): two sub-orders, the second booked to another merchant's sub-merchant. */
+export function combinedResource(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const subOrder = (n: number, mchid: string, amount: number) => ({
+    mchid,
+    trade_type: 'JSAPI',
+    trade_state: 'SUCCESS',
+    bank_type: 'CMC',
+    attach: '',
+    success_time: '2025-03-01T09:15:01.120+08:00',
+    transaction_id: `420000234520250301123456789${n}`,
+    out_trade_no: `ORDER-20250301-C${n}`,
+    amount: { total_amount: amount, payer_amount: amount, currency: 'CNY', payer_currency: 'CNY' },
+  });
+  return {
+    combine_appid: APPID,
+    combine_mchid: MCHID,
+    combine_out_trade_no: 'COMBINE-20250301-0001',
+    scene_info: { device_id: 'POS1:1' },
+    sub_orders: [subOrder(1, MCHID, 1000), { ...subOrder(2, '1900000222', 2500), sub_mchid: '1900000333' }],
+    combine_payer_info: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+    ...overrides,
+  };
+}

@@ -14,6 +14,7 @@ import { openNotification } from '../../src/providers/wechatpay/open-notificatio
 import {
   APIV3_KEY,
   APPID,
+  combinedResource,
   MCHID,
   type NotificationOptions,
   notificationBody,
@@ -191,22 +192,150 @@ describe('normalizeNotification — refunds', () => {
   });
 });
 
-describe('normalizeNotification — stored-only events', () => {
-  it('stores profit sharing that arrives as TRANSACTION.SUCCESS with original_type transaction, with no changes', () => {
+describe('normalizeNotification — combined payments', () => {
+  it('books one payment per sub-order, each to its own mchid, and mirrors the sub-orders with the combined order', () => {
+    const event = normalizeNotification(outer({ id: 'EV-combined' }), combinedResource(), merchant);
+    expect(contentKind(combinedResource())).toBe('combined');
+    const payments = event.changes.filter((c) => c.kind === 'payment');
+    expect(payments).toEqual([
+      expect.objectContaining({
+        account: MCHID,
+        providerPaymentId: '4200002345202503011234567891',
+        merchantOrderNo: 'ORDER-20250301-C1',
+        amountMinor: 1000n,
+        status: 'succeeded',
+        asOf: new Date('2025-03-01T01:15:01.120Z'),
+      }),
+      expect.objectContaining({
+        account: '1900000222',
+        amountMinor: 2500n,
+        merchantOrderNo: 'ORDER-20250301-C2',
+      }),
+    ]);
+    const mirrors = event.changes.filter((c) => c.kind === 'object');
+    expect(mirrors).toMatchObject([
+      { objectType: 'transaction', objectId: '4200002345202503011234567891', status: 'SUCCESS' },
+      {
+        objectType: 'transaction',
+        snapshot: { combine_out_trade_no: 'COMBINE-20250301-0001', sub_mchid: '1900000333' },
+      },
+    ]);
+    expect(JSON.stringify(mirrors)).not.toContain('openid');
+  });
+
+  it('maps each sub-order state on its own', () => {
+    const resource = combinedResource();
+    (resource.sub_orders as Record<string, unknown>[])[1]!.trade_state = 'CLOSED';
+    const statuses = normalizeNotification(outer(), resource, merchant)
+      .changes.filter((c) => c.kind === 'payment')
+      .map((c) => c.status);
+    expect(statuses).toEqual(['succeeded', 'canceled']);
+  });
+
+  it('rejects a combined payment started by another merchant or app', () => {
+    for (const overrides of [{ combine_mchid: '1900000999' }, { combine_appid: 'wx0000000000000000' }]) {
+      const error = normalizeError(() =>
+        normalizeNotification(outer(), combinedResource(overrides), merchant),
+      );
+      expect(error.code).toBe('WECHATPAY_MERCHANT_MISMATCH');
+    }
+  });
+
+  it('fails loudly on a sub-order without its amount', () => {
+    const resource = combinedResource();
+    delete (resource.sub_orders as Record<string, unknown>[])[0]!.amount;
+    expect(normalizeError(() => normalizeNotification(outer(), resource, merchant)).code).toBe(
+      'WECHATPAY_RESOURCE_INVALID',
+    );
+  });
+});
+
+describe('normalizeNotification — service-provider refunds', () => {
+  it('projects every refund status of a sub-merchant refund and mirrors its sub_mchid', () => {
+    const spRefund = (status: string) =>
+      refundResource({ mchid: undefined, sp_mchid: MCHID, sub_mchid: '1900000110', refund_status: status });
+    const expected = {
+      SUCCESS: 'succeeded',
+      CLOSED: 'canceled',
+      ABNORMAL: 'abnormal',
+      PROCESSING: 'pending',
+    };
+    for (const [raw, status] of Object.entries(expected)) {
+      const changes = normalizeNotification(
+        outer({ originalType: 'refund' }),
+        spRefund(raw),
+        merchant,
+      ).changes;
+      expect(changes).toMatchObject([
+        { kind: 'refund', status, account: MCHID },
+        { kind: 'object', objectType: 'refund', status: raw, snapshot: { sub_mchid: '1900000110' } },
+      ]);
+    }
+  });
+});
+
+describe('normalizeNotification — profit sharing', () => {
+  it('projects profit sharing that arrives as TRANSACTION.SUCCESS with original_type transaction', () => {
     const notification = outer({ eventType: 'TRANSACTION.SUCCESS', originalType: 'transaction' });
 
     const event = normalizeNotification(notification, profitSharingResource(), merchant);
 
     expect(contentKind(profitSharingResource())).toBe('profitsharing');
-    expect(event).toMatchObject({ eventId: notification.id, eventType: 'TRANSACTION.SUCCESS', changes: [] });
+    expect(event.changes).toEqual([
+      {
+        kind: 'object',
+        provider: 'wechatpay',
+        account: MCHID,
+        objectType: 'profit_sharing',
+        objectId: '3008450740201411110007820472/1900000111',
+        status: 'SUCCESS',
+        deleted: false,
+        snapshot: profitSharingResource(),
+        asOf: new Date('2025-03-01T03:00:00Z'),
+      },
+    ]);
   });
 
-  it('stores original_type profitsharing with no changes, whatever the content', () => {
+  it('tells a return from a share by the event type', () => {
+    const returned = outer({ eventType: 'PROFITSHARING.RETURN', originalType: 'profitsharing' });
+    const shared = outer({ eventType: 'PROFITSHARING.SUCCESS', originalType: 'profitsharing' });
+    expect(normalizeNotification(returned, profitSharingResource(), merchant).changes).toMatchObject([
+      { objectType: 'profit_sharing', status: 'RETURN' },
+    ]);
+    expect(normalizeNotification(shared, profitSharingResource(), merchant).changes).toMatchObject([
+      { objectType: 'profit_sharing', status: 'SUCCESS' },
+    ]);
+  });
+
+  it('accepts a movement received by our merchant from another sharer, and rejects one naming neither', () => {
     const notification = outer({ eventType: 'PROFITSHARING.SUCCESS', originalType: 'profitsharing' });
-    expect(normalizeNotification(notification, profitSharingResource(), merchant).changes).toEqual([]);
+    const received = {
+      ...profitSharingResource(),
+      sp_mchid: '1900000222',
+      receiver: { type: 'MERCHANT_ID', account: MCHID, amount: 5, description: 'x' },
+    };
+    expect(normalizeNotification(notification, received, merchant).changes).toHaveLength(1);
+    const foreign = { ...received, receiver: { ...received.receiver, account: '1900000333' } };
+    expect(normalizeError(() => normalizeNotification(notification, foreign, merchant)).code).toBe(
+      'WECHATPAY_MERCHANT_MISMATCH',
+    );
+  });
+
+  it('stores original_type profitsharing whose content is not a movement, with no changes', () => {
+    const notification = outer({ eventType: 'PROFITSHARING.SUCCESS', originalType: 'profitsharing' });
     expect(normalizeNotification(notification, transactionResource(), merchant).changes).toEqual([]);
   });
 
+  it('fails loudly on a movement without its amount', () => {
+    const notification = outer({ eventType: 'PROFITSHARING.SUCCESS', originalType: 'profitsharing' });
+    const resource = { ...profitSharingResource(), receiver: { type: 'MERCHANT_ID', account: '1' } };
+    expect(normalizeError(() => normalizeNotification(notification, resource, merchant)).code).toBe(
+      'WECHATPAY_RESOURCE_INVALID',
+    );
+  });
+});
+
+describe('normalizeNotification — stored-only events', () => {
   it('stores unknown original types and event types with no changes', () => {
     const notification = outer({ eventType: 'MARKETING.FAVOR.USED', originalType: 'coupon' });
     const event = normalizeNotification(notification, { stock_id: '9856000', coupon_id: '1234' }, merchant);
@@ -254,7 +383,11 @@ describe('normalizeNotification — merchant check', () => {
       sp_appid: APPID,
       sub_mchid: '1900000110',
     });
-    expect(normalizeNotification(outer(), resource, merchant).changes).toHaveLength(1);
+    const changes = normalizeNotification(outer(), resource, merchant).changes;
+    expect(changes).toMatchObject([
+      { kind: 'payment', account: MCHID },
+      { kind: 'object', objectType: 'transaction', status: 'SUCCESS', snapshot: { sub_mchid: '1900000110' } },
+    ]);
     expect(
       normalizeError(() => normalizeNotification(outer(), { ...resource, sp_mchid: '1900000110' }, merchant))
         .code,

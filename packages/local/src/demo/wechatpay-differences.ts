@@ -27,10 +27,27 @@ function wechatpayRecords(scenario: WechatpayScenario): {
   const refunds = new Map<string, SandboxRefundInput>();
   for (const n of scenario.notifications) {
     const r = n.resource as Record<string, unknown> & { amount?: Record<string, number> };
-    if (n.originalType === 'transaction' && typeof r.out_trade_no === 'string' && r.amount) {
+    if (n.originalType === 'transaction' && Array.isArray(r.sub_orders)) {
+      // A combined payment: each sub-order is a transaction of its own in the bill.
+      for (const order of r.sub_orders as {
+        mchid: string;
+        out_trade_no: string;
+        transaction_id: string;
+        success_time: string;
+        amount: { total_amount: number };
+      }[]) {
+        transactions.set(order.out_trade_no, {
+          mchid: order.mchid,
+          outTradeNo: order.out_trade_no,
+          transactionId: order.transaction_id,
+          amountFen: order.amount.total_amount,
+          successTime: order.success_time,
+        });
+      }
+    } else if (n.originalType === 'transaction' && typeof r.out_trade_no === 'string' && r.amount) {
       if (transactions.has(r.out_trade_no)) continue; // notified twice
       transactions.set(r.out_trade_no, {
-        mchid: String(r.mchid),
+        mchid: String(r.sp_mchid ?? r.mchid),
         outTradeNo: r.out_trade_no,
         transactionId: String(r.transaction_id),
         amountFen: r.amount.total!,

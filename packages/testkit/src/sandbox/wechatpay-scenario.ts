@@ -1,5 +1,6 @@
 // Builds WeChat Pay APIv3 notification histories (payments, refunds with ABNORMAL → SUCCESS/CLOSED, a payment
-// notified twice under two notify ids, profit sharing arriving as TRANSACTION.SUCCESS, an unknown event type)
+// notified twice under two notify ids, combined payments, service-provider payments and refunds, profit sharing
+// — also arriving as TRANSACTION.SUCCESS — and its return, an unknown event type)
 // together with the final ledger state and the merchant orders the merchant's own system would have written.
 // Plaintext resources only: wechatpay-sender.ts encrypts and signs them. Deterministic per seed.
 import { SandboxError } from '../errors.ts';
@@ -33,11 +34,23 @@ export interface WechatpayExpectedRefund {
   paymentId: string;
 }
 
+export interface WechatpayExpectedProfitSharing {
+  /** `SUCCESS` (a share) or `RETURN` (money back from the receiver). */
+  status: 'SUCCESS' | 'RETURN';
+  amountMinor: bigint;
+  transactionId: string;
+  receiverAccount: string;
+}
+
 export interface WechatpayExpected {
   /** transaction_id → final payment. */
   payments: Map<string, WechatpayExpectedPayment>;
   /** refund_id → final refund. */
   refunds: Map<string, WechatpayExpectedRefund>;
+  /** `order_id/receiver account` (the wechatpay.profit_sharing id) → movement. */
+  profitSharing: Map<string, WechatpayExpectedProfitSharing>;
+  /** transaction_id → sub_mchid, for service-provider and combined sub-orders mirrored in wechatpay.transactions. */
+  subMerchants: Map<string, string | null>;
   /** Notify ids that are kept as evidence only (outcome 'stored'). */
   stored: Set<string>;
   /** transaction_id → anomaly kinds against merchant_orders. */
@@ -101,6 +114,8 @@ export interface PaymentPlan {
   refundPath?: number;
   /** Seconds between consecutive notifications of this payment (cycled). */
   gaps?: readonly number[];
+  /** Service-provider mode: the merchant is the service provider (sp_mchid), this the sub-merchant. */
+  subMchid?: string;
 }
 
 /** Accumulates notifications and the state they must produce. */
@@ -109,6 +124,8 @@ export class WechatpayHistory {
   readonly expected: WechatpayExpected = {
     payments: new Map(),
     refunds: new Map(),
+    profitSharing: new Map(),
+    subMerchants: new Map(),
     stored: new Set(),
     anomalies: new Map(),
   };
@@ -141,8 +158,7 @@ export class WechatpayHistory {
     const currency = plan.currency ?? 'CNY';
     const paidAt = next();
     const transaction = {
-      appid: merchant.appid,
-      mchid: merchant.mchid,
+      ...this.merchantIds(merchant, plan.subMchid),
       out_trade_no: orderNo,
       transaction_id: transactionId,
       trade_type: 'JSAPI',
@@ -171,6 +187,7 @@ export class WechatpayHistory {
       merchantOrderNo: orderNo,
       mchid: merchant.mchid,
     });
+    if (plan.subMchid) this.expected.subMerchants.set(transactionId, plan.subMchid);
 
     const path =
       plan.refundPath === undefined ? undefined : REFUND_PATHS[plan.refundPath % REFUND_PATHS.length]!;
@@ -186,7 +203,7 @@ export class WechatpayHistory {
           summary: REFUND_SUMMARY[status],
           createTime: beijingTime(at),
           resource: {
-            mchid: merchant.mchid,
+            ...this.merchantIds(merchant, plan.subMchid, false),
             transaction_id: transactionId,
             out_trade_no: orderNo,
             refund_id: refundId,
@@ -212,29 +229,116 @@ export class WechatpayHistory {
     return transactionId;
   }
 
-  /** Profit-sharing content delivered as TRANSACTION.SUCCESS (as reported in practice): stored, not a payment. */
-  profitSharing(merchant: ScenarioMerchant, transactionId: string, at: number): void {
-    const n = this.emit({
+  /** Direct merchants are named by mchid/appid; a service provider by sp_mchid/sp_appid plus the sub-merchant. */
+  private merchantIds(merchant: ScenarioMerchant, subMchid: string | undefined, withApp = true) {
+    if (!subMchid)
+      return withApp ? { appid: merchant.appid, mchid: merchant.mchid } : { mchid: merchant.mchid };
+    return withApp
+      ? { sp_appid: merchant.appid, sp_mchid: merchant.mchid, sub_mchid: subMchid }
+      : { sp_mchid: merchant.mchid, sub_mchid: subMchid };
+  }
+
+  /**
+   * A combined payment (合单支付) of `amounts.length` sub-orders, all booked to `merchant`, notified once as
+   * TRANSACTION.SUCCESS (optionally twice). Returns the sub-orders' transaction ids.
+   */
+  combinedPayment(
+    merchant: ScenarioMerchant,
+    combinedOrderNo: string,
+    at: number,
+    amounts: readonly number[],
+    resend = false,
+  ): string[] {
+    const subOrders = amounts.map((amount, i) => ({
+      mchid: merchant.mchid,
+      trade_type: 'JSAPI',
+      trade_state: 'SUCCESS',
+      bank_type: 'CMC',
+      attach: '',
+      success_time: beijingTime(at),
+      transaction_id: `42000${digits(this.random, 23)}`,
+      out_trade_no: `${combinedOrderNo}-${i + 1}`,
+      amount: { total_amount: amount, payer_amount: amount, currency: 'CNY', payer_currency: 'CNY' },
+    }));
+    const paid = {
       merchantId: merchant.id,
       eventType: 'TRANSACTION.SUCCESS',
       originalType: 'transaction',
-      summary: '分账成功',
+      summary: '支付成功',
+      createTime: beijingTime(at),
+      resource: {
+        combine_appid: merchant.appid,
+        combine_mchid: merchant.mchid,
+        combine_out_trade_no: combinedOrderNo,
+        scene_info: { device_id: 'POS1:1' },
+        sub_orders: subOrders,
+        combine_payer_info: { openid: `oUpF8uMuAJO_M2pxb1Q9zN${digits(this.random, 6)}` },
+      },
+    };
+    this.emit(paid);
+    if (resend) this.emit({ ...paid, createTime: beijingTime(at + 1) });
+    for (const order of subOrders) {
+      this.expected.payments.set(order.transaction_id, {
+        status: 'succeeded',
+        amountMinor: BigInt(order.amount.total_amount),
+        currency: 'CNY',
+        merchantOrderNo: order.out_trade_no,
+        mchid: merchant.mchid,
+      });
+      this.expected.subMerchants.set(order.transaction_id, null);
+    }
+    return subOrders.map((order) => order.transaction_id);
+  }
+
+  /**
+   * A profit-sharing movement of `amountMinor` from the payment `transactionId` to a receiver. `as` decides the
+   * envelope: PROFITSHARING.SUCCESS / .RETURN with original_type profitsharing, or — as reported in practice —
+   * TRANSACTION.SUCCESS with original_type transaction. Returns the movement's mirror id.
+   */
+  profitSharing(
+    merchant: ScenarioMerchant,
+    transactionId: string,
+    at: number,
+    options: { as?: 'transaction' | 'success' | 'return'; amountMinor?: number; orderId?: string } = {},
+  ): string {
+    const as = options.as ?? 'transaction';
+    const amount = options.amountMinor ?? 88;
+    const orderId = options.orderId ?? `30084507${digits(this.random, 20)}`;
+    const receiver = '1900000111';
+    const returned = as === 'return';
+    this.emit({
+      merchantId: merchant.id,
+      eventType:
+        as === 'transaction'
+          ? 'TRANSACTION.SUCCESS'
+          : returned
+            ? 'PROFITSHARING.RETURN'
+            : 'PROFITSHARING.SUCCESS',
+      originalType: as === 'transaction' ? 'transaction' : 'profitsharing',
+      summary: returned ? '分账回退' : '分账成功',
       createTime: beijingTime(at),
       resource: {
         mchid: merchant.mchid,
         transaction_id: transactionId,
-        order_id: `30084507${digits(this.random, 20)}`,
-        out_order_no: `PS-${transactionId.slice(-8)}`,
+        order_id: orderId,
+        out_order_no: `${returned ? 'PR' : 'PS'}-${orderId.slice(-8)}`,
         receiver: {
           type: 'MERCHANT_ID',
-          account: '1900000111',
-          amount: 88,
-          description: '分给商户1900000111',
+          account: receiver,
+          amount,
+          description: returned ? '回退给分账方' : `分给商户${receiver}`,
         },
         success_time: beijingTime(at),
       },
     });
-    this.expected.stored.add(n.id);
+    const id = `${orderId}/${receiver}`;
+    this.expected.profitSharing.set(id, {
+      status: returned ? 'RETURN' : 'SUCCESS',
+      amountMinor: BigInt(amount),
+      transactionId,
+      receiverAccount: receiver,
+    });
+    return id;
   }
 
   /** An event type nobody mapped: kept in the inbox as evidence. */
@@ -288,7 +392,29 @@ export function buildWechatpayScenario(options: WechatpayScenarioOptions): Wecha
     h.merchantOrders.push({ merchantOrderNo: orderNo, amountMinor: BigInt(expectedAmount), currency: 'CNY' });
     if (i === 1) h.expected.anomalies.set(transactionId, ['amount_mismatch']);
   }
-  if (firstPayment) h.profitSharing(merchants[0]!, firstPayment, start + 30);
+  const tail = start + options.payments * 7;
+  // A service-provider payment (sp_mchid = the configured merchant) refunded in full, and a combined payment.
+  const spPayment = h.payment(merchants[0]!, `WX-${options.seed}-SP`, tail, {
+    amountMinor: 4200,
+    refundPath: 0,
+    subMchid: '1900000109',
+  });
+  const subOrders = h.combinedPayment(
+    merchants[merchants.length - 1]!,
+    `WX-${options.seed}-COMBINED`,
+    tail + 5,
+    [1500, 2600],
+  );
+  for (const id of [spPayment, ...subOrders]) {
+    const { merchantOrderNo, amountMinor, currency } = h.expected.payments.get(id)!;
+    h.merchantOrders.push({ merchantOrderNo, amountMinor, currency });
+  }
+  // Profit sharing in both envelopes, and a return of part of a share.
+  if (firstPayment) {
+    h.profitSharing(merchants[0]!, firstPayment, start + 30);
+    h.profitSharing(merchants[0]!, spPayment, tail + 10, { as: 'success', amountMinor: 300 });
+    h.profitSharing(merchants[0]!, spPayment, tail + 20, { as: 'return', amountMinor: 100 });
+  }
   h.unknownType(merchants[merchants.length - 1]!, start + 40);
   return { notifications: h.notifications, expected: h.expected, merchantOrders: h.merchantOrders };
 }

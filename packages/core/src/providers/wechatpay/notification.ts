@@ -100,3 +100,60 @@ export const refundResourceSchema = z.object({
 });
 
 export type RefundResource = z.infer<typeof refundResourceSchema>;
+
+/**
+ * A combined payment (合单支付): one payer action paying up to 10 sub-orders, each its own transaction with its
+ * own merchant (and, for service providers, sub-merchant). Amounts are `total_amount` / `payer_amount` here.
+ */
+export const combinedTransactionResourceSchema = z.object({
+  combine_appid: text.optional(),
+  combine_mchid: text,
+  combine_out_trade_no: text,
+  scene_info: z.record(z.string(), z.unknown()).optional(),
+  sub_orders: z
+    .array(
+      z.object({
+        mchid: text,
+        sub_mchid: text.optional(),
+        sub_appid: text.optional(),
+        trade_type: z.string().optional(),
+        trade_state: z.enum(TRADE_STATES),
+        bank_type: z.string().optional(),
+        attach: z.string().optional(),
+        success_time: providerTime.optional(),
+        transaction_id: text,
+        out_trade_no: text,
+        amount: z.object({
+          total_amount: fen,
+          payer_amount: fen.optional(),
+          currency: z.string().regex(/^[A-Za-z]{3}$/),
+          payer_currency: z.string().optional(),
+        }),
+        promotion_detail: z.array(z.unknown()).optional(),
+      }),
+    )
+    .min(1),
+  combine_payer_info: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type CombinedTransactionResource = z.infer<typeof combinedTransactionResourceSchema>;
+
+/**
+ * A profit-sharing movement (分账动账, PROFITSHARING.SUCCESS / PROFITSHARING.RETURN), sent to the receiver:
+ * `mchid` / `sp_mchid` is the merchant that shared, `receiver` the party whose balance moved.
+ */
+export const profitSharingResourceSchema = z.object({
+  ...merchantIds,
+  transaction_id: text,
+  order_id: text,
+  out_order_no: text,
+  receiver: z.object({
+    type: text,
+    account: text,
+    amount: fen,
+    description: z.string().optional(),
+  }),
+  success_time: providerTime.optional(),
+});
+
+export type ProfitSharingResource = z.infer<typeof profitSharingResourceSchema>;
