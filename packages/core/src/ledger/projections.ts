@@ -13,7 +13,16 @@ import type {
 import type { Tx } from './db.ts';
 import { arrayLiteral } from './literals.ts';
 import { mirrorSpecFor } from './mirrors.ts';
-import { DISPUTE_ORDER, orderOf, PAYMENT_ORDER, REFUND_ORDER, versionOf } from './status.ts';
+import { type ObjectTie, recordTies } from './revalidations.ts';
+import {
+  DISPUTE_ORDER,
+  isTie,
+  orderingPrefix,
+  orderOf,
+  PAYMENT_ORDER,
+  REFUND_ORDER,
+  versionOf,
+} from './status.ts';
 
 /** A payment whose amount or currency differs from the merchant's own order; recorded, never dropped. */
 export interface Anomaly {
@@ -39,6 +48,8 @@ interface TableSpec {
   replaced: readonly string[];
   /** Merged with least() across all versions (Postgres' least() and leastOf() both ignore NULLs). */
   least: readonly string[];
+  /** Mirror tables whose provider can be asked for an object when two of its events tie. */
+  revalidateTies?: boolean;
 }
 
 /** One row for a table, ready to upsert: `values` follow `columns(spec)`. */
@@ -46,7 +57,11 @@ interface Row {
   key: string;
   version: string;
   values: Record<string, Value>;
+  /** Mirror rows: what a tie on this row is recorded as. */
+  object?: Omit<ObjectTie, 'eventIds'>;
 }
+
+const eventIdOf = (version: string) => version.slice(orderingPrefix(version).length);
 
 const columns = (spec: TableSpec) => [...spec.key, ...spec.replaced, ...spec.least, 'version'];
 
@@ -60,6 +75,20 @@ function conflictClause(spec: TableSpec): string {
     ...spec.least.map((c) => `${c} = least(${spec.table}.${c}, excluded.${c})`),
   ];
   return `on conflict (${spec.key.join(', ')}) do update set ${assignments.join(', ')}`;
+}
+
+/**
+ * The upsert of a mirror table whose ties are revalidated, answering the versions held before it: every part of
+ * one statement sees the same snapshot, so `held` is read before `up` writes — no extra round trip.
+ */
+function upsertReturningHeld(spec: TableSpec, rows: readonly Row[]): string {
+  return `with held as (
+      select id, version from ${spec.table} where id = any(${arrayLiteral(
+        rows.map((row) => row.key),
+        'text',
+      )})
+    ), up as (${upsertStatement(spec, rows)} returning 1)
+    select id, version from held`;
 }
 
 /** `insert … select from unnest(…) … on conflict do update` of `rows` (already sorted by key). */
@@ -155,11 +184,12 @@ const DISPUTES: TableSpec = {
 };
 
 const mirrorSpecs = new Map<string, TableSpec>();
-function mirrorTable(table: string): TableSpec {
+function mirrorTable(table: string, revalidateTies: boolean): TableSpec {
   let spec = mirrorSpecs.get(table);
   if (!spec) {
     spec = {
       table,
+      revalidateTies,
       key: ['id'],
       types: {
         id: 'text',
@@ -267,10 +297,16 @@ function objectRow(change: ObjectSnapshotChange, eventId: string): { spec: Table
   const order = orderOf(mirror.statuses, change.orderKey ?? change.status ?? '', change.objectType);
   const version = versionOf(order, change.asOf, eventId);
   return {
-    spec: mirrorTable(mirror.table),
+    spec: mirrorTable(mirror.table, mirror.revalidateTies === true),
     row: {
       key: change.objectId,
       version,
+      object: {
+        provider: change.provider,
+        account: change.account,
+        objectType: change.objectType,
+        objectId: change.objectId,
+      },
       values: {
         id: change.objectId,
         account: change.account,
@@ -299,6 +335,8 @@ interface OrderCheck {
 export class ChangeSet {
   private readonly tables = new Map<TableSpec, Map<string, Row>>();
   private readonly checks: OrderCheck[] = [];
+  /** Ties between events of this set (found while merging) and with the rows held (found while writing). */
+  private readonly ties: ObjectTie[] = [];
 
   /** Adds one event's changes; throws (adding nothing) if one of them cannot be placed. */
   add(changes: readonly LedgerChange[], eventId: string): void {
@@ -339,8 +377,23 @@ export class ChangeSet {
     }
     const winner = row.version > held.version ? row : held;
     const loser = winner === row ? held : row;
+    if (spec.revalidateTies) this.noteTie(winner, loser.version);
     for (const c of spec.least) winner.values[c] = leastOf(winner.values[c] ?? null, loser.values[c] ?? null);
     rows.set(row.key, winner);
+  }
+
+  private noteTie(row: Row, otherVersion: string): void {
+    if (row.object && isTie(row.version, otherVersion))
+      this.ties.push({ ...row.object, eventIds: [eventIdOf(row.version), eventIdOf(otherVersion)] });
+  }
+
+  /** Compares each row written with the version the table held before: an equal ordering prefix is a tie. */
+  private tiesWithHeld(rows: readonly Row[], held: readonly { id: string; version: string }[]): void {
+    const byKey = new Map(rows.map((row) => [row.key, row]));
+    for (const { id, version } of held) {
+      const row = byKey.get(id);
+      if (row) this.noteTie(row, version);
+    }
   }
 
   /**
@@ -359,10 +412,19 @@ export class ChangeSet {
       if (!rows || rows.size === 0) continue;
       const sorted = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       // postgres.js sends a query when it is first awaited; execute() sends it now, so the order is this one.
-      statements.push(tx.unsafe(upsertStatement(spec, sorted)).execute());
+      if (!spec.revalidateTies) statements.push(tx.unsafe(upsertStatement(spec, sorted)).execute());
+      else
+        statements.push(
+          tx
+            .unsafe<{ id: string; version: string }[]>(upsertReturningHeld(spec, sorted))
+            .execute()
+            .then((held) => this.tiesWithHeld(sorted, held)),
+        );
     }
     const anomalies = this.checks.length > 0 ? checkMerchantOrders(tx, this.checks) : Promise.resolve([]);
     const [found] = await Promise.all([anomalies, ...statements]);
+    // Rare: only when two events could not be ordered. Keyed by object, written after every other lock.
+    if (this.ties.length > 0) await recordTies(tx, this.ties);
     return found;
   }
 }
