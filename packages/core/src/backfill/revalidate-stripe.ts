@@ -4,13 +4,13 @@
 // what Stripe holds. At most `limit` objects per run; each object at most once per cooldown.
 import { encodeEnvelope } from '../envelope.ts';
 import { PayhooksError } from '../errors.ts';
+import type { Sql } from '../ledger/db.ts';
 import {
   claimDueRevalidations,
   type DueRevalidation,
   markRevalidated,
   markRevalidationFailed,
 } from '../ledger/revalidations.ts';
-import type { Sql } from '../ledger/db.ts';
 import type { Clock, Queue } from '../ports.ts';
 import {
   RETRIEVABLE_OBJECT_TYPES,
@@ -22,7 +22,10 @@ export interface StripeRevalidationDeps {
   sql: Sql;
   /** Retrieves an object as the given account ('' = the platform). */
   retrieve(account: string, objectType: RetrievableObjectType, id: string): Promise<Record<string, unknown>>;
-  synthetic(object: Record<string, unknown>, options: { account?: string; clock?: Clock }): SyntheticStripeEvent;
+  synthetic(
+    object: Record<string, unknown>,
+    options: { account?: string; clock?: Clock },
+  ): SyntheticStripeEvent;
   queue: Queue;
   clock: Clock;
   /** Objects per run (the API rate budget this job may use); default 100. */
@@ -40,9 +43,15 @@ const isRetrievable = (type: string): type is RetrievableObjectType =>
 
 async function revalidateOne(deps: StripeRevalidationDeps, due: DueRevalidation): Promise<string> {
   if (!isRetrievable(due.objectType))
-    throw new PayhooksError('REVALIDATION_UNSUPPORTED_TYPE', `cannot retrieve Stripe ${due.objectType} objects`);
+    throw new PayhooksError(
+      'REVALIDATION_UNSUPPORTED_TYPE',
+      `cannot retrieve Stripe ${due.objectType} objects`,
+    );
   const object = await deps.retrieve(due.account, due.objectType, due.objectId);
-  const event = deps.synthetic(object, { ...(due.account ? { account: due.account } : {}), clock: deps.clock });
+  const event = deps.synthetic(object, {
+    ...(due.account ? { account: due.account } : {}),
+    clock: deps.clock,
+  });
   await deps.queue.send(
     encodeEnvelope({
       v: 1,
@@ -58,7 +67,9 @@ async function revalidateOne(deps: StripeRevalidationDeps, due: DueRevalidation)
   return event.id;
 }
 
-export async function revalidateStripeObjects(deps: StripeRevalidationDeps): Promise<StripeRevalidationResult> {
+export async function revalidateStripeObjects(
+  deps: StripeRevalidationDeps,
+): Promise<StripeRevalidationResult> {
   const due = await claimDueRevalidations(deps.sql, 'stripe', deps.limit ?? 100);
   const result: StripeRevalidationResult = { claimed: due.length, enqueued: 0, failed: [] };
   for (const item of due) {

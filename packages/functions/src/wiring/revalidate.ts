@@ -1,8 +1,11 @@
 // The Stripe revalidator's dependencies: the ledger, the queue, and a Stripe client per account (built in
 // clients.ts). Explicit options for the local runtime and tests; `…FromEnv` maps the Lambda's variables.
-import { type StripeRevalidationDeps, revalidateStripeObjects } from '@payhooks/core/backfill/revalidate-stripe';
-import { createLogger } from '@payhooks/core/logger';
+import {
+  revalidateStripeObjects,
+  type StripeRevalidationDeps,
+} from '@payhooks/core/backfill/revalidate-stripe';
 import type { Sql } from '@payhooks/core/ledger';
+import { createLogger } from '@payhooks/core/logger';
 import { type Clock, type Queue, systemClock } from '@payhooks/core/ports';
 import { syntheticEvent } from '@payhooks/core/providers/stripe';
 import { metricsFor } from '../adapters/metrics.ts';
@@ -47,7 +50,8 @@ export function createRevalidateStripeHandler(env: Env) {
   return async () => {
     const result = await revalidateStripeObjects(await setup());
     metrics.count('ObjectsRevalidated', result.enqueued, { provider: 'stripe' });
-    if (result.failed.length > 0) metrics.count('RevalidationFailed', result.failed.length, { provider: 'stripe' });
+    if (result.failed.length > 0)
+      metrics.count('RevalidationFailed', result.failed.length, { provider: 'stripe' });
     logger.info('revalidation finished', {
       claimed: result.claimed,
       enqueued: result.enqueued,
