@@ -28,9 +28,17 @@ const WECHATPAY_PURPOSES: Record<Entry, string[]> = {
   'recon-wechatpay': ['verify', 'decrypt', 'sign'],
   'recon-stripe': [],
   'sweep-wechatpay': ['verify', 'decrypt', 'sign'],
+  'revalidate-stripe': [],
   reports: [],
 };
-const IN_VPC = ['consumer', 'migrate', 'recon-wechatpay', 'recon-stripe', 'sweep-wechatpay'] as const;
+const IN_VPC = [
+  'consumer',
+  'migrate',
+  'recon-wechatpay',
+  'recon-stripe',
+  'sweep-wechatpay',
+  'revalidate-stripe',
+] as const;
 const OUTSIDE_VPC = ['stripe-webhook', 'wechatpay-webhook', 'reports'] as const;
 const ENTRIES = [...IN_VPC, ...OUTSIDE_VPC] as const;
 type Entry = (typeof ENTRIES)[number];
@@ -54,6 +62,7 @@ const OWN_ENV: Record<Entry, string[]> = {
   'recon-wechatpay': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN', 'WECHATPAY_PARAMETERS'],
   'recon-stripe': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
   'sweep-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS'],
+  'revalidate-stripe': [...DB_ENV, 'QUEUE_URL'],
   reports: ['REPORTS_BUCKET'],
 };
 const BOUND_SECRETS: Record<Entry, string[]> = {
@@ -64,6 +73,7 @@ const BOUND_SECRETS: Record<Entry, string[]> = {
   'recon-wechatpay': [],
   'recon-stripe': ['STRIPE_API_KEY'],
   'sweep-wechatpay': [],
+  'revalidate-stripe': ['STRIPE_API_KEY'],
   reports: [],
 };
 /** The database role each in-VPC function connects as (docs/decisions.md "Database roles"). */
@@ -73,6 +83,7 @@ const DB_USER_OF: Partial<Record<Entry, string>> = {
   'recon-wechatpay': DB_ROLES.app,
   'recon-stripe': DB_ROLES.app,
   'sweep-wechatpay': DB_ROLES.app,
+  'revalidate-stripe': DB_ROLES.app,
 };
 const XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 const CONSUME = [
@@ -91,6 +102,7 @@ const ACTIONS: Record<Entry, string[]> = {
   'recon-wechatpay': [...RECON, 'ssm:GetParametersByPath'],
   'recon-stripe': [...RECON, 'ssm:GetParameters'],
   'sweep-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath'],
+  'revalidate-stripe': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParameters'],
   reports: ['s3:GetObject', 's3:ListBucket'],
 };
 /** Actions CloudFormation/Lambda only offer on `*`; nothing else may be granted on every resource. */
@@ -669,6 +681,7 @@ describe.each(STAGES)('%s stage', (stage) => {
       const stripe = rulesFor('recon-stripe').flatMap(cronTimes);
       expect(Math.min(...stripe)).toBeGreaterThanOrEqual(12 * 60);
       expect(rulesFor('sweep-wechatpay')).toEqual(['rate(15 minutes)']);
+      expect(rulesFor('revalidate-stripe')).toEqual(['rate(5 minutes)']);
       for (const rule of cfn().in('Reconciliation', 'AWS::Events::Rule')) {
         expect(rule.resource.Properties.Targets[0].RetryPolicy).toEqual({
           MaximumRetryAttempts: 2,
@@ -771,7 +784,7 @@ describe.each(STAGES)('%s stage', (stage) => {
     it('alarms on consumer errors and on failed reconciliation and sweep runs', () => {
       const failing = byMetric('Errors').map((a) => dimensionTarget(a).resource.Properties.Handler);
       expect(failing.sort()).toEqual(
-        ['consumer', 'recon-wechatpay', 'recon-stripe', 'sweep-wechatpay']
+        ['consumer', 'recon-wechatpay', 'recon-stripe', 'sweep-wechatpay', 'revalidate-stripe']
           .map((e) => `packages/functions/src/${e}.handler`)
           .sort(),
       );

@@ -20,7 +20,7 @@ export function Monitoring({ stack, app }: StackContext) {
   const { queue, deadLetterQueue, consumer } = use(Queue);
   const { api } = use(Api);
   const { cluster, proxy } = use(Database);
-  const { reconWechatpay, reconStripe, sweepWechatpay } = use(Reconciliation);
+  const { reconWechatpay, reconStripe, sweepWechatpay, revalidateStripe } = use(Reconciliation);
   const alarmAction = new actions.SnsAction(topic);
 
   function alarm(id: string, description: string, props: cloudwatch.AlarmProps) {
@@ -92,6 +92,7 @@ export function Monitoring({ stack, app }: StackContext) {
     ['ReconWechatpayFailed', reconWechatpay],
     ['ReconStripeFailed', reconStripe],
     ['SweepWechatpayFailed', sweepWechatpay],
+    ['RevalidateStripeFailed', revalidateStripe],
   ] as const) {
     alarm(id, `${id}: the scheduled job threw; re-run with npm run cli -- recon run`, {
       metric: fn.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),

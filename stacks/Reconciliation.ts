@@ -23,6 +23,8 @@ export const SCHEDULES = {
   // Stripe's reporting data for a UTC day is normally available by mid-morning UTC; retries until 16:00 UTC.
   stripe: ['cron(0 12,14,16 * * ? *)'],
   sweep: ['rate(15 minutes)'],
+  // Objects whose events tied (object_revalidations): asked of Stripe within minutes, at most 100 per run.
+  revalidate: ['rate(5 minutes)'],
 } as const;
 
 /** Report keys: `<provider>/<business date YYYY-MM-DD>/{summary.json,breaks.csv,matched.csv}`. */
@@ -152,6 +154,20 @@ export function Reconciliation({ stack, app }: StackContext) {
     new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
   );
 
+  const revalidateStripe = payhooksFunction(stack, 'RevalidateStripe', {
+    entry: 'revalidate-stripe',
+    description: 'Sends Stripe objects whose mirror could not order two events, as Stripe holds them',
+    timeoutSeconds: 300,
+    memorySize: 512,
+    ...inVpc,
+    environment: { QUEUE_URL: queue.queueUrl },
+  });
+  connect(revalidateStripe, 'app');
+  revalidateStripe.bind([secrets.STRIPE_API_KEY]);
+  revalidateStripe.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+  );
+
   function schedule(id: string, expressions: readonly string[], fn: SstFunction): void {
     expressions.forEach((expression, i) => {
       new events.Rule(stack, `${id}Schedule${i + 1}`, {
@@ -164,7 +180,8 @@ export function Reconciliation({ stack, app }: StackContext) {
   schedule('ReconWechatpay', SCHEDULES.wechatpay, reconWechatpay);
   schedule('ReconStripe', SCHEDULES.stripe, reconStripe);
   schedule('SweepWechatpay', SCHEDULES.sweep, sweepWechatpay);
+  schedule('RevalidateStripe', SCHEDULES.revalidate, revalidateStripe);
 
   stack.addOutputs({ ReportsBucket: bucket.bucketName });
-  return { bucket, reconWechatpay, reconStripe, sweepWechatpay };
+  return { bucket, reconWechatpay, reconStripe, sweepWechatpay, revalidateStripe };
 }

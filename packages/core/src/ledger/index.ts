@@ -20,5 +20,13 @@ export {
 } from './migrate.ts';
 export { type MirrorSpec, mirrorSpecFor, registerMirrorTables } from './mirrors.ts';
 export { type Anomaly, applyChanges } from './projections.ts';
+export {
+  claimDueRevalidations,
+  type DueRevalidation,
+  markRevalidated,
+  markRevalidationFailed,
+  type ObjectTie,
+  REVALIDATION_COOLDOWN_SECONDS,
+} from './revalidations.ts';
 export { listSettled, type SettledPayment, type SettledRefund } from './settled.ts';
 export { LedgerError, type StatusOrder, type StatusTable } from './status.ts';

@@ -8,6 +8,11 @@ export interface MirrorSpec {
   /** Schema-qualified table (`stripe.payment_intents`) with the mirror columns of migration 0001. */
   table: string;
   statuses: StatusTable;
+  /**
+   * Whether the provider can be asked for the object when two events tie (object_revalidations): the mirror
+   * then converges to the provider's truth instead of the higher event id.
+   */
+  revalidateTies?: boolean;
 }
 
 const registry = new Map<string, MirrorSpec>();

@@ -13,7 +13,16 @@ import type {
 import type { Tx } from './db.ts';
 import { arrayLiteral, arrayOfLiterals } from './literals.ts';
 import { mirrorSpecFor } from './mirrors.ts';
-import { DISPUTE_ORDER, orderOf, PAYMENT_ORDER, REFUND_ORDER, versionOf } from './status.ts';
+import { type ObjectTie, recordTiesStatement } from './revalidations.ts';
+import {
+  DISPUTE_ORDER,
+  isTie,
+  ORDERING_PREFIX,
+  orderOf,
+  PAYMENT_ORDER,
+  REFUND_ORDER,
+  versionOf,
+} from './status.ts';
 
 /** A payment whose amount or currency differs from the merchant's own order; recorded, never dropped. */
 export interface Anomaly {
@@ -39,6 +48,8 @@ interface TableSpec {
   replaced: readonly string[];
   /** Merged with least() across all versions (Postgres' least() and leastOf() both ignore NULLs). */
   least: readonly string[];
+  /** Mirror tables whose provider can be asked for an object when two of its events tie. */
+  revalidateTies?: boolean;
 }
 
 /** One row for a table, ready to upsert: `values` follow `columns(spec)`. */
@@ -46,7 +57,11 @@ interface Row {
   key: string;
   version: string;
   values: Record<string, Value>;
+  /** Mirror rows: what a tie on this row is recorded as. */
+  object?: Omit<ObjectTie, 'eventIds'>;
 }
+
+const eventIdOf = (version: string) => version.slice(ORDERING_PREFIX);
 
 const columns = (spec: TableSpec) => [...spec.key, ...spec.replaced, ...spec.least, 'version'];
 
@@ -87,6 +102,65 @@ function upsertStatement(spec: TableSpec, rows: readonly Row[]): string {
     select ${cols.join(', ')} from unnest(${arrays.join(', ')}) with ordinality as u(${cols.join(', ')}, ord)
     order by ord
     ${conflictClauses.get(spec) ?? cacheClause(spec)}`;
+}
+
+/**
+ * The upsert of a mirror table whose ties are revalidated, in one statement (no extra round trip): `held` reads
+ * the versions before `up` writes (all parts of a statement share one snapshot), and every incoming row whose
+ * version ties with the held one — plus the ties already found between events of this set — is recorded in
+ * object_revalidations. Best effort: a row committed by a concurrent batch after the snapshot is not compared.
+ */
+function upsertWithTies(spec: TableSpec, rows: readonly Row[], known: readonly ObjectTie[]): string {
+  const objects = rows.map((row) => row.object!);
+  const incoming = [
+    arrayLiteral(
+      rows.map((row) => row.key),
+      'text',
+    ),
+    arrayLiteral(
+      rows.map((row) => row.version),
+      'text',
+    ),
+    arrayLiteral(
+      objects.map((o) => o.provider),
+      'text',
+    ),
+    arrayLiteral(
+      objects.map((o) => o.objectType),
+      'text',
+    ),
+    arrayLiteral(
+      objects.map((o) => o.account),
+      'text',
+    ),
+  ];
+  return `with held as (
+      select id, version from ${spec.table} where id = any(${incoming[0]})
+    ), up as (${upsertStatement(spec, rows)}
+    ), incoming as (
+      select * from unnest(${incoming.join(', ')}) as x(id, version, provider, object_type, account)
+    ), found as (
+      select i.provider, i.object_type, i.id as object_id, i.account,
+        substr(i.version, ${ORDERING_PREFIX + 1}) as first_event, substr(h.version, ${ORDERING_PREFIX + 1}) as second_event
+      from incoming i join held h on h.id = i.id
+      where h.version <> i.version and left(h.version, ${ORDERING_PREFIX}) = left(i.version, ${ORDERING_PREFIX})
+    ), ties as (
+      select * from found union all ${knownTies(known)}
+    )
+    ${recordTiesStatement('ties')}`;
+}
+
+/** Ties found in memory, as rows of the same shape as `found`. */
+function knownTies(ties: readonly ObjectTie[]): string {
+  const column = (values: string[]) => arrayLiteral(values, 'text');
+  return `select * from unnest(${[
+    column(ties.map((t) => t.provider)),
+    column(ties.map((t) => t.objectType)),
+    column(ties.map((t) => t.objectId)),
+    column(ties.map((t) => t.account)),
+    column(ties.map((t) => t.eventIds[0])),
+    column(ties.map((t) => t.eventIds[1])),
+  ].join(', ')})`;
 }
 
 const conflictClauses = new Map<TableSpec, string>();
@@ -166,11 +240,12 @@ const DISPUTES: TableSpec = {
 };
 
 const mirrorSpecs = new Map<string, TableSpec>();
-function mirrorTable(table: string): TableSpec {
+function mirrorTable(table: string, revalidateTies: boolean): TableSpec {
   let spec = mirrorSpecs.get(table);
   if (!spec) {
     spec = {
       table,
+      revalidateTies,
       key: ['id'],
       types: {
         id: 'text',
@@ -278,10 +353,16 @@ function objectRow(change: ObjectSnapshotChange, eventId: string): { spec: Table
   const order = orderOf(mirror.statuses, change.orderKey ?? change.status ?? '', change.objectType);
   const version = versionOf(order, change.asOf, eventId);
   return {
-    spec: mirrorTable(mirror.table),
+    spec: mirrorTable(mirror.table, mirror.revalidateTies === true),
     row: {
       key: change.objectId,
       version,
+      object: {
+        provider: change.provider,
+        account: change.account,
+        objectType: change.objectType,
+        objectId: change.objectId,
+      },
       values: {
         id: change.objectId,
         account: change.account,
@@ -345,6 +426,8 @@ export interface WriteStatements {
 export class ChangeSet {
   private readonly tables = new Map<TableSpec, Map<string, Row>>();
   private readonly checks: OrderCheck[] = [];
+  /** Ties between events of this set, per mirror table (those with the rows held are found in SQL). */
+  private readonly ties = new Map<TableSpec, ObjectTie[]>();
 
   /** Adds one event's changes; throws (adding nothing) if one of them cannot be placed. */
   add(changes: readonly LedgerChange[], eventId: string): void {
@@ -371,6 +454,11 @@ export class ChangeSet {
     }
     const winner = row.version > held.version ? row : held;
     const loser = winner === row ? held : row;
+    if (spec.revalidateTies && winner.object && isTie(winner.version, loser.version)) {
+      const ties = this.ties.get(spec) ?? [];
+      ties.push({ ...winner.object, eventIds: [eventIdOf(winner.version), eventIdOf(loser.version)] });
+      this.ties.set(spec, ties);
+    }
     for (const c of spec.least) winner.values[c] = leastOf(winner.values[c] ?? null, loser.values[c] ?? null);
     rows.set(row.key, winner);
   }
@@ -390,7 +478,11 @@ export class ChangeSet {
       const rows = this.tables.get(spec);
       if (!rows || rows.size === 0) continue;
       const sorted = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      upserts.push(upsertStatement(spec, sorted));
+      upserts.push(
+        spec.revalidateTies
+          ? upsertWithTies(spec, sorted, this.ties.get(spec) ?? [])
+          : upsertStatement(spec, sorted),
+      );
     }
     return { upserts, check: this.checks.length > 0 ? merchantOrderCheck(this.checks) : null };
   }

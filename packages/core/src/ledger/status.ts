@@ -55,6 +55,16 @@ export function versionOf(order: StatusOrder, asOf: Date, eventId: string): stri
   return `${order.terminal ? 1 : 0}:${time}:${rank}:${eventId}`;
 }
 
+/**
+ * The part of a version that orders snapshots by what they say (terminal, provider time, rank); two versions
+ * with the same prefix and different event ids are ordered only by event id, which says nothing about the object.
+ */
+export const ORDERING_PREFIX = '0:000000000000000:000:'.length;
+export const orderingPrefix = (version: string) => version.slice(0, ORDERING_PREFIX);
+
+/** Two different events the status rules cannot order: the tie is broken by event id, arbitrarily. */
+export const isTie = (a: string, b: string) => a !== b && orderingPrefix(a) === orderingPrefix(b);
+
 export function orderOf(table: StatusTable, status: string, what: string): StatusOrder {
   const order = table[status];
   if (!order) throw new LedgerError('LEDGER_NO_RANK', `no rank for ${what} status "${status}"`);

@@ -53,4 +53,8 @@ export const MIRROR: Readonly<Record<string, MirrorSpec>> = {
   },
 };
 
-registerMirrorTables('stripe', MIRROR);
+// Stripe can be asked for any mirrored object (StripeClient.retrieve): ties are revalidated.
+registerMirrorTables(
+  'stripe',
+  Object.fromEntries(Object.entries(MIRROR).map(([type, spec]) => [type, { ...spec, revalidateTies: true }])),
+);
