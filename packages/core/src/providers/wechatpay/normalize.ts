@@ -1,7 +1,7 @@
 // Turns a verified, decrypted WeChat Pay notification into provider-neutral ledger changes. Routing uses
 // resource.original_type and the decrypted content, never event_type alone (profit sharing is reported to
 // arrive as TRANSACTION.SUCCESS). Shapes we must understand but cannot parse fail loudly (→ DLQ).
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { NormalizeError } from '../../errors.ts';
 import type {
   NormalizedEvent,
