@@ -2,7 +2,7 @@
 // just verified and checked (serializeIngressEnvelope, no second validation on the hot path); other producers
 // (backfill) go through encodeEnvelope's schema; the consumer validates every message before anything else. The body stays exactly as received (WeChat: still encrypted), so the
 // queue never carries payer data in plaintext and the inbox keeps the original evidence.
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvelopeError } from './errors.ts';
 import type { IngressEnvelope } from './ingress/envelope.ts';
 

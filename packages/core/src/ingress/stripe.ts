@@ -1,4 +1,4 @@
-// Stripe ingress: verify (stripe-node's constructEvent: one HMAC per secret, one JSON.parse) → envelope (no
+// Stripe ingress: verify (node:crypto: one HMAC per secret over the raw bytes, one JSON.parse) → envelope (no
 // second validation) → enqueue → 2xx. Nothing is acknowledged before the queue has it
 // (design rule 1): a verification failure is a 400 (Stripe shows it to the operator and retries), an enqueue
 // failure is a 5xx (Stripe retries for up to three days).
@@ -55,7 +55,8 @@ export async function receiveStripeCallback(
     return json(error.status, { error: error.code, message: error.message });
   }
 
-  const fields = {
+  // One object for the callback's log line(s), built once: messageId is filled in after the send.
+  const fields: Record<string, string | number> = {
     provider: 'stripe',
     eventId: event.id,
     eventType: event.type,
@@ -82,7 +83,9 @@ export async function receiveStripeCallback(
     const { messageId } = await deps.queue.send(message);
     metrics.count('CallbackAccepted', 1, { provider: 'stripe' });
     if (event.secretIndex > 0) metrics.count('CallbackRotatedSecret', 1, { provider: 'stripe' });
-    logger.info('stripe callback enqueued', { ...fields, messageId, secretIndex: event.secretIndex });
+    fields.messageId = messageId;
+    fields.secretIndex = event.secretIndex;
+    logger.info('stripe callback enqueued', fields);
     return { status: 200, headers: { 'content-type': 'application/json' }, body: RECEIVED };
   } catch (error) {
     metrics.count('CallbackEnqueueFailed', 1, { provider: 'stripe' });

@@ -152,7 +152,8 @@ export async function receiveWechatpayCallback(
 
   const { notification } = parsed;
   // Ids and types only: the resource stays encrypted and is never logged.
-  const fields = {
+  // One object for the callback's log line(s), built once: messageId is filled in after the send.
+  const fields: Record<string, string> = {
     provider: 'wechatpay',
     eventId: notification.id,
     eventType: notification.event_type,
@@ -180,7 +181,8 @@ export async function receiveWechatpayCallback(
   try {
     const { messageId } = await deps.queue.send(message);
     metrics.count('CallbackAccepted', 1, { provider: 'wechatpay' });
-    logger.info('wechatpay callback enqueued', { ...fields, messageId });
+    fields.messageId = messageId;
+    logger.info('wechatpay callback enqueued', fields);
     return { status: 204, headers: {}, body: '' };
   } catch (error) {
     metrics.count('CallbackEnqueueFailed', 1, { provider: 'wechatpay' });

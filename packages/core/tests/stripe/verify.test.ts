@@ -177,6 +177,62 @@ describe('verifyStripeWebhook', () => {
     expect(codeOf(() => verify(payload, header(payload, [secret]), []))).toBe('500:STRIPE_NO_SECRET');
   });
 
+  it("accepts exactly the headers stripe-node's constructEvent accepts (same secrets, same window)", () => {
+    // Header variants a proxy or an attacker could produce: spaces around keys and values, repeated and foreign
+    // schemes, leading zeros, upper-case hex, signatures for the wrong timestamp or secret.
+    const good = createHmac('sha256', secret).update(`${nowSeconds}.${payload}`).digest('hex');
+    const part = fc.oneof(
+      fc.constant(`t=${nowSeconds}`),
+      fc.constant(`t=0${nowSeconds}`),
+      fc.constant(` t=${nowSeconds}`),
+      fc.constant(`t =${nowSeconds}`),
+      fc.constant(`t= ${nowSeconds}`),
+      fc.constant(`t=${nowSeconds - 1}`),
+      fc.constant(`v1=${good}`),
+      fc.constant(` v1=${good}`),
+      fc.constant(`v1 =${good}`),
+      fc.constant(`v1=${good} `),
+      fc.constant(`v1=${good.toUpperCase()}`),
+      fc.constant(`v0=${good}`),
+      fc.constant(`v1=${'0'.repeat(64)}`),
+      fc.constant(`v1=${createHmac('sha256', rotated).update(`${nowSeconds}.${payload}`).digest('hex')}`),
+    );
+    const stripeAccepts = (signatureHeader: string, secrets: string[]) =>
+      secrets.some((s) => {
+        try {
+          Stripe.webhooks.constructEvent(payload, signatureHeader, s, 300, undefined, now.getTime());
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    fc.assert(
+      fc.property(
+        fc.array(part, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom<string[]>([secret], [rotated], [rotated, secret], ['  ', secret]),
+        (parts, secrets) => {
+          const signatureHeader = parts.join(',');
+          let outcome: string;
+          try {
+            verify(payload, signatureHeader, secrets);
+            outcome = 'accepted';
+          } catch (error) {
+            if (!(error instanceof VerificationError)) throw error;
+            outcome = error.code;
+          }
+          // Ours refuses more on purpose (a malformed or ambiguous header: STRIPE_SIGNATURE_MALFORMED); whatever
+          // it accepts, stripe-node accepts, and whatever it calls a mismatch, stripe-node refuses.
+          if (outcome === 'accepted')
+            expect(stripeAccepts(signatureHeader, secrets), signatureHeader).toBe(true);
+          else expect(outcome, signatureHeader).toMatch(/^STRIPE_SIGNATURE_(MALFORMED|MISMATCH)$/);
+          if (outcome === 'STRIPE_SIGNATURE_MISMATCH')
+            expect(stripeAccepts(signatureHeader, secrets), signatureHeader).toBe(false);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
   it('throws nothing but VerificationError for arbitrary input', () => {
     fc.assert(
       fc.property(

@@ -1,7 +1,7 @@
 // Turns a verified Stripe event into ledger changes. Routing is on the content (`data.object.object`), not on
 // the event type string, so `charge.refund.updated` and `refund.updated` land in the same place and new event
 // types about known objects are applied. Events about objects we do not mirror are stored only.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { NormalizeError } from '../../errors.ts';
 import type { LedgerChange, NormalizedEvent, PaymentStatus } from '../../ledger/changes.ts';
 import { normalizeCurrency } from '../../money.ts';

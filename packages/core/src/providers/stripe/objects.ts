@@ -1,7 +1,7 @@
 // zod shapes of the Stripe objects the ledger reads. Only the fields we use are required; anything else
 // passes through to the mirror untouched. A known object type that does not match its shape is a loud
 // failure (the message goes back to the queue, then the DLQ), never a row of NULLs.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const id = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[A-Za-z0-9_]+$`));
 const minor = z.number().int().refine(Number.isSafeInteger, 'amount must be a safe integer');

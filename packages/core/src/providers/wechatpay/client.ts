@@ -5,7 +5,7 @@
 // Chosen over wechatpay-node-v3, which does not verify responses and buffers downloads (docs/decisions.md).
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PayhooksError, VerificationError } from '../../errors.ts';
 import type { PaymentStatus, RefundStatus } from '../../ledger/changes.ts';
 import { type Clock, systemClock } from '../../ports.ts';

@@ -6,8 +6,12 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /** Decodes standard padded base64, or returns undefined when the text is not exactly that. */
 export function decodeBase64Strict(text: string): Buffer | undefined {
-  if (typeof text !== 'string' || text.length === 0 || !BASE64.test(text)) return undefined;
-  return Buffer.from(text, 'base64');
+  if (typeof text !== 'string' || text.length === 0) return undefined;
+  const decoded = Buffer.from(text, 'base64');
+  // Fast path (every genuine signature): the text is exactly the canonical encoding of what it decodes to.
+  // Otherwise the pattern decides, as before (it also admits non-zero padding bits).
+  if (decoded.toString('base64') === text || BASE64.test(text)) return decoded;
+  return undefined;
 }
 
 /** Strings are taken as UTF-8; bytes are used as-is (never decoded and re-encoded). */

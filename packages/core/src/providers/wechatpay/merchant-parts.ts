@@ -2,7 +2,7 @@
 // need"): the webhook holds `verify` parts only (public keys and ids), the consumer `decrypt` parts (APIv3
 // keys), reconciliation, sweep and backfill all three (`sign` adds the merchant private key). Each part is
 // small (≤ 3.6 KB with a rotation overlap), so one part of one merchant fits one SSM parameter.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type DecryptingMerchant,
   fail,

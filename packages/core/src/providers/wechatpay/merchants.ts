@@ -1,7 +1,7 @@
 // Merchant configuration (the WECHATPAY_MERCHANTS JSON document): validated with zod and parsed once per
 // container into KeyObjects, so the request path never touches PEM text. Errors never echo key material.
 import crypto, { type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../../errors.ts';
 import { WECHATPAY_CODES as C } from './constants.ts';
 

@@ -4,7 +4,7 @@
 // Covered: direct and service-provider transactions and refunds (every status), combined payments (one
 // payment per sub-order) and profit-sharing movements; the `wechatpay.*` mirror keeps what the payments and
 // refunds rows cannot hold (sub-merchant, combined order) and every profit-sharing movement.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { NormalizeError } from '../../errors.ts';
 import type {
   NormalizedEvent,

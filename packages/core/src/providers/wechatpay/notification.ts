@@ -1,6 +1,6 @@
 // Zod schemas of the APIv3 notification envelope and of the decrypted transaction and refund resources.
 // Objects are not strict: WeChat adds fields over time, and the raw body is kept as evidence anyway.
-import { z } from 'zod';
+import * as z from 'zod';
 import { RESOURCE_ALGORITHM } from './constants.ts';
 
 /** RFC 3339 with an offset (WeChat sends +08:00). */

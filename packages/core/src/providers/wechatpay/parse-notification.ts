@@ -1,11 +1,12 @@
 // The one parser of a WeChat Pay notification envelope (the outer JSON), shared by ingress and the consumer:
-// size bound, strict UTF-8, JSON, the documented shape. Each side maps a failure its own way: ingress answers
+// size bound, strict UTF-8, JSON, the documented shape (checked without a schema library: notification-envelope.ts). Each side maps a failure its own way: ingress answers
 // the provider a 4xx (VerificationError), the consumer fails the message (NormalizeError) so it goes back to
 // the queue and on to the dead-letter queue.
 import { NormalizeError, VerificationError } from '../../errors.ts';
 import { WECHATPAY_CODES as C } from './constants.ts';
 import { isBytes } from './encoding.ts';
-import { type Notification, notificationSchema } from './notification.ts';
+import type { Notification } from './notification.ts';
+import { checkNotificationEnvelope } from './notification-envelope.ts';
 
 /** Matches MAX_BODY_BYTES' default in docs/architecture.md. */
 export const DEFAULT_MAX_BODY_BYTES = 196_608;
@@ -72,12 +73,9 @@ export function parseNotification(
     if (cause instanceof VerificationError) throw cause;
     failNotJson(parser, cause);
   }
-  const parsed = notificationSchema.safeParse(value);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))];
-    failShape(parser, fields.slice(0, 5).join(', '));
-  }
-  return { notification: parsed.data, text };
+  const checked = checkNotificationEnvelope(value);
+  if (!checked.ok) failShape(parser, checked.fields.slice(0, 5).join(', '));
+  return { notification: checked.notification, text };
 }
 
 /** Ingress form kept for callers of the former body.ts: bounds the size (default 192 KiB) and parses. */
