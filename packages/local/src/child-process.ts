@@ -9,11 +9,17 @@ import { ChildExitedError } from './errors.ts';
 
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
+/** `PAYHOOKS_CHILD_CPU_PROF_DIR=dir`: every child writes a V8 CPU profile there (NODE_OPTIONS refuses --cpu-prof). */
+function profilingArgs(env: NodeJS.ProcessEnv): string[] {
+  const dir = env.PAYHOOKS_CHILD_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 export function spawnTsChild(script: string, env: NodeJS.ProcessEnv): ChildProcess {
   // The parent has printed the AWS SDK's Node version notice already; once is enough.
   return spawn(
     process.execPath,
-    ['--disable-warning=NodeVersionSupportWarning', '--import', tsxLoader, script],
+    [...profilingArgs(env), '--disable-warning=NodeVersionSupportWarning', '--import', tsxLoader, script],
     {
       env,
       // stdout unused (logs go to the state folder's log file); stderr shows a crash.
