@@ -34,6 +34,7 @@ import {
   type LoadWorkerMessage,
   type LoadWorkerResult,
 } from '../e2e/protocol.ts';
+import { profileWindow } from '../e2e/window-profile.ts';
 import { sharedSandboxMerchants } from '../fixtures.ts';
 import { ledgerDatabases } from '../postgres.ts';
 import { pick } from '../sizes.ts';
@@ -307,6 +308,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           loadGenerator: treeCpuSeconds([worker.pid!]),
         };
         const expected = new Set(events.map((e) => e.eventId));
+        const endProfile = await profileWindow(`payhooks-${provider}-c${concurrency}`);
         // The watch may give up only once the load is done and the main queue holds nothing (in flight included).
         let queueEmpty = false;
         let depthTimer: NodeJS.Timeout | undefined;
@@ -335,6 +337,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           stack: treeCpuSeconds([process.pid], exclude) - before.stack,
           postgres: treeCpuSeconds([postmaster]) - before.postgres,
         };
+        await endProfile();
         const stackByProcess = subtract(cpuSecondsByRole(process.pid, exclude, stackRole), before.byProcess);
         const loadGeneratorCpuSeconds = treeCpuSeconds([worker.pid!]) - before.loadGenerator;
         const endMs = Math.max(ledger.lastCommitMs, result.finishedAtMs);
