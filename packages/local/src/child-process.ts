@@ -1,19 +1,79 @@
-// Child processes of the local runtime (the SQS emulator, consumer containers): TypeScript entry points run by
-// Node with the tsx loader and an IPC channel. A child watches that channel and exits when it closes, so it dies
-// with its parent even when the parent is SIGKILLed and never outlives a test.
+// Child processes of the local runtime (the SQS emulator, consumer containers): TypeScript entry points, compiled
+// once per parent process into plain JavaScript with esbuild and run by Node with an IPC channel. A child watches
+// that channel and exits when it closes, so it dies with its parent even when the parent is SIGKILLed and never
+// outlives a test.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@payhooks/core/errors';
+import { buildSync } from 'esbuild';
 import { ChildExitedError } from './errors.ts';
 
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const repoNodeModules = fileURLToPath(new URL('../../../node_modules', import.meta.url));
+
+/**
+ * Every installed package but the workspace's own (TypeScript sources, bundled): loaded from node_modules at run
+ * time. A list, as esbuild's synchronous API takes no resolver plugin.
+ */
+function externalPackages(): string[] {
+  const names: string[] = [];
+  for (const entry of readdirSync(repoNodeModules)) {
+    if (entry.startsWith('.') || entry === '@payhooks') continue;
+    if (entry.startsWith('@'))
+      for (const scoped of readdirSync(path.join(repoNodeModules, entry))) names.push(`${entry}/${scoped}`);
+    else names.push(entry);
+  }
+  return names.flatMap((name) => [name, `${name}/*`]);
+}
+
+let bundleDir: string | undefined;
+const compiledScripts = new Map<string, string>();
+
+/**
+ * `script` as one ES module of plain JavaScript (workspace code bundled, packages external). Under the tsx loader
+ * each child transpiled its whole module graph again on a loader thread: 1–2 s of CPU per consumer container
+ * start (docs/benchmarks.md, "Where the time goes"). Built synchronously, once per script and parent process.
+ */
+function compiled(script: string): string {
+  const known = compiledScripts.get(script);
+  if (known) return known;
+  if (!bundleDir) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'payhooks-local-children-'));
+    // External packages resolve from the bundle's folder: through this link, the repository's node_modules.
+    symlinkSync(repoNodeModules, path.join(dir, 'node_modules'), 'dir');
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    bundleDir = dir;
+  }
+  // The file keeps the script's name: the bench tells the stack's processes apart by command line.
+  const outfile = path.join(bundleDir, path.basename(script).replace(/\.ts$/, '.mjs'));
+  buildSync({
+    entryPoints: [script],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: externalPackages(),
+    logLevel: 'error',
+  });
+  compiledScripts.set(script, outfile);
+  return outfile;
+}
+
+/** `PAYHOOKS_CHILD_CPU_PROF_DIR=dir`: every child writes a V8 CPU profile there (NODE_OPTIONS refuses --cpu-prof). */
+function profilingArgs(env: NodeJS.ProcessEnv): string[] {
+  const dir = env.PAYHOOKS_CHILD_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
 
 export function spawnTsChild(script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const entry = compiled(script);
   // The parent has printed the AWS SDK's Node version notice already; once is enough.
   return spawn(
     process.execPath,
-    ['--disable-warning=NodeVersionSupportWarning', '--import', tsxLoader, script],
+    [...profilingArgs(env), '--disable-warning=NodeVersionSupportWarning', entry],
     {
       env,
       // stdout unused (logs go to the state folder's log file); stderr shows a crash.

@@ -47,11 +47,11 @@ function isText(contentType: string | undefined, body: Buffer): boolean {
 
 function toEvent(
   request: http.IncomingMessage,
+  url: URL,
   body: Buffer,
   route: Route,
   params: Record<string, string>,
 ): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   // API Gateway joins repeated headers with commas.
   for (let i = 0; i < request.rawHeaders.length; i += 2) {
@@ -93,6 +93,31 @@ function toEvent(
   } as APIGatewayProxyEventV2;
 }
 
+const BAD_REQUEST = '{"message":"Bad Request"}';
+
+/** The request target as a URL, or undefined when it is not one (API Gateway answers 400 before any route). */
+function parseRequestTarget(target: string | undefined): URL | undefined {
+  if (!target?.startsWith('/')) return undefined;
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decoded path parameters, or undefined when a segment is not valid percent-encoded UTF-8 (→ 400). */
+function pathParameters(names: string[], match: RegExpExecArray): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) {
+    try {
+      params[names[i]!] = decodeURIComponent(match[i + 1]!);
+    } catch {
+      return undefined;
+    }
+  }
+  return params;
+}
+
 function send(
   response: http.ServerResponse,
   status: number,
@@ -113,33 +138,55 @@ export async function startGateway(options: {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
+    // A client that goes away mid-body: nothing to answer, and no unhandled 'error' to take the process down.
+    request.on('error', () => {});
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
       else chunks.push(chunk);
     });
-    request.on('end', async () => {
+    request.on('end', () => {
       if (tooLarge) return send(response, 413, '{"message":"Request Entity Too Large"}');
-      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      for (const { route, regex, names } of routes) {
-        const match = request.method === route.method ? regex.exec(path) : null;
-        if (!match) continue;
-        const params = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
-        try {
-          const result = await route.handler(toEvent(request, Buffer.concat(chunks), route, params));
-          const body = result.body ?? '';
-          response.writeHead(result.statusCode ?? 200, result.headers as http.OutgoingHttpHeaders);
-          response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
-        } catch (error) {
-          options.onError?.(error);
-          // What API Gateway answers when the function throws.
-          send(response, 500, '{"message":"Internal Server Error"}');
-        }
-        return;
-      }
-      send(response, 404, '{"message":"Not Found"}');
+      dispatch(request, response, Buffer.concat(chunks)).catch((error: unknown) => {
+        // Only a fault of the gateway itself gets here (handler errors are answered in dispatch).
+        options.onError?.(error);
+        if (!response.headersSent) send(response, 500, '{"message":"Internal Server Error"}');
+        else response.destroy();
+      });
     });
   });
+
+  async function dispatch(request: http.IncomingMessage, response: http.ServerResponse, body: Buffer) {
+    const url = parseRequestTarget(request.url);
+    if (!url) return send(response, 400, BAD_REQUEST);
+    for (const { route, regex, names } of routes) {
+      const match = request.method === route.method ? regex.exec(url.pathname) : null;
+      if (!match) continue;
+      const params = pathParameters(names, match);
+      if (!params) return send(response, 400, BAD_REQUEST);
+      let result: APIGatewayProxyStructuredResultV2;
+      try {
+        result = await route.handler(toEvent(request, url, body, route, params));
+      } catch (error) {
+        options.onError?.(error);
+        // What API Gateway answers when the function throws.
+        return send(response, 500, '{"message":"Internal Server Error"}');
+      }
+      const answer = result.body ?? '';
+      try {
+        response.writeHead(result.statusCode ?? 200, result.headers as http.OutgoingHttpHeaders);
+      } catch (error) {
+        // An answer HTTP cannot carry (a status out of range, a header value with a newline): API Gateway's
+        // own answer to a malformed function response.
+        options.onError?.(error);
+        return send(response, 502, '{"message":"Internal Server Error"}');
+      }
+      response.end(result.isBase64Encoded ? Buffer.from(answer, 'base64') : answer);
+      return;
+    }
+    send(response, 404, '{"message":"Not Found"}');
+  }
+
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -3,18 +3,16 @@
 // invocations at once (the maximum-concurrency cap that bounds database connections), partial batch responses
 // (only reported failures stay on the queue), a thrown handler fails the whole batch, and failed messages
 // reappear after the visibility timeout until the redrive policy moves them to the DLQ.
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sdkEventSourceQueue, wireEventSourceQueue } from './queue-wire.ts';
 
 export interface PollerOptions {
-  client: SQSClient;
+  /**
+   * With a client the poller asks SQS through the AWS SDK (any endpoint); without one, it speaks bare AWS JSON to
+   * the local emulator at the queue URL's origin (queue-wire.ts: the SDK's middleware cost ~1 ms CPU per call).
+   */
+  client?: SQSClient;
   queueUrl: string;
   queueArn?: string;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
@@ -58,6 +56,9 @@ const SQS_MAX_BATCH = 10;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function startPoller(options: PollerOptions): Poller {
+  const queue = options.client
+    ? sdkEventSourceQueue(options.client, options.queueUrl)
+    : wireEventSourceQueue(options.queueUrl);
   const batchSize = options.batchSize ?? SQS_MAX_BATCH;
   const concurrency = options.concurrency ?? 2;
   const requestedWindowMs = options.batchingWindowMs ?? (batchSize > SQS_MAX_BATCH ? 1000 : 0);
@@ -66,10 +67,7 @@ export function startPoller(options: PollerOptions): Poller {
   const visibilityMs = () => {
     visibility ??= (async () => {
       if (options.visibilityTimeoutSeconds !== undefined) return options.visibilityTimeoutSeconds * 1000;
-      const { Attributes } = await options.client.send(
-        new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
-      );
-      return Number(Attributes?.VisibilityTimeout ?? 30) * 1000;
+      return (await queue.visibilityTimeoutSeconds()) * 1000;
     })();
     visibility.catch(() => {
       visibility = undefined; // the queue was unreachable: ask again on the next poll
@@ -112,31 +110,21 @@ export function startPoller(options: PollerOptions): Poller {
     awsRegion: 'us-east-1',
   });
 
-  async function receive(max: number): Promise<Message[]> {
-    const response = await options.client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: options.queueUrl,
-        MaxNumberOfMessages: max,
-        WaitTimeSeconds: 0, // the emulator holds long polls until the batch is full
-        // AWS reads MessageSystemAttributeNames; the emulator only the older AttributeNames.
-        MessageSystemAttributeNames: ['All'],
-        AttributeNames: ['All'],
-      }),
-    );
-    return response.Messages ?? [];
-  }
+  // WaitTimeSeconds 0: the emulator holds long polls until the batch is full.
+  const receive = (max: number): Promise<Message[]> => queue.receive(max);
 
   /**
    * One batch: receives of up to 10 (several in parallel while the queue keeps them coming) until `batchSize` are
    * in hand, or the queue is dry — then right away without a window, else at the end of the window that opened
    * with the first message. A message seen twice (the emulator may return one twice) counts once, with its
-   * latest receipt handle.
+   * latest receipt handle. The first round is one receive: only a full answer shows the queue holds more, and
+   * parallel receives of a sparse queue come back empty (each an HTTP round trip on both sides).
    */
   async function gather(): Promise<Message[]> {
     const window = await batchingWindowMs();
     const batch = new Map<string, Message>();
     let deadline = Number.POSITIVE_INFINITY;
-    let parallel = Math.ceil(batchSize / SQS_MAX_BATCH);
+    let parallel = 1;
     try {
       for (;;) {
         const missing = batchSize - batch.size;
@@ -146,15 +134,20 @@ export function startPoller(options: PollerOptions): Poller {
         );
         const received = (await Promise.all(asked.map(receive))).flat();
         for (const message of received) if (message.MessageId) batch.set(message.MessageId, message);
-        if (batch.size === 0 || batch.size >= batchSize || window === 0) return [...batch.values()];
+        // A short answer means the queue is (nearly) dry.
+        const dry = received.length < asked.reduce((sum, n) => sum + n, 0);
+        if (batch.size === 0 || batch.size >= batchSize || (window === 0 && dry)) return [...batch.values()];
+        if (window === 0) {
+          parallel = Math.ceil(batchSize / SQS_MAX_BATCH);
+          continue;
+        }
         if (deadline === Number.POSITIVE_INFINITY) {
           deadline = Date.now() + window;
           holding += 1;
         }
         const left = deadline - Date.now();
         if (left <= 0 || !running) return [...batch.values()];
-        // A short answer means the queue is (nearly) dry: one receive at a time, a little apart, until the window ends.
-        const dry = received.length < asked.reduce((sum, n) => sum + n, 0);
+        // Dry: one receive at a time, a little apart, until the window ends.
         parallel = dry ? 1 : Math.ceil(batchSize / SQS_MAX_BATCH);
         if (dry) await sleep(Math.min(GATHER_RETRY_MS, left));
       }
@@ -174,16 +167,10 @@ export function startPoller(options: PollerOptions): Poller {
     );
     return setInterval(() => {
       for (const chunk of chunks)
-        options.client
-          .send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: options.queueUrl,
-              Entries: chunk.map((m, i) => ({
-                Id: String(i),
-                ReceiptHandle: m.ReceiptHandle!,
-                VisibilityTimeout: Math.ceil(timeoutMs / 1000),
-              })),
-            }),
+        queue
+          .changeVisibilityBatch(
+            chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+            Math.ceil(timeoutMs / 1000),
           )
           .catch(() => {}); // best effort: at worst the message is delivered again (at-least-once)
     }, timeoutMs / 3);
@@ -216,17 +203,13 @@ export function startPoller(options: PollerOptions): Poller {
       const chunks = Array.from({ length: Math.ceil(done.length / SQS_MAX_BATCH) }, (_, i) =>
         done.slice(i * SQS_MAX_BATCH, (i + 1) * SQS_MAX_BATCH),
       );
-      await Promise.all(
+      const notDeleted = await Promise.all(
         chunks.map((chunk) =>
-          options.client.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: options.queueUrl,
-              Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-            }),
-          ),
+          queue.deleteBatch(chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! }))),
         ),
       );
-      stats.deleted += done.length;
+      // One SQS could not delete comes back after the visibility timeout (at-least-once).
+      stats.deleted += done.length - notDeleted.reduce((sum, failed) => sum + failed.length, 0);
     }
     return true;
   }
@@ -264,6 +247,7 @@ export function startPoller(options: PollerOptions): Poller {
     async stop() {
       running = false;
       await Promise.all(workers);
+      queue.close();
       for (const resolve of idleWaiters) resolve();
     },
   };

@@ -209,7 +209,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => containers.stop());
     // Not awaited: an invocation waits for its container, as a cold start does.
     const poller = startPoller({
-      client: queues.client,
       queueUrl: queues.queueUrl,
       batchSize: options.batchSize ?? 100,
       batchingWindowMs: options.batchingWindowMs ?? 1000,

@@ -27,13 +27,14 @@ import {
   wechatpayEvents,
 } from '../e2e/deliveries.ts';
 import { maxInboxId, watchLedger } from '../e2e/ledger-watch.ts';
-import { parentPid, treeCpuSeconds } from '../e2e/proc-cpu.ts';
+import { cpuSecondsByRole, parentPid, treeCpuSeconds } from '../e2e/proc-cpu.ts';
 import {
   BASELINE_TABLE_SQL,
   type BaselineConfig,
   type LoadWorkerMessage,
   type LoadWorkerResult,
 } from '../e2e/protocol.ts';
+import { profileWindow } from '../e2e/window-profile.ts';
 import { sharedSandboxMerchants } from '../fixtures.ts';
 import { ledgerDatabases } from '../postgres.ts';
 import { pick } from '../sizes.ts';
@@ -48,6 +49,17 @@ const CONSUMER_CONCURRENCY = 2;
 const STALL_MS = 20_000;
 
 type Provider = 'stripe' | 'wechatpay';
+
+/** The stack's processes by command line (its child scripts keep these names, compiled or not). */
+const stackRole = (commandLine: string) =>
+  commandLine.includes('sqs-process')
+    ? 'sqsEmulator'
+    : commandLine.includes('consumer-container')
+      ? 'consumerContainers'
+      : undefined;
+
+const subtract = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).map(([role, seconds]) => [role, seconds - (before[role] ?? 0)]));
 
 interface SideResult {
   seconds: number;
@@ -290,11 +302,13 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
         // Everything of the bench process's tree but the load generator and PostgreSQL (counted on its own).
         const exclude = new Set([worker.pid!, postmaster]);
         const before = {
+          byProcess: cpuSecondsByRole(process.pid, exclude, stackRole),
           stack: treeCpuSeconds([process.pid], exclude),
           postgres: treeCpuSeconds([postmaster]),
           loadGenerator: treeCpuSeconds([worker.pid!]),
         };
         const expected = new Set(events.map((e) => e.eventId));
+        const endProfile = await profileWindow(`payhooks-${provider}-c${concurrency}`);
         // The watch may give up only once the load is done and the main queue holds nothing (in flight included).
         let queueEmpty = false;
         let depthTimer: NodeJS.Timeout | undefined;
@@ -323,6 +337,8 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           stack: treeCpuSeconds([process.pid], exclude) - before.stack,
           postgres: treeCpuSeconds([postmaster]) - before.postgres,
         };
+        await endProfile();
+        const stackByProcess = subtract(cpuSecondsByRole(process.pid, exclude, stackRole), before.byProcess);
         const loadGeneratorCpuSeconds = treeCpuSeconds([worker.pid!]) - before.loadGenerator;
         const endMs = Math.max(ledger.lastCommitMs, result.finishedAtMs);
         return {
@@ -339,6 +355,13 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           committed: ledger.committedMs.size,
           loadGeneratorCpuSeconds,
           extra: {
+            // main = gateway + webhook handlers + SendMessage client + poller (+ the bench's ledger watch).
+            stackCpuMsPerDeliveryByProcess: Object.fromEntries(
+              Object.entries(stackByProcess).map(([role, seconds]) => [
+                role,
+                (seconds / traffic[provider].plan.length) * 1000,
+              ]),
+            ),
             ledgerPolls: ledger.polls,
             lateStamped: ledger.lateStamped,
             missing: ledger.missing,

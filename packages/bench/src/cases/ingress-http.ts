@@ -1,14 +1,15 @@
 // Case 2 — ingress over HTTP at concurrency 64: the local gateway (startGateway, API Gateway v2 events) in front
-// of the shipped handler factories, enqueueing through the real SQS adapter to the SQS emulator
-// (startLocalQueues), against a bare node:http server answering 204 — same load generator, same process, same
-// machine. A third variant swaps the SQS queue for one that stores nothing, to show where the time goes.
+// of the shipped handler factories, enqueueing through the webhooks' own SQS sender (sqsSenderFromEnv: one signed
+// request per message) to the SQS emulator in a process of its own (as `npm start` runs it), against a bare
+// node:http server answering 204 — same load generator, same process, same machine. A third variant swaps the SQS
+// queue for one that stores nothing, to show where the time goes.
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import type { Queue } from '@payhooks/core/ports';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
-import { createSqsQueue, sqsClientFromEnv } from '@payhooks/functions/adapters/sqs';
 import type { Env } from '@payhooks/functions/config';
 import { createStripeWebhookHandler, type HttpHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
+import { sqsSenderFromEnv } from '@payhooks/functions/wiring/queue';
 import { startGateway } from '@payhooks/local/gateway';
 import { startLocalQueues } from '@payhooks/local/sqs';
 import { type Callback, devNullLogger, nullQueue, stripeTraffic, wechatpayTraffic } from '../fixtures.ts';
@@ -70,7 +71,8 @@ async function runProvider(
 ): Promise<ProviderRun> {
   const logger = devNullLogger(`bench-${provider}-http`);
   const metrics = new MemoryMetrics();
-  const sqs = timedQueue(createSqsQueue(sqsClientFromEnv(env, { sendOnly: true }), queues.queueUrl));
+  const sender = sqsSenderFromEnv(env);
+  const sqs = timedQueue(sender);
   const factory = provider === 'stripe' ? createStripeWebhookHandler : createWechatpayWebhookHandler;
   const withSqs = timedHandler(factory(env, { queue: sqs.queue, logger, metrics }));
   const withoutSqs = factory(env, { queue: nullQueue(), logger, metrics });
@@ -149,8 +151,8 @@ async function runProvider(
         noSqsP50Ms: median(runs.map((run) => run.noSqs.p50Ms)),
         whereTheTimeGoes: {
           note:
-            'server time per request = 1/throughput on this CPU-bound 2-vCPU box (load generator, gateway, handler and ' +
-            'SQS emulator share one Node process); differences between variants attribute it',
+            'server time per request = 1/throughput on this CPU-bound 2-vCPU box (load generator, gateway and handler ' +
+            'share one Node process, the SQS emulator has its own); differences between variants attribute it',
           bareHttpUs: perRequestUs(bareRps),
           gatewayAndHandlerUs: perRequestUs(noSqs) - perRequestUs(bareRps),
           sqsSendAndEmulatorUs: perRequestUs(rps) - perRequestUs(noSqs),
@@ -165,6 +167,7 @@ async function runProvider(
       },
     };
   } finally {
+    sender.close();
     await gateway.stop();
     await gatewayNoSqs.stop();
     await bare.stop();
@@ -178,7 +181,11 @@ export async function runIngressHttp(options: CaseOptions): Promise<CaseResult> 
     quick: { total: 1200, warmup: 200, reps: 3, distinct: 200 },
     tiny: { total: 100, warmup: 64, reps: 1, distinct: 20 },
   });
-  const queues = await startLocalQueues({ visibilityTimeoutSeconds: 30, maxReceiveCount: 3 });
+  const queues = await startLocalQueues({
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 3,
+    inChildProcess: true,
+  });
   try {
     const stripe = stripeTraffic(size.distinct);
     const wechat = await wechatpayTraffic(size.distinct);
@@ -197,8 +204,9 @@ export async function runIngressHttp(options: CaseOptions): Promise<CaseResult> 
       title: `Ingress over HTTP (concurrency ${CONCURRENCY}, loopback)`,
       measuredIncludes:
         'keep-alive HTTP/1.1 POSTs over 127.0.0.1 → startGateway (API Gateway v2 event) → handler factory (verify, envelope, ' +
-        'pino to /dev/null) → real SQS adapter (@aws-sdk/client-sqs SendMessage) → local-aws-sqs emulator; answer after ' +
-        'the send resolved. Load generator, gateway and emulator share one Node process (as `npm start` does).',
+        'pino to /dev/null) → the webhooks’ SQS sender (sqsSenderFromEnv: SigV4-signed SendMessage on a keep-alive agent) → ' +
+        'local-aws-sqs emulator in a child process (as `npm start` runs it); answer after the send resolved. Load generator, ' +
+        'gateway and handlers share one Node process.',
       baselineIncludes:
         'the same load generator against a bare node:http server that reads the body and answers 204.',
       rows: [...s.rows, ...w.rows],

@@ -94,3 +94,36 @@ export function cpuMeter(roots: () => readonly number[], exclude: () => Readonly
     },
   };
 }
+
+/**
+ * CPU seconds per role in the tree under `root` (without `exclude`): each process is named by `role(pid)` (from
+ * its command line), its descendants count under the same name unless they have a role of their own; processes
+ * already reaped count under their parent's name. For case 7's "where the time goes" per process.
+ */
+export function cpuSecondsByRole(
+  root: number,
+  exclude: ReadonlySet<number>,
+  role: (commandLine: string) => string | undefined,
+): Record<string, number> {
+  const table = readProcessTable();
+  const children = new Map<number, number[]>();
+  for (const stat of table.values()) {
+    const list = children.get(stat.ppid) ?? [];
+    list.push(stat.pid);
+    children.set(stat.ppid, list);
+  }
+  const byRole: Record<string, number> = {};
+  const walk = (pid: number, inherited: string) => {
+    if (exclude.has(pid)) return;
+    const stat = table.get(pid);
+    if (!stat) return;
+    let name = inherited;
+    try {
+      name = role(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')) ?? inherited;
+    } catch {}
+    byRole[name] = (byRole[name] ?? 0) + (stat.self + stat.reaped) / clockTicks();
+    for (const child of children.get(pid) ?? []) walk(child, name);
+  };
+  walk(root, 'main');
+  return byRole;
+}
