@@ -3,11 +3,13 @@
 // reordering and forgeries) and then serving the providers' reconciliation files, and the nightly reconciliation of
 // yesterday with exactly the sandbox's deliberate differences as breaks. Prints what happened and where to look;
 // `--exit` stops after the consistency check (exit code 0 only if it passed). The orchestration is demo.ts.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PayhooksError } from '@payhooks/core/errors';
 import { list } from '@payhooks/functions/config';
 import { runLocalDemo } from './demo.ts';
+import { acquireStateLock } from './state-lock.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,6 +22,15 @@ const { values: args } = parseArgs({
 
 const env = process.env;
 const stateDir = path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks');
+// Before anything writes into the folder (the demo's merchants file, local.json): one `npm start` per folder.
+mkdirSync(stateDir, { recursive: true });
+try {
+  acquireStateLock(stateDir);
+} catch (error) {
+  if (!(error instanceof PayhooksError)) throw error;
+  console.error(`${error.code}: ${error.message}`);
+  process.exit(1);
+}
 const seed = args.seed ? Number(args.seed) : Date.now() % 1_000_000;
 
 const demo = await runLocalDemo({
