@@ -38,7 +38,7 @@ export class ObjectKeyError extends PayhooksError {
 /** The demo's generated traffic lacks what a planted reconciliation difference needs (a seed/scenario bug). */
 export class DemoScenarioError extends PayhooksError {
   constructor(message: string) {
-    super('DEMO_SCENARIO_UNSUITABLE', message);
+    super('DEMO_SCENARIO_UNSUITABLE', `${message}: start with another --seed or more payments`);
   }
 }
 

@@ -311,3 +311,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw error;
   }
 }
+
+// The CLI reaches the local runtime through this module only (package exports): its doctor runs these checks.
+export { localDoctorChecks, type PreflightCheck } from './preflight.ts';
