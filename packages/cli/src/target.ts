@@ -61,9 +61,10 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
 
 /**
  * local.json as `npm start` wrote it — valid, and its stack still running (payhooks.lock beside it names a live
- * process); otherwise one line saying so instead of a JSON error or a connection refused further on.
+ * process); otherwise one line saying so instead of a JSON error or a connection refused further on. Commands that
+ * only read the state folder (the reports) pass `requireRunning: false`.
  */
-function readLocalJson(file: string): Record<string, string> {
+export function readLocalJson(file: string, requireRunning = true): Record<string, string> {
   let local: Record<string, string>;
   try {
     local = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
@@ -73,6 +74,7 @@ function readLocalJson(file: string): Record<string, string> {
       `${file} is not valid JSON: delete it and run npm start again`,
     );
   }
+  if (!requireRunning) return local;
   const missing = ['queueUrl', 'dlqUrl', 'sqsEndpoint'].filter((key) => typeof local[key] !== 'string');
   if (missing.length > 0)
     throw new ConfigError(
