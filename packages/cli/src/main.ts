@@ -4,6 +4,7 @@ import { PayhooksError } from '@payhooks/core/errors';
 import { Command } from 'commander';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerDlq } from './commands/dlq.ts';
+import { registerDoctor } from './commands/doctor.ts';
 import { registerRecon } from './commands/reconciliation.ts';
 import { registerSecrets } from './commands/secrets.ts';
 
@@ -12,6 +13,7 @@ registerDlq(program);
 registerBackfill(program);
 registerRecon(program);
 registerSecrets(program);
+registerDoctor(program);
 
 // An error thrown on purpose (PayhooksError: usage, configuration, a missing report…) is one line with its
 // stable code, no stack trace; anything else is a bug or an outage and keeps its stack for whoever debugs it.

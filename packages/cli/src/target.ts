@@ -23,7 +23,7 @@ export interface Target {
 export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
   const localFile = path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks', 'local.json');
   if (!env.QUEUE_URL && existsSync(localFile)) {
-    const local = JSON.parse(readFileSync(localFile, 'utf8')) as Record<string, string>;
+    const local = readLocalJson(localFile);
     return {
       queueUrl: local.queueUrl!,
       dlqUrl: local.dlqUrl!,
@@ -57,4 +57,44 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
     stripeApiKey: env.STRIPE_API_KEY,
     local: false,
   };
+}
+
+/**
+ * local.json as `npm start` wrote it — valid, and its stack still running (payhooks.lock beside it names a live
+ * process); otherwise one line saying so instead of a JSON error or a connection refused further on. Commands that
+ * only read the state folder (the reports) pass `requireRunning: false`.
+ */
+export function readLocalJson(file: string, requireRunning = true): Record<string, string> {
+  let local: Record<string, string>;
+  try {
+    local = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch {
+    throw new ConfigError(
+      'CLI_BAD_LOCAL_JSON',
+      `${file} is not valid JSON: delete it and run npm start again`,
+    );
+  }
+  if (!requireRunning) return local;
+  const missing = ['queueUrl', 'dlqUrl', 'sqsEndpoint'].filter((key) => typeof local[key] !== 'string');
+  if (missing.length > 0)
+    throw new ConfigError(
+      'CLI_BAD_LOCAL_JSON',
+      `${file} lacks ${missing.join(', ')}: delete it and run npm start again`,
+    );
+  if (!stackRuns(path.dirname(file)))
+    throw new ConfigError(
+      'CLI_STALE_LOCAL_JSON',
+      `${file} is stale: no local stack runs on ${path.dirname(file)} (start one with npm start, or delete the file)`,
+    );
+  return local;
+}
+
+function stackRuns(stateDir: string): boolean {
+  try {
+    const { pid } = JSON.parse(readFileSync(path.join(stateDir, 'payhooks.lock'), 'utf8')) as { pid: number };
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -58,3 +58,106 @@ export function once<T>(create: () => Promise<T>): () => Promise<T> {
     return pending;
   };
 }
+
+/**
+ * One configuration problem, for checks that report every problem instead of failing at the first: `subject`
+ * names the variable or file, `message` says what is wrong and never quotes a secret.
+ */
+export interface ConfigProblem {
+  subject: string;
+  message: string;
+}
+
+/** Stripe endpoint secrets: `whsec_` then a base64/base64url tail (what the Dashboard and `stripe listen` print). */
+const STRIPE_ENDPOINT_SECRET = /^whsec_[A-Za-z0-9+/=_-]{8,}$/;
+
+/** STRIPE_WEBHOOK_SECRETS: comma-separated endpoint secrets; the values themselves are never echoed. */
+export function checkStripeWebhookSecrets(value: string | undefined): ConfigProblem[] {
+  if (value === undefined || value.trim() === '') return [];
+  const items = value.split(',').map((item) => item.trim());
+  const problems: ConfigProblem[] = [];
+  items.forEach((item, index) => {
+    const which = items.length > 1 ? ` item ${index + 1} of ${items.length}` : '';
+    if (item === '')
+      problems.push({
+        subject: 'STRIPE_WEBHOOK_SECRETS',
+        message: `STRIPE_WEBHOOK_SECRETS${which} is empty`,
+      });
+    else if (!STRIPE_ENDPOINT_SECRET.test(item))
+      problems.push({
+        subject: 'STRIPE_WEBHOOK_SECRETS',
+        message: `STRIPE_WEBHOOK_SECRETS${which} is not an endpoint secret (whsec_… as the Dashboard or \`stripe listen\` prints it, comma-separated)`,
+      });
+  });
+  return problems;
+}
+
+/** Settings that must be whole numbers when set (README, "Configuration"). */
+export const WHOLE_NUMBER_SETTINGS = [
+  'PORT',
+  'PAYHOOKS_PG_PORT',
+  'CONSUMER_CONCURRENCY',
+  'DB_MAX_CONNECTIONS',
+  'MAX_BODY_BYTES',
+  'STRIPE_WEBHOOK_TOLERANCE_SECONDS',
+  'RECON_TOLERANCE_MINUTES',
+  'REPORT_LINK_SECONDS',
+  'SWEEP_PENDING_MINUTES',
+  'SWEEP_LOOKBACK_HOURS',
+] as const;
+
+const PORT_SETTINGS = new Set(['PORT', 'PAYHOOKS_PG_PORT']);
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/**
+ * The environment's values, each on its own (no file or network access): whole numbers, ports, STRIPE_LIVEMODE,
+ * LOG_LEVEL, the Stripe endpoint secrets and the shape of DATABASE_URL. Every problem is returned.
+ */
+export function checkEnvironmentValues(env: Env): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const name of WHOLE_NUMBER_SETTINGS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (!/^\d+$/.test(value.trim()))
+      problems.push({ subject: name, message: `${name} must be a whole number, got "${value}"` });
+    else if (PORT_SETTINGS.has(name) && Number(value) > 65_535)
+      problems.push({ subject: name, message: `${name} must be a port (0–65535), got ${value}` });
+  }
+  const livemode = env.STRIPE_LIVEMODE;
+  if (livemode !== undefined && livemode !== '' && livemode !== 'true' && livemode !== 'false')
+    problems.push({
+      subject: 'STRIPE_LIVEMODE',
+      message: `STRIPE_LIVEMODE must be true or false, got "${livemode}"`,
+    });
+  const level = env.LOG_LEVEL;
+  if (level !== undefined && level !== '' && !LOG_LEVELS.includes(level))
+    problems.push({ subject: 'LOG_LEVEL', message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` });
+  problems.push(...checkStripeWebhookSecrets(env.STRIPE_WEBHOOK_SECRETS));
+  problems.push(...checkDatabaseUrl(env.DATABASE_URL));
+  return problems;
+}
+
+/** DATABASE_URL's shape (a postgres:// URL with a host); the URL is never echoed, it may hold a password. */
+export function checkDatabaseUrl(value: string | undefined): ConfigProblem[] {
+  if (value === undefined || value === '') return [];
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return [
+      {
+        subject: 'DATABASE_URL',
+        message: 'DATABASE_URL is not a URL (postgres://user:password@host:port/db)',
+      },
+    ];
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    return [
+      {
+        subject: 'DATABASE_URL',
+        message: `DATABASE_URL must start with postgres:// or postgresql://, not ${url.protocol}//`,
+      },
+    ];
+  if (url.hostname === '') return [{ subject: 'DATABASE_URL', message: 'DATABASE_URL names no host' }];
+  return [];
+}

@@ -38,6 +38,35 @@ export class ObjectKeyError extends PayhooksError {
 /** The demo's generated traffic lacks what a planted reconciliation difference needs (a seed/scenario bug). */
 export class DemoScenarioError extends PayhooksError {
   constructor(message: string) {
-    super('DEMO_SCENARIO_UNSUITABLE', message);
+    super('DEMO_SCENARIO_UNSUITABLE', `${message}: start with another --seed or more payments`);
+  }
+}
+
+/** Another live process runs the local stack on this state folder: a second one would take its Postgres and ports. */
+export class StateFolderLockedError extends PayhooksError {
+  constructor(
+    readonly stateDir: string,
+    readonly holder: { pid: number; startedAt?: string; command?: string },
+  ) {
+    super(
+      'LOCAL_STATE_LOCKED',
+      `${stateDir} is in use by process ${holder.pid}${holder.command ? ` (${holder.command})` : ''}${
+        holder.startedAt ? `, started ${holder.startedAt}` : ''
+      }: stop it first, or set PAYHOOKS_STATE_DIR to another folder (and PORT, PAYHOOKS_PG_PORT to free ports)`,
+    );
+  }
+}
+
+/** The embedded PostgreSQL could not be started (busy port, a server still running on the folder…). */
+export class PostgresStartError extends PayhooksError {
+  constructor(message: string) {
+    super('LOCAL_POSTGRES_START', message);
+  }
+}
+
+/** The saved queue snapshot in the state folder cannot be read or restored. */
+export class QueueSnapshotError extends PayhooksError {
+  constructor(message: string) {
+    super('LOCAL_QUEUE_SNAPSHOT', message);
   }
 }

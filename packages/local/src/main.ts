@@ -3,24 +3,42 @@
 // reordering and forgeries) and then serving the providers' reconciliation files, and the nightly reconciliation of
 // yesterday with exactly the sandbox's deliberate differences as breaks. Prints what happened and where to look;
 // `--exit` stops after the consistency check (exit code 0 only if it passed). The orchestration is demo.ts.
+// Before anything runs, the options and the configuration are checked (preflight.ts): each problem is one line
+// naming the option, variable or file, and the exit code is 1.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { PayhooksError } from '@payhooks/core/errors';
 import { list } from '@payhooks/functions/config';
 import { runLocalDemo } from './demo.ts';
+import { localChecks, runPreflight } from './preflight.ts';
+import { parseStartOptions } from './start-options.ts';
+import { acquireStateLock } from './state-lock.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    exit: { type: 'boolean', default: false },
-    payments: { type: 'string', default: '40' },
-    'wechatpay-payments': { type: 'string', default: '24' },
-    seed: { type: 'string' },
-  },
-});
+function fail(lines: string[]): never {
+  for (const line of lines) console.error(line);
+  process.exit(1);
+}
 
 const env = process.env;
+const parsed = parseStartOptions(process.argv.slice(2));
+if (!parsed.ok) fail(parsed.problems.map((problem) => `LOCAL_USAGE: ${problem}`));
+const args = parsed.options;
 const stateDir = path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks');
-const seed = args.seed ? Number(args.seed) : Date.now() % 1_000_000;
+
+// Before anything writes into the folder (the demo's merchants file, local.json): one `npm start` per folder.
+let lock: ReturnType<typeof acquireStateLock>;
+try {
+  mkdirSync(stateDir, { recursive: true });
+  lock = acquireStateLock(stateDir);
+} catch (error) {
+  if (error instanceof PayhooksError) fail([`${error.code}: ${error.message}`]);
+  fail([`PAYHOOKS_STATE_DIR ${stateDir} cannot be used: ${(error as Error).message}`]);
+}
+const problems = await runPreflight(localChecks, { env, stateDir, purpose: 'start' });
+if (problems.length > 0) {
+  lock.release();
+  fail(problems.map((problem) => `CONFIG_INVALID: ${problem.message}`));
+}
 
 const demo = await runLocalDemo({
   stateDir,
@@ -35,15 +53,19 @@ const demo = await runLocalDemo({
   ...(env.WECHATPAY_MERCHANTS_FILE ? { wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE } : {}),
   ...(env.REPORTS_DIR ? { reportsDir: env.REPORTS_DIR } : {}),
   consumerConcurrency: Number(env.CONSUMER_CONCURRENCY ?? 2),
-  seed,
-  stripePayments: Number(args.payments),
-  wechatpayPayments: Number(args['wechatpay-payments']),
+  seed: args.seed ?? Date.now() % 1_000_000,
+  stripePayments: args.payments,
+  wechatpayPayments: args.wechatpayPayments,
 }).catch((error: unknown) => {
-  // As in the CLI: an error thrown on purpose (misconfiguration…) is one line with its code, no stack trace.
-  if (error instanceof PayhooksError) {
-    console.error(`${error.code}: ${error.message}`);
-    process.exit(1);
-  }
+  lock.release();
+  // As in the CLI: an error thrown on purpose (misconfiguration…) is one line with its code, no stack trace; so is
+  // a port taken between the check and the start.
+  if (error instanceof PayhooksError) fail([`${error.code}: ${error.message}`]);
+  const { code, port } = error as { code?: string; port?: number };
+  if (code === 'EADDRINUSE')
+    fail([
+      `CONFIG_INVALID: PORT ${port ?? env.PORT ?? 3000} is in use by another program: set PORT to a free port`,
+    ]);
   throw error;
 });
 
@@ -52,6 +74,7 @@ console.log(
 );
 if (args.exit) {
   await demo.stop();
+  lock.release();
   process.exit(demo.ok ? 0 : 1);
 }
 console.log(`
@@ -60,11 +83,13 @@ Serving until Ctrl-C (the CLI uses ${demo.localJson}):
   npm run cli -- recon download stripe platform ${demo.dates.stripe} --to ./reports
   npm run cli -- dlq list
   npm run cli -- backfill stripe --since ${demo.dates.stripe}T00:00:00Z
+  npm run cli -- doctor
 Forward real Stripe test events with:
   stripe listen --forward-to ${demo.stack.gatewayUrl}/webhooks/stripe
   (then restart with STRIPE_WEBHOOK_SECRETS=<the whsec_ it prints>)`);
 const shutdown = async () => {
   await demo.stop();
+  lock.release();
   process.exit(0);
 };
 process.once('SIGINT', shutdown);

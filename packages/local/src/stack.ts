@@ -20,8 +20,10 @@ import { startContainerPool } from './containers.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { localReportRoutes } from './local-reconciliation.ts';
 import { type Poller, startPoller } from './poller.ts';
-import { type LocalPostgres, startLocalPostgres } from './postgres.ts';
+import { type LocalPostgres, type PostgresSupervisionEvent, startLocalPostgres } from './postgres.ts';
+import { restoreQueueSnapshot, saveQueueSnapshot, snapshotFile } from './queue-snapshot.ts';
 import { type LocalQueues, startLocalQueues } from './sqs.ts';
+import { acquireStateLock } from './state-lock.ts';
 
 export interface LocalStackOptions {
   /** Folder for data, logs and reports (git-ignored `.payhooks` by default). */
@@ -52,6 +54,13 @@ export interface LocalStackOptions {
   /** Extra environment for the handlers (overrides process.env). */
   env?: Env;
   logLevel?: string;
+  /**
+   * Keep the queues' messages (main queue and DLQ) across a stop and a start in `<stateDir>/queues/`
+   * (queue-snapshot.ts). Default true: nothing the gateway acknowledged may vanish with the emulator.
+   */
+  persistQueues?: boolean;
+  /** Where lines for the operator go (Postgres restarts, restored messages). Default: stderr. */
+  notice?: (line: string) => void;
 }
 
 export interface LocalStack {
@@ -65,6 +74,8 @@ export interface LocalStack {
   logFile: string;
   logger: Logger;
   metrics: { ingress: MemoryMetrics; consumer: MemoryMetrics };
+  /** The embedded, supervised PostgreSQL (undefined with an external databaseUrl). */
+  postgres: LocalPostgres | undefined;
   /** Waits until every message was either applied or moved to the DLQ. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -107,6 +118,28 @@ export function requireBearerToken(routes: Route[], token: string): Route[] {
   }));
 }
 
+/** A Postgres death and restart is told on the terminal and in the log. */
+function reportPostgres(
+  event: PostgresSupervisionEvent,
+  logger: Logger,
+  notice: (line: string) => void,
+): void {
+  if (event.type === 'exited') {
+    notice(
+      `embedded PostgreSQL exited (code ${event.code}, signal ${event.signal}); restarting — callbacks are still accepted and wait in the queue`,
+    );
+    logger.error('embedded postgres exited', event);
+  } else if (event.type === 'restart-failed') {
+    notice(
+      `embedded PostgreSQL restart ${event.attempt} failed (${event.reason}); retrying in ${event.retryInMs} ms`,
+    );
+    logger.error('embedded postgres restart failed', event);
+  } else {
+    notice(`embedded PostgreSQL is back after ${event.downMs} ms (attempt ${event.attempt})`);
+    logger.warn('embedded postgres restarted', event);
+  }
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const stateDir = path.resolve(options.stateDir);
   await mkdir(path.join(stateDir, 'logs'), { recursive: true });
@@ -117,7 +150,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     destination: pino.destination({ dest: logFile, sync: true, append: true }),
   });
 
-  const stoppers: (() => Promise<void>)[] = [];
+  const notice = options.notice ?? ((line: string) => console.error(line));
+  // One stack per state folder: a second start fails here, before it touches the first one's Postgres or queues.
+  const lock = acquireStateLock(stateDir);
+  const stoppers: (() => Promise<void>)[] = [async () => lock.release()];
   const stop = async () => {
     for (const stopOne of stoppers.reverse()) await stopOne().catch(() => {});
   };
@@ -138,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         dataDir: path.join(stateDir, 'pgdata'),
         port: options.pgPort ?? 54320,
         fast: options.fastPostgres,
+        supervise: { onEvent: (event) => reportPostgres(event, logger, notice) },
       });
       stoppers.push(() => postgres!.stop());
       databaseUrl = await ensureDatabase(postgres, 'payhooks');
@@ -147,6 +184,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await migrate(sql);
 
     const queues = await queuesStarting;
+    if (options.persistQueues ?? true) {
+      const restored = await restoreQueueSnapshot(queues, stateDir);
+      if (restored.main + restored.dlq > 0) {
+        notice(
+          `restored ${restored.main} queued and ${restored.dlq} dead-lettered messages from ${snapshotFile(stateDir)}`,
+        );
+        logger.info('queue snapshot restored', restored);
+      }
+      // Runs after the gateway, poller and containers stopped (stoppers run in reverse): nothing is acknowledged
+      // or taken any more, so what the queues hold now is everything.
+      stoppers.push(async () => {
+        const saved = await saveQueueSnapshot(queues, stateDir, visibilityTimeoutSeconds * 1000 + 2000);
+        if (saved.main + saved.dlq > 0) {
+          notice(
+            `saved ${saved.main} queued and ${saved.dlq} dead-lettered messages to ${snapshotFile(stateDir)}`,
+          );
+          logger.info('queue snapshot saved', saved);
+        }
+        if (saved.missing > 0) {
+          notice(`${saved.missing} in-flight messages could not be saved before the stop`);
+          logger.error('queue snapshot incomplete', saved);
+        }
+      });
+    }
 
     const env: Env = {
       ...process.env,
@@ -214,7 +275,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       batchingWindowMs: options.batchingWindowMs ?? 1000,
       visibilityTimeoutSeconds,
       concurrency,
-      handler: (event) => containers.invoke(event),
+      // While a supervised Postgres restarts, invocations wait for it instead of failing their batches into the
+      // DLQ; the batch stays invisible meanwhile (the poller renews its visibility) and the rest waits in the queue.
+      handler: async (event) => {
+        await postgres?.ready();
+        return containers.invoke(event);
+      },
       onError: (error) => logger.warn('consumer batch failed', { error: String(error) }),
     });
     stoppers.push(() => poller.stop());
@@ -230,6 +296,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logFile,
       logger,
       metrics,
+      postgres,
       async drain() {
         for (;;) {
           await poller.idle();
@@ -243,3 +310,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw error;
   }
 }
+
+// The CLI reaches the local runtime through this module only (package exports): its doctor runs these checks.
+export { localDoctorChecks, type PreflightCheck } from './preflight.ts';

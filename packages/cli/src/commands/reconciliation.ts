@@ -3,7 +3,7 @@
 // local.json: database, reports folder, provider API sandbox); against a stage, DATABASE_URL / REPORTS_BUCKET /
 // provider credentials from the environment. Local-only parts (reports folder, sandbox) live in ../local/ and are
 // loaded on demand; a stage is reached through ../stage/ and never loads @payhooks/local.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '@payhooks/core/errors';
@@ -22,6 +22,7 @@ import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { ReportNotFoundError } from '../errors.ts';
+import { readLocalJson } from '../target.ts';
 
 interface LocalState {
   databaseUrl?: string;
@@ -35,7 +36,8 @@ interface LocalState {
 function readLocalState(env: NodeJS.ProcessEnv): LocalState | undefined {
   const file = path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks', 'local.json');
   if (env.DATABASE_URL || env.REPORTS_BUCKET || !existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as LocalState;
+  // The reports folder is read without a running stack, so only a malformed file is an error here.
+  return readLocalJson(file, false) as LocalState;
 }
 
 async function storeFor(env: NodeJS.ProcessEnv): Promise<{ store: ObjectStore; where: string }> {
