@@ -2,6 +2,8 @@
 // `/webhooks/stripe/{account}` takes only events signed with its own endpoint secrets and books them under its
 // id; Connect events keep their acct_…; an unconfigured account path is answered exactly like a wrong signature.
 // The accounts' secrets are generated here.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { decodeEnvelope } from '@payhooks/core/envelope';
 import { createLogger } from '@payhooks/core/logger';
 import type { Queue } from '@payhooks/core/ports';
@@ -12,6 +14,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryMetrics } from '../src/adapters/metrics.ts';
 import { createStripeWebhookHandler } from '../src/stripe-webhook.ts';
+import { stripeClients } from '../src/wiring/clients.ts';
+import { stripeApiOptions } from '../src/wiring/recon.ts';
 import { parseStripeApiKeys, parseStripeWebhookSecrets } from '../src/wiring/stripe-accounts.ts';
 
 const logger = createLogger({ name: 'test', destination: pino.destination('/dev/null') });
@@ -174,6 +178,40 @@ describe('several Stripe accounts in one deployment', () => {
       }
       expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(message) });
       expect((error as Error).message).not.toMatch(/secretvalue/);
+    }
+  });
+
+  it("calls the Stripe API with the account's own key: independent accounts their key, Connect accounts the default's", async () => {
+    const seen: { key: string; account: string; path: string }[] = [];
+    const server = http.createServer((request, response) => {
+      seen.push({
+        key: (request.headers.authorization ?? '').replace(/^Bearer /, ''),
+        account: String(request.headers['stripe-account'] ?? ''),
+        path: request.url ?? '',
+      });
+      response.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_1' });
+      response.end(JSON.stringify({ id: 'pi_1', object: 'payment_intent' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const keys = { default: 'rk_test_defaultKey', eu: 'rk_test_euKey' };
+      const options = stripeApiOptions(parseStripeApiKeys(JSON.stringify(keys)), {
+        STRIPE_API_BASE_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      });
+      const clients = stripeClients({ ...options, clock: { now: () => new Date() } });
+      for (const account of ['', 'eu', 'acct_1Seller']) {
+        await clients.retrieveApiFor(account).retrieve('payment_intent', 'pi_1');
+      }
+      expect(seen).toEqual([
+        { key: keys.default, account: '', path: '/v1/payment_intents/pi_1' },
+        { key: keys.eu, account: '', path: '/v1/payment_intents/pi_1' },
+        { key: keys.default, account: 'acct_1Seller', path: '/v1/payment_intents/pi_1' },
+      ]);
+      expect(clients.reportApiFor('eu')).toBe(clients.retrieveApiFor('eu'));
+      expect(clients.reportApiFor('')).toBe(clients.reportApi);
+      expect(clients.reportApiFor('acct_1Seller')).toBe(clients.reportApi);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -44,8 +44,7 @@ interface StripeRoute {
 const DECOY_SECRETS: readonly string[] = [`whsec_${crypto.randomBytes(32).toString('base64url')}`];
 
 function routeOf(pathAccount: string | undefined, config: StripeIngressConfig): StripeRoute {
-  const isDefault =
-    pathAccount === undefined || pathAccount === '' || pathAccount === DEFAULT_STRIPE_ACCOUNT;
+  const isDefault = pathAccount === undefined || pathAccount === '' || pathAccount === DEFAULT_STRIPE_ACCOUNT;
   if (isDefault) {
     // Only named accounts configured: the bare path belongs to no one.
     if (config.secrets.length === 0 && config.accounts && config.accounts.size > 0)

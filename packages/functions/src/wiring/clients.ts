@@ -15,7 +15,10 @@ export {
 } from './wechatpay-clients.ts';
 
 export interface StripeApiOptions {
+  /** The default account's key (its own objects are booked as '', its Connect accounts' as acct_…). */
   apiKey: string;
+  /** Independent Stripe accounts' keys by configured id (STRIPE_API_KEY's object form, stripe-accounts.ts). */
+  accountKeys?: ReadonlyMap<string, string>;
   /** The provider API sandbox or another base URL (API and files); default api.stripe.com / files.stripe.com. */
   baseUrl?: string;
   clock: Clock;
@@ -28,7 +31,12 @@ export function stripeApiBaseUrlFromEnv(env: Env): { baseUrl?: string } {
 export interface StripeClients {
   /** Report runs are created by the platform. */
   reportApi: StripeReportApi;
-  /** Objects of a connected account are retrieved as that account; '' is the platform. */
+  /** The report API of a ledger account: an independent account's own key, else the default platform's. */
+  reportApiFor(account: string): StripeReportApi;
+  /**
+   * Objects of a ledger account: '' the default platform, a configured id that account (its own key), acct_… a
+   * connected account of the default platform (Stripe-Account header).
+   */
   retrieveApiFor(account: string): StripeRetrieveApi;
 }
 
@@ -43,12 +51,18 @@ export function stripeClient(options: StripeApiOptions, account?: string): Strip
 
 export function stripeClients(options: StripeApiOptions): StripeClients {
   const platform = stripeClient(options);
+  const independent = new Map(
+    [...(options.accountKeys ?? [])].map(([id, apiKey]) => [id, stripeClient({ ...options, apiKey })]),
+  );
   const connected = new Map<string, StripeRetrieveApi>();
   const reportApi: StripeReportApi = platform;
   return {
     reportApi,
+    reportApiFor: (account) => independent.get(account) ?? platform,
     retrieveApiFor(account) {
       if (account === '') return platform;
+      const own = independent.get(account);
+      if (own) return own;
       let client = connected.get(account);
       if (!client) {
         client = stripeClient(options, account);
