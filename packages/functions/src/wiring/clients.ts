@@ -1,10 +1,12 @@
 // The provider API clients, built in one place: a WeChat Pay client per merchant (recon, the pending-order
 // sweep, the CLI's backfill) and the Stripe clients of the platform and its connected accounts (recon, backfill).
 // Each is typed as the ports it serves, so the compiler checks the client against them.
+import { ConfigError } from '@payhooks/core/errors';
 import type { Clock } from '@payhooks/core/ports';
 import { StripeClient } from '@payhooks/core/providers/stripe';
 import type { StripeReportApi, StripeRetrieveApi } from '@payhooks/core/recon/run';
 import type { Env } from '../config.ts';
+import { parseStripeApiKeys } from './stripe-accounts.ts';
 
 // WeChat Pay's clients live apart so the sweep's import path carries no stripe-node (cold start).
 export {
@@ -71,4 +73,24 @@ export function stripeClients(options: StripeApiOptions): StripeClients {
       return client;
     },
   };
+}
+
+/**
+ * The client that lists one ledger account's events (backfill) from STRIPE_API_KEY in either form: a configured
+ * account id with its own key, acct_… as a Connect account of the default account, none the default account.
+ */
+export function stripeClientForAccount(
+  apiKeyText: string,
+  account: string | undefined,
+  options: Omit<StripeApiOptions, 'apiKey' | 'accountKeys'>,
+): StripeClient {
+  const keys = parseStripeApiKeys(apiKeyText);
+  const own = account ? keys.named.get(account) : undefined;
+  if (own) return stripeClient({ ...options, apiKey: own });
+  if (keys.default === undefined)
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `STRIPE_API_KEY: no key for ${account ? `account "${account}"` : 'the default account'}`,
+    );
+  return stripeClient({ ...options, apiKey: keys.default }, account);
 }
