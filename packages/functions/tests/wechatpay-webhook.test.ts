@@ -187,13 +187,41 @@ describe('wechatpay-webhook handler', () => {
       code: 'FAIL',
       message: expect.stringMatching(/serial/),
     });
+    // An unconfigured merchant path is answered exactly as a configured merchant's callback with a serial it
+    // does not list: the answer does not tell which merchant ids exist.
     const unknown = await handler(
-      apiEvent(a.body, signNotification(a.body, a.merchant.keys[0], nowSeconds()), {
+      apiEvent(b.body, signNotification(b.body, b.merchant.keys[0], nowSeconds()), {
         pathParameters: { merchant: 'nobody' },
       }),
     );
-    expect(unknown.statusCode).toBe(400);
+    expect({ status: unknown.statusCode, body: unknown.body }).toEqual({
+      status: crossed.statusCode,
+      body: crossed.body,
+    });
     expect(queue.sent).toHaveLength(2);
+  });
+
+  it('routes /webhooks/wechatpay/{mchid} like /webhooks/wechatpay/{id} (docs/deploy.md uses the mchid)', async () => {
+    const queue = recordingQueue();
+    const { handler } = handlerWith(sandbox.document, queue);
+    for (const index of [0, 1]) {
+      const { merchant, body } = notification(index, `EV-mchid-${index}`);
+      expect(merchant.id).not.toBe(merchant.mchid);
+      const result = await handler(
+        apiEvent(
+          body,
+          signNotification(body, index === 0 ? merchant.keys[0] : merchant.keys[1], nowSeconds()),
+          {
+            routeKey: 'POST /webhooks/wechatpay/{merchant}',
+            rawPath: `/webhooks/wechatpay/${merchant.mchid}`,
+            pathParameters: { merchant: merchant.mchid },
+          },
+        ),
+      );
+      expect(result.statusCode, merchant.mchid).toBe(204);
+    }
+    // The envelope names the configuration id either way: the consumer finds the merchant's APIv3 key by it.
+    expect(queue.sent.map((m) => decodeEnvelope(m).account)).toEqual(['shop', 'kiosk']);
   });
 
   it('accepts old and new keys during a rotation overlap and only the new one afterwards', async () => {

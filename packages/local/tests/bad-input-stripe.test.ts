@@ -208,7 +208,7 @@ function cases(): Case[] {
     { name: 'unknown path', status: 404, path: '/webhooks/strip', body: good, signature: sign(good) },
     { name: 'trailing slash', status: 404, path: '/webhooks/stripe/', body: good, signature: sign(good) },
     {
-      name: 'per-account path for an event without account',
+      name: 'unconfigured account path (answered like a wrong signature)',
       status: 400,
       path: '/webhooks/stripe/acct_1Other',
       body: good,

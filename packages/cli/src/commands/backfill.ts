@@ -5,7 +5,7 @@ import { backfillWechatpay } from '@payhooks/core/backfill/wechatpay';
 import { ConfigError } from '@payhooks/core/errors';
 import { createSql } from '@payhooks/core/ledger';
 import { systemClock } from '@payhooks/core/ports';
-import { stripeClient } from '@payhooks/functions/wiring/clients';
+import { stripeClientForAccount } from '@payhooks/functions/wiring/clients';
 import { loadMerchants } from '@payhooks/functions/wiring/merchants';
 import { createQueue } from '@payhooks/functions/wiring/queue';
 import { healersFor } from '@payhooks/functions/wiring/sweep';
@@ -29,7 +29,7 @@ export function registerBackfill(program: Command): void {
     .description('page through Stripe events since a time (last 30 days) and enqueue each one')
     .requiredOption('--since <iso>', 'first event time, e.g. 2026-11-20T00:00:00Z')
     .option('--until <iso>', 'stop before this time')
-    .option('--account <acct>', 'a Connect account whose events to list')
+    .option('--account <account>', 'a configured Stripe account id, or a Connect account (acct_…), to list')
     .option('--dry-run', 'count only, enqueue nothing')
     .action(async (options: { since: string; until?: string; account?: string; dryRun?: boolean }) => {
       const target = resolveTarget();
@@ -38,14 +38,11 @@ export function registerBackfill(program: Command): void {
           'CLI_NO_STRIPE_KEY',
           'set STRIPE_API_KEY (a restricted key with read access to events)',
         );
-      const client = stripeClient(
-        {
-          apiKey: target.stripeApiKey,
-          clock: systemClock,
-          ...(target.stripeApiBaseUrl ? { baseUrl: target.stripeApiBaseUrl } : {}),
-        },
-        options.account,
-      );
+      // STRIPE_API_KEY may hold a key per account (docs/deploy.md): --account picks the account's own key.
+      const client = stripeClientForAccount(target.stripeApiKey, options.account, {
+        clock: systemClock,
+        ...(target.stripeApiBaseUrl ? { baseUrl: target.stripeApiBaseUrl } : {}),
+      });
       const result = await backfillStripe({
         source: client,
         queue: createQueue(target.sqs, target.queueUrl),

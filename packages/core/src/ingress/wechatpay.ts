@@ -23,7 +23,8 @@ import { fitsQueueMessage, serializeIngressEnvelope } from './envelope.ts';
 import type { IngressDeps, IngressRequest, IngressResponse } from './types.ts';
 
 export const WECHATPAY_INGRESS_CODES = {
-  unknownMerchant: 'WECHATPAY_UNKNOWN_MERCHANT', // 400: the {merchant} path names no configured merchant
+  // Logged only: the {merchant} path names no configured merchant; the caller gets the unknown-serial answer.
+  unknownMerchant: 'WECHATPAY_UNKNOWN_MERCHANT',
   ambiguousMerchant: 'WECHATPAY_MERCHANT_AMBIGUOUS', // 400: bare path, serial configured for several merchants
 } as const;
 
@@ -35,6 +36,7 @@ export interface WechatpayIngressConfig {
 
 /** Per-container lookup for the bare path: normalised serial → the merchants that list it. */
 export interface WechatpayRouting {
+  /** `{merchant}` path: the configuration id or the mchid (docs/deploy.md tells operators to use the mchid). */
   forPath(id: string): VerifyingMerchant | undefined;
   /** Bare path: the only merchant, or the one whose verificationKeys hold `serial`. */
   forSerial(serial: string | undefined): VerifyingMerchant | 'ambiguous' | undefined;
@@ -52,7 +54,7 @@ export function wechatpayRouting(registry: MerchantRegistry<VerifyingMerchant>):
     }
   }
   const routing: WechatpayRouting = {
-    forPath: (id) => registry.byId(id),
+    forPath: (id) => registry.forRoute(id),
     forSerial(serial) {
       const only = registry.forRoute(undefined);
       if (only) return only;
@@ -74,23 +76,25 @@ const fail = (status: number, message: string): IngressResponse => ({
 
 const EMPTY_KEYS: VerifyingMerchant['verificationKeys'] = new Map();
 
+/** Which merchant's keys verify this callback, and whether the path named a merchant that is not configured. */
+interface MerchantSelection {
+  merchant: VerifyingMerchant | undefined;
+  /** The `{merchant}` path segment names no configured merchant (logged, never told to the caller). */
+  unknownPath: boolean;
+}
+
 /**
  * The merchant whose keys verify this callback: the one named by the path, else the one listing the serial.
- * undefined when no merchant lists the serial: verifying against no keys then reports the first problem in the
- * documented order (missing header, signature type, probe, timestamp, then unknown serial).
+ * undefined when no merchant lists the serial, or when the path names no configured merchant: verifying against
+ * no keys then reports the first problem in the documented order (missing header, signature type, probe,
+ * timestamp, then unknown serial), so an unknown merchant id is answered exactly as a known merchant's callback
+ * with a serial it does not list — the answer does not tell which merchant ids exist.
  */
-function selectMerchant(request: IngressRequest, routing: WechatpayRouting): VerifyingMerchant | undefined {
+function selectMerchant(request: IngressRequest, routing: WechatpayRouting): MerchantSelection {
   const pathMerchant = request.pathParameters.merchant;
   if (pathMerchant !== undefined && pathMerchant !== '') {
     const merchant = routing.forPath(pathMerchant);
-    if (!merchant) {
-      throw new VerificationError(
-        WECHATPAY_INGRESS_CODES.unknownMerchant,
-        `no merchant "${pathMerchant}" is configured for this endpoint`,
-        400,
-      );
-    }
-    return merchant;
+    return { merchant, unknownPath: merchant === undefined };
   }
   const candidate = routing.forSerial(request.headers[HEADERS.serial]);
   if (candidate === 'ambiguous') {
@@ -100,7 +104,7 @@ function selectMerchant(request: IngressRequest, routing: WechatpayRouting): Ver
       400,
     );
   }
-  return candidate;
+  return { merchant: candidate, unknownPath: false };
 }
 
 export async function receiveWechatpayCallback(
@@ -111,11 +115,12 @@ export async function receiveWechatpayCallback(
   const { logger, metrics, clock } = deps;
   const receivedAt = clock.now();
   let merchant: VerifyingMerchant | undefined;
+  let unknownPath = false;
   let verified: ReturnType<typeof verifyNotification>;
   let parsed: ParsedNotification;
   try {
     assertBodySize(request.body, config.maxBodyBytes);
-    merchant = selectMerchant(request, wechatpayRouting(config.merchants));
+    ({ merchant, unknownPath } = selectMerchant(request, wechatpayRouting(config.merchants)));
     verified = verifyNotification({
       rawBody: request.body,
       headers: request.headers,
@@ -138,6 +143,13 @@ export async function receiveWechatpayCallback(
       provider: 'wechatpay',
       reason: error.code,
       merchant: merchant?.id,
+      // The operator's log may say what the caller is not told (the segment is an id, never a secret).
+      ...(unknownPath
+        ? {
+            unknownMerchantPath: request.pathParameters.merchant,
+            routing: WECHATPAY_INGRESS_CODES.unknownMerchant,
+          }
+        : {}),
       requestId: request.requestId,
     };
     if (error.code === WECHATPAY_CODES.signtest) {

@@ -10,7 +10,12 @@ export {
 } from './apply-envelopes.ts';
 export * from './changes.ts';
 export { createSql, type DbOptions, type Sql, type Tx } from './db.ts';
-export { type MerchantOrderInput, recordMerchantOrders } from './merchant-orders.ts';
+export {
+  MerchantOrderError,
+  type MerchantOrderInput,
+  recordMerchantOrders,
+  STRIPE_PLATFORM_ACCOUNT,
+} from './merchant-orders.ts';
 export {
   DATABASE_ROLES,
   DEFAULT_MIGRATIONS_DIR,

@@ -1,13 +1,32 @@
 // The merchant's own orders (`merchant_orders`): what each order should be paid, written by the merchant's order
 // system. The consumer compares every succeeded payment with its order and records a payment anomaly on a
 // difference; this module is how an order system (or the local sandbox) writes those rows.
+import { PayhooksError } from '../errors.ts';
 import type { Sql } from './db.ts';
+
+/** A merchant order the ledger cannot scope (code MERCHANT_ORDER_ACCOUNT_MISSING). */
+export class MerchantOrderError extends PayhooksError {}
+
+/** merchant_orders.account of a Stripe platform's own orders (their payments carry no Connect account: ''). */
+export const STRIPE_PLATFORM_ACCOUNT = 'platform';
+
+/**
+ * Which merchant_orders row (alias o) may check a payment (alias i, columns provider and account): the order of
+ * the payment's own account only — a Stripe platform payment ('') the 'platform' order; a WeChat Pay payment its
+ * mchid's order, or an order naming no merchant ('': the deployment's only merchant).
+ */
+export const ORDER_ACCOUNT_MATCH = `(o.account = i.account
+  or (i.provider = 'stripe' and i.account = '' and o.account = '${STRIPE_PLATFORM_ACCOUNT}')
+  or (i.provider = 'wechatpay' and o.account = ''))`;
 
 export interface MerchantOrderInput {
   merchantOrderNo: string;
   amountMinor: bigint;
   currency: string;
-  /** The mchid or acct_… the order belongs to; '' (default): any account of the provider. */
+  /**
+   * The account the order belongs to. WeChat Pay: the mchid; '' (default) for the deployment's only merchant.
+   * Stripe (required): STRIPE_PLATFORM_ACCOUNT, acct_… of a Connect account, or a configured account id.
+   */
   account?: string;
 }
 
@@ -21,6 +40,12 @@ export async function recordMerchantOrders(
   orders: readonly MerchantOrderInput[],
 ): Promise<number> {
   const byKey = new Map<string, MerchantOrderInput>();
+  if (provider === 'stripe' && orders.some((order) => !order.account)) {
+    throw new MerchantOrderError(
+      'MERCHANT_ORDER_ACCOUNT_MISSING',
+      `a Stripe merchant order must name its account ('${STRIPE_PLATFORM_ACCOUNT}', acct_…, or a configured account id)`,
+    );
+  }
   for (const order of orders) byKey.set(`${order.account ?? ''}\u0000${order.merchantOrderNo}`, order);
   if (byKey.size === 0) return 0;
   const rows = [...byKey.values()].map((order) => ({

@@ -12,6 +12,7 @@ import type {
 } from './changes.ts';
 import type { Tx } from './db.ts';
 import { arrayLiteral, arrayOfLiterals } from './literals.ts';
+import { ORDER_ACCOUNT_MATCH } from './merchant-orders.ts';
 import { mirrorSpecFor } from './mirrors.ts';
 import { type ObjectTie, recordTiesStatement } from './revalidations.ts';
 import {
@@ -566,7 +567,7 @@ function merchantOrderCheck(checks: readonly OrderCheck[]): string {
        select i.*, m.amount_minor as expected_amount_minor, m.currency as expected_currency
        from input i cross join lateral (
          select amount_minor, currency from merchant_orders o
-         where o.provider = i.provider and o.merchant_order_no = i.merchant_order_no and o.account in (i.account, '')
+         where o.provider = i.provider and o.merchant_order_no = i.merchant_order_no and ${ORDER_ACCOUNT_MATCH}
          order by o.account desc limit 1
        ) m
      )

@@ -11,6 +11,7 @@ import {
 } from '@payhooks/testkit/sandbox/provider-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  parseAuthorization,
   WECHATPAY_CLIENT_CODES,
   WechatpayApiError,
   WechatpayClient,
@@ -126,6 +127,71 @@ describe('request signatures', () => {
     const error = await rejectionOf(client({ merchant: forged }).tradeBill(BILL_DATE));
     expect(error.status).toBe(401);
     expect(error.code).toBe('SIGN_ERROR');
+  });
+});
+
+describe('merchant certificate serials are opaque', () => {
+  // 40 hex digits with a leading zero, as 1 in 16 real serials have.
+  const SERIAL = '0F87D2E8C6B9A4F3E2D1C0B9A8F7E6D5C4B3A2F1';
+  let strict: ProviderSandbox;
+  beforeAll(async () => {
+    strict = await startProviderSandbox({
+      clock,
+      wechatpay: {
+        merchants: [
+          sandboxMerchantFromConfig(merchantConfig({ certificateSerial: SERIAL }) as never, {
+            serial: PUB_KEY_ID,
+            privateKey: testKeys().wechatpay.privateKey,
+          }),
+        ],
+      },
+    });
+    strict.wechatpay!.addTransaction({
+      outTradeNo: 'ORDER-ZERO',
+      amountFen: 100,
+      successTime: '2025-03-01 10:00:00',
+    });
+  });
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  it('sends serial_no exactly as configured (leading zero kept; lower-case configured, upper-case sent)', async () => {
+    const sent: string[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      sent.push(new Headers(init?.headers).get('authorization') ?? '');
+      return fetch(input, init);
+    };
+    const merchant = testMerchant({ certificateSerial: SERIAL.toLowerCase() });
+    expect(merchant.certificateSerial).toBe(SERIAL);
+    const answer = await client({
+      merchant,
+      baseUrl: strict.url,
+      fetch: recording,
+    }).queryTransactionByOutTradeNo('ORDER-ZERO');
+    expect(answer.transaction.out_trade_no).toBe('ORDER-ZERO');
+    expect(sent.map((header) => parseAuthorization(header).serialNo)).toEqual([SERIAL]);
+  });
+
+  it('is refused by the sandbox when serial_no differs from the serial it issued (zero stripped, case changed)', async () => {
+    for (const wrong of [SERIAL.slice(1), SERIAL.toLowerCase()]) {
+      const issued = testMerchant({ certificateSerial: SERIAL });
+      // privateKey is non-enumerable: name every credential.
+      const merchant = {
+        mchid: issued.mchid,
+        privateKey: issued.privateKey,
+        verificationKeys: issued.verificationKeys,
+        certificateSerial: wrong,
+      };
+      const error = await rejectionOf(
+        client({ merchant, baseUrl: strict.url }).queryTransactionByOutTradeNo('ORDER-ZERO'),
+      );
+      expect({ wrong, status: error.status, code: error.code }).toEqual({
+        wrong,
+        status: 401,
+        code: 'SIGN_ERROR',
+      });
+    }
   });
 });
 

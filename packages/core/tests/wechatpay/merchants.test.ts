@@ -95,6 +95,11 @@ describe('parseMerchants', () => {
     expect(registry.merchants[0]!.certificateSerial).toBe('ABC123');
   });
 
+  it('keeps the leading zero of a merchant certificate serial (serial_no is sent as configured)', () => {
+    const registry = parseMerchants({ merchants: [merchantConfig({ certificateSerial: '0f87ab' })] });
+    expect(registry.merchants[0]!.certificateSerial).toBe('0F87AB');
+  });
+
   it('renders a redacted description and never serialises secrets', () => {
     const registry = parseMerchants({ merchants: [merchantConfig({ serviceProvider: true })] });
     const merchant = registry.merchants[0]!;

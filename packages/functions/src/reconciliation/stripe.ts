@@ -25,6 +25,8 @@ export interface ReconStripeDeps {
   accounts: readonly string[];
   /** Report runs are created by the platform; objects of a connected account are retrieved as that account. */
   reportApi: StripeReportApi;
+  /** An independent Stripe account's report API (its own key); absent or undefined: reportApi. */
+  reportApiFor?(account: string): StripeReportApi;
   retrieveApiFor(account: string): StripeRetrieveApi;
   orderMetadataKey: string;
   /** The consumer's Stripe normalizer: healed events take the same path as delivered ones. */
@@ -61,7 +63,7 @@ export async function runStripeReconciliation(
           ...(deps.onProgress ? { onProgress: (p: ReconProgress) => deps.onProgress!(account, p) } : {}),
         },
         {
-          source: stripeSource(deps.reportApi, {
+          source: stripeSource(deps.reportApiFor?.(account) ?? deps.reportApi, {
             account,
             window: businessWindow('stripe', businessDate),
             orderMetadataKey: deps.orderMetadataKey,

@@ -24,6 +24,8 @@ export function stripeNormalizer(options: StripeNormalizerOptions): EnvelopeNorm
   return (envelope) =>
     normalizeStripeEvent(envelope.rawBody, {
       orderMetadataKey,
+      // An independent account's own events are booked under its configured id (set by ingress and backfill).
+      account: envelope.account,
       ...(expectedLivemode === undefined ? {} : { expectedLivemode }),
     });
 }

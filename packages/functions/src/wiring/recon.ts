@@ -19,6 +19,7 @@ import {
 import { sqlFromEnv } from './db.ts';
 import { merchantsFromEnv } from './merchants.ts';
 import { stripeNormalizer, stripeNormalizerOptionsFromEnv } from './normalizers.ts';
+import { parseStripeApiKeys, type StripeAccountValues } from './stripe-accounts.ts';
 
 type ReconName = 'recon-stripe' | 'recon-wechatpay';
 
@@ -58,7 +59,9 @@ export interface ReconStripeOptions extends CommonReconDeps {
   /** '' (platform) and connected accounts to reconcile. */
   accounts: readonly string[];
   /** Credentials and base URL of the Stripe API (clients built here), or the clients themselves. */
-  api: Omit<StripeApiOptions, 'clock'> | Pick<ReconStripeDeps, 'reportApi' | 'retrieveApiFor'>;
+  api:
+    | Omit<StripeApiOptions, 'clock'>
+    | Pick<ReconStripeDeps, 'reportApi' | 'retrieveApiFor' | 'reportApiFor'>;
   orderMetadataKey: string;
   expectedLivemode?: boolean;
   sleep?: (ms: number) => Promise<void>;
@@ -72,6 +75,7 @@ export function reconStripeDeps(options: ReconStripeOptions): ReconStripeDeps {
     ...common,
     accounts,
     reportApi: clients.reportApi,
+    ...(clients.reportApiFor ? { reportApiFor: (account: string) => clients.reportApiFor!(account) } : {}),
     retrieveApiFor: (account) => clients.retrieveApiFor(account),
     orderMetadataKey,
     normalizer: stripeNormalizer({
@@ -83,20 +87,44 @@ export function reconStripeDeps(options: ReconStripeOptions): ReconStripeDeps {
   };
 }
 
+/** The clients' options from STRIPE_API_KEY (either form); a named-only key set has no default key. */
+export function stripeApiOptions(
+  keys: StripeAccountValues<string>,
+  env: Env,
+): Omit<StripeApiOptions, 'clock'> {
+  return {
+    // Without a default account only named accounts are reconciled; '' is then never asked for.
+    apiKey: keys.default ?? '',
+    accountKeys: keys.named,
+    ...stripeApiBaseUrlFromEnv(env),
+  };
+}
+
 export async function reconStripeDepsFromEnv(
   env: Env,
   overrides: Partial<ReconStripeDeps> = {},
 ): Promise<ReconStripeDeps> {
   const common = commonReconDeps('recon-stripe', env, overrides);
   const { reportApi, retrieveApiFor } = overrides;
+  // Each Stripe account's key (stripe-accounts.ts): the default account's and the named accounts'.
+  const keys =
+    reportApi && retrieveApiFor ? undefined : parseStripeApiKeys(await secret(env, 'STRIPE_API_KEY'));
   const normalizer = stripeNormalizerOptionsFromEnv(env);
   const deps = reconStripeDeps({
     ...common,
-    accounts: overrides.accounts ?? ['', ...list(env.STRIPE_RECON_ACCOUNTS ?? '')],
+    accounts: overrides.accounts ?? [
+      ...(keys?.default === undefined ? [] : ['']),
+      ...(keys ? keys.named.keys() : []),
+      ...list(env.STRIPE_RECON_ACCOUNTS ?? ''),
+    ],
     api:
       reportApi && retrieveApiFor
-        ? { reportApi, retrieveApiFor }
-        : { apiKey: await secret(env, 'STRIPE_API_KEY'), ...stripeApiBaseUrlFromEnv(env) },
+        ? {
+            reportApi,
+            retrieveApiFor,
+            ...(overrides.reportApiFor ? { reportApiFor: overrides.reportApiFor } : {}),
+          }
+        : stripeApiOptions(keys!, env),
     orderMetadataKey: overrides.orderMetadataKey ?? optional(env, 'STRIPE_ORDER_METADATA_KEY', 'order_id'),
     ...(normalizer.expectedLivemode === undefined ? {} : { expectedLivemode: normalizer.expectedLivemode }),
     ...(overrides.sleep ? { sleep: overrides.sleep } : {}),

@@ -7,8 +7,9 @@ import { systemClock } from '@payhooks/core/ports';
 import { toApiResult, toIngressRequest } from '../adapters/apigw.ts';
 import { metricsFor } from '../adapters/metrics.ts';
 import { sqsSenderFromEnv } from '../adapters/sqs-send.ts';
-import { type Env, integer, list, once, secret } from '../config.ts';
+import { type Env, integer, once, secret } from '../config.ts';
 import { DEFAULT_MAX_BODY_BYTES, type HttpHandler } from './ingress.ts';
+import { stripeIngressAccounts } from './stripe-accounts.ts';
 
 export function createStripeWebhookHandler(
   env: Env,
@@ -16,7 +17,8 @@ export function createStripeWebhookHandler(
 ): HttpHandler {
   const setup = once(async () => ({
     config: {
-      secrets: list(await secret(env, 'STRIPE_WEBHOOK_SECRETS')),
+      // The default account's secrets and any named accounts' (stripe-accounts.ts).
+      ...stripeIngressAccounts(await secret(env, 'STRIPE_WEBHOOK_SECRETS')),
       toleranceSeconds: integer(env, 'STRIPE_WEBHOOK_TOLERANCE_SECONDS', 300),
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     },

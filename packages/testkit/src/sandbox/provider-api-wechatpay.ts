@@ -9,7 +9,6 @@ import type { Clock } from '@payhooks/core/ports';
 import {
   buildSignatureHeaders,
   type MerchantConfig,
-  normalizeSerial,
   parseAuthorization,
   type RefundState,
   type TradeState,
@@ -31,7 +30,7 @@ import type { SandboxMerchants } from './wechatpay-merchants.ts';
 export interface WechatpaySandboxMerchant {
   mchid: string;
   appid: string;
-  /** Merchant certificate serial (`serial_no` of the Authorization header). */
+  /** Merchant certificate serial (`serial_no` of the Authorization header), upper-case hex as issued. */
   certificateSerial: string;
   /** The merchant's key pair half: a private key (its public half is derived) or the public key. */
   merchantKey: KeyObject;
@@ -47,7 +46,8 @@ export function sandboxMerchantFromConfig(
   return {
     mchid: config.mchid,
     appid: config.appid,
-    certificateSerial: config.certificateSerial,
+    // What WeChat Pay issued: the serial as the merchant platform shows it (upper-case hex, zeros kept).
+    certificateSerial: config.certificateSerial.toUpperCase(),
     merchantKey: crypto.createPrivateKey(config.privateKey),
     platformKey,
   };
@@ -409,7 +409,8 @@ export class WechatpayProviderSandbox {
         method: request.method,
         pathWithQuery: request.pathWithQuery,
         body: request.body,
-        merchantKeys: new Map([[normalizeSerial(known.certificateSerial), known.publicKey]]),
+        // Strict: serial_no must be the serial this sandbox issued, character for character (upper-case hex).
+        merchantKeys: new Map([[known.certificateSerial, known.publicKey]]),
         now: this.clock.now(),
       });
       merchant = known;

@@ -51,8 +51,9 @@ export function planStripeDeliveries(scenario: StripeScenario, options: PlanOpti
   const path = options.path ?? '/webhooks/stripe';
   const deliveries: Delivery[] = [];
   const bodyOf = (event: StripeEventJson) => JSON.stringify(event, null, 2);
-  const pathOf = (event: StripeEventJson) =>
-    event.account && options.path === undefined ? `/webhooks/stripe/${event.account}` : path;
+  // Connect events arrive on the platform's endpoint: /webhooks/stripe/{account} names a configured Stripe
+  // account, not the connected one (docs/decisions.md "Stripe accounts by path").
+  const pathOf = (_event: StripeEventJson) => path;
 
   scenario.events.forEach((event, i) => {
     const body = bodyOf(event);

@@ -78,7 +78,8 @@ async function generateMerchant(
     notAfter: new Date(Date.now() + 5 * 365 * 86_400_000),
   });
   const apiv3Key = randomApiv3Key();
-  const merchantCertificateSerial = randomHex(20);
+  // Issued with a leading zero (as 1 in 16 real serials are), so a client that strips it is refused.
+  const merchantCertificateSerial = `0${randomHex(20).slice(1)}`;
   const merchant: SandboxMerchant = {
     ...spec,
     apiv3Key,

@@ -25,6 +25,11 @@ export interface StripeNormalizeOptions {
    * the same secret: an event of the other mode is stored in the inbox but changes nothing.
    */
   expectedLivemode?: boolean;
+  /**
+   * The account for an event that names no connected account: the envelope's (ingress sets the configured Stripe
+   * account the event arrived on; '' for the default account).
+   */
+  account?: string;
 }
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, eventId: string, what: string): z.infer<T> {
@@ -55,7 +60,7 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
     throw new NormalizeError('STRIPE_NOT_JSON', 'event body is not JSON', { cause });
   }
   const event = parse(eventSchema, json, '(unknown)', 'event envelope');
-  const account = event.account ?? '';
+  const account = event.account || options.account || '';
   const asOf = new Date(event.created * 1000);
   const otherMode =
     options.expectedLivemode !== undefined &&

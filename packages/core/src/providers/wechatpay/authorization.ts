@@ -4,7 +4,6 @@ import crypto, { type KeyObject } from 'node:crypto';
 import { ConfigError, VerificationError } from '../../errors.ts';
 import { AUTHORIZATION_SCHEME, WECHATPAY_CODES as C, DEFAULT_TOLERANCE_SECONDS } from './constants.ts';
 import { decodeBase64Strict } from './encoding.ts';
-import { normalizeSerial } from './merchants.ts';
 import { requestMessage } from './message.ts';
 
 export interface ParsedAuthorization {
@@ -56,7 +55,7 @@ export interface VerifyAuthorizationInput {
   method: string;
   pathWithQuery: string;
   body: Uint8Array | string;
-  /** Merchant certificate serial (serial_no) → the merchant's public key. */
+  /** Merchant certificate serial (serial_no, compared exactly as issued: an opaque string) → its public key. */
   merchantKeys: ReadonlyMap<string, KeyObject>;
   /** When set, the header's mchid must equal it. */
   expectedMchid?: string;
@@ -88,9 +87,11 @@ export function verifyAuthorization(input: VerifyAuthorizationInput): ParsedAuth
   if (skew > tolerance) {
     throw new VerificationError(C.timestampOutOfWindow, `request timestamp is ${skew}s away from now`, 401);
   }
-  const serial = normalizeSerial(auth.serialNo);
-  const key = input.merchantKeys.get(serial);
-  if (!key) throw new VerificationError(C.unknownSerial, `no merchant key for serial_no ${serial}`, 401);
+  // Exact: WeChat Pay knows the serial it issued, so a client that drops a leading zero or changes the case of a
+  // configured serial must fail here as it would there.
+  const key = input.merchantKeys.get(auth.serialNo);
+  if (!key)
+    throw new VerificationError(C.unknownSerial, `no merchant key for serial_no ${auth.serialNo}`, 401);
   const signature = decodeBase64Strict(auth.signature);
   if (!signature)
     throw new VerificationError(C.signatureMalformed, 'Authorization signature is not base64', 401);

@@ -13,8 +13,19 @@ const HEX = /^[0-9A-Fa-f]+$/;
  * zeros (node prints them upper-case, configs are often lower-case); `PUB_KEY_ID_…` ids are kept as-is.
  */
 export function normalizeSerial(serial: string): string {
+  // Lookup keys for inbound `wechatpay-serial` only; an outbound serial_no is sent as configured
+  // (merchantCertificateSerial).
   if (!HEX.test(serial)) return serial;
   return serial.toUpperCase().replace(/^0+(?=.)/, '');
+}
+
+/**
+ * The merchant certificate serial as `serial_no` of outbound requests: the configured string, upper-cased (the
+ * merchant platform and WeChat Pay's docs show serials as upper-case hex) and nothing else — a leading zero is
+ * part of the serial (`0F87…` is not `F87…`), so it is never stripped (docs/decisions.md "Serials are opaque").
+ */
+export function merchantCertificateSerial(configured: string): string {
+  return configured.toUpperCase();
 }
 
 const nonEmpty = z.string().trim().min(1);
@@ -71,7 +82,7 @@ export interface DecryptingMerchant {
 }
 
 export interface Merchant extends VerifyingMerchant, DecryptingMerchant {
-  /** Merchant certificate serial, upper-case hex (`serial_no` of outbound requests). */
+  /** Merchant certificate serial as configured, upper-case hex, leading zeros kept (`serial_no` of requests). */
   readonly certificateSerial: string;
   /** Merchant private key for outbound requests (non-enumerable). */
   readonly privateKey: KeyObject;
@@ -202,7 +213,7 @@ function buildMerchant(config: MerchantConfig): Merchant {
     mchid: config.mchid,
     appid: config.appid,
     serviceProvider: config.serviceProvider ?? false,
-    certificateSerial: normalizeSerial(config.certificateSerial),
+    certificateSerial: merchantCertificateSerial(config.certificateSerial),
     verificationKeys,
     verificationKeyInfo,
   };

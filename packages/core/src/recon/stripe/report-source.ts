@@ -35,7 +35,10 @@ export interface StripeReportApi {
 }
 
 export interface StripeSourceOptions {
-  /** '' for the platform account, acct_… for a connected account (report per connected account). */
+  /**
+   * The ledger account: '' for the platform account, acct_… for a connected account (report per connected account),
+   * or an independent account's configured id (its own report, created with its own key).
+   */
   account: string;
   window: RunWindow;
   orderMetadataKey: string;
@@ -100,7 +103,7 @@ async function stripeReportFile(
   const created = await api.createReportRun(reportType, {
     intervalStart: options.window.start,
     intervalEnd: options.window.end,
-    ...(options.account ? { connectedAccount: options.account } : {}),
+    ...(options.account.startsWith('acct_') ? { connectedAccount: options.account } : {}),
     columns,
   });
   const run = await api.waitForReportRun(created.id, options.sleep ? { sleep: options.sleep } : {});
