@@ -54,8 +54,8 @@ export function Queue({ stack, app }: StackContext) {
     vpc,
     vpcSubnets: functionSubnets,
     securityGroups: [functionsSecurityGroup],
-    // Connect endpoints also deliver test-mode events: only prod books live mode, other stages test mode.
-    environment: { STRIPE_LIVEMODE: settings.isProd ? 'true' : 'false' },
+    // Connect endpoints also deliver test-mode events: a stage declared live books live mode, others test mode.
+    environment: { STRIPE_LIVEMODE: settings.live ? 'true' : 'false' },
   });
   connect(consumer, 'app');
   grantWechatpayMerchants(stack, consumer, ['decrypt']);
