@@ -8,6 +8,7 @@ import { FUNCTION_DEFAULTS } from './stacks/functions.ts';
 import { Migrations } from './stacks/Migrations.ts';
 import { Monitoring } from './stacks/Monitoring.ts';
 import { Network } from './stacks/Network.ts';
+import { Preflight } from './stacks/Preflight.ts';
 import { waiveSharedFindings } from './stacks/nag.ts';
 import { Queue } from './stacks/Queue.ts';
 import { Reconciliation } from './stacks/Reconciliation.ts';
@@ -29,6 +30,7 @@ export function stacks(app: App): void {
   app
     .stack(Network)
     .stack(Secrets)
+    .stack(Preflight)
     .stack(Alerts)
     .stack(Database)
     .stack(Migrations)

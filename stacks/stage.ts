@@ -80,6 +80,9 @@ export interface StageSettings {
   };
 }
 
+/** Functions whose cold start (or, for preflight, the deploy) runs the stage guard: the StageRefused alarm. */
+export const STAGE_GUARDED_SERVICES = ['preflight', 'stripe-webhook', 'recon-stripe', 'consumer'] as const;
+
 /** Functions other than the consumer that hold one DB connection each: migrate, two recon jobs, the sweep. */
 const OTHER_DB_CLIENTS = 4;
 

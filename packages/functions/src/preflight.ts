@@ -4,12 +4,16 @@
 // Script fails, and CloudFormation rolls the deploy back before any stateful resource or function changes.
 
 import { createLogger } from '@payhooks/core/logger';
+import type { Logger, Metrics } from '@payhooks/core/ports';
 import { StageRefusedError } from '@payhooks/core/stage-guard';
 import { metricsFor } from './adapters/metrics.ts';
 import { merchantsFromEnv } from './wiring/merchants.ts';
 import { reportRefusal, STAGE_SECRETS, stageFindingsFromEnv } from './wiring/stage-guard.ts';
 
-export async function runPreflight(env: Readonly<Record<string, string | undefined>>): Promise<{
+export async function runPreflight(
+  env: Readonly<Record<string, string | undefined>>,
+  deps: { logger?: Logger; metrics?: Metrics } = {},
+): Promise<{
   stage: string;
   mode: string;
   checked: string[];
@@ -20,7 +24,12 @@ export async function runPreflight(env: Readonly<Record<string, string | undefin
     merchants: () => merchantsFromEnv(env),
   });
   if (findings.length > 0) {
-    reportRefusal(findings, 'preflight', createLogger({ name: 'preflight' }), metricsFor('preflight', env));
+    reportRefusal(
+      findings,
+      'preflight',
+      deps.logger ?? createLogger({ name: 'preflight' }),
+      deps.metrics ?? metricsFor('preflight', env),
+    );
     throw new StageRefusedError(findings);
   }
   return {
