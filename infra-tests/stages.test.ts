@@ -267,7 +267,12 @@ describe.each([
       const allows = queuePolicyAllows();
       expect(allows).toHaveLength(1);
       const [statement] = allows;
-      expect(actionsOf(statement!)).toEqual(['sqs:SendMessage']);
+      // CDK's SQS target grant: send, plus the two read-only metadata calls; never receive, delete or purge.
+      expect(actionsOf(statement!).sort()).toEqual([
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ]);
       expect(statement!.Principal).toEqual({ Service: 'events.amazonaws.com' });
       const sourceArn = statement!.Condition.ArnEquals['aws:SourceArn'];
       expect(resolved(cfn(), rule, sourceArn).id).toBe(rule.id);

@@ -11,7 +11,8 @@ export function throttleRoutes(api: Api, routes: Readonly<Record<string, Throttl
   stage.routeSettings = Object.fromEntries(
     Object.entries(routes).map(([routeKey, throttle]) => [
       routeKey,
-      { throttlingRateLimit: throttle.rate, throttlingBurstLimit: throttle.burst },
+      // RouteSettings is a JSON-typed property: CDK passes it through as is, so CloudFormation's own casing.
+      { ThrottlingRateLimit: throttle.rate, ThrottlingBurstLimit: throttle.burst },
     ]),
   );
   // CloudFormation rejects route settings for a route key that does not exist yet: create the routes first.
