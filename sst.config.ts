@@ -9,23 +9,28 @@ import { Migrations } from './stacks/Migrations.ts';
 import { Monitoring } from './stacks/Monitoring.ts';
 import { Network } from './stacks/Network.ts';
 import { waiveSharedFindings } from './stacks/nag.ts';
+import { Preflight } from './stacks/Preflight.ts';
 import { Queue } from './stacks/Queue.ts';
 import { Reconciliation } from './stacks/Reconciliation.ts';
 import { Secrets } from './stacks/Secrets.ts';
 import { stageSettings } from './stacks/stage.ts';
+import { announceStage } from './stacks/stages-check.ts';
 
 export const APP_NAME = 'payhooks';
 export const DEFAULT_REGION = 'ap-southeast-1';
 
 export function stacks(app: App): void {
+  // Refuses a malformed declaration and prints what the stage is (declared live/test, or undeclared → test).
+  announceStage(app.stage);
   const settings = stageSettings(app.stage);
-  // Non-prod stages are fully removable; prod retains what `stageSettings().removal` names, resource by resource
-  // (a default of "retain" would also keep roles and functions around after `sst remove`).
-  if (!settings.isProd) app.setDefaultRemovalPolicy('destroy');
+  // Removable stages are fully removable; retained stages keep what `stageSettings().removal` names, resource by
+  // resource (a default of "retain" would also keep roles and functions around after `sst remove`).
+  if (!settings.retained) app.setDefaultRemovalPolicy('destroy');
   app.setDefaultFunctionProps(FUNCTION_DEFAULTS);
   app
     .stack(Network)
     .stack(Secrets)
+    .stack(Preflight)
     .stack(Alerts)
     .stack(Database)
     .stack(Migrations)

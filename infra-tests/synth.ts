@@ -13,6 +13,7 @@ import { Database } from '../stacks/Database.ts';
 import { Migrations } from '../stacks/Migrations.ts';
 import { Monitoring } from '../stacks/Monitoring.ts';
 import { Network } from '../stacks/Network.ts';
+import { Preflight } from '../stacks/Preflight.ts';
 import { Queue } from '../stacks/Queue.ts';
 import { Reconciliation } from '../stacks/Reconciliation.ts';
 import { Secrets } from '../stacks/Secrets.ts';
@@ -24,6 +25,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STACKS = {
   Network,
   Secrets,
+  Preflight,
   Alerts,
   Database,
   Migrations,

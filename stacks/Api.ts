@@ -11,6 +11,7 @@ import { Queue } from './Queue.ts';
 import { Reconciliation } from './Reconciliation.ts';
 import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
+import { throttleRoutes } from './throttle.ts';
 
 const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
@@ -70,7 +71,7 @@ export function Api({ stack, app }: StackContext) {
 
   const api = new SstApi(stack, 'Api', {
     cors: false,
-    accessLog: { format: ACCESS_LOG_FORMAT, retention: settings.isProd ? 'one_year' : 'one_week' },
+    accessLog: { format: ACCESS_LOG_FORMAT, retention: settings.logRetentionName },
     defaults: {
       throttle: { rate: settings.api.rateLimit, burst: settings.api.burstLimit },
     },
@@ -82,6 +83,12 @@ export function Api({ stack, app }: StackContext) {
       'GET /reports': { function: reports, authorizer: 'iam' },
       'GET /reports/{key+}': { function: reports, authorizer: 'iam' },
     },
+  });
+
+  // The defaults above throttle the webhooks; the reports routes get their own, smaller bucket.
+  throttleRoutes(api, {
+    'GET /reports': settings.api.reports,
+    'GET /reports/{key+}': settings.api.reports,
   });
 
   // Attach to finance users or roles (docs/deploy.md): invoke the reports routes, nothing else.

@@ -4,9 +4,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { type Function as SstFunction, type StackContext, use } from 'sst/constructs';
+import { dependsOn, type Function as SstFunction, type StackContext, use } from 'sst/constructs';
 import { Network } from './Network.ts';
 import { waive } from './nag.ts';
+import { Preflight } from './Preflight.ts';
 import { stageSettings } from './stage.ts';
 
 export const DB_NAME = 'payhooks';
@@ -21,6 +22,8 @@ export type DbRole = keyof typeof DB_ROLES;
 export const DB_PORT = 5432;
 
 export function Database({ stack, app }: StackContext) {
+  // A stage whose keys do not match its declared mode is refused before the database changes (stacks/Preflight.ts).
+  dependsOn(Preflight);
   const settings = stageSettings(app.stage);
   const { vpc, databaseSubnets, functionsSecurityGroup } = use(Network);
 

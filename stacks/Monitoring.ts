@@ -10,7 +10,7 @@ import { Database } from './Database.ts';
 import { metricsNamespace } from './functions.ts';
 import { Queue } from './Queue.ts';
 import { Reconciliation } from './Reconciliation.ts';
-import { stageSettings } from './stage.ts';
+import { STAGE_GUARDED_SERVICES, stageSettings } from './stage.ts';
 
 const FIVE_MINUTES = Duration.minutes(5);
 
@@ -128,6 +128,25 @@ export function Monitoring({ stack, app }: StackContext) {
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: 2,
   });
+
+  // The stage guard refused to run (the deploy-time preflight, or a guarded function's cold start): one alarm per
+  // service, as the metric carries the service dimension.
+  for (const service of STAGE_GUARDED_SERVICES) {
+    alarm(
+      `StageRefused-${service}`,
+      `${service} refused to run: stage keys do not match the declared mode, or a secret is missing (log: "stage refused")`,
+      {
+        metric: new cloudwatch.Metric({
+          namespace: metricsNamespace(app.stage),
+          metricName: 'StageRefused',
+          dimensionsMap: { service },
+          period: FIVE_MINUTES,
+          statistic: 'Sum',
+        }),
+        ...atLeastOne,
+      },
+    );
+  }
 
   const proxyMetric = (metricName: string) =>
     new cloudwatch.Metric({

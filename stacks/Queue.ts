@@ -11,6 +11,7 @@ import { Migrations } from './Migrations.ts';
 import { Network } from './Network.ts';
 import { grantWechatpayMerchants } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
+import { stripeOverEventBridge } from './stripe-eventbridge.ts';
 
 /**
  * AWS: "set the source queue's visibility timeout to at least six times the timeout that you configure on your
@@ -54,8 +55,8 @@ export function Queue({ stack, app }: StackContext) {
     vpc,
     vpcSubnets: functionSubnets,
     securityGroups: [functionsSecurityGroup],
-    // Connect endpoints also deliver test-mode events: only prod books live mode, other stages test mode.
-    environment: { STRIPE_LIVEMODE: settings.isProd ? 'true' : 'false' },
+    // Connect endpoints also deliver test-mode events: a stage declared live books live mode, others test mode.
+    environment: { STRIPE_LIVEMODE: settings.live ? 'true' : 'false' },
   });
   connect(consumer, 'app');
   grantWechatpayMerchants(stack, consumer, ['decrypt']);
@@ -68,6 +69,12 @@ export function Queue({ stack, app }: StackContext) {
     }),
   );
 
+  // Opt-in per stage (stacks/stages.ts): Stripe's partner event source onto the same queue.
+  const eventSourceName = settings.declaration.stripeEventBridge?.eventSourceName;
+  const stripeEvents = eventSourceName
+    ? stripeOverEventBridge(stack, eventSourceName, queue, deadLetterQueue)
+    : undefined;
+
   stack.addOutputs({ QueueUrl: queue.queueUrl, DeadLetterQueueUrl: deadLetterQueue.queueUrl });
-  return { queue, deadLetterQueue, consumer };
+  return { queue, deadLetterQueue, consumer, stripeEvents };
 }

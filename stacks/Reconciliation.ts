@@ -44,9 +44,9 @@ export function Reconciliation({ stack, app }: StackContext) {
     encryption: s3.BucketEncryption.S3_MANAGED,
     enforceSSL: true,
     minimumTLSVersion: 1.2,
-    versioned: settings.isProd,
+    versioned: settings.retained,
     removalPolicy: settings.removal,
-    autoDeleteObjects: !settings.isProd,
+    autoDeleteObjects: !settings.retained,
     lifecycleRules: [
       {
         id: 'reports-retention',
@@ -62,7 +62,7 @@ export function Reconciliation({ stack, app }: StackContext) {
                 },
               ],
             }),
-        ...(settings.isProd ? { noncurrentVersionExpiration: Duration.days(90) } : {}),
+        ...(settings.retained ? { noncurrentVersionExpiration: Duration.days(90) } : {}),
       },
     ],
   });
@@ -89,12 +89,13 @@ export function Reconciliation({ stack, app }: StackContext) {
       reason:
         'SSE-S3 at rest; reports hold settlement lines (amounts, order ids), no card data and no secrets.',
     },
-    ...(settings.isProd
+    ...(settings.retained
       ? []
       : [
           {
             id: 'PCI.DSS.321-S3BucketVersioningEnabled',
-            reason: 'Test stage: objects are auto-deleted with the stage; live stages version the bucket.',
+            reason:
+              'Removable stage: objects are auto-deleted with the stage; retained stages version the bucket.',
           },
         ]),
   ]);

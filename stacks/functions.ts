@@ -41,6 +41,8 @@ export function payhooksFunction(stack: Stack, id: string, props: PayhooksFuncti
     logGroup,
     environment: {
       PAYHOOKS_STAGE: stack.stage,
+      // The declared mode (stacks/stages.ts): each function's cold-start stage guard checks its keys against it.
+      PAYHOOKS_STAGE_MODE: settings.mode,
       LOG_LEVEL: 'info',
       POWERTOOLS_SERVICE_NAME: entry,
       POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stack.stage),

@@ -1,16 +1,33 @@
-// Stage-dependent settings in one place: every stack reads its sizes, retention and removal rules from here,
-// so "what differs between dev and prod" is answered by one file.
+// Stage-dependent settings in one place: every stack reads its sizes, retention and removal rules from here.
+// What a stage is (live or test, retention, protection, capacity, throttles) is declared in stacks/stages.ts;
+// this file derives the settings from that declaration, never from the stage's name.
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { declarationOf, type StageDeclaration, type StageMode, type Throttle } from './stages.ts';
 
+/** The stage this project calls production by default; only its declaration in stacks/stages.ts makes it live. */
 export const PROD_STAGE = 'prod';
 
 export interface StageSettings {
   readonly stage: string;
+  readonly mode: StageMode;
+  /** mode === 'live': books live-mode Stripe events (STRIPE_LIVEMODE=true) and must hold live keys. */
+  readonly live: boolean;
+  /** false: the stage is not in stacks/stages.ts and was given the removable test declaration. */
+  readonly declared: boolean;
+  /** The database, secrets, reports bucket and log groups survive `sst remove`. */
+  readonly retained: boolean;
+  /**
+   * Same as `live` (the name predates stage declarations; kept so code written against it still reads right).
+   * Prefer `live` for mode and `retained` for removal.
+   */
   readonly isProd: boolean;
+  readonly declaration: StageDeclaration;
   /** Removal policy of stateful resources (database, its secret, the reports bucket, log groups). */
   readonly removal: RemovalPolicy;
   readonly logRetention: RetentionDays;
+  /** The same retention as SST's constructs name it (e.g. `one_week`), for the API access log. */
+  readonly logRetentionName: Lowercase<keyof typeof RetentionDays>;
   readonly network: {
     /** `instance`: one t4g.nano NAT instance (~3 USD/month); `gateway`: managed NAT gateways (one per AZ). */
     readonly nat: 'instance' | 'gateway';
@@ -38,8 +55,12 @@ export interface StageSettings {
     readonly retentionDays: number;
   };
   readonly api: {
+    /** The webhook routes' throttle: the stage's default route settings. */
     readonly rateLimit: number;
     readonly burstLimit: number;
+    /** Per-route throttles (stacks/stages.ts `throttle`). */
+    readonly webhooks: Throttle;
+    readonly reports: Throttle;
   };
   readonly reports: {
     /** Absent: small stages keep reports too briefly for a storage-class transition to pay off. */
@@ -59,22 +80,39 @@ export interface StageSettings {
   };
 }
 
+/** Functions whose cold start (or, for preflight, the deploy) runs the stage guard: the StageRefused alarm. */
+export const STAGE_GUARDED_SERVICES = ['preflight', 'stripe-webhook', 'recon-stripe', 'consumer'] as const;
+
 /** Functions other than the consumer that hold one DB connection each: migrate, two recon jobs, the sweep. */
 const OTHER_DB_CLIENTS = 4;
 
 export function stageSettings(stage: string): StageSettings {
-  const isProd = stage === PROD_STAGE;
-  const consumerMaxConcurrency = isProd ? 10 : 2;
+  const { declaration, declared } = declarationOf(stage);
+  const live = declaration.mode === 'live';
+  const retained = declaration.removal === 'retain';
+  const { capacity } = declaration;
+  const consumerMaxConcurrency = capacity.consumerMaxConcurrency;
   const expectedClients = consumerMaxConcurrency + OTHER_DB_CLIENTS;
   return {
     stage,
-    isProd,
-    removal: isProd ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-    logRetention: isProd ? RetentionDays.ONE_YEAR : RetentionDays.ONE_WEEK,
-    network: isProd ? { nat: 'gateway', natCount: 2 } : { nat: 'instance', natCount: 1 },
-    database: isProd
-      ? { minAcu: 1, maxAcu: 16, readers: 1, backupRetentionDays: 35, deletionProtection: true }
-      : { minAcu: 0.5, maxAcu: 2, readers: 0, backupRetentionDays: 1, deletionProtection: false },
+    mode: declaration.mode,
+    live,
+    declared,
+    retained,
+    isProd: live,
+    declaration,
+    removal: retained ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    // RetentionDays' values are the day counts themselves.
+    logRetention: declaration.logRetentionDays as RetentionDays,
+    logRetentionName: retentionName(declaration.logRetentionDays),
+    network: { nat: capacity.nat.kind, natCount: capacity.nat.count },
+    database: {
+      minAcu: capacity.database.minAcu,
+      maxAcu: capacity.database.maxAcu,
+      readers: capacity.database.readers,
+      backupRetentionDays: declaration.backupRetentionDays,
+      deletionProtection: declaration.deletionProtection,
+    },
     consumer: {
       timeoutSeconds: 30,
       // Provisional: the set-based apply commits a whole batch in a handful of round trips, so bigger batches
@@ -85,19 +123,31 @@ export function stageSettings(stage: string): StageSettings {
     },
     // Below the DLQ's 14 days: a message keeps its original enqueue time when it moves to the DLQ.
     queue: { maxReceiveCount: 5, retentionDays: 4 },
-    api: isProd ? { rateLimit: 500, burstLimit: 1000 } : { rateLimit: 20, burstLimit: 50 },
-    reports: isProd
+    api: {
+      rateLimit: declaration.throttle.webhooks.rate,
+      burstLimit: declaration.throttle.webhooks.burst,
+      webhooks: declaration.throttle.webhooks,
+      reports: declaration.throttle.reports,
+    },
+    reports: retained
       ? { infrequentAccessAfterDays: 90, expireAfterDays: 7 * 365 + 2 }
       : { expireAfterDays: 30 },
     alarms: {
-      oldestMessageAgeSeconds: isProd ? 300 : 900,
+      oldestMessageAgeSeconds: live ? 300 : 900,
       serverErrorRatePercent: 1,
       clientErrorRatePercent: 25,
       clientErrorMinRequests: 20,
       // Headroom of 50 % over the designed bound: more means connections leak or concurrency is not capped.
       proxyClientConnections: Math.ceil(expectedClients * 1.5),
-      databaseConnections: isProd ? 100 : 40,
+      databaseConnections: capacity.databaseConnectionsAlarm,
       ledgerLagP99Ms: 5_000,
     },
   };
+}
+
+function retentionName(days: number): Lowercase<keyof typeof RetentionDays> {
+  const entry = Object.entries(RetentionDays).find(([, value]) => value === days);
+  if (!entry)
+    throw new Error(`stacks/stages.ts: logRetentionDays ${days} is not a CloudWatch Logs retention`);
+  return entry[0].toLowerCase() as Lowercase<keyof typeof RetentionDays>;
 }

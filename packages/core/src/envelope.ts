@@ -22,6 +22,12 @@ export const envelopeSchema = z.object({
   receivedAt: z.iso.datetime({ offset: true }),
   /** The verified raw body, decoded from UTF-8 exactly as received. */
   rawBody: z.string().min(2),
+  /**
+   * How the event arrived: absent for the signed webhooks (and every envelope queued before the field existed),
+   * `eventbridge` for Stripe's partner event source (functions' adapters/eventbridge.ts). Dedup ignores it: the
+   * inbox key is (provider, event id), so the same event by both paths is applied once.
+   */
+  source: z.literal('eventbridge').optional(),
 });
 
 export type Envelope = z.infer<typeof envelopeSchema>;

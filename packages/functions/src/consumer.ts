@@ -2,7 +2,7 @@
 // that cannot be decoded fails alone, and a database error falls back to a transaction per message, so a bad
 // message is always reported alone in the partial batch response. A batch where all fail throws.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { decodeEnvelope, type Envelope } from '@payhooks/core/envelope';
+import type { Envelope } from '@payhooks/core/envelope';
 import {
   type ApplyOutcome,
   applyEnvelope,
@@ -11,9 +11,11 @@ import {
 } from '@payhooks/core/ledger';
 import { errorFields } from '@payhooks/core/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { decodeQueueMessage } from './adapters/eventbridge.ts';
 import { type Env, once } from './config.ts';
 import { BatchFailedError, MissingOutcomeError } from './errors.ts';
 import { type ConsumerDeps, consumerDepsFromEnv } from './wiring/consumer.ts';
+import { guarded } from './wiring/stage-guard.ts';
 
 export type { ConsumerDeps };
 
@@ -69,7 +71,7 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
         const { envelope, result } = await sql.begin(async (tx) => {
           let envelope: Envelope | undefined;
           try {
-            envelope = decodeEnvelope(record.body);
+            envelope = decodeQueueMessage(record.body);
             const result = await applyEnvelope(tx, envelope, normalizers[envelope.provider]);
             return { envelope, result };
           } catch (error) {
@@ -97,7 +99,7 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
     const items: { id: string; envelope: Envelope; record: SQSRecord }[] = [];
     for (const record of records) {
       try {
-        items.push({ id: record.messageId, envelope: decodeEnvelope(record.body), record });
+        items.push({ id: record.messageId, envelope: decodeQueueMessage(record.body), record });
       } catch (error) {
         failed(record, undefined, error);
         failures.push(record.messageId);
@@ -149,4 +151,8 @@ export function createConsumerHandler(env: Env, overrides: Partial<ConsumerDeps>
   return async (event) => (await setup())(event);
 }
 
-export const handler: SqsHandler = createConsumerHandler(process.env);
+export const handler: SqsHandler = guarded(
+  process.env,
+  { service: 'consumer', checkStripeLivemode: true },
+  createConsumerHandler(process.env),
+);
