@@ -19,5 +19,10 @@ export {
 } from './migrate.ts';
 export { type MirrorSpec, mirrorSpecFor, registerMirrorTables } from './mirrors.ts';
 export { type Anomaly, applyChanges } from './projections.ts';
+export {
+  type PurgeRawPayloadsOptions,
+  type PurgeRawPayloadsResult,
+  purgeRawPayloads,
+} from './retention.ts';
 export { listSettled, type SettledPayment, type SettledRefund } from './settled.ts';
 export { LedgerError, type StatusOrder, type StatusTable } from './status.ts';
