@@ -8,11 +8,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { type Function as SstFunction, type StackContext, use } from 'sst/constructs';
 import { Alerts } from './Alerts.ts';
+import { CERTIFICATE_SCHEDULE, certificateRefresher } from './Certificates.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
 import { resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
+import { RAW_PAYLOAD_PURGE_SCHEDULE, rawPayloadPurger } from './Retention.ts';
 import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
 
@@ -23,6 +25,8 @@ export const SCHEDULES = {
   // Stripe's reporting data for a UTC day is normally available by mid-morning UTC; retries until 16:00 UTC.
   stripe: ['cron(0 12,14,16 * * ? *)'],
   sweep: ['rate(15 minutes)'],
+  certificates: [CERTIFICATE_SCHEDULE],
+  rawPayloadPurge: [RAW_PAYLOAD_PURGE_SCHEDULE],
 } as const;
 
 /** Report keys: `<provider>/<business date YYYY-MM-DD>/{summary.json,breaks.csv,matched.csv}`. */
@@ -164,7 +168,19 @@ export function Reconciliation({ stack, app }: StackContext) {
   schedule('ReconWechatpay', SCHEDULES.wechatpay, reconWechatpay);
   schedule('ReconStripe', SCHEDULES.stripe, reconStripe);
   schedule('SweepWechatpay', SCHEDULES.sweep, sweepWechatpay);
+  const certificatesWechatpay = certificateRefresher(stack);
+  schedule('CertificatesWechatpay', SCHEDULES.certificates, certificatesWechatpay);
+  const purgeRawPayloads = rawPayloadPurger(stack, { isProd: settings.isProd, inVpc });
+  connect(purgeRawPayloads, 'app');
+  schedule('PurgeRawPayloads', SCHEDULES.rawPayloadPurge, purgeRawPayloads);
 
   stack.addOutputs({ ReportsBucket: bucket.bucketName });
-  return { bucket, reconWechatpay, reconStripe, sweepWechatpay };
+  return {
+    bucket,
+    reconWechatpay,
+    reconStripe,
+    sweepWechatpay,
+    certificatesWechatpay,
+    purgeRawPayloads,
+  };
 }
