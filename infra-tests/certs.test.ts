@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CERTIFICATE_EXPIRY_ALARM_DAYS, CERTIFICATE_SCHEDULE } from '../stacks/Certificates.ts';
 import { DB_ROLES } from '../stacks/Database.ts';
+import { MAX_MESSAGE_SIZE_BYTES } from '../stacks/Queue.ts';
 import { RAW_PAYLOAD_PURGE_SCHEDULE } from '../stacks/Retention.ts';
 import { actionsOf, asArray, type CfnValue, StageCfn, text } from './cfn.ts';
 import { synthesize } from './synth.ts';
@@ -38,6 +39,15 @@ describe.each(STAGES)('%s stage', (stage) => {
         ),
       );
   };
+
+  describe('queue message size', () => {
+    it('lets both queues take what SQS accepts today (1 MiB), not the 256 KiB default', () => {
+      const queues = cfn().in('Queue', 'AWS::SQS::Queue');
+      expect(queues).toHaveLength(2);
+      expect(MAX_MESSAGE_SIZE_BYTES).toBe(1_048_576);
+      for (const queue of queues) expect(queue.resource.Properties.MaximumMessageSize).toBe(1_048_576);
+    });
+  });
 
   describe('raw_payload purge', () => {
     it('runs daily at 03:30 Asia/Shanghai with the schedules’ retry policy', () => {
