@@ -30,10 +30,11 @@ export function createRawPayloadPurgeHandler(
   const logger = options.logger ?? createLogger({ name: 'purge-raw-payloads' });
   const metrics = options.metrics ?? metricsFor('purge-raw-payloads', env);
   const clock = options.clock ?? systemClock;
+  // Configuration first: a missing retention fails before any connection is set up.
   const setup = once(async () => ({
-    sql: options.sql ?? sqlFromEnv(env, 'payhooks-purge'),
     retentionDays: retentionDaysFromEnv(env),
     maxBatches: integer(env, 'RAW_PAYLOAD_PURGE_MAX_BATCHES', 100),
+    sql: options.sql ?? sqlFromEnv(env, 'payhooks-purge'),
   }));
   return async () => {
     const { sql, retentionDays, maxBatches } = await setup();
