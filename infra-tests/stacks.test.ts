@@ -785,7 +785,15 @@ describe.each(STAGES)('%s stage', (stage) => {
     it('alarms on consumer errors and on failed reconciliation and sweep runs', () => {
       const failing = byMetric('Errors').map((a) => dimensionTarget(a).resource.Properties.Handler);
       expect(failing.sort()).toEqual(
-        ['consumer', 'recon-wechatpay', 'recon-stripe', 'sweep-wechatpay', 'revalidate-stripe']
+        [
+          'consumer',
+          'recon-wechatpay',
+          'recon-stripe',
+          'sweep-wechatpay',
+          'revalidate-stripe',
+          'certificates-wechatpay',
+          'purge-raw-payloads',
+        ]
           .map((e) => `packages/functions/src/${e}.handler`)
           .sort(),
       );

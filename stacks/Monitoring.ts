@@ -6,6 +6,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { type StackContext, use } from 'sst/constructs';
 import { Alerts } from './Alerts.ts';
 import { Api } from './Api.ts';
+import { certificateAlarms } from './Certificates.ts';
 import { Database } from './Database.ts';
 import { metricsNamespace } from './functions.ts';
 import { Queue } from './Queue.ts';
@@ -20,7 +21,14 @@ export function Monitoring({ stack, app }: StackContext) {
   const { queue, deadLetterQueue, consumer } = use(Queue);
   const { api } = use(Api);
   const { cluster, proxy } = use(Database);
-  const { reconWechatpay, reconStripe, sweepWechatpay, revalidateStripe } = use(Reconciliation);
+  const {
+    reconWechatpay,
+    reconStripe,
+    sweepWechatpay,
+    revalidateStripe,
+    certificatesWechatpay,
+    purgeRawPayloads,
+  } = use(Reconciliation);
   const alarmAction = new actions.SnsAction(topic);
 
   function alarm(id: string, description: string, props: cloudwatch.AlarmProps) {
@@ -114,6 +122,13 @@ export function Monitoring({ stack, app }: StackContext) {
       ...atLeastOne,
     });
   }
+
+  alarm('PurgeRawPayloadsFailed', 'The raw_payload purge threw: see its log (the next daily run continues)', {
+    metric: purgeRawPayloads.metricErrors({ period: Duration.hours(24), statistic: 'Sum' }),
+    ...atLeastOne,
+  });
+  for (const [id, description, props] of certificateAlarms(app.stage, certificatesWechatpay))
+    alarm(id, description, props);
 
   alarm('LedgerLag', 'Events reach the ledger late (p99 of provider event time → batch commit)', {
     metric: new cloudwatch.Metric({

@@ -27,6 +27,13 @@ export function visibilityTimeoutSeconds(consumer: {
   return consumer.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR + consumer.batchWindowSeconds;
 }
 
+/**
+ * SQS accepts messages up to 1 MiB since August 2025 (SendMessage MessageBody "maximum size is 1 MiB or
+ * 1,048,576 bytes"); the Lambda SQS event source carries them since January 2026. New queues still default to
+ * 256 KiB, so it is set explicitly (both queues: a redriven message must fit the DLQ too).
+ */
+export const MAX_MESSAGE_SIZE_BYTES = 1_048_576;
+
 export function Queue({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
   const { vpc, functionSubnets, functionsSecurityGroup } = use(Network);
@@ -38,11 +45,13 @@ export function Queue({ stack, app }: StackContext) {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
+    maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
   });
   const queue = new sqs.Queue(stack, 'EventQueue', {
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
     retentionPeriod: Duration.days(settings.queue.retentionDays),
+    maxMessageSizeBytes: MAX_MESSAGE_SIZE_BYTES,
     visibilityTimeout: Duration.seconds(visibilityTimeoutSeconds(settings.consumer)),
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: settings.queue.maxReceiveCount },
   });

@@ -8,11 +8,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { type Function as SstFunction, type StackContext, use } from 'sst/constructs';
 import { Alerts } from './Alerts.ts';
+import { CERTIFICATE_SCHEDULE, certificateRefresher } from './Certificates.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
 import { resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
+import { RAW_PAYLOAD_PURGE_SCHEDULE, rawPayloadPurger } from './Retention.ts';
 import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
 
@@ -25,6 +27,8 @@ export const SCHEDULES = {
   sweep: ['rate(15 minutes)'],
   // Objects whose events tied (object_revalidations): asked of Stripe within minutes, at most 100 per run.
   revalidate: ['rate(5 minutes)'],
+  certificates: [CERTIFICATE_SCHEDULE],
+  rawPayloadPurge: [RAW_PAYLOAD_PURGE_SCHEDULE],
 } as const;
 
 /** Report keys: `<provider>/<business date YYYY-MM-DD>/{summary.json,breaks.csv,matched.csv}`. */
@@ -182,7 +186,20 @@ export function Reconciliation({ stack, app }: StackContext) {
   schedule('ReconStripe', SCHEDULES.stripe, reconStripe);
   schedule('SweepWechatpay', SCHEDULES.sweep, sweepWechatpay);
   schedule('RevalidateStripe', SCHEDULES.revalidate, revalidateStripe);
+  const certificatesWechatpay = certificateRefresher(stack);
+  schedule('CertificatesWechatpay', SCHEDULES.certificates, certificatesWechatpay);
+  const purgeRawPayloads = rawPayloadPurger(stack, { isProd: settings.isProd, inVpc });
+  connect(purgeRawPayloads, 'app');
+  schedule('PurgeRawPayloads', SCHEDULES.rawPayloadPurge, purgeRawPayloads);
 
   stack.addOutputs({ ReportsBucket: bucket.bucketName });
-  return { bucket, reconWechatpay, reconStripe, sweepWechatpay, revalidateStripe };
+  return {
+    bucket,
+    reconWechatpay,
+    reconStripe,
+    sweepWechatpay,
+    revalidateStripe,
+    certificatesWechatpay,
+    purgeRawPayloads,
+  };
 }

@@ -26,6 +26,11 @@ export {
 export { type MirrorSpec, mirrorSpecFor, registerMirrorTables } from './mirrors.ts';
 export { type Anomaly, applyChanges } from './projections.ts';
 export {
+  type PurgeRawPayloadsOptions,
+  type PurgeRawPayloadsResult,
+  purgeRawPayloads,
+} from './retention.ts';
+export {
   claimDueRevalidations,
   type DueRevalidation,
   markRevalidated,

@@ -15,7 +15,7 @@ import { envelopeOf, payment, type TestEvent, testNormalizer } from './helpers.t
 type Migration = { up(sql: unknown): Promise<void>; down(sql: unknown): Promise<void> };
 // Loaded by URL: migrations are plain .mjs files without type declarations.
 const migration = (await import(
-  new URL('../../migrations/0007-routing-merchant-orders-platform.mjs', import.meta.url).href
+  new URL('../../migrations/0010-merchant-orders-platform.mjs', import.meta.url).href
 )) as Migration;
 
 let db: TestDatabase;

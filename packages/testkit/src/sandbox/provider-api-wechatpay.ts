@@ -8,6 +8,7 @@ import crypto, { type KeyObject } from 'node:crypto';
 import type { Clock } from '@payhooks/core/ports';
 import {
   buildSignatureHeaders,
+  encryptResource,
   type MerchantConfig,
   parseAuthorization,
   type RefundState,
@@ -25,6 +26,7 @@ import {
   type SandboxResponse,
 } from './provider-api-http.ts';
 import type { SandboxMerchants } from './wechatpay-merchants.ts';
+import { selfSignedCertificatePem } from './x509.ts';
 
 /** What WeChat Pay knows about one merchant: its public key (to check requests) and WeChat's signing key. */
 export interface WechatpaySandboxMerchant {
@@ -36,6 +38,18 @@ export interface WechatpaySandboxMerchant {
   merchantKey: KeyObject;
   /** The key answers are signed with; its public key must be in the merchant config's verificationKeys. */
   platformKey: { serial: string; privateKey: KeyObject };
+  /** Platform certificate mode: what `GET /v3/certificates` lists, encrypted with `apiv3Key`. */
+  platformCertificates?: SandboxPlatformCertificate[];
+  apiv3Key?: string;
+}
+
+/** One platform certificate WeChat Pay holds for a merchant (its private half signs while it is current). */
+export interface SandboxPlatformCertificate {
+  serial: string;
+  certificatePem: string;
+  privateKey: KeyObject;
+  effectiveAt: Date;
+  expiresAt: Date;
 }
 
 /** From a merchant configuration entry (as the merchant holds it) and the platform key signing the answers. */
@@ -62,8 +76,27 @@ export function sandboxMerchantsFromGenerated(generated: SandboxMerchants): Wech
         'SANDBOX_UNKNOWN_MERCHANT',
         `no configuration for sandbox merchant ${merchant.mchid}`,
       );
-    const [signing] = merchant.keys;
-    return sandboxMerchantFromConfig(config, { serial: signing.serial, privateKey: signing.privateKey });
+    const [signing, certificateKey] = merchant.keys;
+    const certificatePem = config.verificationKeys[certificateKey.serial];
+    const notAfter = certificatePem
+      ? new Date(new crypto.X509Certificate(certificatePem).validTo)
+      : undefined;
+    return {
+      ...sandboxMerchantFromConfig(config, { serial: signing.serial, privateKey: signing.privateKey }),
+      apiv3Key: config.apiv3Key,
+      platformCertificates:
+        certificatePem && notAfter
+          ? [
+              {
+                serial: certificateKey.serial,
+                certificatePem,
+                privateKey: certificateKey.privateKey,
+                effectiveAt: new Date(notAfter.getTime() - 5 * 365 * 86_400_000),
+                expiresAt: notAfter,
+              },
+            ]
+          : [],
+    };
   });
 }
 
@@ -171,6 +204,8 @@ export interface WechatpaySandboxFaults {
   downloadUrlTtlSeconds: number;
   /** Number of parts sub-merchant bills are split into. */
   subMerchantBillParts: number;
+  /** `/v3/certificates` encrypts under another APIv3 key (the merchant's GCM tag check must fail). */
+  certificatesUnderWrongKey: boolean;
 }
 
 interface Download {
@@ -209,6 +244,7 @@ export class WechatpayProviderSandbox {
     nextAnswer: null,
     downloadUrlTtlSeconds: 60,
     subMerchantBillParts: 2,
+    certificatesUnderWrongKey: false,
   };
   private readonly merchants = new Map<string, WechatpaySandboxMerchant & { publicKey: KeyObject }>();
   private readonly transactionsByOutTradeNo = new Map<string, SandboxTransaction>();
@@ -429,6 +465,7 @@ export class WechatpayProviderSandbox {
     if (request.method !== 'GET')
       return this.answer(merchant, wechatError(405, 'METHOD_NOT_ALLOWED', 'GET only'));
     const q = request.url.searchParams;
+    if (path === '/v3/certificates') return this.certificates(merchant);
     if (path === '/v3/billdownload/file') return this.download(merchant, q.get('token') ?? '');
     if (path === '/v3/bill/tradebill') return this.tradeBill(merchant, q);
     if (path === '/v3/bill/fundflowbill') return this.fundFlowBill(merchant, q);
@@ -448,6 +485,71 @@ export class WechatpayProviderSandbox {
       return this.answer(merchant, { status: 200, body: this.refundResource(refund.outRefundNo) });
     }
     return this.answer(merchant, wechatError(404, 'NOT_FOUND', `no such API ${path}`));
+  }
+
+  /**
+   * Starts a platform-certificate rotation as WeChat Pay does it: a new certificate is listed beside the old,
+   * whose expire_time is moved to `overlapHours` ahead (WeChat: 24 h). With `signWithNew` answers are signed
+   * with the new certificate from now on. Returns the new certificate (tests sign notifications with its key).
+   */
+  rotatePlatformCertificate(
+    mchid?: string,
+    options: { overlapHours?: number; signWithNew?: boolean } = {},
+  ): SandboxPlatformCertificate {
+    const merchant = this.merchantFor(mchid);
+    merchant.platformCertificates ??= [];
+    const list = merchant.platformCertificates;
+    const now = this.clock.now();
+    const overlapEnd = new Date(now.getTime() + (options.overlapHours ?? 24) * 3_600_000);
+    for (const old of list) if (old.expiresAt > overlapEnd) old.expiresAt = overlapEnd;
+    const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const serial = crypto.randomBytes(20).toString('hex').toUpperCase().replace(/^0+/, '1');
+    const expiresAt = new Date(now.getTime() + 5 * 365 * 86_400_000);
+    const certificate: SandboxPlatformCertificate = {
+      serial,
+      certificatePem: selfSignedCertificatePem({
+        publicKey,
+        privateKey,
+        serialHex: serial,
+        commonName: `Tenpay.com sandbox platform certificate ${merchant.mchid}`,
+        notBefore: new Date(now.getTime() - 60_000),
+        notAfter: expiresAt,
+      }),
+      privateKey,
+      effectiveAt: now,
+      expiresAt,
+    };
+    list.push(certificate);
+    if (options.signWithNew) merchant.platformKey = { serial, privateKey };
+    return certificate;
+  }
+
+  /** Ends a rotation: certificates past their expire_time are no longer listed. */
+  retireExpiredPlatformCertificates(mchid?: string): void {
+    const merchant = this.merchantFor(mchid);
+    const now = this.clock.now();
+    merchant.platformCertificates = (merchant.platformCertificates ?? []).filter((c) => c.expiresAt > now);
+  }
+
+  /** `GET /v3/certificates`: every listed certificate, AES-256-GCM encrypted with the APIv3 key. */
+  private certificates(merchant: WechatpaySandboxMerchant): SandboxResponse {
+    const apiv3Key = this.faults.certificatesUnderWrongKey ? 'W'.repeat(32) : merchant.apiv3Key;
+    if (!apiv3Key) {
+      return this.answer(merchant, wechatError(400, 'INVALID_REQUEST', 'merchant uses public-key mode only'));
+    }
+    return this.answer(merchant, {
+      status: 200,
+      body: {
+        data: (merchant.platformCertificates ?? []).map((certificate) => ({
+          serial_no: certificate.serial,
+          effective_time: rfc3339(certificate.effectiveAt),
+          expire_time: rfc3339(certificate.expiresAt),
+          encrypt_certificate: encryptResource(certificate.certificatePem, apiv3Key, {
+            associatedData: 'certificate',
+          }),
+        })),
+      },
+    });
   }
 
   /** Signs a JSON answer with the merchant's platform key, applying `faults.nextAnswer`. */

@@ -19,6 +19,7 @@ export {
   type StripeSandboxFaults,
 } from './provider-api-stripe.ts';
 export {
+  type SandboxPlatformCertificate,
   type SandboxRefund,
   type SandboxRefundInput,
   type SandboxTime,

@@ -13,6 +13,11 @@ import { DEFAULT_TOLERANCE_SECONDS, HEADERS } from './constants.ts';
 import type { Merchant } from './merchants.ts';
 import { paymentStatusFromTradeState, refundStatusFromRefundState } from './normalize.ts';
 import { providerTime, REFUND_STATES, TRADE_STATES } from './notification.ts';
+import {
+  keysForCertificatesAnswer,
+  openCertificatesAnswer,
+  type PlatformCertificate,
+} from './platform-certificates.ts';
 import { buildAuthorization } from './sign.ts';
 import { lowerCaseHeaders, verifyResponse } from './verify.ts';
 
@@ -378,6 +383,19 @@ export class WechatpayClient {
     return { refund, status: refundStatusFromRefundState(refund.status), rawBody: body.text };
   }
 
+  /**
+   * `GET /v3/certificates`: the platform certificates, decrypted with `apiv3Key` (tag checked) and the answer's
+   * signature verified with the configured keys or a certificate of the answer itself (platform-certificates.ts).
+   */
+  async platformCertificates(apiv3Key: Uint8Array | string): Promise<PlatformCertificate[]> {
+    const { response } = await this.send('/v3/certificates', this.origins);
+    if (!response.ok) throw await this.errorFrom(response);
+    const raw = Buffer.from(await response.arrayBuffer());
+    const certificates = openCertificatesAnswer(raw, apiv3Key);
+    this.verify(response, raw, true, keysForCertificatesAnswer(this.merchant.verificationKeys, certificates));
+    return certificates;
+  }
+
   private async transaction(path: string): Promise<QueriedTransaction> {
     const body = await this.getJson(path);
     const transaction = parseWith(transactionQuerySchema, body.json, 'transaction query');
@@ -423,7 +441,12 @@ export class WechatpayClient {
    * Verifies Wechatpay-* headers over the raw body. Success answers must be signed; error answers are verified
    * when they carry a signature (a forged one is rejected), and reported as unsigned otherwise.
    */
-  private verify(response: Response, raw: Buffer, required: boolean): boolean {
+  private verify(
+    response: Response,
+    raw: Buffer,
+    required: boolean,
+    verificationKeys = this.merchant.verificationKeys,
+  ): boolean {
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       headers[name] = value;
@@ -434,7 +457,7 @@ export class WechatpayClient {
       verifyResponse({
         rawBody: raw,
         headers: lower,
-        verificationKeys: this.merchant.verificationKeys,
+        verificationKeys,
         now: this.clock.now(),
         toleranceSeconds: this.toleranceSeconds,
       });

@@ -12,6 +12,15 @@ export {
   verifyAuthorization,
 } from './authorization.ts';
 export {
+  CERTIFICATE_EXPIRY_WARNING_DAYS,
+  CERTIFICATE_REFRESH_METRICS,
+  type CertificateRefreshDeps,
+  CertificateRefreshError,
+  type MerchantRefreshOutcome,
+  refreshPlatformCertificates,
+  type VerifyPartStore,
+} from './certificate-refresh.ts';
+export {
   type BillAnswer,
   type FundFlowAccountType,
   type QueriedRefund,
@@ -112,6 +121,19 @@ export {
   parseNotification,
   parseNotificationBody,
 } from './parse-notification.ts';
+export {
+  type CertificatesAnswer,
+  certificatesAnswerSchema,
+  keysForCertificatesAnswer,
+  type NextVerificationKeys,
+  nextVerificationKeys,
+  openCertificatesAnswer,
+  PLATFORM_CERTIFICATE_CODES,
+  type PlatformCertificate,
+  PlatformCertificateError,
+  PUBLIC_KEY_ID_PREFIX,
+  usesPlatformCertificates,
+} from './platform-certificates.ts';
 export {
   type BuildAuthorizationInput,
   type BuildSignatureHeadersInput,
