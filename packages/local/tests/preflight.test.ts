@@ -21,7 +21,8 @@ afterEach(async () => {
 });
 
 function start(env: Record<string, string>, ...args: string[]) {
-  const { DATABASE_URL, WECHATPAY_MERCHANTS_FILE, STRIPE_WEBHOOK_SECRETS, STRIPE_LIVEMODE, ...base } = process.env;
+  const { DATABASE_URL, WECHATPAY_MERCHANTS_FILE, STRIPE_WEBHOOK_SECRETS, STRIPE_LIVEMODE, ...base } =
+    process.env;
   const result = spawnSync(
     process.execPath,
     ['--disable-warning=NodeVersionSupportWarning', '--import', 'tsx', main, '--exit', ...args],
