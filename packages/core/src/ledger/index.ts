@@ -9,6 +9,19 @@ export {
 } from './apply-envelopes.ts';
 export * from './changes.ts';
 export { createSql, type DbOptions, type Sql, type Tx } from './db.ts';
+export {
+  createDeliveryFailureRecorder,
+  DELIVERY_FAILURE_RETENTION_DAYS,
+  type DeliveryFailureNote,
+  type DeliveryFailureQuery,
+  type DeliveryFailureRecorder,
+  type DeliveryFailureSummary,
+  deliveryFailureKey,
+  failureCode,
+  latestDeliveryFailures,
+  pruneDeliveryFailures,
+  sanitizeFailureMessage,
+} from './delivery-failures.ts';
 export { type MerchantOrderInput, recordMerchantOrders } from './merchant-orders.ts';
 export {
   DATABASE_ROLES,
