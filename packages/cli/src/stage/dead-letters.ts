@@ -247,9 +247,8 @@ export async function replaySelected(
           }),
         );
         const deletedIds = new Set((deleted.Successful ?? []).map((s) => Number(s.Id)));
-        toDelete.forEach((h, i) =>
-          (deletedIds.has(i) ? result.moved : result.sentNotDeleted).push(h.letter.messageId),
-        );
+        for (const [i, h] of toDelete.entries())
+          (deletedIds.has(i) ? result.moved : result.sentNotDeleted).push(h.letter.messageId);
       }
       options.onProgress?.(result.moved.length, chosen.length);
     }
