@@ -130,7 +130,10 @@ export interface DeliveryFailureQuery {
   messageIds?: readonly string[];
 }
 
-/** The last reason and the failed-attempt count per asked event / message. Keys: `provider:eventId`, or `message:<id>`. */
+/**
+ * The last reason and the failed-attempt count per asked event / message. Keys: `provider:eventId`, or
+ * `message:<id>`. The keys travel as one JSON parameter (no array types needed, so no type fetch through the proxy).
+ */
 export async function latestDeliveryFailures(
   sql: Sql,
   query: DeliveryFailureQuery,
@@ -164,8 +167,8 @@ export async function latestDeliveryFailures(
         f.provider, f.event_id, f.message_id, f.failed_at, f.attempt, f.error_code, f.error_message,
         count(*) over (partition by f.provider, f.event_id) as failed_attempts
       from delivery_failures f
-      join unnest(${sql.array(events.map((e) => e.provider))}::text[], ${sql.array(events.map((e) => e.eventId))}::text[])
-        as asked(provider, event_id) on asked.provider = f.provider and asked.event_id = f.event_id
+      join jsonb_to_recordset(${JSON.stringify(events.map((e) => ({ p: e.provider, e: e.eventId })))}::text::jsonb)
+        as asked(p text, e text) on asked.p = f.provider and asked.e = f.event_id
       order by f.provider, f.event_id, f.failed_at desc, f.id desc`;
     for (const row of rows) out.set(`${row.provider}:${row.event_id}`, summarize(row));
   }
@@ -175,7 +178,7 @@ export async function latestDeliveryFailures(
         f.provider, f.event_id, f.message_id, f.failed_at, f.attempt, f.error_code, f.error_message,
         count(*) over (partition by f.message_id) as failed_attempts
       from delivery_failures f
-      where f.message_id = any(${sql.array([...messageIds])}::text[])
+      where f.message_id in (select jsonb_array_elements_text(${JSON.stringify(messageIds)}::text::jsonb))
       order by f.message_id, f.failed_at desc, f.id desc`;
     for (const row of rows) out.set(`message:${row.message_id}`, summarize(row));
   }
