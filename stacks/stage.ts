@@ -59,8 +59,11 @@ export interface StageSettings {
   };
 }
 
-/** Functions other than the consumer that hold one DB connection each: migrate, two recon jobs, the sweep. */
-const OTHER_DB_CLIENTS = 4;
+/**
+ * DB connections other than the consumer's, one per container: migrate, two recon jobs, the sweep, and the
+ * operations function (reserved concurrency 2, stacks/Operations.ts).
+ */
+const OTHER_DB_CLIENTS = 4 + 2;
 
 export function stageSettings(stage: string): StageSettings {
   const isProd = stage === PROD_STAGE;
