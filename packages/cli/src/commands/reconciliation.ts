@@ -1,8 +1,8 @@
 // `payhooks recon …`: run or re-run reconciliation for a date and provider (same code as the scheduled Lambdas),
-// list the current reports, download one report's files. Locally it uses the `npm start` stack (.payhooks/
-// local.json: database, reports folder, provider API sandbox); against a stage, DATABASE_URL / REPORTS_BUCKET /
-// provider credentials from the environment. Local-only parts (reports folder, sandbox) live in ../local/ and are
-// loaded on demand; a stage is reached through ../stage/ and never loads @payhooks/local.
+// list the current reports, download one report's files. With `--stage NAME` a run happens in the stage's
+// operations function and reports come from its bucket through the SDK; locally it uses the `npm start` stack
+// (.payhooks/local.json: database, reports folder, provider API sandbox); otherwise DATABASE_URL / REPORTS_BUCKET /
+// provider credentials from the environment. Local-only parts live in ../local/ and are loaded on demand.
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
