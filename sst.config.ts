@@ -9,6 +9,7 @@ import { Migrations } from './stacks/Migrations.ts';
 import { Monitoring } from './stacks/Monitoring.ts';
 import { Network } from './stacks/Network.ts';
 import { waiveSharedFindings } from './stacks/nag.ts';
+import { Operations } from './stacks/Operations.ts';
 import { Preflight } from './stacks/Preflight.ts';
 import { Queue } from './stacks/Queue.ts';
 import { Reconciliation } from './stacks/Reconciliation.ts';
@@ -37,7 +38,8 @@ export function stacks(app: App): void {
     .stack(Queue)
     .stack(Reconciliation)
     .stack(Api)
-    .stack(Monitoring);
+    .stack(Monitoring)
+    .stack(Operations);
   waiveSharedFindings(app);
 }
 

@@ -13,6 +13,7 @@ import { Database } from '../stacks/Database.ts';
 import { Migrations } from '../stacks/Migrations.ts';
 import { Monitoring } from '../stacks/Monitoring.ts';
 import { Network } from '../stacks/Network.ts';
+import { Operations } from '../stacks/Operations.ts';
 import { Preflight } from '../stacks/Preflight.ts';
 import { Queue } from '../stacks/Queue.ts';
 import { Reconciliation } from '../stacks/Reconciliation.ts';
@@ -33,6 +34,7 @@ const STACKS = {
   Reconciliation,
   Api,
   Monitoring,
+  Operations,
 } as const;
 export type StackName = keyof typeof STACKS;
 

@@ -83,8 +83,11 @@ export interface StageSettings {
 /** Functions whose cold start (or, for preflight, the deploy) runs the stage guard: the StageRefused alarm. */
 export const STAGE_GUARDED_SERVICES = ['preflight', 'stripe-webhook', 'recon-stripe', 'consumer'] as const;
 
-/** Functions other than the consumer that hold one DB connection each: migrate, two recon jobs, the sweep. */
-const OTHER_DB_CLIENTS = 4;
+/**
+ * DB connections other than the consumer's, one per container: migrate, two recon jobs, the sweep, the Stripe
+ * revalidator, the raw-payload purge, and the operations function (reserved concurrency 2, stacks/Operations.ts).
+ */
+const OTHER_DB_CLIENTS = 4 + 2 + 2;
 
 export function stageSettings(stage: string): StageSettings {
   const { declaration, declared } = declarationOf(stage);

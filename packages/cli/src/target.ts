@@ -1,30 +1,92 @@
-// Where the CLI points: the local stack (from .payhooks/local.json while `npm start` runs) or a deployed stage
-// (QUEUE_URL / DLQ_URL / DATABASE_URL … from the environment, e.g. `npx sst bind` or exported outputs).
+// Where the CLI points: a deployed stage (`--stage NAME`: resources from the stage's stack outputs, the database
+// and providers only through its operations function), the local stack (.payhooks/local.json while `npm start`
+// runs), or explicit environment variables (QUEUE_URL / DLQ_URL / DATABASE_URL …, e.g. a bastion with
+// `npx sst bind`).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '@payhooks/core/errors';
+import { lambdaOperations, type OperationsPort } from './stage/operations.ts';
+import { cloudFormationStackOutputs, findStage, type StackOutputs } from './stage/stack-outputs.ts';
 
 export interface Target {
+  kind: 'local' | 'stage' | 'environment';
+  /** For messages: "local stack", "stage prod", "environment". */
+  label: string;
   queueUrl: string;
   dlqUrl: string;
   sqs: SQSClient;
   databaseUrl?: string;
   reportsDir?: string;
+  /** The stage's reports bucket (SDK access with the operator's credentials). */
+  reportsBucket?: string;
   wechatpayMerchantsFile?: string;
   /** Stripe API base and key: the provider sandbox locally, api.stripe.com with STRIPE_API_KEY otherwise. */
   stripeApiBaseUrl?: string;
   stripeApiKey?: string;
   /** WeChat Pay merchant API base: the provider sandbox locally. */
   wechatpayApiBaseUrl?: string;
+  /** A stage's operations function: everything that needs the database or the providers. */
+  operations?: OperationsPort;
+  region?: string;
   local: boolean;
 }
 
-export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
-  const localFile = path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks', 'local.json');
+/** Options every command accepts (before or after the command name). */
+export interface CliGlobals {
+  stage?: string;
+  region?: string;
+  json?: boolean;
+}
+
+/** How a stage is reached; tests replace these with the SQS emulator, given outputs and the handler itself. */
+export interface StagePorts {
+  stackOutputs(region: string | undefined): StackOutputs;
+  operations(functionName: string, region: string | undefined): OperationsPort;
+  sqs(region: string | undefined): SQSClient;
+}
+
+export const awsStagePorts: StagePorts = {
+  stackOutputs: cloudFormationStackOutputs,
+  operations: lambdaOperations,
+  sqs: (region) => new SQSClient(region ? { region } : {}),
+};
+
+function localStateFile(env: NodeJS.ProcessEnv): string {
+  return path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks', 'local.json');
+}
+
+export async function resolveTarget(
+  globals: CliGlobals = {},
+  env: NodeJS.ProcessEnv = process.env,
+  ports: StagePorts = awsStagePorts,
+): Promise<Target> {
+  if (globals.stage) {
+    const region = globals.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+    const stage = await findStage(globals.stage, ports.stackOutputs(region), region);
+    return {
+      kind: 'stage',
+      label: `stage ${stage.stage}`,
+      queueUrl: stage.queueUrl,
+      dlqUrl: stage.dlqUrl,
+      sqs: ports.sqs(region),
+      reportsBucket: stage.reportsBucket,
+      operations: ports.operations(stage.operationsFunction, region),
+      ...(region ? { region } : {}),
+      local: false,
+    };
+  }
+  return resolveEnvironmentTarget(env);
+}
+
+/** The local stack or explicit environment variables (no `--stage`). */
+export function resolveEnvironmentTarget(env: NodeJS.ProcessEnv = process.env): Target {
+  const localFile = localStateFile(env);
   if (!env.QUEUE_URL && existsSync(localFile)) {
     const local = readLocalJson(localFile);
     return {
+      kind: 'local',
+      label: 'local stack',
       queueUrl: local.queueUrl!,
       dlqUrl: local.dlqUrl!,
       sqs: new SQSClient({
@@ -44,15 +106,18 @@ export function resolveTarget(env: NodeJS.ProcessEnv = process.env): Target {
   if (!env.QUEUE_URL || !env.DLQ_URL) {
     throw new ConfigError(
       'CLI_NO_TARGET',
-      'no target: start the local stack (npm start) or set QUEUE_URL and DLQ_URL for a deployed stage',
+      'no target: start the local stack (npm start), pass --stage NAME, or set QUEUE_URL and DLQ_URL',
     );
   }
   return {
+    kind: 'environment',
+    label: 'environment',
     queueUrl: env.QUEUE_URL,
     dlqUrl: env.DLQ_URL,
     sqs: new SQSClient(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
     databaseUrl: env.DATABASE_URL,
     reportsDir: env.REPORTS_DIR,
+    ...(env.REPORTS_BUCKET ? { reportsBucket: env.REPORTS_BUCKET } : {}),
     wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE,
     stripeApiKey: env.STRIPE_API_KEY,
     local: false,

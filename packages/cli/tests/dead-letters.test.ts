@@ -1,5 +1,6 @@
-// DLQ tools against the SQS emulator through the real AWS SDK: messages that exhausted their receives are
-// listed, replayed to the source queue by a message move task, and purged.
+// DLQ tools against the SQS emulator through the real AWS SDK: looking hands every message back at once (a replay
+// right after a list moves what the list showed, a second look still finds it), a move task replays everything,
+// purge empties the queue.
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type LocalQueues, startLocalQueues } from '@payhooks/local/sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +36,7 @@ async function exhaust(count: number): Promise<void> {
 }
 
 describe('dlq tools', () => {
-  it('lists, replays and purges dead letters', async () => {
+  it('lists without hiding, replays exactly what was listed, and purges', async () => {
     for (const n of [1, 2, 3])
       await queues.client.send(
         new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: envelope(n) }),
@@ -45,22 +46,21 @@ describe('dlq tools', () => {
     );
     await exhaust(4);
 
-    const letters = await listDeadLetters(queues.client, queues.dlqUrl, 10, 1);
-    expect(letters.map((l) => l.envelope?.eventId ?? l.invalid).sort()).toEqual([
-      'evt_dead1',
-      'evt_dead2',
-      'evt_dead3',
-      'queue message is not JSON',
-    ]);
-    expect(letters.every((l) => l.receiveCount >= 1)).toBe(true);
+    const letters = await listDeadLetters(queues.client, queues.dlqUrl, 10);
+    const described = letters.map((l) => l.envelope?.eventId ?? l.invalid).sort();
+    expect(described).toEqual(['evt_dead1', 'evt_dead2', 'evt_dead3', 'queue message is not JSON']);
+    // Looking is side-effect free: a second look, straight after, finds the same four.
+    const again = await listDeadLetters(queues.client, queues.dlqUrl, 10);
+    expect(again.map((l) => l.messageId).sort()).toEqual(letters.map((l) => l.messageId).sort());
 
+    // …and a move task started straight after a look moves all of them (it moved 0 while looks hid them).
     const progress: number[] = [];
     const result = await replayDeadLetters(queues.client, queues.dlqUrl, {
       pollMs: 50,
       onProgress: (p) => progress.push(p.moved),
     });
     expect(result.status).toBe('COMPLETED');
-    expect(result.moved).toBe(4);
+    expect(result.moved).toBe(letters.length);
     expect(await dlqDepth(queues.client, queues.dlqUrl)).toBe(0);
     const back = await queues.client.send(
       new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10 }),

@@ -42,7 +42,7 @@ describe('payhooks CLI errors', () => {
     const { status, stderr } = cli('dlq', 'list');
     expect(status).toBe(1);
     expect(lines(stderr)).toEqual([
-      'CLI_NO_TARGET: no target: start the local stack (npm start) or set QUEUE_URL and DLQ_URL for a deployed stage',
+      'CLI_NO_TARGET: no target: start the local stack (npm start), pass --stage NAME, or set QUEUE_URL and DLQ_URL',
     ]);
   });
 });

@@ -6,6 +6,8 @@ import { createFolderStore } from '@payhooks/local/folder-store';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerRecon } from '../src/commands/reconciliation.ts';
+import { createContext } from '../src/context.ts';
+import { awsStagePorts } from '../src/target.ts';
 
 let dir: string;
 const saved = { ...process.env };
@@ -26,7 +28,7 @@ async function run(...args: string[]): Promise<string> {
     out.push(values.join(' '));
   });
   const program = new Command('payhooks').exitOverride();
-  registerRecon(program);
+  registerRecon(program, createContext(awsStagePorts));
   await program.parseAsync(['node', 'payhooks', ...args]);
   return out.join('\n');
 }

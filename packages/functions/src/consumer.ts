@@ -8,6 +8,7 @@ import {
   applyEnvelope,
   type BatchOutcome,
   commitEnvelopeBatch,
+  createDeliveryFailureRecorder,
 } from '@payhooks/core/ledger';
 import { errorFields } from '@payhooks/core/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -41,6 +42,8 @@ export { BatchFailedError };
 
 export function createConsumer(deps: ConsumerDeps): SqsHandler {
   const { sql, normalizers, logger, metrics } = deps;
+  // Failure reasons for the DLQ tools (delivery_failures), written after the batch, outside its transaction.
+  const failures = deps.failures ?? createDeliveryFailureRecorder({ sql, logger });
 
   const succeeded = (envelope: Envelope, result: ApplyOutcome) => {
     const { provider, eventId } = envelope;
@@ -60,6 +63,8 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
       receiveCount: record.attributes?.ApproximateReceiveCount,
       ...errorFields(error),
     });
+    const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 0);
+    failures.note({ messageId: record.messageId, attempt, envelope, error });
   };
 
   /** The fallback: a transaction per message isolates a message whose writes the database refuses. */
@@ -137,7 +142,7 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
   };
 
   return async (event) => {
-    const response = await together(event.Records);
+    const response = await together(event.Records).finally(() => failures.flush());
     if (response.batchItemFailures.length > 0 && response.batchItemFailures.length === event.Records.length) {
       throw new BatchFailedError(event.Records.length);
     }

@@ -1,81 +1,150 @@
-// `payhooks dlq …`: list, inspect, replay and purge dead letters.
+// `payhooks dlq …`: list, inspect, replay and purge dead letters. Looking hands every message back at once, so a
+// replay right after a list moves what the list showed; attempt counts and reasons are the consumer's record.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { ConfigError } from '@payhooks/core/errors';
+import { ConfigError, PayhooksError } from '@payhooks/core/errors';
+import type { DeliveryFailureSummary } from '@payhooks/core/ledger';
 import { openNotification, parseMerchants } from '@payhooks/core/providers/wechatpay';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { dlqDepth, listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../stage/dead-letters.ts';
-import { resolveTarget } from '../target.ts';
+import { type CliContext, emit } from '../context.ts';
+import { EXIT } from '../exit-codes.ts';
+import { deliveryFailureKey, failureLookupFor } from '../failures.ts';
+import {
+  type DeadLetter,
+  type DeadLetterSelection,
+  dlqDepth,
+  isSelective,
+  listDeadLetters,
+  purgeDeadLetters,
+  replayDeadLetters,
+  replaySelected,
+  selects,
+} from '../stage/dead-letters.ts';
 
-export function registerDlq(program: Command): void {
+/** The look's upper bound when a command needs every dead letter (a replay, an inspect). */
+const ALL = 10_000;
+
+/** No dead letter with the asked message or event id. */
+export class DeadLetterNotFoundError extends PayhooksError {
+  constructor(id: string) {
+    super('DLQ_NOT_FOUND', `no dead letter with message id or event id ${id}`);
+  }
+}
+
+function row(letter: DeadLetter, failure: DeliveryFailureSummary | undefined, reasonsKnown: boolean) {
+  const e = letter.envelope;
+  return {
+    messageId: letter.messageId,
+    provider: e?.provider ?? null,
+    eventId: e?.eventId ?? null,
+    eventType: e?.eventType ?? null,
+    account: e?.account ?? null,
+    receivedAt: e?.receivedAt ?? null,
+    sentAt: letter.sentAt ?? null,
+    bodyBytes: letter.bodyBytes,
+    ...(letter.invalid ? { invalid: letter.invalid } : {}),
+    /** null: no failure reasons reachable from this target (no database, no stage). */
+    failedAttempts: reasonsKnown ? (failure?.failedAttempts ?? 0) : null,
+    lastFailure: failure
+      ? {
+          at: failure.lastFailedAt,
+          attempt: failure.lastAttempt,
+          code: failure.errorCode,
+          message: failure.errorMessage,
+        }
+      : null,
+  };
+}
+
+type Row = ReturnType<typeof row>;
+
+function describeRow(r: Row): string {
+  const what = r.eventId ? `${r.provider}  ${r.eventId}  ${r.eventType}` : `not an envelope: ${r.invalid}`;
+  const why =
+    r.failedAttempts === null
+      ? 'failure reasons unavailable (no database for this target)'
+      : r.lastFailure
+        ? `failed ${r.failedAttempts}× — last ${r.lastFailure.code}: ${r.lastFailure.message}`
+        : 'no failure recorded';
+  return `  ${r.messageId}  ${what}  received ${r.receivedAt ?? r.sentAt ?? '?'}  ${why}`;
+}
+
+function parseInstant(text: string | undefined, flag: string): Date | undefined {
+  if (text === undefined) return undefined;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()))
+    throw new ConfigError('CLI_USAGE', `${flag} must be an ISO date-time, got "${text}"`);
+  return date;
+}
+
+interface SelectionOptions {
+  eventId?: string[];
+  provider?: string;
+  eventType?: string;
+  errorCode?: string;
+  since?: string;
+  until?: string;
+}
+
+function selectionOf(options: SelectionOptions): DeadLetterSelection {
+  const since = parseInstant(options.since, '--since');
+  const until = parseInstant(options.until, '--until');
+  return {
+    ...(options.eventId?.length ? { eventIds: options.eventId } : {}),
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.eventType ? { eventType: options.eventType } : {}),
+    ...(options.errorCode ? { errorCode: options.errorCode } : {}),
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerDlq(program: Command, context: CliContext): void {
   const dlq = program.command('dlq').description('dead-letter queue: list, inspect, replay, purge');
 
   dlq
     .command('list')
-    .description('list dead letters (event id, provider, type, receive count)')
+    .description('list dead letters with the consumer’s failed-attempt count and last failure reason')
     .option('--limit <n>', 'at most this many', '100')
-    .option('--json', 'machine-readable output')
-    .action(async (options: { limit: string; json?: boolean }) => {
-      const target = resolveTarget();
+    .action(async (options: { limit: string }, command: Command) => {
+      const target = await context.target(command);
       const letters = await listDeadLetters(target.sqs, target.dlqUrl, Number(options.limit));
-      if (options.json) {
-        console.log(
-          JSON.stringify(
-            letters.map(({ envelope, ...rest }) => ({
-              ...rest,
-              provider: envelope?.provider,
-              eventId: envelope?.eventId,
-              eventType: envelope?.eventType,
-            })),
-            null,
-            2,
-          ),
-        );
-        return;
-      }
-      console.log(`${letters.length} dead letter(s) in ${target.dlqUrl}`);
-      for (const letter of letters) {
-        const e = letter.envelope;
-        console.log(
-          e
-            ? `  ${letter.messageId}  ${e.provider}  ${e.eventId}  ${e.eventType}  received ${letter.receiveCount}×  sent ${letter.sentAt ?? '?'}`
-            : `  ${letter.messageId}  not an envelope: ${letter.invalid}`,
-        );
-      }
+      const failures = await failureLookupFor(target)?.(letters);
+      const rows = letters.map((l) => row(l, failures?.get(deliveryFailureKey(l)), failures !== undefined));
+      emit(context.globals(command), rows, () => {
+        console.log(`${rows.length} dead letter(s) in ${target.dlqUrl} (${target.label})`);
+        for (const r of rows) console.log(describeRow(r));
+      });
     });
 
   dlq
-    .command('inspect <messageId>')
+    .command('inspect <id>')
     .description(
-      'show one dead letter; the raw body only with --body, WeChat resources decrypted only with --decrypt',
+      'show one dead letter (message id or event id) with its failure reason; the raw body only with --body, ' +
+        'WeChat resources decrypted only with --decrypt',
     )
     .option('--body', 'print the raw provider body (may contain payer data)')
     .option('--decrypt', 'decrypt a WeChat Pay resource with the merchant configuration (prints payer data)')
-    .action(async (messageId: string, options: { body?: boolean; decrypt?: boolean }) => {
-      const target = resolveTarget();
-      const letter = (await listDeadLetters(target.sqs, target.dlqUrl, 1000)).find(
-        (l) => l.messageId === messageId,
+    .action(async (id: string, options: { body?: boolean; decrypt?: boolean }, command: Command) => {
+      const target = await context.target(command);
+      const letter = (await listDeadLetters(target.sqs, target.dlqUrl, ALL)).find(
+        (l) => l.messageId === id || l.envelope?.eventId === id,
       );
-      if (!letter) {
-        console.error(`no dead letter with message id ${messageId}`);
-        process.exitCode = 1;
-        return;
-      }
-      const { envelope, ...meta } = letter;
-      console.log(
-        JSON.stringify(
-          {
-            ...meta,
-            envelope: envelope && {
-              ...envelope,
-              rawBody: options.body ? envelope.rawBody : `(${envelope.rawBody.length} chars; --body to show)`,
-            },
-          },
-          null,
-          2,
-        ),
-      );
+      if (!letter) throw new DeadLetterNotFoundError(id);
+      const failures = await failureLookupFor(target)?.([letter]);
+      const { envelope } = letter;
+      const shown = {
+        ...row(letter, failures?.get(deliveryFailureKey(letter)), failures !== undefined),
+        rawBody: envelope
+          ? options.body
+            ? envelope.rawBody
+            : `(${envelope.rawBody.length} chars; --body to show)`
+          : null,
+      };
+      console.log(JSON.stringify(shown, null, 2));
       if (options.decrypt && envelope?.provider === 'wechatpay') {
         const file = process.env.WECHATPAY_MERCHANTS_FILE ?? target.wechatpayMerchantsFile;
         const document = process.env.WECHATPAY_MERCHANTS ?? (file ? readFileSync(file, 'utf8') : undefined);
@@ -96,40 +165,122 @@ export function registerDlq(program: Command): void {
 
   dlq
     .command('replay')
-    .description('move every dead letter back to the main queue (SQS message move task)')
-    .option('--dry-run', 'only say how many would move')
-    .option('--rate <perSecond>', 'limit the move rate')
-    .action(async (options: { dryRun?: boolean; rate?: string }) => {
-      const target = resolveTarget();
-      const depth = await dlqDepth(target.sqs, target.dlqUrl);
-      if (options.dryRun || depth === 0) {
-        console.log(
-          `${depth} dead letter(s) would be moved to ${target.queueUrl}${options.dryRun ? ' (dry run)' : ''}`,
+    .description(
+      'move dead letters back to the main queue: all of them (SQS message move task), or only those selected',
+    )
+    .option('--event-id <id>', 'only this event (repeatable)', collect)
+    .option('--provider <provider>', 'only this provider (stripe | wechatpay)')
+    .option('--event-type <type>', 'only this event type, e.g. payment_intent.succeeded')
+    .option('--error-code <code>', 'only messages whose last recorded failure has this code')
+    .option('--since <iso>', 'only events the ingress received at or after this time')
+    .option('--until <iso>', 'only events the ingress received before this time')
+    .option('--dry-run', 'only list what would move')
+    .option('--rate <perSecond>', 'limit the move rate (all messages only)')
+    .action(async (options: SelectionOptions & { dryRun?: boolean; rate?: string }, command: Command) => {
+      const globals = context.globals(command);
+      const selection = selectionOf(options);
+      const target = await context.target(command);
+      const lookup = failureLookupFor(target);
+      // Without the consumer's record no message has a code: refuse rather than move nothing silently.
+      if (selection.errorCode && !lookup)
+        throw new ConfigError(
+          'CLI_NO_FAILURE_REASONS',
+          '--error-code needs failure reasons: use --stage NAME, the local stack, or DATABASE_URL',
+        );
+      const choose = async (letters: DeadLetter[]) => {
+        const failures = selection.errorCode ? await lookup?.(letters) : undefined;
+        return new Set(
+          letters
+            .filter((l) => selects(selection, l, failures?.get(deliveryFailureKey(l))))
+            .map((l) => l.messageId),
+        );
+      };
+
+      if (options.dryRun) {
+        const letters = await listDeadLetters(target.sqs, target.dlqUrl, ALL);
+        const chosen = await choose(letters);
+        const selected = letters.filter((l) => chosen.has(l.messageId));
+        emit(
+          globals,
+          {
+            dryRun: true,
+            selected: selected.map((l) => ({ messageId: l.messageId, eventId: l.envelope?.eventId ?? null })),
+          },
+          () => {
+            console.log(
+              `${selected.length} dead letter(s) would be moved to ${target.queueUrl} (dry run, ${target.label})`,
+            );
+            for (const l of selected)
+              console.log(`  ${l.messageId}  ${l.envelope?.eventId ?? '(not an envelope)'}`);
+          },
         );
         return;
       }
-      const bar = new cliProgress.SingleBar(
-        { format: 'replaying |{bar}| {value}/{total} moved' },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(depth, 0);
-      const result = await replayDeadLetters(target.sqs, target.dlqUrl, {
-        ...(options.rate ? { maxPerSecond: Number(options.rate) } : {}),
-        onProgress: (p) => {
-          if (p.total !== undefined) bar.setTotal(p.total);
-          bar.update(p.moved);
+
+      if (!isSelective(selection)) {
+        const expected = (await listDeadLetters(target.sqs, target.dlqUrl, ALL)).length;
+        if (expected === 0) {
+          emit(globals, { selected: 0, moved: 0 }, () => console.log('0 dead letter(s): nothing to move'));
+          return;
+        }
+        const bar = globals.json
+          ? undefined
+          : new cliProgress.SingleBar(
+              { format: 'replaying |{bar}| {value}/{total} moved', stream: process.stderr },
+              cliProgress.Presets.shades_classic,
+            );
+        bar?.start(expected, 0);
+        const result = await replayDeadLetters(target.sqs, target.dlqUrl, {
+          ...(options.rate ? { maxPerSecond: Number(options.rate) } : {}),
+          onProgress: (p) => {
+            if (p.total !== undefined) bar?.setTotal(p.total);
+            bar?.update(p.moved);
+          },
+        });
+        bar?.stop();
+        emit(globals, { selected: expected, moved: result.moved, status: result.status }, () =>
+          console.log(
+            `move task ${result.status}: moved ${result.moved} of ${expected} dead letter(s) to ${target.queueUrl}`,
+          ),
+        );
+        if (result.moved < expected) {
+          console.error(
+            `INCOMPLETE: ${expected - result.moved} dead letter(s) not moved; run dlq list to see what is left`,
+          );
+          process.exitCode = EXIT.incomplete;
+        }
+        return;
+      }
+
+      if (options.rate)
+        throw new ConfigError('CLI_USAGE', '--rate applies only when replaying every message');
+      const result = await replaySelected(target.sqs, {
+        dlqUrl: target.dlqUrl,
+        queueUrl: target.queueUrl,
+        choose,
+        limit: ALL,
+        onProgress: (moved, selected) => {
+          if (!globals.json) process.stderr.write(`\rreplaying ${moved}/${selected} moved`);
         },
       });
-      bar.stop();
-      console.log(`move task ${result.status}: ${result.moved} message(s) back on ${target.queueUrl}`);
+      if (!globals.json && result.selected.length > 0) process.stderr.write('\n');
+      emit(globals, result, () => {
+        console.log(
+          `moved ${result.moved.length} of ${result.selected.length} selected dead letter(s) to ${target.queueUrl}`,
+        );
+        for (const id of result.sentNotDeleted)
+          console.log(`  ${id}: sent, but still in the DLQ (delete failed; the inbox absorbs the copy)`);
+        for (const id of result.notSent) console.log(`  ${id}: not sent, still in the DLQ`);
+      });
+      if (result.moved.length < result.selected.length) process.exitCode = EXIT.incomplete;
     });
 
   dlq
     .command('purge')
     .description('delete every dead letter (asks for confirmation)')
     .option('--yes', 'do not ask')
-    .action(async (options: { yes?: boolean }) => {
-      const target = resolveTarget();
+    .action(async (options: { yes?: boolean }, command: Command) => {
+      const target = await context.target(command);
       const depth = await dlqDepth(target.sqs, target.dlqUrl);
       if (!options.yes) {
         const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -143,6 +294,6 @@ export function registerDlq(program: Command): void {
         }
       }
       await purgeDeadLetters(target.sqs, target.dlqUrl);
-      console.log(`purged ${depth} dead letter(s)`);
+      emit(context.globals(command), { purged: depth }, () => console.log(`purged ${depth} dead letter(s)`));
     });
 }

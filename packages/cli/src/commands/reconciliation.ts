@@ -1,8 +1,8 @@
 // `payhooks recon …`: run or re-run reconciliation for a date and provider (same code as the scheduled Lambdas),
-// list the current reports, download one report's files. Locally it uses the `npm start` stack (.payhooks/
-// local.json: database, reports folder, provider API sandbox); against a stage, DATABASE_URL / REPORTS_BUCKET /
-// provider credentials from the environment. Local-only parts (reports folder, sandbox) live in ../local/ and are
-// loaded on demand; a stage is reached through ../stage/ and never loads @payhooks/local.
+// list the current reports, download one report's files. With `--stage NAME` a run happens in the stage's
+// operations function and reports come from its bucket through the SDK; locally it uses the `npm start` stack
+// (.payhooks/local.json: database, reports folder, provider API sandbox); otherwise DATABASE_URL / REPORTS_BUCKET /
+// provider credentials from the environment. Local-only parts live in ../local/ and are loaded on demand.
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,8 +21,11 @@ import {
 import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';
 import type { Command } from 'commander';
 import pino from 'pino';
+import { type CliContext, emit } from '../context.ts';
 import { ReportNotFoundError } from '../errors.ts';
-import { readLocalJson } from '../target.ts';
+import { EXIT } from '../exit-codes.ts';
+import { operate } from '../stage/operations.ts';
+import { type CliGlobals, readLocalJson } from '../target.ts';
 
 interface LocalState {
   databaseUrl?: string;
@@ -40,7 +43,18 @@ function readLocalState(env: NodeJS.ProcessEnv): LocalState | undefined {
   return readLocalJson(file, false) as LocalState;
 }
 
-async function storeFor(env: NodeJS.ProcessEnv): Promise<{ store: ObjectStore; where: string }> {
+/** The reports of a stage (`--stage`: its bucket through the SDK), the local stack's folder, or REPORTS_BUCKET. */
+async function storeFor(
+  env: NodeJS.ProcessEnv,
+  context: CliContext,
+  command: Command,
+): Promise<{ store: ObjectStore; where: string }> {
+  const globals = context.globals(command);
+  if (globals.stage) {
+    const target = await context.target(command);
+    const bucketEnv = { REPORTS_BUCKET: target.reportsBucket, AWS_REGION: target.region ?? env.AWS_REGION };
+    return { store: s3StoreFromEnv(bucketEnv), where: `s3://${target.reportsBucket} (${target.label})` };
+  }
   const local = readLocalState(env);
   if (!env.REPORTS_BUCKET) {
     const dir = env.REPORTS_DIR ?? local?.reportsDir ?? path.resolve('.payhooks', 'reports');
@@ -90,7 +104,29 @@ function progressPrinter(): (provider: string, account: string, p: ReconProgress
   };
 }
 
-export function registerRecon(program: Command): void {
+interface StageReconResult {
+  provider: string;
+  account: string;
+  businessDate: string;
+  status: string;
+  counts: Record<string, number>;
+  breaks: { total: number; healed: number; unhealed: number };
+  error?: { code: string; message: string };
+  reportKey?: string;
+}
+
+function describeStageResults(results: readonly StageReconResult[]): string {
+  return results
+    .map((r) => {
+      const who = `${r.provider} ${r.account || 'platform'} ${r.businessDate}`;
+      if (r.status !== 'succeeded')
+        return `  ${who}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}`;
+      return `  ${who}: ${r.counts.matched ?? 0} matched, ${r.breaks.total} break(s) (${r.breaks.healed} healed, ${r.breaks.unhealed} unhealed)${r.reportKey ? `  report ${r.reportKey}` : ''}`;
+    })
+    .join('\n');
+}
+
+export function registerRecon(program: Command, context: CliContext): void {
   const recon = program
     .command('recon')
     .description('reconciliation: run or re-run a date, list and download reports');
@@ -105,96 +141,124 @@ export function registerRecon(program: Command): void {
       'WeChat Pay merchant id or mchid / Stripe account (acct_… or platform); default all',
     )
     .option('--force', 'replace the report of a date that already succeeded')
-    .action(async (options: { provider: string; date?: string; merchant?: string; force?: boolean }) => {
-      if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
-        throw new ConfigError('CLI_USAGE', '--provider must be wechatpay or stripe');
-      const provider: 'wechatpay' | 'stripe' = options.provider;
-      if (options.date) checkBusinessDate(options.date);
-      const env = process.env;
-      const local = readLocalState(env);
-      const databaseUrl = env.DATABASE_URL ?? local?.databaseUrl;
-      if (!databaseUrl)
-        throw new ConfigError(
-          'CLI_NO_DATABASE',
-          'no database: start the local stack (npm start) or set DATABASE_URL',
-        );
-      const sql = createSql({ url: databaseUrl, max: 2, applicationName: 'payhooks-cli-recon' });
-      try {
-        const logger = createLogger({ name: 'recon', level: 'warn', destination: pino.destination(2) });
-        const common = {
-          sql,
-          env,
-          provider,
-          ...(options.date ? { date: options.date } : {}),
-          ...(options.merchant ? { account: options.merchant } : {}),
-          force: options.force ?? false,
-          logger,
-          onProgress: progressPrinter(),
-        };
-        let outcome: { description: string; failed: boolean };
-        if (env.REPORTS_BUCKET) {
-          const { reconcileStage } = await import('../stage/reconciliation.ts');
-          outcome = await reconcileStage(common);
-        } else {
-          const { reconcileLocally } = await import('../local/reconciliation.ts');
-          const { where } = await storeFor(env);
-          const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
-          const providerApiUrl = env.PROVIDER_API_URL ?? local?.providerApiUrl;
-          outcome = await reconcileLocally({
-            ...common,
-            reportsDir: where,
-            ...(merchantsFile ? { merchantsFile } : {}),
-            ...(providerApiUrl ? { providerApiUrl } : {}),
-            ...(local?.stripeApiKey && !env.STRIPE_API_KEY ? { stripeApiKey: local.stripeApiKey } : {}),
+    .action(
+      async (
+        options: { provider: string; date?: string; merchant?: string; force?: boolean },
+        command: Command,
+      ) => {
+        if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
+          throw new ConfigError('CLI_USAGE', '--provider must be wechatpay or stripe');
+        const provider: 'wechatpay' | 'stripe' = options.provider;
+        if (options.date) checkBusinessDate(options.date);
+        const globals: CliGlobals = context.globals(command);
+        if (globals.stage) {
+          const target = await context.target(command);
+          if (!globals.json)
+            process.stderr.write(
+              `${target.label}: reconciling ${provider} in its operations function (up to 15 min) …\n`,
+            );
+          const results = await operate<StageReconResult[]>(target.operations!, {
+            action: 'recon-run',
+            provider,
+            ...(options.date ? { date: options.date } : {}),
+            ...(options.merchant ? { account: options.merchant } : {}),
+            force: options.force ?? false,
           });
+          emit(globals, results, () => console.log(describeStageResults(results)));
+          if (results.some((r) => r.status === 'failed')) process.exitCode = EXIT.failed;
+          return;
         }
-        console.log(`\n${outcome.description}`);
-        if (outcome.failed) process.exitCode = 1;
-      } finally {
-        await sql.end();
-      }
-    });
+        const env = process.env;
+        const local = readLocalState(env);
+        const databaseUrl = env.DATABASE_URL ?? local?.databaseUrl;
+        if (!databaseUrl)
+          throw new ConfigError(
+            'CLI_NO_DATABASE',
+            'no database: start the local stack (npm start) or set DATABASE_URL',
+          );
+        const sql = createSql({ url: databaseUrl, max: 2, applicationName: 'payhooks-cli-recon' });
+        try {
+          const logger = createLogger({ name: 'recon', level: 'warn', destination: pino.destination(2) });
+          const common = {
+            sql,
+            env,
+            provider,
+            ...(options.date ? { date: options.date } : {}),
+            ...(options.merchant ? { account: options.merchant } : {}),
+            force: options.force ?? false,
+            logger,
+            onProgress: globals.json ? () => {} : progressPrinter(),
+          };
+          let outcome: { description: string; failed: boolean };
+          if (env.REPORTS_BUCKET) {
+            const { reconcileStage } = await import('../stage/reconciliation.ts');
+            outcome = await reconcileStage(common);
+          } else {
+            const { reconcileLocally } = await import('../local/reconciliation.ts');
+            const { where } = await storeFor(env, context, command);
+            const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
+            const providerApiUrl = env.PROVIDER_API_URL ?? local?.providerApiUrl;
+            outcome = await reconcileLocally({
+              ...common,
+              reportsDir: where,
+              ...(merchantsFile ? { merchantsFile } : {}),
+              ...(providerApiUrl ? { providerApiUrl } : {}),
+              ...(local?.stripeApiKey && !env.STRIPE_API_KEY ? { stripeApiKey: local.stripeApiKey } : {}),
+            });
+          }
+          emit(globals, { description: outcome.description, failed: outcome.failed }, () =>
+            console.log(`\n${outcome.description}`),
+          );
+          if (outcome.failed) process.exitCode = EXIT.failed;
+        } finally {
+          await sql.end();
+        }
+      },
+    );
 
   recon
     .command('list')
     .description('list the current report of each provider/account/date')
     .option('--provider <provider>', 'wechatpay | stripe')
-    .option('--json', 'machine-readable output')
-    .action(async (options: { provider?: string; json?: boolean }) => {
-      const { store, where } = await storeFor(process.env);
+    .action(async (options: { provider?: string }, command: Command) => {
+      const { store, where } = await storeFor(process.env, context, command);
       const reports = await listReports(store, options.provider ? `${options.provider}/` : '');
-      if (options.json) {
-        console.log(JSON.stringify(reports, null, 2));
-        return;
-      }
-      console.log(`${reports.length} report(s) in ${where}`);
-      for (const r of reports) {
-        console.log(
-          `  ${r.provider}  ${accountSegment(r.account)}  ${r.businessDate}  run ${r.runId}  unhealed ${r.unhealedBreaks}  ${JSON.stringify(r.counts)}`,
-        );
-      }
+      emit(context.globals(command), reports, () => {
+        console.log(`${reports.length} report(s) in ${where}`);
+        for (const r of reports) {
+          console.log(
+            `  ${r.provider}  ${accountSegment(r.account)}  ${r.businessDate}  run ${r.runId}  unhealed ${r.unhealedBreaks}  ${JSON.stringify(r.counts)}`,
+          );
+        }
+      });
     });
 
   recon
     .command('download <provider> <account> <date>')
     .description('download summary.json, breaks.csv and matched.csv of the current report')
     .option('--to <dir>', 'target folder', '.')
-    .action(async (provider: string, account: string, date: string, options: { to: string }) => {
-      const { store } = await storeFor(process.env);
-      const target = path.resolve(options.to, `${provider}-${account}-${date}`);
-      await mkdir(target, { recursive: true });
-      for (const file of REPORT_FILES) {
-        const key = await resolveReportKey(
-          store,
-          `${provider}/${account}/${checkBusinessDate(date)}/${file}`,
-        );
-        const body = key ? await store.get(key) : undefined;
-        if (!body)
-          throw new ReportNotFoundError(
-            `no report for ${provider}/${account}/${date} (run: npm run cli -- recon list)`,
+    .action(
+      async (provider: string, account: string, date: string, options: { to: string }, command: Command) => {
+        const { store } = await storeFor(process.env, context, command);
+        const written: { file: string; bytes: number }[] = [];
+        const target = path.resolve(options.to, `${provider}-${account}-${date}`);
+        await mkdir(target, { recursive: true });
+        for (const file of REPORT_FILES) {
+          const key = await resolveReportKey(
+            store,
+            `${provider}/${account}/${checkBusinessDate(date)}/${file}`,
           );
-        await writeFile(path.join(target, file), body);
-        console.log(`  ${path.join(target, file)}  (${body.length} bytes)`);
-      }
-    });
+          const body = key ? await store.get(key) : undefined;
+          if (!body)
+            throw new ReportNotFoundError(
+              `no report for ${provider}/${account}/${date} (run: npm run cli -- recon list)`,
+            );
+          await writeFile(path.join(target, file), body);
+          written.push({ file: path.join(target, file), bytes: body.length });
+        }
+        emit(context.globals(command), written, () => {
+          for (const w of written) console.log(`  ${w.file}  (${w.bytes} bytes)`);
+        });
+      },
+    );
 }

@@ -3,22 +3,26 @@
 // /payhooks/<stage>/wechatpay/<verify|decrypt|sign>/<id> (docs/wechatpay-merchants.md). Prints ids and
 // parameter names only, never a value.
 import { readFile } from 'node:fs/promises';
+import { ConfigError } from '@payhooks/core/errors';
 import {
   MERCHANT_PURPOSES,
   parseMerchants,
   splitMerchantsDocument,
 } from '@payhooks/core/providers/wechatpay';
 import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
 
-export function registerSecrets(program: Command): void {
+export function registerSecrets(program: Command, context: CliContext): void {
   const secrets = program.command('secrets').description('provider secrets of a stage');
   secrets
     .command('set-wechatpay-merchant')
     .description('write a WeChat Pay merchant as its verify / decrypt / sign parameters')
-    .requiredOption('--stage <stage>', 'the SST stage')
     .requiredOption('--file <file>', 'one merchant (merchant config JSON) or a {"merchants": [...]} document')
     .option('--advanced', 'use the advanced tier (8 KB) when a part exceeds 4 KB')
-    .action(async (options: { stage: string; file: string; advanced?: boolean }) => {
+    .action(async (options: { file: string; advanced?: boolean }, command: Command) => {
+      // --stage is the global option (`payhooks --stage prod secrets …` or after the command).
+      const { stage, region } = context.globals(command);
+      if (!stage) throw new ConfigError('CLI_USAGE', 'secrets set-wechatpay-merchant needs --stage NAME');
       let value: unknown;
       try {
         value = JSON.parse(await readFile(options.file, 'utf8'));
@@ -29,10 +33,10 @@ export function registerSecrets(program: Command): void {
         value && typeof value === 'object' && 'merchants' in value ? value : { merchants: [value] };
       parseMerchants(document); // every key parsed and checked before anything is written
       const { SSMClient, PutParameterCommand } = await import('@aws-sdk/client-ssm');
-      const client = new SSMClient({});
+      const client = new SSMClient(region ? { region } : {});
       for (const parts of splitMerchantsDocument(document)) {
         for (const purpose of MERCHANT_PURPOSES) {
-          const name = `/payhooks/${options.stage}/wechatpay/${purpose}/${parts.verify.id}`;
+          const name = `/payhooks/${stage}/wechatpay/${purpose}/${parts.verify.id}`;
           await client.send(
             new PutParameterCommand({
               Name: name,

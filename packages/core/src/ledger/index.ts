@@ -11,6 +11,19 @@ export {
 export * from './changes.ts';
 export { createSql, type DbOptions, type Sql, type Tx } from './db.ts';
 export {
+  createDeliveryFailureRecorder,
+  DELIVERY_FAILURE_RETENTION_DAYS,
+  type DeliveryFailureNote,
+  type DeliveryFailureQuery,
+  type DeliveryFailureRecorder,
+  type DeliveryFailureSummary,
+  deliveryFailureKey,
+  failureCode,
+  latestDeliveryFailures,
+  pruneDeliveryFailures,
+  sanitizeFailureMessage,
+} from './delivery-failures.ts';
+export {
   MerchantOrderError,
   type MerchantOrderInput,
   recordMerchantOrders,

@@ -1,7 +1,7 @@
 // The consumer's dependencies from the environment: the database (one connection per container), both
 // providers' normalizers (WeChat Pay merchants loaded on the first WeChat Pay message), logger and metrics.
 import type { Envelope } from '@payhooks/core/envelope';
-import type { EnvelopeNormalizer, Sql } from '@payhooks/core/ledger';
+import type { DeliveryFailureRecorder, EnvelopeNormalizer, Sql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import type { Logger, Metrics } from '@payhooks/core/ports';
 import { metricsFor, type TimedMetrics } from '../adapters/metrics.ts';
@@ -15,6 +15,8 @@ export interface ConsumerDeps {
   logger: Logger;
   /** With `milliseconds`, LedgerLag is recorded too (EMF in Lambda, memory locally). */
   metrics: Metrics & Partial<Pick<TimedMetrics, 'milliseconds'>>;
+  /** Where failure reasons go; by default delivery_failures through `sql`. */
+  failures?: DeliveryFailureRecorder;
 }
 
 export function consumerDepsFromEnv(env: Env, overrides: Partial<ConsumerDeps> = {}): ConsumerDeps {
