@@ -12,9 +12,10 @@ import { MemoryMetrics } from '../adapters/metrics.ts';
 import { type Env, secret } from '../config.ts';
 import { runStripeReconciliation } from '../reconciliation/stripe.ts';
 import { runWechatpayReconciliation } from '../reconciliation/wechatpay.ts';
-import { stripeApiBaseUrlFromEnv, stripeClient } from '../wiring/clients.ts';
+import { stripeApiBaseUrlFromEnv, stripeClientForAccount } from '../wiring/clients.ts';
 import { merchantsFromEnv } from '../wiring/merchants.ts';
 import { reconStripeDepsFromEnv, reconWechatpayDepsFromEnv } from '../wiring/recon.ts';
+import { stageFindingsFromEnv } from '../wiring/stage-guard.ts';
 import { healersFor } from '../wiring/sweep.ts';
 import {
   type DoctorCheck,
@@ -75,6 +76,17 @@ async function doctor(deps: OperationsDeps): Promise<DoctorCheck[]> {
     const registry = await merchantsFromEnv(deps.env);
     return `${registry.merchants.length} merchant(s) configured`;
   });
+  // The deploy-time and cold-start stage rule (live/test keys against the stage's declared mode).
+  await check('stage mode and keys', async () => {
+    const findings = await stageFindingsFromEnv(deps.env, {
+      service: 'operations',
+      secrets: ['STRIPE_API_KEY'],
+      merchants: () => merchantsFromEnv(deps.env),
+    });
+    if (findings.length > 0)
+      throw new PayhooksError(findings[0]!.code, findings.map((f) => f.message).join('; '));
+    return `stage mode ${deps.env.PAYHOOKS_STAGE_MODE ?? '(not set)'} agrees with the keys`;
+  });
   return checks;
 }
 
@@ -108,10 +120,11 @@ async function act(deps: OperationsDeps, request: ReturnType<typeof operationReq
       return results.map(summarize);
     }
     case 'backfill-stripe': {
-      const client = stripeClient(
-        { apiKey: await secret(env, 'STRIPE_API_KEY'), clock: systemClock, ...stripeApiBaseUrlFromEnv(env) },
-        request.account,
-      );
+      // STRIPE_API_KEY may hold a key per account: the account's own key, as the CLI's local backfill does.
+      const client = stripeClientForAccount(await secret(env, 'STRIPE_API_KEY'), request.account, {
+        clock: systemClock,
+        ...stripeApiBaseUrlFromEnv(env),
+      });
       return backfillStripe({
         source: client,
         queue: deps.queue(),

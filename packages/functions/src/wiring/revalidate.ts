@@ -13,6 +13,7 @@ import { queueFromEnv } from '../adapters/sqs.ts';
 import { type Env, integer, once, secret } from '../config.ts';
 import { type StripeApiOptions, stripeApiBaseUrlFromEnv, stripeClients } from './clients.ts';
 import { sqlFromEnv } from './db.ts';
+import { parseStripeApiKeys } from './stripe-accounts.ts';
 
 export interface StripeRevalidationOptions {
   sql: Sql;
@@ -39,14 +40,16 @@ export function stripeRevalidationDeps(options: StripeRevalidationOptions): Stri
 export function createRevalidateStripeHandler(env: Env) {
   const logger = createLogger({ name: 'revalidate-stripe' });
   const metrics = metricsFor('revalidate-stripe', env);
-  const setup = once(async () =>
-    stripeRevalidationDeps({
+  const setup = once(async () => {
+    // STRIPE_API_KEY in either form (stripe-accounts.ts): an independent account's objects with its own key.
+    const keys = parseStripeApiKeys(await secret(env, 'STRIPE_API_KEY'));
+    return stripeRevalidationDeps({
       sql: sqlFromEnv(env, 'payhooks-revalidate'),
       queue: queueFromEnv(env),
-      api: { apiKey: await secret(env, 'STRIPE_API_KEY'), ...stripeApiBaseUrlFromEnv(env) },
+      api: { apiKey: keys.default ?? '', accountKeys: keys.named, ...stripeApiBaseUrlFromEnv(env) },
       limit: integer(env, 'REVALIDATE_LIMIT', 100),
-    }),
-  );
+    });
+  });
   return async () => {
     const result = await revalidateStripeObjects(await setup());
     metrics.count('ObjectsRevalidated', result.enqueued, { provider: 'stripe' });
