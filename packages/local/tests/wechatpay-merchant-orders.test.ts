@@ -33,10 +33,11 @@ describe('WeChat Pay payments against merchant_orders', () => {
     const bothOff = h.payment(merchant, 'MO-both', t + 20, { amountMinor: 70, currency: 'HKD' });
     h.payment(merchant, 'MO-match', t + 30, { amountMinor: 2_500 });
     h.payment(merchant, 'MO-unknown', t + 40, { amountMinor: 1 });
-    await db.sql`insert into merchant_orders (provider, merchant_order_no, amount_minor, currency) values
-      ('wechatpay', 'MO-amount', 10000, 'CNY'), ('wechatpay', 'MO-currency', 10000, 'CNY'),
-      ('wechatpay', 'MO-both', 7000, 'CNY'), ('wechatpay', 'MO-match', 2500, 'CNY'),
-      ('stripe', 'MO-unknown', 5, 'USD')`;
+    // A Stripe order names its account ('platform' explicit, migration 0010); a WeChat Pay payment never meets it.
+    await db.sql`insert into merchant_orders (provider, account, merchant_order_no, amount_minor, currency) values
+      ('wechatpay', '', 'MO-amount', 10000, 'CNY'), ('wechatpay', '', 'MO-currency', 10000, 'CNY'),
+      ('wechatpay', '', 'MO-both', 7000, 'CNY'), ('wechatpay', '', 'MO-match', 2500, 'CNY'),
+      ('stripe', 'platform', 'MO-unknown', 5, 'USD')`;
 
     const { consumer, metrics } = wechatpayConsumer(db.sql, sandbox);
     const bodies = h.notifications.map((n) => wechatpayEnvelope(n, merchant));
