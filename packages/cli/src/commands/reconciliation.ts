@@ -16,6 +16,7 @@ import {
   listReports,
   REPORT_FILES,
   type ReconProgress,
+  refuseFutureBusinessDate,
   resolveReportKey,
 } from '@payhooks/core/recon/run';
 import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';
@@ -107,7 +108,7 @@ export function registerRecon(program: Command): void {
       if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
         throw new ConfigError('CLI_USAGE', '--provider must be wechatpay or stripe');
       const provider: 'wechatpay' | 'stripe' = options.provider;
-      if (options.date) checkBusinessDate(options.date);
+      if (options.date) refuseFutureBusinessDate(provider, options.date, new Date());
       const env = process.env;
       const local = readLocalState(env);
       const databaseUrl = env.DATABASE_URL ?? local?.databaseUrl;
