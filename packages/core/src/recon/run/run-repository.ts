@@ -146,6 +146,7 @@ interface ItemRow {
   bill_currency: string | null;
   ledger_currency: string | null;
   bill_status: string | null;
+  bill_provider_status: string | null;
   ledger_status: string | null;
   fee_scaled: bigint | null;
   fee_scale: number | null;
@@ -266,6 +267,7 @@ function toItem(r: ItemRow): ReconItem {
     billCurrency: r.bill_currency?.trim() ?? null,
     ledgerCurrency: r.ledger_currency?.trim() ?? null,
     billStatus: r.bill_status,
+    billProviderStatus: r.bill_provider_status ?? null,
     ledgerStatus: r.ledger_status,
     feeScaled: r.fee_scaled,
     feeScale: r.fee_scale,
