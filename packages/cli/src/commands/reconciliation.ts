@@ -89,6 +89,18 @@ function progressPrinter(): (provider: string, account: string, p: ReconProgress
   };
 }
 
+interface ReconRunOptions {
+  provider: string;
+  date?: string;
+  merchant?: string;
+  force?: boolean;
+  file?: string;
+  encryptKey?: string;
+  nonce?: string;
+  sha1?: string;
+  subMerchant?: string;
+}
+
 export function registerRecon(program: Command): void {
   const recon = program
     .command('recon')
@@ -104,7 +116,15 @@ export function registerRecon(program: Command): void {
       'WeChat Pay merchant id or mchid / Stripe account (acct_… or platform); default all',
     )
     .option('--force', 'replace the report of a date that already succeeded')
-    .action(async (options: { provider: string; date?: string; merchant?: string; force?: boolean }) => {
+    .option(
+      '--file <path>',
+      'reconcile this bill / report file (plain, gzip or encrypted) instead of downloading',
+    )
+    .option('--encrypt-key <base64>', 'with --file: encrypt_key of an encrypted sub-merchant bill')
+    .option('--nonce <nonce>', 'with --file: nonce of an encrypted sub-merchant bill')
+    .option('--sha1 <hash>', 'with --file: hash_value of an encrypted sub-merchant bill')
+    .option('--sub-merchant <sub_mchid>', 'with --file: the sub-merchant of an encrypted bill')
+    .action(async (options: ReconRunOptions) => {
       if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
         throw new ConfigError('CLI_USAGE', '--provider must be wechatpay or stripe');
       const provider: 'wechatpay' | 'stripe' = options.provider;
@@ -131,7 +151,25 @@ export function registerRecon(program: Command): void {
           onProgress: progressPrinter(),
         };
         let outcome: { description: string; failed: boolean };
-        if (env.REPORTS_BUCKET) {
+        if (options.file) {
+          const { reconcileFile, describeFileRun } = await import('./recon-file.ts');
+          const { store, where } = await storeFor(env);
+          const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
+          const result = await reconcileFile({
+            ...common,
+            store,
+            file: options.file,
+            ...(options.merchant ? { merchant: options.merchant } : {}),
+            ...(merchantsFile ? { merchantsFile } : {}),
+            encrypted: {
+              ...(options.encryptKey ? { encryptKey: options.encryptKey } : {}),
+              ...(options.nonce ? { nonce: options.nonce } : {}),
+              ...(options.sha1 ? { sha1: options.sha1 } : {}),
+              ...(options.subMerchant ? { subMerchant: options.subMerchant } : {}),
+            },
+          });
+          outcome = { description: describeFileRun(result, where), failed: result.status !== 'succeeded' };
+        } else if (env.REPORTS_BUCKET) {
           const { reconcileStage } = await import('../stage/reconciliation.ts');
           outcome = await reconcileStage(common);
         } else {

@@ -128,6 +128,10 @@ export interface SourceFileEvidence {
   providerRef?: string;
   /** Per-part integrity of split/encrypted bills, as openBillParts reports it. */
   parts?: unknown[];
+  /** `file`: a file finance supplied (`recon run --file`), not downloaded by the run; hashes are of that file. */
+  origin?: 'file';
+  /** Base name of that file. */
+  fileName?: string;
 }
 
 /** A file being read: lines stream out; evidence is complete once the lines ended without error. */
