@@ -17,6 +17,7 @@ export * from './file-input.ts';
 export * from './matching.ts';
 export * from './reconcile.ts';
 export * from './report.ts';
+export * from './report-index.ts';
 export { loadReportedItems, matchedItemPages, STALE_RUN_MINUTES } from './run-repository.ts';
 export { fileSource } from './source-files.ts';
 export * from './staging.ts';
