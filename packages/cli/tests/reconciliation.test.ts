@@ -65,4 +65,13 @@ describe('payhooks recon list / download', () => {
     expect(await readFile(path.join(target, 'summary.json'), 'utf8')).toBe('content of summary.json');
     await expect(run('recon', 'download', 'stripe', 'platform', '2025-03-02')).rejects.toThrow(/no report/);
   });
+
+  it('recon run refuses a business date in the future with one clear line, before touching anything', async () => {
+    await expect(run('recon', 'run', '--provider', 'wechatpay', '--date', '2999-01-01')).rejects.toThrow(
+      /business date 2999-01-01 is in the future/,
+    );
+    await expect(run('recon', 'run', '--provider', 'stripe', '--date', '2999-01-01')).rejects.toMatchObject({
+      code: 'RECON_FUTURE_DATE',
+    });
+  });
 });

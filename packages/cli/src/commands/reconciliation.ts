@@ -16,6 +16,7 @@ import {
   listReports,
   REPORT_FILES,
   type ReconProgress,
+  refuseFutureBusinessDate,
   resolveReportKey,
 } from '@payhooks/core/recon/run';
 import { s3StoreFromEnv } from '@payhooks/functions/adapters/s3-store';
@@ -104,6 +105,18 @@ function progressPrinter(): (provider: string, account: string, p: ReconProgress
   };
 }
 
+interface ReconRunOptions {
+  provider: string;
+  date?: string;
+  merchant?: string;
+  force?: boolean;
+  file?: string;
+  encryptKey?: string;
+  nonce?: string;
+  sha1?: string;
+  subMerchant?: string;
+}
+
 interface StageReconResult {
   provider: string;
   account: string;
@@ -141,80 +154,109 @@ export function registerRecon(program: Command, context: CliContext): void {
       'WeChat Pay merchant id or mchid / Stripe account (acct_… or platform); default all',
     )
     .option('--force', 'replace the report of a date that already succeeded')
-    .action(
-      async (
-        options: { provider: string; date?: string; merchant?: string; force?: boolean },
-        command: Command,
-      ) => {
-        if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
-          throw new ConfigError('CLI_USAGE', '--provider must be wechatpay or stripe');
-        const provider: 'wechatpay' | 'stripe' = options.provider;
-        if (options.date) checkBusinessDate(options.date);
-        const globals: CliGlobals = context.globals(command);
-        if (globals.stage) {
-          const target = await context.target(command);
-          if (!globals.json)
-            process.stderr.write(
-              `${target.label}: reconciling ${provider} in its operations function (up to 15 min) …\n`,
-            );
-          const results = await operate<StageReconResult[]>(target.operations!, {
-            action: 'recon-run',
-            provider,
-            ...(options.date ? { date: options.date } : {}),
-            ...(options.merchant ? { account: options.merchant } : {}),
-            force: options.force ?? false,
+    .option(
+      '--file <path>',
+      'reconcile this bill / report file (plain, gzip or encrypted) instead of downloading',
+    )
+    .option('--encrypt-key <base64>', 'with --file: encrypt_key of an encrypted sub-merchant bill')
+    .option('--nonce <nonce>', 'with --file: nonce of an encrypted sub-merchant bill')
+    .option('--sha1 <hash>', 'with --file: hash_value of an encrypted sub-merchant bill')
+    .option('--sub-merchant <sub_mchid>', 'with --file: the sub-merchant of an encrypted bill')
+    .action(async (options: ReconRunOptions, command: Command) => {
+      if (options.provider !== 'wechatpay' && options.provider !== 'stripe')
+        throw new ConfigError('CLI_USAGE', '--provider must be wechatpay or stripe');
+      const provider: 'wechatpay' | 'stripe' = options.provider;
+      if (options.date) {
+        checkBusinessDate(options.date);
+        refuseFutureBusinessDate(provider, options.date, new Date());
+      }
+      const globals: CliGlobals = context.globals(command);
+      if (globals.stage && options.file)
+        throw new ConfigError(
+          'CLI_USAGE',
+          '--file reconciles against a database this machine reaches: not with --stage',
+        );
+      if (globals.stage) {
+        const target = await context.target(command);
+        if (!globals.json)
+          process.stderr.write(
+            `${target.label}: reconciling ${provider} in its operations function (up to 15 min) …\n`,
+          );
+        const results = await operate<StageReconResult[]>(target.operations!, {
+          action: 'recon-run',
+          provider,
+          ...(options.date ? { date: options.date } : {}),
+          ...(options.merchant ? { account: options.merchant } : {}),
+          force: options.force ?? false,
+        });
+        emit(globals, results, () => console.log(describeStageResults(results)));
+        if (results.some((r) => r.status === 'failed')) process.exitCode = EXIT.failed;
+        return;
+      }
+      const env = process.env;
+      const local = readLocalState(env);
+      const databaseUrl = env.DATABASE_URL ?? local?.databaseUrl;
+      if (!databaseUrl)
+        throw new ConfigError(
+          'CLI_NO_DATABASE',
+          'no database: start the local stack (npm start) or set DATABASE_URL',
+        );
+      const sql = createSql({ url: databaseUrl, max: 2, applicationName: 'payhooks-cli-recon' });
+      try {
+        const logger = createLogger({ name: 'recon', level: 'warn', destination: pino.destination(2) });
+        const common = {
+          sql,
+          env,
+          provider,
+          ...(options.date ? { date: options.date } : {}),
+          ...(options.merchant ? { account: options.merchant } : {}),
+          force: options.force ?? false,
+          logger,
+          onProgress: globals.json ? () => {} : progressPrinter(),
+        };
+        let outcome: { description: string; failed: boolean };
+        if (options.file) {
+          const { reconcileFile, describeFileRun } = await import('./recon-file.ts');
+          const { store, where } = await storeFor(env, context, command);
+          const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
+          const result = await reconcileFile({
+            ...common,
+            store,
+            file: options.file,
+            ...(options.merchant ? { merchant: options.merchant } : {}),
+            ...(merchantsFile ? { merchantsFile } : {}),
+            encrypted: {
+              ...(options.encryptKey ? { encryptKey: options.encryptKey } : {}),
+              ...(options.nonce ? { nonce: options.nonce } : {}),
+              ...(options.sha1 ? { sha1: options.sha1 } : {}),
+              ...(options.subMerchant ? { subMerchant: options.subMerchant } : {}),
+            },
           });
-          emit(globals, results, () => console.log(describeStageResults(results)));
-          if (results.some((r) => r.status === 'failed')) process.exitCode = EXIT.failed;
-          return;
+          outcome = { description: describeFileRun(result, where), failed: result.status !== 'succeeded' };
+        } else if (env.REPORTS_BUCKET) {
+          const { reconcileStage } = await import('../stage/reconciliation.ts');
+          outcome = await reconcileStage(common);
+        } else {
+          const { reconcileLocally } = await import('../local/reconciliation.ts');
+          const { where } = await storeFor(env, context, command);
+          const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
+          const providerApiUrl = env.PROVIDER_API_URL ?? local?.providerApiUrl;
+          outcome = await reconcileLocally({
+            ...common,
+            reportsDir: where,
+            ...(merchantsFile ? { merchantsFile } : {}),
+            ...(providerApiUrl ? { providerApiUrl } : {}),
+            ...(local?.stripeApiKey && !env.STRIPE_API_KEY ? { stripeApiKey: local.stripeApiKey } : {}),
+          });
         }
-        const env = process.env;
-        const local = readLocalState(env);
-        const databaseUrl = env.DATABASE_URL ?? local?.databaseUrl;
-        if (!databaseUrl)
-          throw new ConfigError(
-            'CLI_NO_DATABASE',
-            'no database: start the local stack (npm start) or set DATABASE_URL',
-          );
-        const sql = createSql({ url: databaseUrl, max: 2, applicationName: 'payhooks-cli-recon' });
-        try {
-          const logger = createLogger({ name: 'recon', level: 'warn', destination: pino.destination(2) });
-          const common = {
-            sql,
-            env,
-            provider,
-            ...(options.date ? { date: options.date } : {}),
-            ...(options.merchant ? { account: options.merchant } : {}),
-            force: options.force ?? false,
-            logger,
-            onProgress: globals.json ? () => {} : progressPrinter(),
-          };
-          let outcome: { description: string; failed: boolean };
-          if (env.REPORTS_BUCKET) {
-            const { reconcileStage } = await import('../stage/reconciliation.ts');
-            outcome = await reconcileStage(common);
-          } else {
-            const { reconcileLocally } = await import('../local/reconciliation.ts');
-            const { where } = await storeFor(env, context, command);
-            const merchantsFile = env.WECHATPAY_MERCHANTS_FILE ?? local?.wechatpayMerchantsFile;
-            const providerApiUrl = env.PROVIDER_API_URL ?? local?.providerApiUrl;
-            outcome = await reconcileLocally({
-              ...common,
-              reportsDir: where,
-              ...(merchantsFile ? { merchantsFile } : {}),
-              ...(providerApiUrl ? { providerApiUrl } : {}),
-              ...(local?.stripeApiKey && !env.STRIPE_API_KEY ? { stripeApiKey: local.stripeApiKey } : {}),
-            });
-          }
-          emit(globals, { description: outcome.description, failed: outcome.failed }, () =>
-            console.log(`\n${outcome.description}`),
-          );
-          if (outcome.failed) process.exitCode = EXIT.failed;
-        } finally {
-          await sql.end();
-        }
-      },
-    );
+        emit(globals, { description: outcome.description, failed: outcome.failed }, () =>
+          console.log(`\n${outcome.description}`),
+        );
+        if (outcome.failed) process.exitCode = EXIT.failed;
+      } finally {
+        await sql.end();
+      }
+    });
 
   recon
     .command('list')

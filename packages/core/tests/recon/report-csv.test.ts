@@ -22,6 +22,7 @@ const item = (overrides: Partial<ReconItem>): ReconItem => ({
   billCurrency: 'CNY',
   ledgerCurrency: 'CNY',
   billStatus: 'succeeded',
+  billProviderStatus: 'SUCCESS',
   ledgerStatus: 'succeeded',
   feeScaled: 7500n,
   feeScale: 5,
@@ -53,7 +54,7 @@ describe('report CSV bytes', () => {
     expect(text.startsWith('\uFEFFclass,healed,kind,provider_payment_id,')).toBe(true);
     expect(lines).toHaveLength(3);
     expect(lines[1]).toBe(
-      'amount_mismatch,false,payment,4200000001,,,"\'=HYPERLINK(""x"")",,CNY,12.50,CNY,12.00,succeeded,succeeded,' +
+      'amount_mismatch,false,payment,4200000001,,,"\'=HYPERLINK(""x"")",,CNY,12.50,CNY,12.00,succeeded,SUCCESS,succeeded,' +
         '0.07500,2025-03-01T00:30:00.000Z,tradebill,2,,amounts differ: compare the provider order with the ledger ' +
         'row and the merchant order,',
     );

@@ -4,13 +4,25 @@
 //   GET /reports/{key+}[?redirect=1]             → a short-lived pre-signed link to one file; `<provider>/<account>/
 //     <date>/breaks.csv` resolves through latest.json, run keys are served as they are, nothing else is.
 import type { ObjectStore } from '@payhooks/core/ports';
-import { listReports, resolveReportKey } from '@payhooks/core/recon/run';
+import {
+  listReports,
+  type ReportFilter,
+  type ReportPointer,
+  resolveReportKey,
+} from '@payhooks/core/recon/run';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 export interface ReportsDeps {
   store: ObjectStore;
   linkSeconds: number;
+  /**
+   * The report index in the database (listIndexedReports over recon_reports): when given, GET /reports filters in
+   * SQL; without it the bucket is listed and every latest.json read (the stores written before the index).
+   */
+  index?: (filter: ReportFilter) => Promise<ReportPointer[]>;
 }
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -30,10 +42,22 @@ export function createReports(deps: ReportsDeps) {
       if (provider !== undefined && provider !== 'wechatpay' && provider !== 'stripe') {
         return json(400, { message: 'provider must be wechatpay or stripe' });
       }
-      const prefix = provider ? `${provider}/${query.account ? `${query.account}/` : ''}` : '';
-      const reports = (await listReports(deps.store, prefix)).filter(
-        (r) => (!query.from || r.businessDate >= query.from) && (!query.to || r.businessDate <= query.to),
-      );
+      let reports: ReportPointer[];
+      if (deps.index) {
+        if ((query.from && !DATE.test(query.from)) || (query.to && !DATE.test(query.to)))
+          return json(400, { message: 'from and to must be YYYY-MM-DD' });
+        reports = await deps.index({
+          ...(provider ? { provider } : {}),
+          ...(provider && query.account ? { account: query.account } : {}),
+          ...(query.from ? { from: query.from } : {}),
+          ...(query.to ? { to: query.to } : {}),
+        });
+      } else {
+        const prefix = provider ? `${provider}/${query.account ? `${query.account}/` : ''}` : '';
+        reports = (await listReports(deps.store, prefix)).filter(
+          (r) => (!query.from || r.businessDate >= query.from) && (!query.to || r.businessDate <= query.to),
+        );
+      }
       return json(200, {
         reports: reports.map((r) => ({
           provider: r.provider,

@@ -4,7 +4,11 @@
 
 import type { Provider } from '@payhooks/core/ledger';
 import type { Clock, Logger, Metrics } from '@payhooks/core/ports';
-import { previousBusinessDate, type ReconcileResult } from '@payhooks/core/recon/run';
+import {
+  previousBusinessDate,
+  type ReconcileResult,
+  refuseFutureBusinessDate,
+} from '@payhooks/core/recon/run';
 import type { Alerter } from '../adapters/alerts.ts';
 import { ReconFailedError } from '../errors.ts';
 
@@ -26,8 +30,10 @@ export interface ReconEvent {
 /** UTC hour of the last scheduled attempt (stacks/Reconciliation.ts SCHEDULES). */
 const LAST_ATTEMPT_UTC_HOUR: Record<Provider, number> = { wechatpay: 4, stripe: 16 };
 
+/** The event's date (refused when in the future: one clear error before any merchant runs), else yesterday. */
 export function businessDateFor(provider: Provider, event: ReconEvent, clock: Clock): string {
-  return event.date ?? previousBusinessDate(provider, clock.now());
+  if (event.date) return refuseFutureBusinessDate(provider, event.date, clock.now());
+  return previousBusinessDate(provider, clock.now());
 }
 
 export function isLastAttempt(provider: Provider, event: ReconEvent, clock: Clock): boolean {

@@ -195,6 +195,8 @@ export interface WechatpaySandboxFaults {
   tamperedHashDates: Set<string>;
   /** How a day without a bill is answered: 400 NO_STATEMENT_EXIST (default) or 404 naming it in the message. */
   emptyDay: 'code' | 'message-404';
+  /** Bill dates (YYYY-MM-DD) whose bills are still being generated: 400 STATEMENT_CREATING (账单生成中). */
+  notReadyDates: Set<string>;
   /** The next N API answers are HTTP `failStatus` (5xx exercises retries and failover). */
   failNext: number;
   failStatus: number;
@@ -239,6 +241,7 @@ export class WechatpayProviderSandbox {
   readonly faults: WechatpaySandboxFaults = {
     tamperedHashDates: new Set(),
     emptyDay: 'code',
+    notReadyDates: new Set(),
     failNext: 0,
     failStatus: 500,
     nextAnswer: null,
@@ -588,6 +591,12 @@ export class WechatpayProviderSandbox {
     return /^\d{4}-\d{2}-\d{2}$/.test(date) ? date : undefined;
   }
 
+  /** The bill of `date` is still being generated (WeChat's FAQ: STATEMENT_CREATING, 账单生成中). */
+  private creating(merchant: WechatpaySandboxMerchant, date: string): SandboxResponse | undefined {
+    if (!this.faults.notReadyDates.has(date)) return undefined;
+    return this.answer(merchant, wechatError(400, 'STATEMENT_CREATING', '账单生成中'));
+  }
+
   private noStatement(merchant: WechatpaySandboxMerchant): SandboxResponse {
     return this.faults.emptyDay === 'code'
       ? this.answer(merchant, wechatError(400, 'NO_STATEMENT_EXIST', '账单不存在'))
@@ -633,6 +642,8 @@ export class WechatpayProviderSandbox {
         wechatError(400, 'PARAM_ERROR', 'bill_date must be YYYY-MM-DD; bill_type ALL|SUCCESS|REFUND'),
       );
     }
+    const creating = this.creating(merchant, date);
+    if (creating) return creating;
     const records = this.tradeRecords(merchant.mchid, date, billType as 'ALL' | 'SUCCESS' | 'REFUND');
     if (records.length === 0) return this.noStatement(merchant);
     const text = await collectText(
@@ -653,6 +664,8 @@ export class WechatpayProviderSandbox {
         wechatError(400, 'PARAM_ERROR', 'bill_date must be YYYY-MM-DD; account_type BASIC|OPERATION|FEES'),
       );
     }
+    const creating = this.creating(merchant, date);
+    if (creating) return creating;
     // Everything the sandbox books lands in the basic account.
     const records = accountType === 'BASIC' ? this.fundFlowRecords(merchant.mchid, date, null) : [];
     if (records.length === 0) return this.noStatement(merchant);
@@ -677,6 +690,8 @@ export class WechatpayProviderSandbox {
         wechatError(400, 'PARAM_ERROR', 'sub_mchid, bill_date and algorithm=AEAD_AES_256_GCM are required'),
       );
     }
+    const creating = this.creating(merchant, date);
+    if (creating) return creating;
     const records = accountType === 'BASIC' ? this.fundFlowRecords(merchant.mchid, date, subMchid) : [];
     if (records.length === 0) return this.noStatement(merchant);
     const parts = BillFixtures.packEncryptedBill(await collectText(writeFundFlowBill(records)), {

@@ -46,6 +46,8 @@ export const WECHATPAY_CLIENT_CODES = {
 /** WeChat's codes the client gives a meaning to. */
 export const WECHATPAY_API_CODES = {
   noStatement: 'NO_STATEMENT_EXIST',
+  /** The bill is still being generated (账单生成中): ask again later, it is not "no trades that day". */
+  statementCreating: 'STATEMENT_CREATING',
   invalidRequest: 'INVALID_REQUEST',
   signError: 'SIGN_ERROR',
   orderNotExist: 'ORDER_NOT_EXIST',
@@ -566,6 +568,19 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new WechatpayApiError(
     WECHATPAY_CLIENT_CODES.responseInvalid,
     `the ${what} answer does not have the documented shape (${fields})`,
+  );
+}
+
+/**
+ * The bill API answered that the bill is still being generated (`STATEMENT_CREATING`, 账单生成中; WeChat's FAQ:
+ * retry every half hour until the bill or NO_STATEMENT_EXIST comes). Not an empty day and not a failure of the data.
+ */
+export function isBillNotReady(error: unknown): error is WechatpayApiError {
+  if (!(error instanceof WechatpayApiError) || error.status === null) return false;
+  return (
+    error.code === WECHATPAY_API_CODES.statementCreating ||
+    (error.providerMessage ?? '').includes(WECHATPAY_API_CODES.statementCreating) ||
+    (error.providerMessage ?? '').includes('账单生成中')
   );
 }
 

@@ -38,3 +38,18 @@ export function businessDateOf(provider: Provider, now: Date): string {
 export function previousBusinessDate(provider: Provider, now: Date): string {
   return addDays(businessDateOf(provider, now), -1);
 }
+
+/**
+ * Refuses a business date after today in the provider's zone: no provider has a bill or report for it, and an
+ * "empty" answer must never become a clean report that is the current one. Today itself is left to the provider,
+ * which answers "not ready" for a day that has not ended.
+ */
+export function refuseFutureBusinessDate(provider: Provider, date: string, now: Date): string {
+  const today = businessDateOf(provider, now);
+  if (checkBusinessDate(date) > today)
+    throw new ConfigError(
+      'RECON_FUTURE_DATE',
+      `business date ${date} is in the future (today is ${today} in ${provider === 'wechatpay' ? 'Asia/Shanghai' : 'UTC'}): reconcile a day that has ended`,
+    );
+  return date;
+}

@@ -5,15 +5,19 @@
 // loop) are not part of this surface.
 export { HealError, RECON_RUN_CODES, ReconNotReadyError, ReconRunError } from '../errors.ts';
 export * from '../stripe/healer.ts';
+export * from '../stripe/report-file.ts';
 export * from '../stripe/report-source.ts';
 export * from '../stripe/report-staging.ts';
+export * from '../wechatpay/bill-file.ts';
 export * from '../wechatpay/bill-source.ts';
 export * from '../wechatpay/bill-staging.ts';
 export * from '../wechatpay/healer.ts';
 export * from './dates.ts';
+export * from './file-input.ts';
 export * from './matching.ts';
 export * from './reconcile.ts';
 export * from './report.ts';
+export * from './report-index.ts';
 export { loadReportedItems, matchedItemPages, STALE_RUN_MINUTES } from './run-repository.ts';
 export { fileSource } from './source-files.ts';
 export * from './staging.ts';

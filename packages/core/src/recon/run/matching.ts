@@ -19,7 +19,7 @@ export interface MatchInput {
 
 const ITEM_COLUMNS = `run_id, class, kind, source, line_no, provider_payment_id, provider_refund_id, merchant_order_no,
   merchant_refund_no, payout_id, bill_amount_minor, ledger_amount_minor, bill_currency, ledger_currency, bill_status,
-  ledger_status, fee_scaled, fee_scale, occurred_at, detail`;
+  ledger_status, fee_scaled, fee_scale, occurred_at, detail, bill_provider_status`;
 
 /** Classifies a run's staged lines and the day's ledger objects; returns the number of items per class. */
 export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string, number>> {
@@ -54,17 +54,24 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
             when not found then 'missing_in_ledger'
             when ledger_currency <> trim(currency) then 'currency_mismatch'
             when ledger_amount <> amount_minor then 'amount_mismatch'
+            -- A Stripe refund has its balance transaction from creation on; pending at report time is not a break.
+            when $2 = 'stripe' and kind = 'refund' and status = 'succeeded'
+                 and ledger_status in ('pending', 'requires_action') then 'pending'
             when ledger_status is distinct from status then 'status_mismatch'
             else 'matched' end,
        kind, source, line_no, payment_id, provider_refund_id, order_no, refund_no, payout_id,
        amount_minor, ledger_amount, currency, ledger_currency, status, ledger_status, fee_scaled, fee_scale, occurred_at,
        case when rn > 1 then 'listed ' || rn || ' times by the provider; this is occurrence ' || rn
             when not found then null
+            when $2 = 'stripe' and kind = 'refund' and status = 'succeeded' and ledger_currency = trim(currency)
+                 and ledger_amount = amount_minor and ledger_status in ('pending', 'requires_action')
+              then 'refund ' || ledger_status || ' in the ledger when the report ran'
             else nullif(concat_ws('; ',
               case when ledger_currency <> trim(currency) then 'currency ' || trim(currency) || ' at the provider, ' || ledger_currency || ' in the ledger' end,
               case when ledger_amount <> amount_minor then 'amount ' || amount_minor || ' at the provider, ' || ledger_amount || ' in the ledger' end,
               case when ledger_status is distinct from status then 'status ' || coalesce(status, '-') || ' at the provider, ' || coalesce(ledger_status, '-') || ' in the ledger' end
-            ), '') end
+            ), '') end,
+       provider_status
      from joined`,
     [runId, provider],
   );
@@ -88,7 +95,7 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
             when ledger_status is distinct from status then 'status_mismatch'
             else 'matched' end,
        'payout', source, line_no, null, null, null, null, payout_id, amount_minor, ledger_amount, currency,
-       ledger_currency, status, ledger_status, fee_scaled, fee_scale, occurred_at, null
+       ledger_currency, status, ledger_status, fee_scaled, fee_scale, occurred_at, null, provider_status
      from joined`,
     [runId],
   );
@@ -111,7 +118,8 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
          null, trim(o.currency), null, o.status, null, null, o.succeeded_at,
          case when o.succeeded_at < $4::timestamptz then 'succeeded just before the business day and absent from the previous day''s bill too'
               when o.succeeded_at >= $5::timestamptz - make_interval(mins => $6::int) then 'succeeded within ' || $6::int || ' minutes of midnight'
-         end
+         end,
+         null
        from ${table} o
        where o.provider = $2 and o.account = $3 and o.status = 'succeeded'
          and not exists (select 1 from recon_lines l where l.run_id = $1 and l.kind = '${kind}' and l.${idColumn} = o.${idColumn})

@@ -14,7 +14,7 @@ import type { Sql } from '../../ledger/db.ts';
 import { errorFields } from '../../logger.ts';
 import type { Clock, Logger, ObjectStore } from '../../ports.ts';
 import { RECON_RUN_CODES, ReconNotReadyError, ReconRunError } from '../errors.ts';
-import { businessWindow } from './dates.ts';
+import { businessWindow, refuseFutureBusinessDate } from './dates.ts';
 import { healBreaks } from './heal-breaks.ts';
 import { matchRun } from './matching.ts';
 import { breakCounts, publishReport, quarantinePrefix, totalsByClass } from './report.ts';
@@ -91,10 +91,14 @@ interface RunContext {
 
 type Breaks = ReconcileResult['breaks'];
 
-/** Runs (or re-runs) one reconciliation. Never throws for data problems: the result says what happened. */
+/**
+ * Runs (or re-runs) one reconciliation. Never throws for data problems: the result says what happened. A request
+ * that cannot be right (a business date in the future) throws ConfigError before anything is claimed.
+ */
 export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest): Promise<ReconcileResult> {
   const { source, businessDate } = request;
   const { provider, account } = source;
+  refuseFutureBusinessDate(provider, businessDate, deps.clock.now());
   const claim = await claimRun(deps.sql, {
     provider,
     account,

@@ -82,7 +82,7 @@ export function breakCounts(items: readonly ReconItem[]): {
   let healed = 0;
   let informational = 0;
   for (const item of items) {
-    if (item.class === 'pending_next_bill') informational += 1;
+    if (item.class === 'pending_next_bill' || item.class === 'pending') informational += 1;
     else if (item.healedFrom !== null && item.class === 'matched') {
       total += 1;
       healed += 1;

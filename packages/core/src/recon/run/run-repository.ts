@@ -108,12 +108,25 @@ export async function markSucceeded(sql: Sql, runId: string, success: RunSuccess
   const totalsJson = JSON.parse(
     JSON.stringify(success.totals, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
   );
+  // The run's success and the report index (recon_reports, what GET /reports reads) change in one statement.
   const marked = await sql`
-    update recon_runs set status = 'succeeded', finished_at = ${success.finishedAt}, source_files = ${sql.json(success.evidence as never)},
-      counts = ${sql.json(success.counts)}, totals = ${sql.json(totalsJson)},
-      unhealed_breaks = ${success.unhealedBreaks}, report_keys = ${sql.json(success.reportKeys)}
-    where run_id = ${runId} and status = 'running'
-    returning 1`;
+    with marked as (
+      update recon_runs set status = 'succeeded', finished_at = ${success.finishedAt}, source_files = ${sql.json(success.evidence as never)},
+        counts = ${sql.json(success.counts)}, totals = ${sql.json(totalsJson)},
+        unhealed_breaks = ${success.unhealedBreaks}, report_keys = ${sql.json(success.reportKeys)}
+      where run_id = ${runId} and status = 'running'
+      returning provider, account, business_date, run_id, finished_at, unhealed_breaks, counts, report_keys
+    ), indexed as (
+      insert into recon_reports (provider, account, business_date, run_id, published_at, unhealed_breaks, counts,
+        pointer_key, files)
+      select provider, account, business_date, run_id, finished_at, unhealed_breaks, counts,
+             report_keys->>'pointerKey', report_keys->'files' from marked
+      on conflict (provider, account, business_date) do update set
+        run_id = excluded.run_id, published_at = excluded.published_at, unhealed_breaks = excluded.unhealed_breaks,
+        counts = excluded.counts, pointer_key = excluded.pointer_key, files = excluded.files
+      returning 1
+    )
+    select 1 from marked`;
   return marked.length > 0;
 }
 
@@ -146,6 +159,7 @@ interface ItemRow {
   bill_currency: string | null;
   ledger_currency: string | null;
   bill_status: string | null;
+  bill_provider_status: string | null;
   ledger_status: string | null;
   fee_scaled: bigint | null;
   fee_scale: number | null;
@@ -266,6 +280,7 @@ function toItem(r: ItemRow): ReconItem {
     billCurrency: r.bill_currency?.trim() ?? null,
     ledgerCurrency: r.ledger_currency?.trim() ?? null,
     billStatus: r.bill_status,
+    billProviderStatus: r.bill_provider_status ?? null,
     ledgerStatus: r.ledger_status,
     feeScaled: r.fee_scaled,
     feeScale: r.fee_scale,

@@ -35,9 +35,15 @@ export async function loadTotalsRows(
 ): Promise<TotalsRow[]> {
   const { start, end } = window;
   return sql<TotalsRow[]>`
-    select 'provider' as side, kind, trim(currency) as currency, count(*)::int as n, sum(amount_minor)::bigint as amount,
-           max(fee_scale)::int as fee_scale, sum(fee_scaled)::bigint as fee
-      from recon_lines where run_id = ${runId} group by kind, trim(currency)
+    select 'provider' as side, total_kind as kind, trim(currency) as currency, count(*)::int as n,
+           sum(amount_minor)::bigint as amount, max(fee_scale)::int as fee_scale, sum(fee_scaled)::bigint as fee
+      from (
+        -- Only paid payments and settled refunds are "payment" / "refund"; a REVOKED or CLOSED row (or a refund
+        -- still processing) is listed apart as e.g. "payment:canceled", so it never inflates what was paid.
+        select l.*, case when kind in ('payment', 'refund') and status is distinct from 'succeeded'
+                         then kind || ':' || coalesce(status, 'unknown') else kind end as total_kind
+          from recon_lines l where run_id = ${runId}
+      ) lines group by total_kind, trim(currency)
     union all
     select 'ledger', 'payment', trim(currency), count(*)::int, sum(amount_minor)::bigint, 0, 0
       from payments where provider = ${provider} and account = ${account} and status = 'succeeded'

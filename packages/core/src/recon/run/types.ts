@@ -36,7 +36,7 @@ export interface ReconLine {
 }
 
 /**
- * Break classes. `matched` and `pending_next_bill` (informational: see docs/reconciliation.md, midnight tolerance)
+ * Break classes. `matched`, `pending` and `pending_next_bill` (informational: see docs/reconciliation.md, midnight tolerance)
  * are not breaks; every other class is, until healed.
  */
 export const ITEM_CLASSES = {
@@ -48,6 +48,8 @@ export const ITEM_CLASSES = {
   currencyMismatch: 'currency_mismatch',
   duplicate: 'duplicate',
   pendingNextBill: 'pending_next_bill',
+  /** The provider lists it, the ledger has it still pending (a Stripe refund not settled at report time). */
+  pending: 'pending',
 } as const;
 export type ItemClass = (typeof ITEM_CLASSES)[keyof typeof ITEM_CLASSES];
 
@@ -74,6 +76,8 @@ export const SUGGESTED_ACTIONS: Record<ItemClass, string> = {
   currency_mismatch: 'currencies differ: check the merchant configuration and the order',
   duplicate:
     'the provider listed the same object more than once: raise it with the provider, do not double-count',
+  pending:
+    'still pending at the provider when the report ran (a Stripe refund settles later): no action unless it stays pending',
   pending_next_bill:
     'succeeded within the midnight tolerance: expected in the next day’s bill; a break only if that bill lacks it too',
 };
@@ -94,6 +98,8 @@ export interface ReconItem {
   billCurrency: string | null;
   ledgerCurrency: string | null;
   billStatus: string | null;
+  /** The provider's state as written in the file (REVOKED, CLOSED, REFUNDCLOSE, …). */
+  billProviderStatus: string | null;
   ledgerStatus: string | null;
   feeScaled: bigint | null;
   feeScale: number | null;
@@ -122,6 +128,10 @@ export interface SourceFileEvidence {
   providerRef?: string;
   /** Per-part integrity of split/encrypted bills, as openBillParts reports it. */
   parts?: unknown[];
+  /** `file`: a file finance supplied (`recon run --file`), not downloaded by the run; hashes are of that file. */
+  origin?: 'file';
+  /** Base name of that file. */
+  fileName?: string;
 }
 
 /** A file being read: lines stream out; evidence is complete once the lines ended without error. */

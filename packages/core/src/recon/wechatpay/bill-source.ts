@@ -6,10 +6,11 @@ import type { KeyLike } from 'node:crypto';
 import { PayhooksError } from '../../errors.ts';
 import {
   type BillAnswer,
+  isBillNotReady,
   type SubMerchantBillAnswer,
   WechatpayDownloadExpiredError,
 } from '../../providers/wechatpay/client.ts';
-import { RECON_RUN_CODES } from '../errors.ts';
+import { RECON_RUN_CODES, ReconNotReadyError } from '../errors.ts';
 import { type Download, emptyFile, stringTotals } from '../run/source-files.ts';
 import { TempCopy } from '../run/temp-copy.ts';
 import type { ReconLine, ReconSource, SourceFile } from '../run/types.ts';
@@ -44,11 +45,31 @@ export interface WechatpaySourceOptions {
 
 const isExpired = (error: unknown) => error instanceof WechatpayDownloadExpiredError;
 
+/**
+ * Asks the bill API; "still being generated" becomes ReconNotReadyError (the run waits for the next scheduled
+ * attempt), never an empty day: only NO_STATEMENT_EXIST is "no bill for that day".
+ */
+async function askBill<T>(what: string, businessDate: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (!isBillNotReady(error)) throw error;
+    throw new ReconNotReadyError(
+      RECON_RUN_CODES.notReady,
+      `WeChat Pay ${what} of ${businessDate} is still being generated (${error.code}): try later`,
+      { cause: error },
+    );
+  }
+}
+
 /** Requests the bill and downloads it at once; a download URL that expired is requested again, once. */
 async function downloadBill(
   api: WechatpayBillApi,
-  request: () => Promise<BillAnswer>,
+  what: string,
+  businessDate: string,
+  send: () => Promise<BillAnswer>,
 ): Promise<{ answer: Extract<BillAnswer, { empty: false }>; body: Download } | undefined> {
+  const request = () => askBill(what, businessDate, send);
   let answer = await request();
   if (answer.empty) return undefined;
   try {
@@ -126,7 +147,8 @@ const integrityExtension = (bytes: Uint8Array) =>
 
 /**
  * A WeChat Pay merchant's day: trade bill (ALL), fund-flow bill (BASIC) and, for service providers, the encrypted
- * sub-merchant fund-flow bill per sub-merchant. "No bill for that day" (NO_STATEMENT_EXIST) is an empty file.
+ * sub-merchant fund-flow bill per sub-merchant. "No bill for that day" (NO_STATEMENT_EXIST) is an empty file;
+ * "still being generated" (STATEMENT_CREATING) is ReconNotReadyError.
  */
 export function wechatpaySource(api: WechatpayBillApi, options: WechatpaySourceOptions): ReconSource {
   const date = options.businessDate;
@@ -135,13 +157,17 @@ export function wechatpaySource(api: WechatpayBillApi, options: WechatpaySourceO
     account: options.mchid,
     async *files() {
       const subMerchants = new Set(options.subMerchants ?? []);
-      const trade = await downloadBill(api, () => api.tradeBill(date, 'ALL', { gzip: true }));
+      const trade = await downloadBill(api, 'trade bill', date, () =>
+        api.tradeBill(date, 'ALL', { gzip: true }),
+      );
       yield trade
         ? wechatBillFile('tradebill', trade.answer, trade.body, 'trade', options.tempDir, (line) => {
             if (line.subAccount) subMerchants.add(line.subAccount);
           })
         : emptyFile('tradebill');
-      const fund = await downloadBill(api, () => api.fundFlowBill(date, 'BASIC', { gzip: true }));
+      const fund = await downloadBill(api, 'fund-flow bill', date, () =>
+        api.fundFlowBill(date, 'BASIC', { gzip: true }),
+      );
       yield fund
         ? wechatBillFile('fundflowbill', fund.answer, fund.body, 'fundflow', options.tempDir)
         : emptyFile('fundflowbill');
@@ -159,7 +185,9 @@ async function subMerchantFile(
   sub: string,
 ): Promise<SourceFile> {
   const name = `sub-fundflowbill-${sub}`;
-  const answer = await api.subMerchantFundFlowBill(sub, options.businessDate, 'BASIC', { gzip: true });
+  const answer = await askBill(`sub-merchant ${sub} fund-flow bill`, options.businessDate, () =>
+    api.subMerchantFundFlowBill(sub, options.businessDate, 'BASIC', { gzip: true }),
+  );
   if (answer.empty) return emptyFile(name);
   if (!options.privateKey)
     throw new PayhooksError(RECON_RUN_CODES.config, 'sub-merchant bills need the merchant private key');
