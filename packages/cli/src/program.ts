@@ -6,6 +6,7 @@ import { registerDlq } from './commands/dlq.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerRecon } from './commands/reconciliation.ts';
 import { registerSecrets } from './commands/secrets.ts';
+import { registerTrigger } from './commands/trigger.ts';
 import { createContext } from './context.ts';
 import { awsStagePorts, type StagePorts } from './target.ts';
 
@@ -28,5 +29,6 @@ export function buildProgram(
   registerRecon(program, context);
   registerDoctor(program, context);
   registerSecrets(program, context);
+  registerTrigger(program, context, env);
   return program;
 }

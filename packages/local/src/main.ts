@@ -11,6 +11,7 @@ import { PayhooksError } from '@payhooks/core/errors';
 import { list } from '@payhooks/functions/config';
 import { runLocalDemo } from './demo.ts';
 import { localChecks, runPreflight } from './preflight.ts';
+import { serveLocalStack } from './serve.ts';
 import { parseStartOptions } from './start-options.ts';
 import { acquireStateLock } from './state-lock.ts';
 
@@ -40,44 +41,79 @@ if (problems.length > 0) {
   fail(problems.map((problem) => `CONFIG_INVALID: ${problem.message}`));
 }
 
-const demo = await runLocalDemo({
-  stateDir,
-  port: Number(env.PORT ?? 3000),
-  ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-  pgPort: Number(env.PAYHOOKS_PG_PORT ?? 54320),
-  // Secrets from STRIPE_WEBHOOK_SECRETS (e.g. from `stripe listen`) are accepted besides the sandbox's own, so
-  // real Stripe test events can be forwarded to the same gateway.
-  extraStripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS ?? ''),
-  // A configuration of your own replaces the sandbox's generated merchants; the sandbox cannot sign for those, so
-  // it then sends (and reconciles) no WeChat Pay traffic.
-  ...(env.WECHATPAY_MERCHANTS_FILE ? { wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE } : {}),
-  ...(env.REPORTS_DIR ? { reportsDir: env.REPORTS_DIR } : {}),
-  consumerConcurrency: Number(env.CONSUMER_CONCURRENCY ?? 2),
-  seed: args.seed ?? Date.now() % 1_000_000,
-  stripePayments: args.payments,
-  wechatpayPayments: args.wechatpayPayments,
-}).catch((error: unknown) => {
-  lock.release();
-  // As in the CLI: an error thrown on purpose (misconfiguration…) is one line with its code, no stack trace; so is
-  // a port taken between the check and the start.
-  if (error instanceof PayhooksError) fail([`${error.code}: ${error.message}`]);
-  const { code, port } = error as { code?: string; port?: number };
-  if (code === 'EADDRINUSE')
-    fail([
-      `CONFIG_INVALID: PORT ${port ?? env.PORT ?? 3000} is in use by another program: set PORT to a free port`,
-    ]);
-  throw error;
-});
-
-console.log(
-  `\nconsistency check      ${demo.ok ? 'passed' : 'FAILED'}  (callbacks, DLQ, reconciliation breaks)`,
-);
-if (args.exit) {
-  await demo.stop();
-  lock.release();
-  process.exit(demo.ok ? 0 : 1);
+if (args.serve) {
+  const served = await serveLocalStack({
+    stateDir,
+    port: Number(env.PORT ?? 3000),
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    pgPort: Number(env.PAYHOOKS_PG_PORT ?? 54320),
+    extraStripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS ?? ''),
+    ...(env.WECHATPAY_MERCHANTS_FILE ? { wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE } : {}),
+    ...(env.REPORTS_DIR ? { reportsDir: env.REPORTS_DIR } : {}),
+    consumerConcurrency: Number(env.CONSUMER_CONCURRENCY ?? 2),
+  }).catch((error: unknown) => {
+    lock.release();
+    if (error instanceof PayhooksError) fail([`${error.code}: ${error.message}`]);
+    throw error;
+  });
+  console.log(`payhooks local stack is serving (no demo traffic, nothing seeded)
+  gateway   ${served.stack.gatewayUrl}
+  details   ${served.localJson}  (webhook secrets for signing: stripeWebhookSecrets, wechatpaySigningFile)
+Try:
+  npm run cli -- trigger stripe payment_intent.succeeded
+  npm run cli -- trigger wechatpay TRANSACTION.SUCCESS
+  stripe listen --forward-to ${served.stack.gatewayUrl}/webhooks/stripe
+Stop with Ctrl-C.`);
+  const stopServing = async () => {
+    await served.stop();
+    lock.release();
+    process.exit(0);
+  };
+  process.once('SIGINT', stopServing);
+  process.once('SIGTERM', stopServing);
+} else {
+  await runDemo();
 }
-console.log(`
+
+async function runDemo(): Promise<void> {
+  const demo = await runLocalDemo({
+    stateDir,
+    port: Number(env.PORT ?? 3000),
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    pgPort: Number(env.PAYHOOKS_PG_PORT ?? 54320),
+    // Secrets from STRIPE_WEBHOOK_SECRETS (e.g. from `stripe listen`) are accepted besides the sandbox's own, so
+    // real Stripe test events can be forwarded to the same gateway.
+    extraStripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS ?? ''),
+    // A configuration of your own replaces the sandbox's generated merchants; the sandbox cannot sign for those, so
+    // it then sends (and reconciles) no WeChat Pay traffic.
+    ...(env.WECHATPAY_MERCHANTS_FILE ? { wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE } : {}),
+    ...(env.REPORTS_DIR ? { reportsDir: env.REPORTS_DIR } : {}),
+    consumerConcurrency: Number(env.CONSUMER_CONCURRENCY ?? 2),
+    seed: args.seed ?? Date.now() % 1_000_000,
+    stripePayments: args.payments,
+    wechatpayPayments: args.wechatpayPayments,
+  }).catch((error: unknown) => {
+    lock.release();
+    // As in the CLI: an error thrown on purpose (misconfiguration…) is one line with its code, no stack trace; so is
+    // a port taken between the check and the start.
+    if (error instanceof PayhooksError) fail([`${error.code}: ${error.message}`]);
+    const { code, port } = error as { code?: string; port?: number };
+    if (code === 'EADDRINUSE')
+      fail([
+        `CONFIG_INVALID: PORT ${port ?? env.PORT ?? 3000} is in use by another program: set PORT to a free port`,
+      ]);
+    throw error;
+  });
+
+  console.log(
+    `\nconsistency check      ${demo.ok ? 'passed' : 'FAILED'}  (callbacks, DLQ, reconciliation breaks)`,
+  );
+  if (args.exit) {
+    await demo.stop();
+    lock.release();
+    process.exit(demo.ok ? 0 : 1);
+  }
+  console.log(`
 Serving until Ctrl-C (the CLI uses ${demo.localJson}):
   npm run cli -- recon list
   npm run cli -- recon download stripe platform ${demo.dates.stripe} --to ./reports
@@ -87,10 +123,11 @@ Serving until Ctrl-C (the CLI uses ${demo.localJson}):
 Forward real Stripe test events with:
   stripe listen --forward-to ${demo.stack.gatewayUrl}/webhooks/stripe
   (then restart with STRIPE_WEBHOOK_SECRETS=<the whsec_ it prints>)`);
-const shutdown = async () => {
-  await demo.stop();
-  lock.release();
-  process.exit(0);
-};
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+  const shutdown = async () => {
+    await demo.stop();
+    lock.release();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
