@@ -28,7 +28,7 @@ export function buildProgram(
   registerBackfill(program, context);
   registerRecon(program, context);
   registerDoctor(program, context);
-  registerSecrets(program, context);
+  registerSecrets(program, context, env);
   registerTrigger(program, context, env);
   return program;
 }

@@ -5,11 +5,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ServedStack, serveLocalStack } from '@payhooks/local/demo';
+import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
+import { signStripePayload } from '@payhooks/testkit/sandbox/stripe-sender';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerSecrets } from '../src/commands/secrets.ts';
 import { registerTrigger } from '../src/commands/trigger.ts';
 import { createContext } from '../src/context.ts';
+import { buildStripeTriggerEvent } from '../src/local/trigger.ts';
 import { awsStagePorts } from '../src/target.ts';
 
 let db: TestDatabase;
@@ -89,5 +93,45 @@ describe('payhooks trigger (served local stack)', () => {
     await expect(trigger('wechatpay', 'TRANSACTION.FAILED')).rejects.toThrow(
       /supported: TRANSACTION\.SUCCESS, REFUND/,
     );
+  });
+
+  it('secrets add-stripe: the running gateway accepts a new endpoint secret from the next request', async () => {
+    const secret = randomWebhookSecret();
+    const send = async () => {
+      const event = buildStripeTriggerEvent('payment_intent.succeeded');
+      const body = JSON.stringify(event);
+      const now = Math.floor(Date.now() / 1000);
+      const response = await fetch(`${served.stack.gatewayUrl}/webhooks/stripe`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': signStripePayload(body, [secret], now),
+        },
+        body,
+      });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    expect(await send()).toBe(400);
+    const out: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...values: unknown[]) => {
+      out.push(values.join(' '));
+    });
+    try {
+      const env = { ...process.env, PAYHOOKS_STATE_DIR: dir };
+      const program = new Command('payhooks').option('--stage <name>').exitOverride();
+      registerSecrets(program, createContext(awsStagePorts, env), env);
+      await program.parseAsync(['node', 'payhooks', 'secrets', 'add-stripe', secret]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(out.join('\n')).toMatch(/added a Stripe endpoint secret/);
+    expect(out.join('\n')).not.toContain(secret);
+    expect(await send()).toBe(200);
+    // The stack's own secrets still verify.
+    expect(await trigger('stripe', 'charge.succeeded')).toMatchObject({
+      httpStatus: 200,
+      outcome: 'applied',
+    });
   });
 });

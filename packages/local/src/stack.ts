@@ -16,6 +16,7 @@ import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
 import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/functions/wiring/merchants';
 import pino from 'pino';
+import { followAddedStripeSecrets } from './added-secrets.ts';
 import { startContainerPool } from './containers.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { localReportRoutes } from './local-reconciliation.ts';
@@ -233,7 +234,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const webhookEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.verify } : env;
     const consumerEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.decrypt } : env;
     const metrics = { ingress: new MemoryMetrics(), consumer: new MemoryMetrics() };
-    const stripeWebhook = createStripeWebhookHandler(env, { metrics: metrics.ingress, logger });
+    // Follows `payhooks secrets add-stripe` (added-secrets.ts): no restart for a secret from `stripe listen`.
+    const stripeWebhook = followAddedStripeSecrets(stateDir, env.STRIPE_WEBHOOK_SECRETS ?? '', (secrets) =>
+      createStripeWebhookHandler(
+        { ...env, STRIPE_WEBHOOK_SECRETS: secrets },
+        { metrics: metrics.ingress, logger },
+      ),
+    );
     const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, { metrics: metrics.ingress, logger });
     const routes: Route[] = [
       { method: 'POST', path: '/webhooks/stripe', handler: stripeWebhook },
@@ -311,5 +318,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
+// `payhooks secrets add-stripe` writes what the gateway follows.
+export { ADDED_STRIPE_SECRETS_FILE, addStripeSecret } from './added-secrets.ts';
 // The CLI reaches the local runtime through this module only (package exports): its doctor runs these checks.
 export { localDoctorChecks, type PreflightCheck } from './preflight.ts';
