@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ServedStack, serveLocalStack } from '@payhooks/local/demo';
+import { createFolderStore } from '@payhooks/local/folder-store';
 import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
 import { signStripePayload } from '@payhooks/testkit/sandbox/stripe-sender';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
@@ -133,5 +134,45 @@ describe('payhooks trigger (served local stack)', () => {
       httpStatus: 200,
       outcome: 'applied',
     });
+  });
+
+  it('report links are gateway URLs a plain fetch downloads, with the right content type', async () => {
+    const local = JSON.parse(await readFile(served.localJson, 'utf8'));
+    const store = createFolderStore(local.reportsDir);
+    const run = 'stripe/platform/2025-03-01/runs/r1';
+    const files = { 'summary.json': `${run}/summary.json`, 'breaks.csv': `${run}/breaks.csv` };
+    await store.put(files['summary.json'], '{"unhealedBreaks":1}', 'application/json');
+    await store.put(files['breaks.csv'], '\ufeffclass,id\r\namount_mismatch,pi_1\r\n', 'text/csv');
+    await store.put(
+      'stripe/platform/2025-03-01/latest.json',
+      JSON.stringify({ provider: 'stripe', account: '', businessDate: '2025-03-01', runId: 'r1', files }),
+      'application/json',
+    );
+    const auth = { headers: { authorization: `Bearer ${served.reportsToken}` } };
+    const expected = {
+      'summary.json': ['application/json', '{"unhealedBreaks":1}'],
+      'breaks.csv': ['text/csv; charset=utf-8', '\ufeffclass,id\r\namount_mismatch,pi_1\r\n'],
+    } as const;
+    for (const [name, [contentType, body]] of Object.entries(expected)) {
+      const answer = await fetch(`${local.reportsUrl}/stripe/platform/2025-03-01/${name}`, auth);
+      expect(answer.status).toBe(200);
+      const { url } = (await answer.json()) as { url: string };
+      expect(url.startsWith(`${served.stack.gatewayUrl}/local-reports/${run}/${name}?`)).toBe(true);
+      // No bearer token: the link itself is the credential, as a presigned S3 URL is.
+      const download = await fetch(url);
+      expect(download.status).toBe(200);
+      expect(download.headers.get('content-type')).toBe(contentType);
+      expect(Buffer.from(await download.arrayBuffer()).toString('utf8')).toBe(body);
+      // A browser following the 302 lands on the same download.
+      const redirected = await fetch(
+        `${local.reportsUrl}/stripe/platform/2025-03-01/${name}?redirect=1`,
+        auth,
+      );
+      expect(redirected.status).toBe(200);
+      expect(redirected.headers.get('content-type')).toBe(contentType);
+      // A link whose signature does not match its key is refused.
+      const forged = url.replace(`/${name}?`, '/matched.csv?');
+      expect((await fetch(forged)).status).toBe(403);
+    }
   });
 });
