@@ -67,6 +67,10 @@ export function parseStartOptions(argv: readonly string[]): ParsedStartOptions {
     values.seed === undefined
       ? undefined
       : count('seed', String(values.seed), 0, Number.MAX_SAFE_INTEGER, problems);
+  if (values.serve === true && values.exit === true)
+    problems.push(
+      '--serve keeps the stack running until Ctrl-C; --exit stops after the demo: pass one of them',
+    );
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
