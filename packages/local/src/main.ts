@@ -71,49 +71,48 @@ Stop with Ctrl-C.`);
   };
   process.once('SIGINT', stopServing);
   process.once('SIGTERM', stopServing);
-} else {
-  await runDemo();
+  // Serving until Ctrl-C: the demo below never runs (the signal handlers exit).
+  await new Promise<never>(() => {});
 }
 
-async function runDemo(): Promise<void> {
-  const demo = await runLocalDemo({
-    stateDir,
-    port: Number(env.PORT ?? 3000),
-    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
-    pgPort: Number(env.PAYHOOKS_PG_PORT ?? 54320),
-    // Secrets from STRIPE_WEBHOOK_SECRETS (e.g. from `stripe listen`) are accepted besides the sandbox's own, so
-    // real Stripe test events can be forwarded to the same gateway.
-    extraStripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS ?? ''),
-    // A configuration of your own replaces the sandbox's generated merchants; the sandbox cannot sign for those, so
-    // it then sends (and reconciles) no WeChat Pay traffic.
-    ...(env.WECHATPAY_MERCHANTS_FILE ? { wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE } : {}),
-    ...(env.REPORTS_DIR ? { reportsDir: env.REPORTS_DIR } : {}),
-    consumerConcurrency: Number(env.CONSUMER_CONCURRENCY ?? 2),
-    seed: args.seed ?? Date.now() % 1_000_000,
-    stripePayments: args.payments,
-    wechatpayPayments: args.wechatpayPayments,
-  }).catch((error: unknown) => {
-    lock.release();
-    // As in the CLI: an error thrown on purpose (misconfiguration…) is one line with its code, no stack trace; so is
-    // a port taken between the check and the start.
-    if (error instanceof PayhooksError) fail([`${error.code}: ${error.message}`]);
-    const { code, port } = error as { code?: string; port?: number };
-    if (code === 'EADDRINUSE')
-      fail([
-        `CONFIG_INVALID: PORT ${port ?? env.PORT ?? 3000} is in use by another program: set PORT to a free port`,
-      ]);
-    throw error;
-  });
+const demo = await runLocalDemo({
+  stateDir,
+  port: Number(env.PORT ?? 3000),
+  ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+  pgPort: Number(env.PAYHOOKS_PG_PORT ?? 54320),
+  // Secrets from STRIPE_WEBHOOK_SECRETS (e.g. from `stripe listen`) are accepted besides the sandbox's own, so
+  // real Stripe test events can be forwarded to the same gateway.
+  extraStripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS ?? ''),
+  // A configuration of your own replaces the sandbox's generated merchants; the sandbox cannot sign for those, so
+  // it then sends (and reconciles) no WeChat Pay traffic.
+  ...(env.WECHATPAY_MERCHANTS_FILE ? { wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE } : {}),
+  ...(env.REPORTS_DIR ? { reportsDir: env.REPORTS_DIR } : {}),
+  consumerConcurrency: Number(env.CONSUMER_CONCURRENCY ?? 2),
+  seed: args.seed ?? Date.now() % 1_000_000,
+  stripePayments: args.payments,
+  wechatpayPayments: args.wechatpayPayments,
+}).catch((error: unknown) => {
+  lock.release();
+  // As in the CLI: an error thrown on purpose (misconfiguration…) is one line with its code, no stack trace; so is
+  // a port taken between the check and the start.
+  if (error instanceof PayhooksError) fail([`${error.code}: ${error.message}`]);
+  const { code, port } = error as { code?: string; port?: number };
+  if (code === 'EADDRINUSE')
+    fail([
+      `CONFIG_INVALID: PORT ${port ?? env.PORT ?? 3000} is in use by another program: set PORT to a free port`,
+    ]);
+  throw error;
+});
 
-  console.log(
-    `\nconsistency check      ${demo.ok ? 'passed' : 'FAILED'}  (callbacks, DLQ, reconciliation breaks)`,
-  );
-  if (args.exit) {
-    await demo.stop();
-    lock.release();
-    process.exit(demo.ok ? 0 : 1);
-  }
-  console.log(`
+console.log(
+  `\nconsistency check      ${demo.ok ? 'passed' : 'FAILED'}  (callbacks, DLQ, reconciliation breaks)`,
+);
+if (args.exit) {
+  await demo.stop();
+  lock.release();
+  process.exit(demo.ok ? 0 : 1);
+}
+console.log(`
 Serving until Ctrl-C (the CLI uses ${demo.localJson}):
   npm run cli -- recon list
   npm run cli -- recon download stripe platform ${demo.dates.stripe} --to ./reports
@@ -123,11 +122,10 @@ Serving until Ctrl-C (the CLI uses ${demo.localJson}):
 Forward real Stripe test events with:
   stripe listen --forward-to ${demo.stack.gatewayUrl}/webhooks/stripe
   (then restart with STRIPE_WEBHOOK_SECRETS=<the whsec_ it prints>)`);
-  const shutdown = async () => {
-    await demo.stop();
-    lock.release();
-    process.exit(0);
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-}
+const shutdown = async () => {
+  await demo.stop();
+  lock.release();
+  process.exit(0);
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
