@@ -6,6 +6,7 @@ import { registerDlq } from './commands/dlq.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerRecon } from './commands/reconciliation.ts';
 import { registerSecrets } from './commands/secrets.ts';
+import { registerTrigger } from './commands/trigger.ts';
 import { createContext } from './context.ts';
 import { awsStagePorts, type StagePorts } from './target.ts';
 
@@ -27,6 +28,7 @@ export function buildProgram(
   registerBackfill(program, context);
   registerRecon(program, context);
   registerDoctor(program, context);
-  registerSecrets(program, context);
+  registerSecrets(program, context, env);
+  registerTrigger(program, context, env);
   return program;
 }

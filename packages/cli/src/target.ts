@@ -52,7 +52,7 @@ export const awsStagePorts: StagePorts = {
   sqs: (region) => new SQSClient(region ? { region } : {}),
 };
 
-function localStateFile(env: NodeJS.ProcessEnv): string {
+export function localStateFile(env: NodeJS.ProcessEnv): string {
   return path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks', 'local.json');
 }
 

@@ -4,6 +4,7 @@
 // from the traffic it sent plus deliberate differences, the nightly reconciliation runs for yesterday, and its
 // breaks are checked against exactly the deliberate ones. Each step is a module under ./demo/.
 
+import path from 'node:path';
 import { prng } from '@payhooks/testkit/sandbox/stripe-scenario';
 import { checkCallbacks } from './demo/callback-checks.ts';
 import { prepareDemo } from './demo/plan.ts';
@@ -14,6 +15,7 @@ import { stageStripeReports } from './demo/stripe-differences.ts';
 import type { LocalDemo, LocalDemoOptions } from './demo/types.ts';
 import { sendWechatpayCallbacks } from './demo/wechatpay-callbacks.ts';
 import { stageWechatpayBills } from './demo/wechatpay-differences.ts';
+import { writeWechatpaySigningFile } from './serve.ts';
 
 export { checkReconciliation } from './demo/expected-breaks.ts';
 export {
@@ -22,6 +24,7 @@ export {
   type LocalDemo,
   type LocalDemoOptions,
 } from './demo/types.ts';
+export { type ServedStack, serveLocalStack } from './serve.ts';
 
 export async function runLocalDemo(options: LocalDemoOptions): Promise<LocalDemo> {
   const log = options.log ?? ((text: string) => console.log(text));
@@ -29,7 +32,17 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<LocalDemo
   const runtime = await startDemoStack(options, plan);
   const { stack, sandbox } = runtime;
   try {
-    await writeLocalJson(runtime, plan);
+    await writeLocalJson(runtime, plan, {
+      stripeWebhookSecrets: [...plan.sandboxSecrets],
+      ...(plan.wechatpaySandbox
+        ? {
+            wechatpaySigningFile: await writeWechatpaySigningFile(
+              path.join(plan.stateDir, 'wechatpay', 'signing.json'),
+              plan.wechatpaySandbox,
+            ),
+          }
+        : {}),
+    });
     log(describeStack(runtime, plan));
 
     // One random stream for both providers' deliveries, Stripe's first: a seed replays the same burst.

@@ -17,6 +17,7 @@ import { stripeNormalizerOptionsFromEnv } from '@payhooks/functions/wiring/norma
 import { reconStripeDeps, reconWechatpayDeps } from '@payhooks/functions/wiring/recon';
 import { createFolderStore } from './folder-store.ts';
 import type { Route } from './gateway.ts';
+import type { ReportLinks } from './report-links.ts';
 
 export interface LocalReconOptions {
   sql: Sql;
@@ -153,9 +154,13 @@ export function describeReconciliation(outcome: LocalReconResult): string {
   return lines.join('\n');
 }
 
-/** GET /reports and GET /reports/{key+} on the local gateway, answering file:// links into the reports folder. */
-export function localReportRoutes(reportsDir: string): Route[] {
-  const reports = createReports({ store: createFolderStore(reportsDir), linkSeconds: 300 });
+/**
+ * GET /reports and GET /reports/{key+} on the local gateway, answering file:// links into the reports folder —
+ * or, with `links`, signed links to the gateway's own download route (report-links.ts).
+ */
+export function localReportRoutes(reportsDir: string, links?: ReportLinks): Route[] {
+  const folder = createFolderStore(reportsDir);
+  const reports = createReports({ store: links ? links.wrap(folder) : folder, linkSeconds: 300 });
   return [
     { method: 'GET', path: '/reports', handler: reports },
     { method: 'GET', path: '/reports/{key+}', handler: reports },

@@ -11,6 +11,7 @@ import { PayhooksError } from '@payhooks/core/errors';
 import { list } from '@payhooks/functions/config';
 import { runLocalDemo } from './demo.ts';
 import { localChecks, runPreflight } from './preflight.ts';
+import { serveLocalStack } from './serve.ts';
 import { parseStartOptions } from './start-options.ts';
 import { acquireStateLock } from './state-lock.ts';
 
@@ -38,6 +39,40 @@ const problems = await runPreflight(localChecks, { env, stateDir, purpose: 'star
 if (problems.length > 0) {
   lock.release();
   fail(problems.map((problem) => `CONFIG_INVALID: ${problem.message}`));
+}
+
+if (args.serve) {
+  const served = await serveLocalStack({
+    stateDir,
+    port: Number(env.PORT ?? 3000),
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+    pgPort: Number(env.PAYHOOKS_PG_PORT ?? 54320),
+    extraStripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS ?? ''),
+    ...(env.WECHATPAY_MERCHANTS_FILE ? { wechatpayMerchantsFile: env.WECHATPAY_MERCHANTS_FILE } : {}),
+    ...(env.REPORTS_DIR ? { reportsDir: env.REPORTS_DIR } : {}),
+    consumerConcurrency: Number(env.CONSUMER_CONCURRENCY ?? 2),
+  }).catch((error: unknown) => {
+    lock.release();
+    if (error instanceof PayhooksError) fail([`${error.code}: ${error.message}`]);
+    throw error;
+  });
+  console.log(`payhooks local stack is serving (no demo traffic, nothing seeded)
+  gateway   ${served.stack.gatewayUrl}
+  details   ${served.localJson}  (webhook secrets for signing: stripeWebhookSecrets, wechatpaySigningFile)
+Try:
+  npm run cli -- trigger stripe payment_intent.succeeded
+  npm run cli -- trigger wechatpay TRANSACTION.SUCCESS
+  stripe listen --forward-to ${served.stack.gatewayUrl}/webhooks/stripe
+Stop with Ctrl-C.`);
+  const stopServing = async () => {
+    await served.stop();
+    lock.release();
+    process.exit(0);
+  };
+  process.once('SIGINT', stopServing);
+  process.once('SIGTERM', stopServing);
+  // Serving until Ctrl-C: the demo below never runs (the signal handlers exit).
+  await new Promise<never>(() => {});
 }
 
 const demo = await runLocalDemo({

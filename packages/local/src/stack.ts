@@ -16,12 +16,15 @@ import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
 import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/functions/wiring/merchants';
 import pino from 'pino';
+import { followAddedStripeSecrets } from './added-secrets.ts';
 import { startContainerPool } from './containers.ts';
+import { createFolderStore } from './folder-store.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { localReportRoutes } from './local-reconciliation.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { type LocalPostgres, type PostgresSupervisionEvent, startLocalPostgres } from './postgres.ts';
 import { restoreQueueSnapshot, saveQueueSnapshot, snapshotFile } from './queue-snapshot.ts';
+import { gatewayReportLinks } from './report-links.ts';
 import { type LocalQueues, startLocalQueues } from './sqs.ts';
 import { acquireStateLock } from './state-lock.ts';
 
@@ -233,8 +236,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const webhookEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.verify } : env;
     const consumerEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.decrypt } : env;
     const metrics = { ingress: new MemoryMetrics(), consumer: new MemoryMetrics() };
-    const stripeWebhook = createStripeWebhookHandler(env, { metrics: metrics.ingress, logger });
+    // Follows `payhooks secrets add-stripe` (added-secrets.ts): no restart for a secret from `stripe listen`.
+    const stripeWebhook = followAddedStripeSecrets(stateDir, env.STRIPE_WEBHOOK_SECRETS ?? '', (secrets) =>
+      createStripeWebhookHandler(
+        { ...env, STRIPE_WEBHOOK_SECRETS: secrets },
+        { metrics: metrics.ingress, logger },
+      ),
+    );
     const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, { metrics: metrics.ingress, logger });
+    let gatewayUrl = '';
     const routes: Route[] = [
       { method: 'POST', path: '/webhooks/stripe', handler: stripeWebhook },
       { method: 'POST', path: '/webhooks/stripe/{account}', handler: stripeWebhook },
@@ -247,7 +257,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           'LOCAL_NO_REPORTS_TOKEN',
           'reportsDir needs a reportsToken: the report routes are authenticated',
         );
-      routes.push(...requireBearerToken(localReportRoutes(options.reportsDir), options.reportsToken));
+      // Links point at the gateway's signed download route (a browser follows them from the 302), known once
+      // the gateway listens.
+      const links = gatewayReportLinks(() => gatewayUrl);
+      routes.push(
+        ...requireBearerToken(localReportRoutes(options.reportsDir, links), options.reportsToken),
+        links.route(createFolderStore(options.reportsDir)),
+      );
     }
     const gateway = await startGateway({
       port: options.port,
@@ -255,6 +271,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       onError: (error) => logger.error('handler threw', { error: String(error) }),
     });
     stoppers.push(() => gateway.stop());
+    gatewayUrl = gateway.url;
 
     // Each concurrent invocation gets its own "container" — a child process with one connection, as in Lambda.
     // An invocation that outlives the function timeout fails its whole batch and its container is killed.
@@ -311,5 +328,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
+// `payhooks secrets add-stripe` writes what the gateway follows.
+export { ADDED_STRIPE_SECRETS_FILE, addStripeSecret } from './added-secrets.ts';
 // The CLI reaches the local runtime through this module only (package exports): its doctor runs these checks.
 export { localDoctorChecks, type PreflightCheck } from './preflight.ts';

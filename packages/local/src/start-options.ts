@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 
 export interface StartOptions {
   exit: boolean;
+  /** Start the stack only: no demo burst, nothing seeded (serve.ts). */
+  serve: boolean;
   payments: number;
   wechatpayPayments: number;
   seed: number | undefined;
@@ -38,6 +40,7 @@ export function parseStartOptions(argv: readonly string[]): ParsedStartOptions {
       strict: true,
       options: {
         exit: { type: 'boolean', default: false },
+        serve: { type: 'boolean', default: false },
         payments: { type: 'string', default: '40' },
         'wechatpay-payments': { type: 'string', default: '24' },
         seed: { type: 'string' },
@@ -47,7 +50,7 @@ export function parseStartOptions(argv: readonly string[]): ParsedStartOptions {
     return {
       ok: false,
       problems: [
-        `${(error as Error).message.split('\n')[0]} (options: --exit, --seed <n>, --payments <n>, --wechatpay-payments <n>)`,
+        `${(error as Error).message.split('\n')[0]} (options: --serve, --exit, --seed <n>, --payments <n>, --wechatpay-payments <n>)`,
       ],
     };
   }
@@ -64,6 +67,13 @@ export function parseStartOptions(argv: readonly string[]): ParsedStartOptions {
     values.seed === undefined
       ? undefined
       : count('seed', String(values.seed), 0, Number.MAX_SAFE_INTEGER, problems);
+  if (values.serve === true && values.exit === true)
+    problems.push(
+      '--serve keeps the stack running until Ctrl-C; --exit stops after the demo: pass one of them',
+    );
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, options: { exit: values.exit === true, payments, wechatpayPayments, seed } };
+  return {
+    ok: true,
+    options: { exit: values.exit === true, serve: values.serve === true, payments, wechatpayPayments, seed },
+  };
 }

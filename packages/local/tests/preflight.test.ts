@@ -94,8 +94,13 @@ describe('parseStartOptions', () => {
   it('accepts the defaults and refuses unknown options and non-numbers, each named', () => {
     expect(parseStartOptions([])).toEqual({
       ok: true,
-      options: { exit: false, payments: 40, wechatpayPayments: 24, seed: undefined },
+      options: { exit: false, serve: false, payments: 40, wechatpayPayments: 24, seed: undefined },
     });
+    expect(parseStartOptions(['--serve'])).toMatchObject({ ok: true, options: { serve: true, exit: false } });
+    const both = parseStartOptions(['--serve', '--exit']);
+    expect(both.ok ? [] : both.problems).toEqual([
+      '--serve keeps the stack running until Ctrl-C; --exit stops after the demo: pass one of them',
+    ]);
     expect(parseStartOptions(['--payments', 'ten', '--seed', '-1'])).toMatchObject({ ok: false });
     const parsed = parseStartOptions(['--payments', 'ten', '--seed', '1.5']);
     expect(parsed.ok ? [] : parsed.problems).toEqual([

@@ -116,6 +116,14 @@ describe('runLocalDemo (npm start)', () => {
     const link = await fetch(file, auth);
     expect(link.status).toBe(200);
     const { url: fileUrl } = (await link.json()) as { url: string };
-    expect(fileUrl).toMatch(/^file:\/\/.*\/stripe\/platform\/2026-03-01\/runs\/.*\/breaks\.csv$/);
+    // A link a browser follows: the gateway's signed download route, not file:// (report-links.ts).
+    expect(fileUrl).toMatch(
+      new RegExp(
+        `^${demo.stack.gatewayUrl}/local-reports/stripe/platform/2026-03-01/runs/.*/breaks\\.csv\\?expires=\\d+&signature=`,
+      ),
+    );
+    const downloaded = await fetch(fileUrl);
+    expect(downloaded.status).toBe(200);
+    expect(downloaded.headers.get('content-type')).toBe('text/csv; charset=utf-8');
   });
 });

@@ -3,6 +3,7 @@
 // /payhooks/<stage>/wechatpay/<verify|decrypt|sign>/<id> (docs/wechatpay-merchants.md). Prints ids and
 // parameter names only, never a value.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ConfigError } from '@payhooks/core/errors';
 import {
   MERCHANT_PURPOSES,
@@ -11,9 +12,32 @@ import {
 } from '@payhooks/core/providers/wechatpay';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { localStateFile, readLocalJson } from '../target.ts';
 
-export function registerSecrets(program: Command, context: CliContext): void {
-  const secrets = program.command('secrets').description('provider secrets of a stage');
+export function registerSecrets(
+  program: Command,
+  context: CliContext,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  const secrets = program.command('secrets').description('provider secrets of a stage or the local stack');
+  secrets
+    .command('add-stripe')
+    .description('local stack: accept one more Stripe endpoint secret (e.g. from stripe listen), no restart')
+    .argument('<secret>', 'whsec_…')
+    .action(async (secret: string, _options: unknown, command: Command) => {
+      if (context.globals(command).stage)
+        throw new ConfigError(
+          'CLI_USAGE',
+          'secrets add-stripe acts on the local stack only; a stage takes STRIPE_WEBHOOK_SECRETS (docs/deploy.md)',
+        );
+      const stateFile = localStateFile(env);
+      readLocalJson(stateFile); // one line if no local stack runs
+      const { addStripeSecret } = await import('../local/stripe-secrets.ts');
+      const file = addStripeSecret(path.dirname(stateFile), secret);
+      console.log(
+        `added a Stripe endpoint secret to ${file}; the local gateway accepts it from its next request`,
+      );
+    });
   secrets
     .command('set-wechatpay-merchant')
     .description('write a WeChat Pay merchant as its verify / decrypt / sign parameters')

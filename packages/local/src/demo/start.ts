@@ -51,7 +51,12 @@ export async function startDemoStack(options: LocalDemoOptions, plan: DemoPlan):
 }
 
 /** local.json: where everything listens, for the CLI and for you (mode 0600: it holds the database URL). */
-export async function writeLocalJson({ stack, sandbox }: DemoRuntime, plan: DemoPlan): Promise<void> {
+export async function writeLocalJson(
+  { stack, sandbox }: DemoRuntime,
+  plan: DemoPlan,
+  /** Local-only signing material for scripts (`npm start -- --serve`, serve.ts). */
+  signing: { stripeWebhookSecrets?: string[]; wechatpaySigningFile?: string } = {},
+): Promise<void> {
   const details = {
     gatewayUrl: stack.gatewayUrl,
     databaseUrl: stack.databaseUrl,
@@ -70,6 +75,7 @@ export async function writeLocalJson({ stack, sandbox }: DemoRuntime, plan: Demo
       stripe: `${stack.gatewayUrl}/webhooks/stripe`,
       wechatpay: `${stack.gatewayUrl}/webhooks/wechatpay`,
     },
+    ...signing,
   };
   await writeFile(plan.localJson, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
 }
