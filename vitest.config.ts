@@ -41,8 +41,10 @@ export default defineConfig({
           include: ['infra-tests/**/*.test.ts'],
           setupFiles: ['infra-tests/setup.ts'],
           env: { NODE_ENV: 'test', SST_TELEMETRY_DISABLED: '1' },
-          // Synthesis shares .sst/ in the working directory: run infra files one after another.
+          // Synthesis shares .sst/ in the working directory: run infra files one after another, in one process
+          // without isolation, so files asking for the same stage share one synthesis (infra-tests/synth.ts).
           poolOptions: { forks: { singleFork: true } },
+          isolate: false,
           testTimeout: 180_000,
           hookTimeout: 180_000,
           pool: 'forks',

@@ -52,7 +52,24 @@ export interface SynthesizeOptions {
   readonly beforeFinish?: (app: App) => void;
 }
 
-export async function synthesize(stage: string, options: SynthesizeOptions = {}): Promise<SynthesizedStage> {
+/**
+ * Synthesis of a stage takes minutes: every infra file asking for the same stage without options shares one
+ * (the infra project runs its files in one process without isolation, vitest.config.ts). Rule packs attach
+ * Aspects, so a call with `beforeFinish` always synthesizes afresh.
+ */
+const synthesized = new Map<string, Promise<SynthesizedStage>>();
+
+export function synthesize(stage: string, options: SynthesizeOptions = {}): Promise<SynthesizedStage> {
+  if (options.beforeFinish) return synthesizeNow(stage, options);
+  let done = synthesized.get(stage);
+  if (!done) {
+    done = synthesizeNow(stage, options);
+    synthesized.set(stage, done);
+  }
+  return done;
+}
+
+async function synthesizeNow(stage: string, options: SynthesizeOptions): Promise<SynthesizedStage> {
   await initProject({ stage, root: ROOT, region: REGION });
   const context = JSON.parse(readFileSync(new URL('../cdk.context.json', import.meta.url), 'utf8')) as Record<
     string,
