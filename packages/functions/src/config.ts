@@ -161,3 +161,25 @@ export function checkDatabaseUrl(value: string | undefined): ConfigProblem[] {
   if (url.hostname === '') return [{ subject: 'DATABASE_URL', message: 'DATABASE_URL names no host' }];
   return [];
 }
+
+/** Why a database connection failed, in words an operator acts on (never the URL: it may hold a password). */
+export function describeDatabaseError(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'nothing accepts connections there';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the host name does not resolve';
+    case 'TIMEOUT':
+    case 'CONNECT_TIMEOUT':
+      return 'no answer within 8 s';
+    case '28P01':
+    case '28000':
+      return 'authentication failed (user or password)';
+    case '3D000':
+      return 'the database does not exist';
+    default:
+      return code ? `connection failed (${code})` : `connection failed (${message ?? 'unknown error'})`;
+  }
+}

@@ -10,6 +10,7 @@ import {
   type ConfigProblem,
   checkDatabaseUrl,
   checkEnvironmentValues,
+  describeDatabaseError,
   type Env,
 } from '@payhooks/functions/config';
 import { loadMerchants } from '@payhooks/functions/wiring/merchants';
@@ -111,27 +112,6 @@ export const databaseCheck: PreflightCheck = {
     }
   },
 };
-
-function describeDatabaseError(error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string };
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'nothing accepts connections there';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'the host name does not resolve';
-    case 'TIMEOUT':
-    case 'CONNECT_TIMEOUT':
-      return 'no answer within 8 s';
-    case '28P01':
-    case '28000':
-      return 'authentication failed (user or password)';
-    case '3D000':
-      return 'the database does not exist';
-    default:
-      return code ? `connection failed (${code})` : `connection failed (${message ?? 'unknown error'})`;
-  }
-}
 
 /** Resolves true if 127.0.0.1:port can be listened on now. */
 export function portIsFree(port: number): Promise<boolean> {

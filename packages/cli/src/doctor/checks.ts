@@ -9,6 +9,7 @@ import {
   type ConfigProblem,
   checkDatabaseUrl,
   checkEnvironmentValues,
+  describeDatabaseError,
   type Env,
 } from '@payhooks/functions/config';
 import { loadMerchants } from '@payhooks/functions/wiring/merchants';
@@ -91,29 +92,8 @@ export async function databaseProblems(url: string | undefined, subject: string)
     ]);
     return [];
   } catch (error) {
-    return [{ subject, message: `${subject} (${where}): ${describeConnectionError(error)}` }];
+    return [{ subject, message: `${subject} (${where}): ${describeDatabaseError(error)}` }];
   } finally {
     await sql.end({ timeout: 1 }).catch(() => {});
-  }
-}
-
-export function describeConnectionError(error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string };
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'nothing accepts connections there';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'the host name does not resolve';
-    case 'TIMEOUT':
-    case 'CONNECT_TIMEOUT':
-      return 'no answer within 8 s';
-    case '28P01':
-    case '28000':
-      return 'authentication failed (user or password)';
-    case '3D000':
-      return 'the database does not exist';
-    default:
-      return code ? `connection failed (${code})` : `connection failed (${message ?? 'unknown error'})`;
   }
 }
