@@ -1,21 +1,15 @@
 // The rule packs auditors use (issue 12): cdk-nag's AwsSolutions and PCI DSS 3.2.1 packs over both stages.
 // Every finding is fixed in the stacks or waived next to its resource with a written reason (stacks/nag.ts); a
 // new unwaived finding is an error annotation and fails here, printed as resource path, rule id and message.
-import { Aspects, App as CdkApp, Stack } from 'aws-cdk-lib';
+import { App as CdkApp, Stack } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
-import { AwsSolutionsChecks, PCIDSS321Checks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { attachRulePacks } from './rule-packs.ts';
 import { synthesize } from './synth.ts';
 
 const STAGES = ['dev', 'prod'] as const;
-
-/** cdk-nag visits resources as an Aspect at synthesis: attached before `finish()`, like sst.config would. */
-function attachRulePacks(app: IConstruct): void {
-  Aspects.of(app).add(new AwsSolutionsChecks());
-  Aspects.of(app).add(new PCIDSS321Checks());
-}
 
 /** `path: [rule id] message` of every error annotation under `root` (unwaived cdk-nag findings are errors). */
 function errorsUnder(root: IConstruct): string[] {
@@ -32,10 +26,10 @@ const findings: Record<string, string[]> = {};
 
 beforeAll(async () => {
   for (const stage of STAGES) {
-    const { app } = await synthesize(stage, { beforeFinish: attachRulePacks });
+    // The shared synthesis of the stage, which every infra file uses, carries the rule packs (synth.ts).
+    const { app } = await synthesize(stage);
     findings[stage] = errorsUnder(app);
   }
-  // Two full syntheses with both packs visiting every resource: minutes on a loaded 2-core machine.
 }, 600_000);
 
 describe.each(STAGES)('cdk-nag AwsSolutions + PCI DSS 3.2.1 on stage %s', (stage) => {

@@ -18,6 +18,7 @@ import { Preflight } from '../stacks/Preflight.ts';
 import { Queue } from '../stacks/Queue.ts';
 import { Reconciliation } from '../stacks/Reconciliation.ts';
 import { Secrets } from '../stacks/Secrets.ts';
+import { attachRulePacks } from './rule-packs.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = DEFAULT_REGION;
@@ -47,29 +48,23 @@ export interface SynthesizedStage {
   readonly artifactsDir: string;
 }
 
-export interface SynthesizeOptions {
-  /** Runs after the stacks are defined and before `finish()`: where rule packs attach their Aspects. */
-  readonly beforeFinish?: (app: App) => void;
-}
-
 /**
- * Synthesis of a stage takes minutes: every infra file asking for the same stage without options shares one
- * (the infra project runs its files in one process without isolation, vitest.config.ts). Rule packs attach
- * Aspects, so a call with `beforeFinish` always synthesizes afresh.
+ * Synthesis of a stage takes minutes: every infra file asking for the same stage shares one (the infra project
+ * runs its files in one process without isolation, vitest.config.ts). The rule packs ride along on every
+ * synthesis (their Aspects only add annotations), so nag.test.ts needs no synthesis of its own.
  */
 const synthesized = new Map<string, Promise<SynthesizedStage>>();
 
-export function synthesize(stage: string, options: SynthesizeOptions = {}): Promise<SynthesizedStage> {
-  if (options.beforeFinish) return synthesizeNow(stage, options);
+export function synthesize(stage: string): Promise<SynthesizedStage> {
   let done = synthesized.get(stage);
   if (!done) {
-    done = synthesizeNow(stage, options);
+    done = synthesizeNow(stage);
     synthesized.set(stage, done);
   }
   return done;
 }
 
-async function synthesizeNow(stage: string, options: SynthesizeOptions): Promise<SynthesizedStage> {
+async function synthesizeNow(stage: string): Promise<SynthesizedStage> {
   await initProject({ stage, root: ROOT, region: REGION });
   const context = JSON.parse(readFileSync(new URL('../cdk.context.json', import.meta.url), 'utf8')) as Record<
     string,
@@ -84,7 +79,7 @@ async function synthesizeNow(stage: string, options: SynthesizeOptions): Promise
   const built = Object.fromEntries(
     Object.entries(STACKS).map(([name, fn]) => [name, getStack(fn)]),
   ) as Record<StackName, Stack>;
-  options.beforeFinish?.(app);
+  attachRulePacks(app);
   await app.finish();
   const templates = Object.fromEntries(
     Object.entries(built).map(([name, stack]) => [name, Template.fromStack(stack)]),

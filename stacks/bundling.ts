@@ -25,7 +25,9 @@ export const workspaceSideEffectFree: Plugin = {
   name: 'payhooks-workspace-side-effect-free',
   setup(build) {
     build.onResolve({ filter: /^(?:@payhooks\/|\.)/ }, async (args) => {
-      if (args.pluginData === RESOLVING) return undefined;
+      // A package's own relative imports (thousands in the AWS SDK) are none of ours: answer at once, without a
+      // second resolve, which made bundling several times slower.
+      if (args.pluginData === RESOLVING || args.importer.includes('node_modules')) return undefined;
       const resolved = await build.resolve(args.path, {
         kind: args.kind,
         importer: args.importer,
