@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerBackfill } from './commands/backfill.ts';
+import { registerBreaks } from './commands/breaks.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerRecon } from './commands/reconciliation.ts';
@@ -27,6 +28,7 @@ export function buildProgram(
   registerDlq(program, context);
   registerBackfill(program, context);
   registerRecon(program, context);
+  registerBreaks(program, context);
   registerDoctor(program, context);
   registerSecrets(program, context, env);
   registerTrigger(program, context, env);

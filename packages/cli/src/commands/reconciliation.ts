@@ -37,7 +37,7 @@ interface LocalState {
 }
 
 /** `.payhooks/local.json` written by `npm start`, when the local stack runs and no stage is targeted. */
-function readLocalState(env: NodeJS.ProcessEnv): LocalState | undefined {
+export function readLocalState(env: NodeJS.ProcessEnv): LocalState | undefined {
   const file = path.resolve(env.PAYHOOKS_STATE_DIR ?? '.payhooks', 'local.json');
   if (env.DATABASE_URL || env.REPORTS_BUCKET || !existsSync(file)) return undefined;
   // The reports folder is read without a running stack, so only a malformed file is an error here.

@@ -9,6 +9,7 @@ import type { QueriedRefund, QueriedTransaction } from '../../src/providers/wech
 import { openNotification } from '../../src/providers/wechatpay/index.ts';
 import {
   businessWindow,
+  getBreak,
   previousBusinessDate,
   type ReconcileDeps,
   reconcile,
@@ -37,7 +38,8 @@ afterAll(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await db.sql`truncate payments, refunds, inbox_events, recon_runs, recon_lines, recon_items`;
+  await db.sql`truncate payments, refunds, inbox_events, recon_runs, recon_lines, recon_items, recon_break_events,
+    recon_break_sightings, recon_breaks`;
 });
 
 const clock: Clock = { now: () => new Date('2025-03-02T03:00:00Z') };
@@ -334,6 +336,17 @@ describe('WeChat Pay reconciliation', () => {
     const rows = breaksCsvRows(store.text(result.reportKeys!.files['breaks.csv']!));
     expect(byClass(rows)).toContain('missing_in_ledger:payment:T5:true');
     expect(byClass(rows)).toContain('status_mismatch:payment:T4:true');
+    // Healed within the run, it is a break in the register all the same: detected, then healed, by this run.
+    const t5Row = rows.find((r) => r.provider_payment_id === 'T5')!;
+    expect(t5Row.break_state).toBe('healed');
+    const t5Break = (await getBreak(db.sql, BigInt(t5Row.break_id!)))!;
+    expect(t5Break).toMatchObject({ state: 'healed', closedByRun: result.runId });
+    expect(t5Break.healHistory.map((e) => [e.action, e.fromState, e.toState])).toEqual([
+      ['detected', null, 'open'],
+      ['healed', 'open', 'healed'],
+    ]);
+    expect(t5Break.healHistory[1]!.note).toContain('provider query applied');
+    expect(t5Break.sightings).toEqual([expect.objectContaining({ healedInRun: true, runId: result.runId })]);
 
     // The heal went through the inbox like a callback, encrypted: no payer data in plaintext.
     const inbox = await db.sql`select event_id, account, raw_payload from inbox_events order by event_id`;
