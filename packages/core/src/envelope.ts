@@ -41,6 +41,40 @@ export function encodeEnvelope(envelope: Envelope): string {
   return JSON.stringify(envelopeSchema.parse(envelope));
 }
 
+const DATETIME = z.regexes.datetime({ offset: true });
+const PROVIDERS: readonly unknown[] = envelopeSchema.shape.provider.options;
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 255;
+const isTime = (v: unknown): v is string => typeof v === 'string' && DATETIME.test(v);
+
+/**
+ * The consumer's fast path: a hand check at least as strict as envelopeSchema, returning the same fields (unknown
+ * ones dropped, as the schema does). Anything it does not accept goes to the schema, which decides and names the
+ * fields (tests/envelope.property.test.ts proves it accepts only what the schema accepts, with its values).
+ */
+export function plainEnvelope(json: unknown): Envelope | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const { v, provider, eventId, eventType, account, occurredAt, receivedAt, rawBody, source } =
+    json as Record<string, unknown>;
+  if (v !== ENVELOPE_VERSION || !PROVIDERS.includes(provider) || !isName(eventId) || !isName(eventType))
+    return undefined;
+  if (typeof account !== 'string' || account.length > 255 || !isTime(occurredAt) || !isTime(receivedAt))
+    return undefined;
+  if (typeof rawBody !== 'string' || rawBody.length < 2) return undefined;
+  if (source !== undefined && source !== 'eventbridge') return undefined;
+  const envelope: Envelope = {
+    v,
+    provider: provider as Envelope['provider'],
+    eventId,
+    eventType,
+    account,
+    occurredAt,
+    receivedAt,
+    rawBody,
+  };
+  if (source !== undefined) envelope.source = source;
+  return envelope;
+}
+
 export function decodeEnvelope(body: string): Envelope {
   let json: unknown;
   try {
@@ -48,6 +82,8 @@ export function decodeEnvelope(body: string): Envelope {
   } catch (cause) {
     throw new EnvelopeError('ENVELOPE_NOT_JSON', 'queue message is not JSON', { cause });
   }
+  const quick = plainEnvelope(json);
+  if (quick) return quick;
   const parsed = envelopeSchema.safeParse(json);
   if (!parsed.success) {
     const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');

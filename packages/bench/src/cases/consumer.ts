@@ -15,7 +15,9 @@ import type { Env } from '@payhooks/functions/config';
 import { createConsumerHandler, type SqsHandler } from '@payhooks/functions/consumer';
 import { startPoller } from '@payhooks/local/poller';
 import { startLocalQueues } from '@payhooks/local/sqs';
-import type { SQSRecord } from 'aws-lambda';
+import { type ContainerPool, startContainerPool } from '../consumer/pool.ts';
+import { reasonLogger } from '../consumer/reason-logger.ts';
+import { records } from '../consumer/records.ts';
 import { parseStat } from '../e2e/proc-cpu.ts';
 import { devNullLogger, prng, shuffle, stripeTraffic, wechatpayTraffic } from '../fixtures.ts';
 import { ledgerDatabases } from '../postgres.ts';
@@ -127,25 +129,6 @@ export async function buildWorkload(total: number, seed: number): Promise<Worklo
   };
 }
 
-export function records(bodies: readonly string[], prefix: string): SQSRecord[] {
-  return bodies.map((body, i) => ({
-    messageId: `${prefix}-${i}`,
-    receiptHandle: `${prefix}-${i}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'bench',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench',
-    awsRegion: 'us-east-1',
-  }));
-}
-
 export async function seedMerchantOrders(url: string, workload: Workload): Promise<void> {
   const sql = createSql({ url, max: 1, applicationName: 'bench-admin' });
   const rows = workload.merchantOrders.map((o) => ({
@@ -210,25 +193,6 @@ async function drive(
   return (now() - started) / 1000;
 }
 
-/** The production logger to /dev/null, keeping the reasons of failed messages and batch fallbacks for the report. */
-function reasonLogger(reasons: Map<string, number>) {
-  const inner = devNullLogger('bench-consumer');
-  return {
-    ...inner,
-    error(message: string, fields?: Record<string, unknown>) {
-      const reason = String(fields?.errorCode ?? fields?.errorMessage ?? message).slice(0, 120);
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-      inner.error(message, fields);
-    },
-    warn(message: string, fields?: Record<string, unknown>) {
-      // A batch transaction that failed (the per-message fallback ran): counted, as it costs throughput.
-      const reason = `warn: ${String(fields?.errorCode ?? fields?.errorMessage ?? message).slice(0, 120)}`;
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-      inner.warn(message, fields);
-    },
-  };
-}
-
 export async function consumerRun(
   url: string,
   workload: Workload,
@@ -284,6 +248,60 @@ export async function consumerRun(
     duplicates: metrics.total('EventDuplicate'),
     redelivered,
     failureReasons: Object.fromEntries(reasons),
+  };
+}
+
+/**
+ * The measured side as Lambda runs it: `pool`'s containers, each a process of its own with one connection, take
+ * batches in arrival order (failed messages come back right away, as a redelivery would). CPU per event: the
+ * container processes and their PostgreSQL backends, from /proc.
+ */
+export async function containerRun(
+  pool: ContainerPool,
+  url: string,
+  workload: Workload,
+  tag: string,
+  order: 'arrival' | 'shuffled' = 'arrival',
+  batchSize: number = BATCH,
+) {
+  await pool.connect(url, workload.merchantsJson, tag);
+  const sequence = order === 'arrival' ? workload.bodies : workload.shuffled;
+  const indexOf = new Map(workload.bodies.map((body, i) => [body, i]));
+  let pending = sequence.map((body) => indexOf.get(body)!);
+  let redelivered = 0;
+  const cpu0 = pool.cpuSeconds();
+  const started = now();
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= 5) {
+      const { failureReasons } = await pool.report();
+      throw new Error(
+        `consumer still failing ${pending.length} messages after 5 rounds: ${JSON.stringify(failureReasons)}`,
+      );
+    }
+    const current = pending;
+    const failed: number[] = [];
+    await drive(Math.ceil(current.length / batchSize), pool.size, async (worker, b) => {
+      failed.push(...(await pool.invoke(worker, current.slice(b * batchSize, (b + 1) * batchSize))));
+    });
+    pending = failed;
+    redelivered += failed.length;
+  }
+  const seconds = (now() - started) / 1000;
+  const cpu1 = pool.cpuSeconds();
+  const events = workload.bodies.length;
+  const report = await pool.report();
+  const check = createSql({ url, max: 1, applicationName: 'bench-admin' });
+  const [{ n }] = (await check`select count(*)::int as n from inbox_events`) as unknown as [{ n: number }];
+  await check.end();
+  if (n !== workload.unique) throw new Error(`consumer stored ${n} inbox rows, expected ${workload.unique}`);
+  return {
+    eventsPerSecond: events / seconds,
+    processMicrosPerEvent: ((cpu1.containers - cpu0.containers) * 1e6) / events,
+    postgresMicrosPerEvent: ((cpu1.backends - cpu0.backends) * 1e6) / events,
+    applied: report.applied,
+    duplicates: report.duplicates,
+    redelivered,
+    failureReasons: report.failureReasons,
   };
 }
 
@@ -443,7 +461,8 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
   options.log('case 3: building the workload');
   const workload = await buildWorkload(size.events, 23);
   const dbs = await ledgerDatabases(options.pgAdminUrl);
-  const env: Env = { WECHATPAY_MERCHANTS: workload.merchantsJson };
+  // The consumer containers, each a process of its own (as Lambda runs them), kept warm across the runs.
+  const pool = await startContainerPool(size.cap, workload.bodies);
   try {
     const fresh = async () => {
       const url = await dbs.fresh();
@@ -452,7 +471,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
     };
     // Warm-up on a throw-away database: JIT, key parsing, first connections.
     const warm = await fresh();
-    await consumerRun(warm, workload, size.cap, env, 'warm');
+    await containerRun(pool, warm, workload, 'warm');
     await dbs.drop(warm);
     const pairs: { measured: number; baseline: number }[] = [];
     const shuffledPairs: { measured: number; baseline: number }[] = [];
@@ -468,7 +487,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
     }[] = [];
     let lastCpu: { processMicrosPerEvent: number; postgresMicrosPerEvent: number | null } | undefined;
     const consume = async (url: string, tag: string, order: 'arrival' | 'shuffled') => {
-      const m = await consumerRun(url, workload, size.cap, env, tag, order);
+      const m = await containerRun(pool, url, workload, tag, order);
       if (order === 'arrival') {
         lastApplied = m;
         lastCpu = m;
@@ -520,7 +539,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
     for (const batchSize of size.sweep) {
       const [a, b] = [await fresh(), await fresh()];
       await settle(200);
-      const measured = (await consumerRun(a, workload, size.cap, env, `b${batchSize}`, 'arrival', batchSize))
+      const measured = (await containerRun(pool, a, workload, `b${batchSize}`, 'arrival', batchSize))
         .eventsPerSecond;
       const baseline = (await rawInsertRun(b, workload, size.cap, batchSize)).eventsPerSecond;
       options.log(
@@ -538,8 +557,9 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
       case: 3,
       title: 'Consumer: events applied to PostgreSQL',
       measuredIncludes:
-        `createConsumerHandler (the Lambda handler) invoked directly with SQS events of ${BATCH} records by ${size.cap} ` +
-        'workers, one one-connection postgres.js client each: envelope decode + zod, one transaction per batch ' +
+        `createConsumerHandler (the Lambda handler) invoked with SQS events of ${BATCH} records in ${size.cap} ` +
+        'container processes of their own (as Lambda runs them; the messages loaded before timing), one ' +
+        'one-connection postgres.js client each: envelope decode, one transaction per batch ' +
         '(set-based, two pipelined round trips: begin + inbox claim with outcomes; one upsert per table + ' +
         'merchant-order check + commit), ' +
         'Stripe JSON normalisation or WeChat AES-256-GCM decrypt + normalisation; pino to /dev/null. ' +
@@ -564,7 +584,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
                 'µs CPU',
                 cpuPairs,
                 null,
-                'this process + its PostgreSQL backends, from /proc',
+                'consumer: the container processes + their PostgreSQL backends; raw insert: its process + backends; /proc',
               ),
             ]
           : []),
@@ -616,6 +636,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
       durationMs: now() - started,
     };
   } finally {
+    await pool.close();
     await dbs.dropAll();
   }
 }

@@ -16,6 +16,17 @@ import {
   refundSchema,
   subscriptionSchema,
 } from './objects.ts';
+import {
+  fastCharge,
+  fastCustomer,
+  fastDispute,
+  fastEvent,
+  fastInvoice,
+  fastPaymentIntent,
+  fastPayout,
+  fastRefund,
+  fastSubscription,
+} from './shapes.ts';
 
 export interface StripeNormalizeOptions {
   /** Metadata key carrying the merchant's order number (STRIPE_ORDER_METADATA_KEY). */
@@ -32,7 +43,26 @@ export interface StripeNormalizeOptions {
   account?: string;
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, eventId: string, what: string): z.infer<T> {
+/**
+ * The fields the ledger reads: the hand check of shapes.ts when it accepts the value (the common case, nothing
+ * copied), else the zod schema, which accepts it after all or throws naming the fields.
+ */
+function parse<T extends z.ZodType, F>(
+  fast: (value: Record<string, unknown>) => F | undefined,
+  schema: T & z.ZodType<F>,
+  value: Record<string, unknown>,
+  eventId: string,
+  what: string,
+): F {
+  return fast(value) ?? parseWithSchema(schema, value, eventId, what);
+}
+
+function parseWithSchema<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  eventId: string,
+  what: string,
+): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
@@ -59,7 +89,7 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
   } catch (cause) {
     throw new NormalizeError('STRIPE_NOT_JSON', 'event body is not JSON', { cause });
   }
-  const event = parse(eventSchema, json, '(unknown)', 'event envelope');
+  const event = fastEvent(json) ?? parseWithSchema(eventSchema, json, '(unknown)', 'event envelope');
   const account = event.account || options.account || '';
   const asOf = new Date(event.created * 1000);
   const otherMode =
@@ -103,7 +133,7 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
 
   switch (object.object) {
     case 'payment_intent': {
-      const pi = parse(paymentIntentSchema, object, event.id, 'payment_intent');
+      const pi = parse(fastPaymentIntent, paymentIntentSchema, object, event.id, 'payment_intent');
       // After a failed attempt Stripe returns the intent to requires_payment_method with the error attached.
       const failed = pi.status === 'requires_payment_method' && pi.last_payment_error != null;
       mirror(
@@ -129,7 +159,7 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
       break;
     }
     case 'charge': {
-      const charge = parse(chargeSchema, object, event.id, 'charge');
+      const charge = parse(fastCharge, chargeSchema, object, event.id, 'charge');
       mirror('charge', charge.id, charge.status);
       // Charges made through a PaymentIntent are tracked by the intent; only bare charges are payments.
       if (!charge.payment_intent) {
@@ -155,7 +185,7 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
       break;
     }
     case 'refund': {
-      const refund = parse(refundSchema, object, event.id, 'refund');
+      const refund = parse(fastRefund, refundSchema, object, event.id, 'refund');
       mirror('refund', refund.id, refund.status);
       changes.push({
         ...base,
@@ -172,7 +202,7 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
       break;
     }
     case 'dispute': {
-      const dispute = parse(disputeSchema, object, event.id, 'dispute');
+      const dispute = parse(fastDispute, disputeSchema, object, event.id, 'dispute');
       mirror('dispute', dispute.id, dispute.status);
       changes.push({
         ...base,
@@ -187,23 +217,23 @@ export function normalizeStripeEvent(rawBody: string, options: StripeNormalizeOp
       break;
     }
     case 'customer': {
-      const customer = parse(customerSchema, object, event.id, 'customer');
+      const customer = parse(fastCustomer, customerSchema, object, event.id, 'customer');
       const deleted = customer.deleted === true || event.type === 'customer.deleted';
       mirror('customer', customer.id, deleted ? 'deleted' : 'active', deleted);
       break;
     }
     case 'invoice': {
-      const invoice = parse(invoiceSchema, object, event.id, 'invoice');
+      const invoice = parse(fastInvoice, invoiceSchema, object, event.id, 'invoice');
       mirror('invoice', invoice.id, invoice.status ?? 'draft');
       break;
     }
     case 'subscription': {
-      const subscription = parse(subscriptionSchema, object, event.id, 'subscription');
+      const subscription = parse(fastSubscription, subscriptionSchema, object, event.id, 'subscription');
       mirror('subscription', subscription.id, subscription.status);
       break;
     }
     case 'payout': {
-      const payout = parse(payoutSchema, object, event.id, 'payout');
+      const payout = parse(fastPayout, payoutSchema, object, event.id, 'payout');
       mirror('payout', payout.id, payout.status);
       break;
     }

@@ -31,6 +31,7 @@ import {
   type TransactionResource,
   transactionResourceSchema,
 } from './notification.ts';
+import { fastRefund, fastTransaction, type RefundFields, type TransactionFields } from './shapes.ts';
 
 const PAYMENT_STATUS: Record<TradeState, PaymentStatus> = {
   SUCCESS: 'succeeded',
@@ -119,7 +120,7 @@ function toDate(rfc3339: string): Date {
 }
 
 function paymentChange(
-  tx: TransactionResource,
+  tx: TransactionFields,
   merchant: MerchantIdentity,
   outer: Notification,
 ): PaymentChange {
@@ -136,7 +137,7 @@ function paymentChange(
   };
 }
 
-function refundChange(refund: RefundResource, merchant: MerchantIdentity, outer: Notification): RefundChange {
+function refundChange(refund: RefundFields, merchant: MerchantIdentity, outer: Notification): RefundChange {
   return {
     kind: 'refund',
     provider: 'wechatpay',
@@ -343,12 +344,21 @@ export function normalizeNotification(
     event.changes.push(...combinedChanges(combined, outer));
   } else if (originalType === 'transaction') {
     checkMerchant(decrypted, merchant, true);
-    const tx = parseResource(transactionResourceSchema, decrypted, 'transaction', outer.id);
-    event.changes.push(...transactionChanges(tx, merchant, outer));
+    // A direct merchant's payment needs only its row: the hand check, else the schema (and its mirror copy).
+    const quick = fastTransaction(decrypted);
+    if (quick) event.changes.push(paymentChange(quick, merchant, outer));
+    else {
+      const tx = parseResource(transactionResourceSchema, decrypted, 'transaction', outer.id);
+      event.changes.push(...transactionChanges(tx, merchant, outer));
+    }
   } else if (originalType === 'refund') {
     checkMerchant(decrypted, merchant, true);
-    const refund = parseResource(refundResourceSchema, decrypted, 'refund', outer.id);
-    event.changes.push(...refundChanges(refund, merchant, outer));
+    const quick = fastRefund(decrypted);
+    if (quick) event.changes.push(refundChange(quick, merchant, outer));
+    else {
+      const refund = parseResource(refundResourceSchema, decrypted, 'refund', outer.id);
+      event.changes.push(...refundChanges(refund, merchant, outer));
+    }
   } else {
     checkMerchant(decrypted, merchant, false);
   }
