@@ -17,6 +17,7 @@ import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-web
 import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/functions/wiring/merchants';
 import pino from 'pino';
 import { followAddedStripeSecrets } from './added-secrets.ts';
+import { createBatchingSender } from './batching-sender.ts';
 import { startContainerPool } from './containers.ts';
 import { createFolderStore } from './folder-store.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
@@ -77,6 +78,8 @@ export interface LocalStack {
   logFile: string;
   logger: Logger;
   metrics: { ingress: MemoryMetrics; consumer: MemoryMetrics };
+  /** The webhooks' SendMessageBatch requests and the messages in them (batching-sender.ts). */
+  ingressSends: { requests: number; entries: number };
   /** The embedded, supervised PostgreSQL (undefined with an external databaseUrl). */
   postgres: LocalPostgres | undefined;
   /** Waits until every message was either applied or moved to the DLQ. */
@@ -236,14 +239,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const webhookEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.verify } : env;
     const consumerEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.decrypt } : env;
     const metrics = { ingress: new MemoryMetrics(), consumer: new MemoryMetrics() };
+    // One gateway serves many callbacks at once here, where each Lambda sends its own: their SendMessages share
+    // SendMessageBatch requests (batching-sender.ts), each answered only once its own entry is accepted.
+    const queue = createBatchingSender({
+      queueUrl: env.QUEUE_URL!,
+      ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
+    });
+    stoppers.push(async () => queue.close());
     // Follows `payhooks secrets add-stripe` (added-secrets.ts): no restart for a secret from `stripe listen`.
     const stripeWebhook = followAddedStripeSecrets(stateDir, env.STRIPE_WEBHOOK_SECRETS ?? '', (secrets) =>
       createStripeWebhookHandler(
         { ...env, STRIPE_WEBHOOK_SECRETS: secrets },
-        { metrics: metrics.ingress, logger },
+        { metrics: metrics.ingress, logger, queue },
       ),
     );
-    const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, { metrics: metrics.ingress, logger });
+    const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, {
+      metrics: metrics.ingress,
+      logger,
+      queue,
+    });
     let gatewayUrl = '';
     const routes: Route[] = [
       { method: 'POST', path: '/webhooks/stripe', handler: stripeWebhook },
@@ -313,6 +327,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logFile,
       logger,
       metrics,
+      ingressSends: queue.stats,
       postgres,
       async drain() {
         for (;;) {

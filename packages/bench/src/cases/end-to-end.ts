@@ -303,6 +303,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
         const exclude = new Set([worker.pid!, postmaster]);
         const before = {
           byProcess: cpuSecondsByRole(process.pid, exclude, stackRole),
+          sends: { ...stack.ingressSends },
           stack: treeCpuSeconds([process.pid], exclude),
           postgres: treeCpuSeconds([postmaster]),
           loadGenerator: treeCpuSeconds([worker.pid!]),
@@ -362,6 +363,11 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
                 (seconds / traffic[provider].plan.length) * 1000,
               ]),
             ),
+            // The gateway's SendMessageBatch requests in the window and the mean messages per request.
+            sendBatchRequests: stack.ingressSends.requests - before.sends.requests,
+            messagesPerSendBatch:
+              (stack.ingressSends.entries - before.sends.entries) /
+              Math.max(1, stack.ingressSends.requests - before.sends.requests),
             ledgerPolls: ledger.polls,
             lateStamped: ledger.lateStamped,
             missing: ledger.missing,

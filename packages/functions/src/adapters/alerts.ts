@@ -1,6 +1,7 @@
 // Reconciliation alerts: an SNS publish to ALERT_TOPIC_ARN and always a structured `alert: true` log line
 // (CloudWatch keeps it; the UnhealedBreaks metric and the function-error alarms notify the same topic too).
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+// The SNS client is loaded on the first alert, not at cold start: most runs end without one.
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { errorFields } from '@payhooks/core/logger';
 import type { Logger } from '@payhooks/core/ports';
 import type { Env } from '../config.ts';
@@ -22,12 +23,21 @@ export class MemoryAlerter implements Alerter {
   }
 }
 
-export function createAlerter(
-  env: Env,
-  logger: Logger,
-  client: Pick<SNSClient, 'send'> = new SNSClient({}),
-): Alerter {
+export function createAlerter(env: Env, logger: Logger, client?: Pick<SNSClient, 'send'>): Alerter {
   const topicArn = env.ALERT_TOPIC_ARN;
+  let sns:
+    | Promise<{
+        client: Pick<SNSClient, 'send'>;
+        PublishCommand: typeof import('@aws-sdk/client-sns').PublishCommand;
+      }>
+    | undefined;
+  const loadSns = () => {
+    sns ??= import('@aws-sdk/client-sns').then((sdk) => ({
+      client: client ?? new sdk.SNSClient({}),
+      PublishCommand: sdk.PublishCommand,
+    }));
+    return sns;
+  };
   return {
     async alert(alert) {
       logger.error(alert.subject, {
@@ -38,7 +48,8 @@ export function createAlerter(
       });
       if (!topicArn) return;
       try {
-        await client.send(
+        const { client: publisher, PublishCommand } = await loadSns();
+        await publisher.send(
           new PublishCommand({
             TopicArn: topicArn,
             Subject: alert.subject.slice(0, 100),

@@ -1,7 +1,7 @@
 // What the operator CLI may ask the operations function of a stage (`payhooks --stage NAME …` for anything that
 // needs the database or the providers, which a laptop cannot and must not reach directly). One request in, one
 // response out: an error thrown on purpose comes back as data (code + message), so the CLI prints one line.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const isoInstant = z.iso.datetime({ offset: true });
 

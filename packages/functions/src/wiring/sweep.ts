@@ -6,7 +6,7 @@ import { type Clock, systemClock } from '@payhooks/core/ports';
 import type { MerchantRegistry } from '@payhooks/core/providers/wechatpay';
 import { type Healer, wechatpayHealer } from '@payhooks/core/recon/run';
 import { metricsFor } from '../adapters/metrics.ts';
-import { queueFromEnv } from '../adapters/sqs.ts';
+import { sqsSenderFromEnv } from '../adapters/sqs-send.ts';
 import { type Env, integer, once } from '../config.ts';
 import { SweepFailedError } from '../errors.ts';
 import { sweepPendingOrders } from '../sweep/pending-orders.ts';
@@ -43,7 +43,8 @@ export function createSweepHandler(env: Env): () => Promise<WechatpayBackfillRes
   const metrics = metricsFor('sweep-wechatpay', env);
   const setup = once(async () => ({
     sql: sqlFromEnv(env, 'payhooks-sweep'),
-    queue: queueFromEnv(env),
+    // The webhooks' lean signed SendMessage: no SDK client on the sweep's import path (cold start).
+    queue: sqsSenderFromEnv(env),
     healerFor: healersFor(
       await merchantsFromEnv(env),
       env.WECHATPAY_API_BASE_URL ? { baseUrl: env.WECHATPAY_API_BASE_URL } : {},

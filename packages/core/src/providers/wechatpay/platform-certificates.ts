@@ -3,7 +3,7 @@
 // `verificationKeys`. Pure: the client fetches, the refresher (certificate-refresh.ts) stores. Merchants in
 // public-key mode (only `PUB_KEY_ID_…` keys) have no platform certificates and are skipped by the refresher.
 import crypto, { type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DecryptError, PayhooksError } from '../../errors.ts';
 import { RESOURCE_ALGORITHM } from './constants.ts';
 import { decryptResource } from './decrypt.ts';
