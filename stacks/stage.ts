@@ -81,7 +81,15 @@ export interface StageSettings {
 }
 
 /** Functions whose cold start (or, for preflight, the deploy) runs the stage guard: the StageRefused alarm. */
-export const STAGE_GUARDED_SERVICES = ['preflight', 'stripe-webhook', 'recon-stripe', 'consumer'] as const;
+export const STAGE_GUARDED_SERVICES = [
+  'preflight',
+  'stripe-webhook',
+  'recon-stripe',
+  'consumer',
+  'wechatpay-webhook',
+  'recon-wechatpay',
+  'sweep-wechatpay',
+] as const;
 
 /**
  * DB connections other than the consumer's, one per container: migrate, two recon jobs, the sweep, the Stripe
