@@ -23,6 +23,8 @@ export interface StageSettings {
    */
   readonly isProd: boolean;
   readonly declaration: StageDeclaration;
+  /** The stage takes WeChat Pay (its declaration's providers; default both): its functions and grants exist. */
+  readonly wechatpay: boolean;
   /** Removal policy of stateful resources (database, its secret, the reports bucket, log groups). */
   readonly removal: RemovalPolicy;
   readonly logRetention: RetentionDays;
@@ -112,6 +114,7 @@ export function stageSettings(stage: string): StageSettings {
     retained,
     isProd: live,
     declaration,
+    wechatpay: (declaration.providers ?? ['stripe', 'wechatpay']).includes('wechatpay'),
     removal: retained ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     // RetentionDays' values are the day counts themselves.
     logRetention: declaration.logRetentionDays as RetentionDays,

@@ -10,6 +10,18 @@ import { metricsFor } from './adapters/metrics.ts';
 import { merchantsFromEnv } from './wiring/merchants.ts';
 import { reportRefusal, STAGE_SECRETS, stageFindingsFromEnv } from './wiring/stage-guard.ts';
 
+/** PAYHOOKS_PROVIDERS (set by stacks/Preflight.ts): absent means both, as before the variable existed. */
+export function takesWechatpay(env: Readonly<Record<string, string | undefined>>): boolean {
+  const providers = env.PAYHOOKS_PROVIDERS;
+  return (
+    providers === undefined ||
+    providers
+      .split(',')
+      .map((p) => p.trim())
+      .includes('wechatpay')
+  );
+}
+
 export async function runPreflight(
   env: Readonly<Record<string, string | undefined>>,
   deps: { logger?: Logger; metrics?: Metrics } = {},
@@ -18,10 +30,12 @@ export async function runPreflight(
   mode: string;
   checked: string[];
 }> {
+  // A Stripe-only stage (stacks/stages.ts `providers`) has no merchant parts: nothing of WeChat Pay to check.
+  const wechatpay = takesWechatpay(env);
   const findings = await stageFindingsFromEnv(env, {
     service: 'preflight',
     secrets: STAGE_SECRETS,
-    merchants: () => merchantsFromEnv(env),
+    ...(wechatpay ? { merchants: () => merchantsFromEnv(env) } : {}),
   });
   if (findings.length > 0) {
     reportRefusal(
@@ -35,7 +49,7 @@ export async function runPreflight(
   return {
     stage: env.PAYHOOKS_STAGE ?? '',
     mode: env.PAYHOOKS_STAGE_MODE ?? '',
-    checked: [...STAGE_SECRETS, 'WECHATPAY_MERCHANTS (verify, decrypt, sign)'],
+    checked: [...STAGE_SECRETS, ...(wechatpay ? ['WECHATPAY_MERCHANTS (verify, decrypt, sign)'] : [])],
   };
 }
 

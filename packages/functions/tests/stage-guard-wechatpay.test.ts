@@ -82,3 +82,28 @@ describe('wechatpay-webhook on a stage that passes the guard', () => {
     expect(response.statusCode).toBe(400);
   });
 });
+
+describe('preflight of a Stripe-only stage (stacks/stages.ts providers: [stripe])', () => {
+  const stripeOnly = {
+    PAYHOOKS_STAGE: 'payments-eu',
+    PAYHOOKS_STAGE_MODE: 'test',
+    STRIPE_WEBHOOK_SECRETS: `whsec_${'a'.repeat(32)}`,
+    STRIPE_API_KEY: `rk_${'test'}_${'b'.repeat(24)}`,
+  };
+
+  it('passes without any WeChat Pay merchant material, and says it checked none', async () => {
+    const { runPreflight } = await import('../src/preflight.ts');
+    const result = await runPreflight({ ...stripeOnly, PAYHOOKS_PROVIDERS: 'stripe' });
+    expect(result.checked).toEqual(['STRIPE_WEBHOOK_SECRETS', 'STRIPE_API_KEY']);
+  });
+
+  it('still refuses a stage that takes WeChat Pay but has no merchant material', async () => {
+    const { runPreflight } = await import('../src/preflight.ts');
+    for (const providers of [{ PAYHOOKS_PROVIDERS: 'stripe,wechatpay' }, {}]) {
+      await expect(runPreflight({ ...stripeOnly, ...providers })).rejects.toMatchObject({
+        code: 'STAGE_REFUSED',
+        findings: [expect.objectContaining({ code: 'MERCHANTS_INVALID' })],
+      });
+    }
+  });
+});

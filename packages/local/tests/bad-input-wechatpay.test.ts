@@ -34,7 +34,8 @@ const shop = sandbox.merchants[0]!;
 const kiosk = sandbox.merchants[1]!;
 const attacker = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const smallKey = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 });
-const MAX_BODY_BYTES = 196_608;
+// The stack's default MAX_BODY_BYTES (functions/wiring/ingress.ts): the one size refusal, 413.
+const MAX_BODY_BYTES = 2_097_152;
 
 let db: TestDatabase;
 let stack: LocalStack;
