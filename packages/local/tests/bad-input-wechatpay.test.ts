@@ -127,7 +127,7 @@ const R = {
   serial: /no verification key configured/,
   malformed: /wechatpay-signature is not a base64 RSA signature/,
   mismatch: /signature does not match/,
-  tooLarge: /body is \d+ bytes, more than 196608/,
+  tooLarge: new RegExp(`body is \\d+ bytes, more than ${MAX_BODY_BYTES}`),
   notJson: /body is not UTF-8 JSON/,
   notNotification: /body is not a notification envelope/,
   // Documented as 400 ("missing/duplicated header"); API Gateway joins repeated headers with a comma.
