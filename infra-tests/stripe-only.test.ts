@@ -69,7 +69,8 @@ describe('a Stripe-only stage', () => {
     ).toBe(true);
   });
 
-  it('tells its preflight the stage takes Stripe only', () => {
+  it('tells its preflight and operations function the stage takes Stripe only', () => {
     expect(cfn.env('preflight').PAYHOOKS_PROVIDERS).toBe('stripe');
+    expect(cfn.env('operations').PAYHOOKS_PROVIDERS).toBe('stripe');
   });
 });

@@ -36,8 +36,12 @@ export function Operations({ stack, app }: StackContext) {
     environment: { REPORTS_BUCKET: bucket.bucketName, QUEUE_URL: queue.queueUrl },
   });
   connect(operations, 'app');
-  if (stageSettings(app.stage).wechatpay)
+  if (stageSettings(app.stage).wechatpay) {
     grantWechatpayMerchants(stack, operations, ['verify', 'decrypt', 'sign']);
+  } else {
+    // doctor then reports WeChat Pay as not taken instead of failing on absent merchant parameters.
+    operations.addEnvironment('PAYHOOKS_PROVIDERS', 'stripe');
+  }
   operations.bind([secrets.STRIPE_API_KEY]);
   const prefixes = Object.values(REPORT_PREFIX);
   operations.addToRolePolicy(

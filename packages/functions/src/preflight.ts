@@ -8,19 +8,7 @@ import type { Logger, Metrics } from '@payhooks/core/ports';
 import { StageRefusedError } from '@payhooks/core/stage-guard';
 import { metricsFor } from './adapters/metrics.ts';
 import { merchantsFromEnv } from './wiring/merchants.ts';
-import { reportRefusal, STAGE_SECRETS, stageFindingsFromEnv } from './wiring/stage-guard.ts';
-
-/** PAYHOOKS_PROVIDERS (set by stacks/Preflight.ts): absent means both, as before the variable existed. */
-export function takesWechatpay(env: Readonly<Record<string, string | undefined>>): boolean {
-  const providers = env.PAYHOOKS_PROVIDERS;
-  return (
-    providers === undefined ||
-    providers
-      .split(',')
-      .map((p) => p.trim())
-      .includes('wechatpay')
-  );
-}
+import { reportRefusal, STAGE_SECRETS, stageFindingsFromEnv, takesWechatpay } from './wiring/stage-guard.ts';
 
 export async function runPreflight(
   env: Readonly<Record<string, string | undefined>>,
