@@ -56,9 +56,9 @@ const COMMON_ENV = [
   'SST_SSM_PREFIX',
 ];
 const OWN_ENV: Record<Entry, string[]> = {
-  'stripe-webhook': ['QUEUE_URL'],
-  'wechatpay-webhook': ['QUEUE_URL', 'WECHATPAY_PARAMETERS'],
-  consumer: [...DB_ENV, 'STRIPE_LIVEMODE', 'WECHATPAY_PARAMETERS'],
+  'stripe-webhook': ['QUEUE_URL', 'CLAIM_CHECK_BUCKET'],
+  'wechatpay-webhook': ['QUEUE_URL', 'WECHATPAY_PARAMETERS', 'CLAIM_CHECK_BUCKET'],
+  consumer: [...DB_ENV, 'STRIPE_LIVEMODE', 'WECHATPAY_PARAMETERS', 'CLAIM_CHECK_BUCKET'],
   migrate: [...DB_ENV, 'MIGRATIONS_DIR', 'DB_ROLE_SECRET_ARNS'],
   'recon-wechatpay': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN', 'WECHATPAY_PARAMETERS'],
   'recon-stripe': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
@@ -96,9 +96,10 @@ const CONSUME = [
 ];
 const RECON = ['rds-db:connect', 's3:GetObject', 's3:PutObject', 's3:ListBucket', 'sns:Publish'];
 const ACTIONS: Record<Entry, string[]> = {
-  'stripe-webhook': ['sqs:SendMessage', 'ssm:GetParameters'],
-  'wechatpay-webhook': ['sqs:SendMessage', 'ssm:GetParametersByPath'],
-  consumer: ['rds-db:connect', 'ssm:GetParametersByPath', ...CONSUME],
+  // s3:PutObject / s3:GetObject: the claim-check bucket only (infra-tests/claim-check.test.ts).
+  'stripe-webhook': ['sqs:SendMessage', 'ssm:GetParameters', 's3:PutObject'],
+  'wechatpay-webhook': ['sqs:SendMessage', 'ssm:GetParametersByPath', 's3:PutObject'],
+  consumer: ['rds-db:connect', 'ssm:GetParametersByPath', ...CONSUME, 's3:GetObject'],
   migrate: ['rds-db:connect', 'secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
   'recon-wechatpay': [...RECON, 'ssm:GetParametersByPath'],
   'recon-stripe': [...RECON, 'ssm:GetParameters'],

@@ -225,7 +225,15 @@ describe.each([
       expect(asArray(p.AlarmActions)).toHaveLength(1);
       return p.Dimensions.find((d: CfnValue) => d.Name === 'service').Value;
     });
-    expect(services.sort()).toEqual(['consumer', 'preflight', 'recon-stripe', 'stripe-webhook']);
+    expect(services.sort()).toEqual([
+      'consumer',
+      'preflight',
+      'recon-stripe',
+      'recon-wechatpay',
+      'stripe-webhook',
+      'sweep-wechatpay',
+      'wechatpay-webhook',
+    ]);
   });
 
   const queuePolicyAllows = () =>

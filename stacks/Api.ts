@@ -5,6 +5,7 @@
 import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Api as SstApi, type StackContext, use } from 'sst/constructs';
+import { grantClaimCheckPut } from './claim-check.ts';
 import { payhooksFunction } from './functions.ts';
 import { LOG_GROUP_ENCRYPTION, resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
@@ -28,7 +29,7 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 
 export function Api({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
-  const { queue } = use(Queue);
+  const { queue, claimChecks } = use(Queue);
   const { bucket } = use(Reconciliation);
   const secrets = use(Secrets);
 
@@ -43,17 +44,24 @@ export function Api({ stack, app }: StackContext) {
     environment: { QUEUE_URL: queue.queueUrl },
   });
   stripeWebhook.addToRolePolicy(sendToQueue);
+  grantClaimCheckPut(claimChecks, stripeWebhook, 'stripe');
 
-  const wechatpayWebhook = payhooksFunction(stack, 'WechatpayWebhook', {
-    entry: 'wechatpay-webhook',
-    description: 'Verifies WeChat Pay callbacks and enqueues them',
-    timeoutSeconds: 10,
-    memorySize: 256,
-    environment: { QUEUE_URL: queue.queueUrl },
-  });
-  wechatpayWebhook.addToRolePolicy(sendToQueue);
-  // Internet-facing: public verification material only, never a key that could sign or decrypt.
-  grantWechatpayMerchants(stack, wechatpayWebhook, ['verify']);
+  // Only on stages that take WeChat Pay (stacks/stages.ts `providers`).
+  const wechatpayWebhook = settings.wechatpay
+    ? payhooksFunction(stack, 'WechatpayWebhook', {
+        entry: 'wechatpay-webhook',
+        description: 'Verifies WeChat Pay callbacks and enqueues them',
+        timeoutSeconds: 10,
+        memorySize: 256,
+        environment: { QUEUE_URL: queue.queueUrl },
+      })
+    : undefined;
+  if (wechatpayWebhook) {
+    wechatpayWebhook.addToRolePolicy(sendToQueue);
+    grantClaimCheckPut(claimChecks, wechatpayWebhook, 'wechatpay');
+    // Internet-facing: public verification material only, never a key that could sign or decrypt.
+    grantWechatpayMerchants(stack, wechatpayWebhook, ['verify']);
+  }
 
   const reports = payhooksFunction(stack, 'Reports', {
     entry: 'reports',
@@ -78,8 +86,12 @@ export function Api({ stack, app }: StackContext) {
     routes: {
       'POST /webhooks/stripe': stripeWebhook,
       'POST /webhooks/stripe/{account}': stripeWebhook,
-      'POST /webhooks/wechatpay': wechatpayWebhook,
-      'POST /webhooks/wechatpay/{merchant}': wechatpayWebhook,
+      ...(wechatpayWebhook
+        ? {
+            'POST /webhooks/wechatpay': wechatpayWebhook,
+            'POST /webhooks/wechatpay/{merchant}': wechatpayWebhook,
+          }
+        : {}),
       'GET /reports': { function: reports, authorizer: 'iam' },
       'GET /reports/{key+}': { function: reports, authorizer: 'iam' },
     },
@@ -148,7 +160,7 @@ export function Api({ stack, app }: StackContext) {
   stack.addOutputs({
     ApiEndpoint: api.url,
     StripeWebhookUrl: `${api.url}/webhooks/stripe`,
-    WechatpayWebhookUrl: `${api.url}/webhooks/wechatpay`,
+    ...(wechatpayWebhook ? { WechatpayWebhookUrl: `${api.url}/webhooks/wechatpay` } : {}),
     FinanceReportsPolicyArn: financePolicy.managedPolicyArn,
   });
   return { api, stripeWebhook, wechatpayWebhook, reports };

@@ -15,6 +15,14 @@ import { STAGE_GUARDED_SERVICES, stageSettings } from './stage.ts';
 
 const FIVE_MINUTES = Duration.minutes(5);
 
+/** Services a Stripe-only stage does not deploy (stacks/stages.ts `providers`): no alarms for them. */
+const WECHATPAY_SERVICES: ReadonlySet<string> = new Set([
+  'wechatpay-webhook',
+  'recon-wechatpay',
+  'sweep-wechatpay',
+  'certificates-wechatpay',
+]);
+
 export function Monitoring({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
   const { topic } = use(Alerts);
@@ -102,6 +110,8 @@ export function Monitoring({ stack, app }: StackContext) {
     ['SweepWechatpayFailed', sweepWechatpay],
     ['RevalidateStripeFailed', revalidateStripe],
   ] as const) {
+    // WeChat Pay's jobs are absent on a Stripe-only stage.
+    if (!fn) continue;
     alarm(id, `${id}: the scheduled job threw; re-run with npm run cli -- recon run`, {
       metric: fn.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
       ...atLeastOne,
@@ -111,6 +121,7 @@ export function Monitoring({ stack, app }: StackContext) {
     ['ReconWechatpayUnhealedBreaks', 'recon-wechatpay'],
     ['ReconStripeUnhealedBreaks', 'recon-stripe'],
   ] as const) {
+    if (!settings.wechatpay && WECHATPAY_SERVICES.has(service)) continue;
     alarm(id, `${service} reported breaks that backfill could not heal: see breaks.csv`, {
       metric: new cloudwatch.Metric({
         namespace: metricsNamespace(app.stage),
@@ -127,8 +138,9 @@ export function Monitoring({ stack, app }: StackContext) {
     metric: purgeRawPayloads.metricErrors({ period: Duration.hours(24), statistic: 'Sum' }),
     ...atLeastOne,
   });
-  for (const [id, description, props] of certificateAlarms(app.stage, certificatesWechatpay))
-    alarm(id, description, props);
+  if (certificatesWechatpay)
+    for (const [id, description, props] of certificateAlarms(app.stage, certificatesWechatpay))
+      alarm(id, description, props);
 
   alarm('LedgerLag', 'Events reach the ledger late (p99 of provider event time → batch commit)', {
     metric: new cloudwatch.Metric({
@@ -147,6 +159,7 @@ export function Monitoring({ stack, app }: StackContext) {
   // The stage guard refused to run (the deploy-time preflight, or a guarded function's cold start): one alarm per
   // service, as the metric carries the service dimension.
   for (const service of STAGE_GUARDED_SERVICES) {
+    if (!settings.wechatpay && WECHATPAY_SERVICES.has(service)) continue;
     alarm(
       `StageRefused-${service}`,
       `${service} refused to run: stage keys do not match the declared mode, or a secret is missing (log: "stage refused")`,

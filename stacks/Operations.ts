@@ -11,11 +11,12 @@ import { resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
 import { REPORT_PREFIX, Reconciliation } from './Reconciliation.ts';
 import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
+import { stageSettings } from './stage.ts';
 
 /** At most this many operations at once: each holds one database connection. */
 export const OPERATIONS_CONCURRENCY = 2;
 
-export function Operations({ stack }: StackContext) {
+export function Operations({ stack, app }: StackContext) {
   const { vpc, functionSubnets, functionsSecurityGroup } = use(Network);
   const { connect } = use(Database);
   const { queue } = use(Queue);
@@ -35,7 +36,12 @@ export function Operations({ stack }: StackContext) {
     environment: { REPORTS_BUCKET: bucket.bucketName, QUEUE_URL: queue.queueUrl },
   });
   connect(operations, 'app');
-  grantWechatpayMerchants(stack, operations, ['verify', 'decrypt', 'sign']);
+  if (stageSettings(app.stage).wechatpay) {
+    grantWechatpayMerchants(stack, operations, ['verify', 'decrypt', 'sign']);
+  } else {
+    // doctor then reports WeChat Pay as not taken instead of failing on absent merchant parameters.
+    operations.addEnvironment('PAYHOOKS_PROVIDERS', 'stripe');
+  }
   operations.bind([secrets.STRIPE_API_KEY]);
   const prefixes = Object.values(REPORT_PREFIX);
   operations.addToRolePolicy(

@@ -6,8 +6,10 @@ import { Script, type StackContext, use } from 'sst/constructs';
 import { payhooksFunction } from './functions.ts';
 import { resourceMatching, waive } from './nag.ts';
 import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
+import { stageSettings } from './stage.ts';
 
-export function Preflight({ stack }: StackContext) {
+export function Preflight({ stack, app }: StackContext) {
+  const { wechatpay } = stageSettings(app.stage);
   const secrets = use(Secrets);
   const preflight = payhooksFunction(stack, 'Preflight', {
     entry: 'preflight',
@@ -18,7 +20,9 @@ export function Preflight({ stack }: StackContext) {
     // Reads every secret, but is invoked only by the deploy (no route, no schedule, no event source).
     bind: [secrets.STRIPE_WEBHOOK_SECRETS, secrets.STRIPE_API_KEY],
   });
-  grantWechatpayMerchants(stack, preflight, ['verify', 'decrypt', 'sign']);
+  // What the preflight checks besides the secrets: a Stripe-only stage has no merchant parts to read.
+  preflight.addEnvironment('PAYHOOKS_PROVIDERS', wechatpay ? 'stripe,wechatpay' : 'stripe');
+  if (wechatpay) grantWechatpayMerchants(stack, preflight, ['verify', 'decrypt', 'sign']);
 
   const script = new Script(stack, 'PreflightOnDeploy', { onCreate: preflight, onUpdate: preflight });
   waive(script, [

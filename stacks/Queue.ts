@@ -5,6 +5,7 @@ import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { dependsOn, type StackContext, use } from 'sst/constructs';
+import { claimCheckBucket, grantClaimCheckGet } from './claim-check.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Migrations } from './Migrations.ts';
@@ -68,7 +69,10 @@ export function Queue({ stack, app }: StackContext) {
     environment: { STRIPE_LIVEMODE: settings.live ? 'true' : 'false' },
   });
   connect(consumer, 'app');
-  grantWechatpayMerchants(stack, consumer, ['decrypt']);
+  if (settings.wechatpay) grantWechatpayMerchants(stack, consumer, ['decrypt']);
+  // Bodies too large for one message (claim check): the webhooks put, the consumer gets.
+  const claimChecks = claimCheckBucket(stack, settings);
+  grantClaimCheckGet(claimChecks, consumer);
   consumer.addEventSource(
     new SqsEventSource(queue, {
       batchSize: settings.consumer.batchSize,
@@ -85,5 +89,5 @@ export function Queue({ stack, app }: StackContext) {
     : undefined;
 
   stack.addOutputs({ QueueUrl: queue.queueUrl, DeadLetterQueueUrl: deadLetterQueue.queueUrl });
-  return { queue, deadLetterQueue, consumer, stripeEvents };
+  return { queue, deadLetterQueue, consumer, stripeEvents, claimChecks };
 }

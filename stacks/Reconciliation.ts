@@ -140,24 +140,28 @@ export function Reconciliation({ stack, app }: StackContext) {
     return fn;
   }
 
-  const reconWechatpay = reconJob('ReconWechatpay', 'recon-wechatpay', REPORT_PREFIX.wechatpay);
-  grantWechatpayMerchants(stack, reconWechatpay, ['verify', 'decrypt', 'sign']);
+  // WeChat Pay's jobs exist only on stages that take it (stacks/stages.ts `providers`).
+  const wechatpay = settings.wechatpay ? wechatpayJobs() : undefined;
+  function wechatpayJobs() {
+    const reconWechatpay = reconJob('ReconWechatpay', 'recon-wechatpay', REPORT_PREFIX.wechatpay);
+    grantWechatpayMerchants(stack, reconWechatpay, ['verify', 'decrypt', 'sign']);
+    const sweepWechatpay = payhooksFunction(stack, 'SweepWechatpay', {
+      entry: 'sweep-wechatpay',
+      description: 'Queries WeChat Pay for orders pending too long and enqueues what changed',
+      timeoutSeconds: 300,
+      memorySize: 512,
+      ...inVpc,
+      environment: { QUEUE_URL: queue.queueUrl },
+    });
+    connect(sweepWechatpay, 'app');
+    grantWechatpayMerchants(stack, sweepWechatpay, ['verify', 'decrypt', 'sign']);
+    sweepWechatpay.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+    );
+    return { reconWechatpay, sweepWechatpay };
+  }
   const reconStripe = reconJob('ReconStripe', 'recon-stripe', REPORT_PREFIX.stripe);
   reconStripe.bind([secrets.STRIPE_API_KEY]);
-
-  const sweepWechatpay = payhooksFunction(stack, 'SweepWechatpay', {
-    entry: 'sweep-wechatpay',
-    description: 'Queries WeChat Pay for orders pending too long and enqueues what changed',
-    timeoutSeconds: 300,
-    memorySize: 512,
-    ...inVpc,
-    environment: { QUEUE_URL: queue.queueUrl },
-  });
-  connect(sweepWechatpay, 'app');
-  grantWechatpayMerchants(stack, sweepWechatpay, ['verify', 'decrypt', 'sign']);
-  sweepWechatpay.addToRolePolicy(
-    new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
-  );
 
   const revalidateStripe = payhooksFunction(stack, 'RevalidateStripe', {
     entry: 'revalidate-stripe',
@@ -182,12 +186,12 @@ export function Reconciliation({ stack, app }: StackContext) {
       });
     });
   }
-  schedule('ReconWechatpay', SCHEDULES.wechatpay, reconWechatpay);
+  if (wechatpay) schedule('ReconWechatpay', SCHEDULES.wechatpay, wechatpay.reconWechatpay);
   schedule('ReconStripe', SCHEDULES.stripe, reconStripe);
-  schedule('SweepWechatpay', SCHEDULES.sweep, sweepWechatpay);
+  if (wechatpay) schedule('SweepWechatpay', SCHEDULES.sweep, wechatpay.sweepWechatpay);
   schedule('RevalidateStripe', SCHEDULES.revalidate, revalidateStripe);
-  const certificatesWechatpay = certificateRefresher(stack);
-  schedule('CertificatesWechatpay', SCHEDULES.certificates, certificatesWechatpay);
+  const certificatesWechatpay = wechatpay ? certificateRefresher(stack) : undefined;
+  if (certificatesWechatpay) schedule('CertificatesWechatpay', SCHEDULES.certificates, certificatesWechatpay);
   const purgeRawPayloads = rawPayloadPurger(stack, { isProd: settings.isProd, inVpc });
   connect(purgeRawPayloads, 'app');
   schedule('PurgeRawPayloads', SCHEDULES.rawPayloadPurge, purgeRawPayloads);
@@ -195,9 +199,9 @@ export function Reconciliation({ stack, app }: StackContext) {
   stack.addOutputs({ ReportsBucket: bucket.bucketName });
   return {
     bucket,
-    reconWechatpay,
+    reconWechatpay: wechatpay?.reconWechatpay,
     reconStripe,
-    sweepWechatpay,
+    sweepWechatpay: wechatpay?.sweepWechatpay,
     revalidateStripe,
     certificatesWechatpay,
     purgeRawPayloads,

@@ -23,6 +23,8 @@ export interface StageSettings {
    */
   readonly isProd: boolean;
   readonly declaration: StageDeclaration;
+  /** The stage takes WeChat Pay (its declaration's providers; default both): its functions and grants exist. */
+  readonly wechatpay: boolean;
   /** Removal policy of stateful resources (database, its secret, the reports bucket, log groups). */
   readonly removal: RemovalPolicy;
   readonly logRetention: RetentionDays;
@@ -81,7 +83,15 @@ export interface StageSettings {
 }
 
 /** Functions whose cold start (or, for preflight, the deploy) runs the stage guard: the StageRefused alarm. */
-export const STAGE_GUARDED_SERVICES = ['preflight', 'stripe-webhook', 'recon-stripe', 'consumer'] as const;
+export const STAGE_GUARDED_SERVICES = [
+  'preflight',
+  'stripe-webhook',
+  'recon-stripe',
+  'consumer',
+  'wechatpay-webhook',
+  'recon-wechatpay',
+  'sweep-wechatpay',
+] as const;
 
 /**
  * DB connections other than the consumer's, one per container: migrate, two recon jobs, the sweep, the Stripe
@@ -104,6 +114,7 @@ export function stageSettings(stage: string): StageSettings {
     retained,
     isProd: live,
     declaration,
+    wechatpay: (declaration.providers ?? ['stripe', 'wechatpay']).includes('wechatpay'),
     removal: retained ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     // RetentionDays' values are the day counts themselves.
     logRetention: declaration.logRetentionDays as RetentionDays,

@@ -24,8 +24,18 @@ export interface StageCapacity {
   readonly databaseConnectionsAlarm: number;
 }
 
+/** The payment providers a stage can take. */
+export type Provider = 'stripe' | 'wechatpay';
+
+export const ALL_PROVIDERS: readonly Provider[] = ['stripe', 'wechatpay'];
+
 export interface StageDeclaration {
   readonly mode: StageMode;
+  /**
+   * The providers this stage takes; absent: both. A Stripe-only stage (`providers: ['stripe']`) deploys no WeChat
+   * Pay function, route, schedule or alarm, grants no merchant parameters, and its preflight checks none.
+   */
+  readonly providers?: readonly Provider[];
   /** retain: the database, its secrets, the reports bucket and log groups survive `sst remove`. */
   readonly removal: 'retain' | 'destroy';
   readonly deletionProtection: boolean;
@@ -124,6 +134,9 @@ export function declarationProblems(stage: string, declaration: StageDeclaration
     if (!(throttle.rate > 0) || !(throttle.burst >= 1))
       problems.push(`${at}: throttle.${route} needs a rate above 0 and a burst of at least 1`);
   }
+  const providers = declaration.providers ?? ALL_PROVIDERS;
+  if (!providers.includes('stripe') || providers.some((p) => !ALL_PROVIDERS.includes(p)))
+    problems.push(`${at}: providers must include "stripe" and may add "wechatpay" (absent: both)`);
   const source = declaration.stripeEventBridge?.eventSourceName;
   if (source !== undefined && !/^aws\.partner\/stripe\.com\/[A-Za-z0-9_.\-/]+$/.test(source)) {
     problems.push(

@@ -7,6 +7,16 @@ import { EnvelopeError } from './errors.ts';
 import type { IngressEnvelope } from './ingress/envelope.ts';
 
 // The zod-free half ingress imports (cold start); re-exported so the envelope keeps one public module.
+export {
+  CLAIM_CHECK_PREFIX,
+  type ClaimReader,
+  type ClaimReference,
+  type ClaimStore,
+  claimCheckKey,
+  isClaimMessage,
+  resolveClaimCheck,
+  sendClaimChecked,
+} from './ingress/claim-check.ts';
 export { fitsQueueMessage, MAX_QUEUE_MESSAGE_BYTES, serializeIngressEnvelope } from './ingress/envelope.ts';
 
 export const ENVELOPE_VERSION = 1;

@@ -22,6 +22,15 @@ export class VerificationError extends PayhooksError {
 /** The queue message is not a valid envelope (wrong version, missing fields). */
 export class EnvelopeError extends PayhooksError {}
 
+/**
+ * A claim-checked queue message cannot be resolved: its body object is missing, unreadable, or not the body the
+ * reference's sha256 names. The message fails (back to the queue, then the DLQ) with this code as its reason.
+ */
+export class ClaimCheckError extends PayhooksError {
+  /** The event the reference names, when the reference itself was readable (for the failure record). */
+  event?: { provider: 'stripe' | 'wechatpay'; eventId: string; eventType: string };
+}
+
 /** A provider payload has a shape the normalizer does not understand: fail loudly, never write NULLs. */
 export class NormalizeError extends PayhooksError {}
 

@@ -2,7 +2,8 @@
 // that cannot be decoded fails alone, and a database error falls back to a transaction per message, so a bad
 // message is always reported alone in the partial batch response. A batch where all fail throws.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Envelope } from '@payhooks/core/envelope';
+import { type Envelope, isClaimMessage, resolveClaimCheck } from '@payhooks/core/envelope';
+import { ClaimCheckError } from '@payhooks/core/errors';
 import {
   type ApplyOutcome,
   applyEnvelope,
@@ -54,7 +55,11 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
     }
     logger.debug('event processed', { provider, eventId, outcome: result.outcome });
   };
-  const failed = (record: SQSRecord, envelope: Envelope | undefined, error: unknown) => {
+  const failed = (
+    record: SQSRecord,
+    envelope: Pick<Envelope, 'provider' | 'eventId' | 'eventType'> | undefined,
+    error: unknown,
+  ) => {
     metrics.count('EventFailed', 1, { provider: envelope?.provider ?? 'unknown' });
     logger.error('event could not be applied; it goes back to the queue', {
       messageId: record.messageId,
@@ -65,6 +70,28 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
     });
     const attempt = Number(record.attributes?.ApproximateReceiveCount ?? 0);
     failures.note({ messageId: record.messageId, attempt, envelope, error });
+  };
+
+  /**
+   * Claim-checked messages get their stored body back (hash checked) before anything is decoded; a reference
+   * that cannot be resolved fails alone with its reason (CLAIM_CHECK_*), as an undecodable message does. The
+   * objects are read in parallel; inline messages pass untouched.
+   */
+  const withClaimedBodies = async (records: SQSRecord[], failures: string[]): Promise<SQSRecord[]> => {
+    if (!records.some((record) => isClaimMessage(record.body))) return records;
+    const resolved = await Promise.all(
+      records.map(async (record) => {
+        if (!isClaimMessage(record.body)) return record;
+        try {
+          return { ...record, body: await resolveClaimCheck(record.body, deps.claims) };
+        } catch (error) {
+          failed(record, error instanceof ClaimCheckError ? error.event : undefined, error);
+          failures.push(record.messageId);
+          return undefined;
+        }
+      }),
+    );
+    return resolved.filter((record): record is SQSRecord => record !== undefined);
   };
 
   /** The fallback: a transaction per message isolates a message whose writes the database refuses. */
@@ -99,8 +126,9 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
    * round trips, begin and commit included): one commit per batch, and concurrent batches about the same objects
    * wait for each other but never deadlock.
    */
-  const together = async (records: SQSRecord[]): Promise<SQSBatchResponse> => {
+  const together = async (received: SQSRecord[]): Promise<SQSBatchResponse> => {
     const failures: string[] = [];
+    const records = await withClaimedBodies(received, failures);
     const items: { id: string; envelope: Envelope; record: SQSRecord }[] = [];
     for (const record of records) {
       try {

@@ -8,7 +8,7 @@ import type { Logger, Metrics } from '@payhooks/core/ports';
 import { StageRefusedError } from '@payhooks/core/stage-guard';
 import { metricsFor } from './adapters/metrics.ts';
 import { merchantsFromEnv } from './wiring/merchants.ts';
-import { reportRefusal, STAGE_SECRETS, stageFindingsFromEnv } from './wiring/stage-guard.ts';
+import { reportRefusal, STAGE_SECRETS, stageFindingsFromEnv, takesWechatpay } from './wiring/stage-guard.ts';
 
 export async function runPreflight(
   env: Readonly<Record<string, string | undefined>>,
@@ -18,10 +18,12 @@ export async function runPreflight(
   mode: string;
   checked: string[];
 }> {
+  // A Stripe-only stage (stacks/stages.ts `providers`) has no merchant parts: nothing of WeChat Pay to check.
+  const wechatpay = takesWechatpay(env);
   const findings = await stageFindingsFromEnv(env, {
     service: 'preflight',
     secrets: STAGE_SECRETS,
-    merchants: () => merchantsFromEnv(env),
+    ...(wechatpay ? { merchants: () => merchantsFromEnv(env) } : {}),
   });
   if (findings.length > 0) {
     reportRefusal(
@@ -35,7 +37,7 @@ export async function runPreflight(
   return {
     stage: env.PAYHOOKS_STAGE ?? '',
     mode: env.PAYHOOKS_STAGE_MODE ?? '',
-    checked: [...STAGE_SECRETS, 'WECHATPAY_MERCHANTS (verify, decrypt, sign)'],
+    checked: [...STAGE_SECRETS, ...(wechatpay ? ['WECHATPAY_MERCHANTS (verify, decrypt, sign)'] : [])],
   };
 }
 

@@ -50,6 +50,26 @@ describe('operations handler', () => {
     expect(checks.find((c) => c.name === 'stripe api key')!.detail).toMatch(/^SECRET_MISSING/);
   });
 
+  it('doctor on a Stripe-only stage says WeChat Pay is not taken instead of failing on absent merchants', async () => {
+    const checksOf = async (env: Record<string, string>) => {
+      const response = await createOperationsHandler(
+        { DATABASE_URL: db.url, ...env },
+        { logger },
+      )({
+        action: 'doctor',
+      });
+      return (response as { result: { name: string; ok: boolean; detail: string }[] }).result;
+    };
+    const stripeOnly = await checksOf({ PAYHOOKS_PROVIDERS: 'stripe' });
+    expect(stripeOnly.find((c) => c.name === 'wechatpay merchants')).toEqual({
+      name: 'wechatpay merchants',
+      ok: true,
+      detail: 'not taken by this stage (Stripe only)',
+    });
+    const both = await checksOf({});
+    expect(both.find((c) => c.name === 'wechatpay merchants')).toMatchObject({ ok: false });
+  });
+
   it('returns a malformed request and an error raised on purpose as code and message', async () => {
     expect(await handler()({ action: 'drop-tables' })).toMatchObject({
       ok: false,

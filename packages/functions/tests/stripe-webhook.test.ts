@@ -122,7 +122,7 @@ describe('stripe-webhook handler', () => {
 });
 
 describe('stripe-webhook handler: queue message size', () => {
-  it('answers 413 when the envelope would not fit one queue message, and enqueues nothing', async () => {
+  it('answers 413 when the envelope would not fit one queue message and no claim-check store is configured, and enqueues nothing', async () => {
     const metrics = new MemoryMetrics();
     const handler = createStripeWebhookHandler(
       {
@@ -132,13 +132,13 @@ describe('stripe-webhook handler: queue message size', () => {
       },
       { logger, metrics },
     );
-    // 150 KB of escaped quotes: under the body limit, but the envelope escapes each `\"` again.
+    // 600 KB of escaped quotes: under the body limit, but the envelope escapes each `\"` again (over 1 MiB).
     const heavy = JSON.stringify({
       id: 'evt_1Heavy',
       object: 'event',
       type: 'charge.succeeded',
       created: Math.floor(Date.now() / 1000),
-      data: { object: { object: 'charge', description: '"'.repeat(75_000) } },
+      data: { object: { object: 'charge', description: '"'.repeat(300_000) } },
     });
     const result = await handler(
       apiEvent({

@@ -361,7 +361,7 @@ describe('wechatpay-webhook handler', () => {
         413,
         'WECHATPAY_BODY_TOO_LARGE',
         (body) => {
-          const big = body.replace('"summary":"', `"summary":"${'x'.repeat(262_144)}`);
+          const big = body.replace('"summary":"', `"summary":"${'x'.repeat(2_097_152)}`);
           return { body: big, headers: signNotification(big, sandbox.merchants[0]!.keys[0], nowSeconds()) };
         },
       ],

@@ -10,6 +10,7 @@ import { sqlFromEnv } from '@payhooks/functions/wiring/db';
 import pino from 'pino';
 import { exitWithParent } from './child-process.ts';
 import type { ContainerReply, ContainerRequest } from './containers.ts';
+import { claimStoreFromLocalEnv } from './folder-store.ts';
 
 const env = process.env;
 const logFile = env.PAYHOOKS_LOG_FILE;
@@ -20,7 +21,7 @@ const logger = createLogger({
 });
 const sql = sqlFromEnv(env, 'payhooks-consumer');
 const metrics = new MemoryMetrics();
-const handler = createConsumerHandler(env, { sql, metrics, logger });
+const handler = createConsumerHandler(env, { sql, metrics, logger, claims: claimStoreFromLocalEnv(env) });
 exitWithParent(() => sql.end({ timeout: 1 }));
 
 const reply = (message: ContainerReply) => process.send!(message);

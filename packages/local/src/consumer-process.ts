@@ -4,11 +4,12 @@
 import { sqsClientFromEnv } from '@payhooks/functions/adapters/sqs';
 import { createConsumerHandler } from '@payhooks/functions/consumer';
 import { sqlFromEnv } from '@payhooks/functions/wiring/db';
+import { claimStoreFromLocalEnv } from './folder-store.ts';
 import { startPoller } from './poller.ts';
 
 const env = process.env;
 const sql = sqlFromEnv(env, 'payhooks-consumer');
-const handler = createConsumerHandler(env, { sql });
+const handler = createConsumerHandler(env, { sql, claims: claimStoreFromLocalEnv(env) });
 startPoller({
   client: sqsClientFromEnv(env),
   queueUrl: env.QUEUE_URL!,

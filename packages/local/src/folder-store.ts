@@ -7,6 +7,18 @@ import { pathToFileURL } from 'node:url';
 import type { ObjectStore } from '@payhooks/core/ports';
 import { ObjectKeyError } from './errors.ts';
 
+/**
+ * The local claim-check store's folder, given to consumer processes (the stack's `<stateDir>/objects`): the
+ * stand-in for CLAIM_CHECK_BUCKET, which functions' wiring reads in a stage.
+ */
+export const CLAIM_CHECK_DIR_VARIABLE = 'PAYHOOKS_CLAIM_CHECK_DIR';
+
+/** The folder store consumers read claim-checked bodies from, when the stack named one. */
+export function claimStoreFromLocalEnv(env: Readonly<Record<string, string | undefined>>) {
+  const dir = env[CLAIM_CHECK_DIR_VARIABLE];
+  return dir ? createFolderStore(dir) : undefined;
+}
+
 function checkKey(key: string): string {
   if (
     key === '' ||

@@ -4,6 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { MAX_QUEUE_MESSAGE_BYTES } from '@payhooks/core/envelope';
 import { createSqsServer } from 'local-aws-sqs';
 import { endChild, firstMessage, spawnTsChild } from './child-process.ts';
 
@@ -64,7 +65,10 @@ async function createQueues(
   options: LocalQueueOptions,
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
   const dlq = await client.send(
-    new CreateQueueCommand({ QueueName: `${name}-dlq`, Attributes: { MessageRetentionPeriod: '1209600' } }),
+    new CreateQueueCommand({
+      QueueName: `${name}-dlq`,
+      Attributes: { MessageRetentionPeriod: '1209600', MaximumMessageSize: String(MAX_QUEUE_MESSAGE_BYTES) },
+    }),
   );
   const dlqUrl = dlq.QueueUrl!;
   const dlqAttributes = await client.send(
@@ -75,6 +79,8 @@ async function createQueues(
       QueueName: name,
       Attributes: {
         VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+        // As deployed (stacks/Queue.ts): ingress claim-checks what does not fit this size.
+        MaximumMessageSize: String(MAX_QUEUE_MESSAGE_BYTES),
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: dlqAttributes.Attributes!.QueueArn,
           maxReceiveCount: options.maxReceiveCount,

@@ -19,7 +19,7 @@ import pino from 'pino';
 import { followAddedStripeSecrets } from './added-secrets.ts';
 import { createBatchingSender } from './batching-sender.ts';
 import { startContainerPool } from './containers.ts';
-import { createFolderStore } from './folder-store.ts';
+import { CLAIM_CHECK_DIR_VARIABLE, createFolderStore } from './folder-store.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { localReportRoutes } from './local-reconciliation.ts';
 import { type Poller, startPoller } from './poller.ts';
@@ -246,17 +246,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
     });
     stoppers.push(async () => queue.close());
+    // The claim-check bucket's local stand-in: oversized bodies as files under <stateDir>/objects/claim-check/.
+    const claimCheckDir = path.join(stateDir, 'objects');
+    const claims = createFolderStore(claimCheckDir);
     // Follows `payhooks secrets add-stripe` (added-secrets.ts): no restart for a secret from `stripe listen`.
     const stripeWebhook = followAddedStripeSecrets(stateDir, env.STRIPE_WEBHOOK_SECRETS ?? '', (secrets) =>
       createStripeWebhookHandler(
         { ...env, STRIPE_WEBHOOK_SECRETS: secrets },
-        { metrics: metrics.ingress, logger, queue },
+        { metrics: metrics.ingress, logger, queue, claims },
       ),
     );
     const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, {
       metrics: metrics.ingress,
       logger,
       queue,
+      claims,
     });
     let gatewayUrl = '';
     const routes: Route[] = [
@@ -291,7 +295,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // An invocation that outlives the function timeout fails its whole batch and its container is killed.
     const concurrency = options.consumerConcurrency ?? 2;
     const containers = startContainerPool({
-      env: consumerEnv,
+      env: { ...consumerEnv, [CLAIM_CHECK_DIR_VARIABLE]: claimCheckDir },
       size: concurrency,
       timeoutMs: (options.consumerTimeoutSeconds ?? 30) * 1000,
       metrics: metrics.consumer,

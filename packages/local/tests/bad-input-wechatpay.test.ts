@@ -34,7 +34,8 @@ const shop = sandbox.merchants[0]!;
 const kiosk = sandbox.merchants[1]!;
 const attacker = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const smallKey = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 });
-const MAX_BODY_BYTES = 196_608;
+// The stack's default MAX_BODY_BYTES (functions/wiring/ingress.ts): the one size refusal, 413.
+const MAX_BODY_BYTES = 2_097_152;
 
 let db: TestDatabase;
 let stack: LocalStack;
@@ -126,7 +127,7 @@ const R = {
   serial: /no verification key configured/,
   malformed: /wechatpay-signature is not a base64 RSA signature/,
   mismatch: /signature does not match/,
-  tooLarge: /body is \d+ bytes, more than 196608/,
+  tooLarge: new RegExp(`body is \\d+ bytes, more than ${MAX_BODY_BYTES}`),
   notJson: /body is not UTF-8 JSON/,
   notNotification: /body is not a notification envelope/,
   // Documented as 400 ("missing/duplicated header"); API Gateway joins repeated headers with a comma.

@@ -58,10 +58,10 @@ afterAll(async () => {
 });
 
 describe('Stripe end to end', () => {
-  it('answers genuine, rotated and duplicate deliveries 200 and every forgery 400', () => {
+  it('answers genuine, rotated and duplicate deliveries 200, an oversize forgery 413 and every other forgery 400', () => {
     for (const result of results) {
       expect(result.status, `${result.kind} ${result.eventId}`).toBe(
-        result.kind.startsWith('forged') ? 400 : 200,
+        result.kind === 'forged-oversize' ? 413 : result.kind.startsWith('forged') ? 400 : 200,
       );
     }
     expect(results.filter((r) => r.kind === 'rotated-secret').length).toBeGreaterThan(0);

@@ -34,8 +34,11 @@ export function serializeIngressEnvelope(envelope: IngressEnvelope): string {
   return JSON.stringify(envelope);
 }
 
-/** SQS's message size limit (256 KiB for queues created before the 2025 increase; the conservative value). */
-export const MAX_QUEUE_MESSAGE_BYTES = 262_144;
+/**
+ * The queues' maximum message size: SQS's limit since August 2025 (1 MiB), which the stacks set explicitly on
+ * both queues (stacks/Queue.ts) and the local runtime on its emulator queues. A larger envelope goes by claim check.
+ */
+export const MAX_QUEUE_MESSAGE_BYTES = 1_048_576;
 
 /** True when the encoded envelope fits one queue message (JSON escaping makes it larger than the raw body). */
 export function fitsQueueMessage(encoded: string, limit = MAX_QUEUE_MESSAGE_BYTES): boolean {

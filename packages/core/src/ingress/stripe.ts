@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
-import { fitsQueueMessage, serializeIngressEnvelope } from './envelope.ts';
+import { sendClaimChecked } from './claim-check.ts';
+import { fitsQueueMessage, type IngressEnvelope, serializeIngressEnvelope } from './envelope.ts';
 import { type IngressDeps, type IngressRequest, type IngressResponse, json } from './types.ts';
 
 // The acknowledgement never changes: serialised once per container.
@@ -98,7 +99,7 @@ export async function receiveStripeCallback(
     account,
     requestId: request.requestId,
   };
-  const message = serializeIngressEnvelope({
+  const envelope: IngressEnvelope = {
     v: 1,
     provider: 'stripe',
     eventId: event.id,
@@ -107,15 +108,23 @@ export async function receiveStripeCallback(
     occurredAt: event.created.toISOString(),
     receivedAt: receivedAt.toISOString(),
     rawBody: event.rawBody,
-  });
-  if (!fitsQueueMessage(message)) {
+  };
+  const message = serializeIngressEnvelope(envelope);
+  const claimCheck = !fitsQueueMessage(message);
+  if (claimCheck && !deps.claims) {
     // It would fail on every retry: say so (4xx) instead of a 5xx that only postpones it.
     metrics.count('CallbackRejected', 1, { provider: 'stripe', reason: 'ENVELOPE_TOO_LARGE' });
     logger.warn('stripe callback too large for a queue message', fields);
     return json(413, { error: 'ENVELOPE_TOO_LARGE', message: 'event too large to queue' });
   }
   try {
-    const { messageId } = await deps.queue.send(message);
+    const { messageId } = claimCheck
+      ? await sendClaimChecked(envelope, { queue: deps.queue, claims: deps.claims! })
+      : await deps.queue.send(message);
+    if (claimCheck) {
+      metrics.count('CallbackClaimChecked', 1, { provider: 'stripe' });
+      fields.claimCheckBytes = event.rawBody.length;
+    }
     metrics.count('CallbackAccepted', 1, { provider: 'stripe' });
     if (event.secretIndex > 0) metrics.count('CallbackRotatedSecret', 1, { provider: 'stripe' });
     fields.messageId = messageId;

@@ -1,5 +1,5 @@
 // Provider-neutral shape of an HTTP callback as ingress sees it (built from an API Gateway v2 event).
-import type { Clock, Logger, Metrics, Queue } from '../ports.ts';
+import type { Clock, Logger, Metrics, ObjectStore, Queue } from '../ports.ts';
 
 export interface IngressRequest {
   /** The raw body bytes exactly as received (base64 already decoded). */
@@ -18,6 +18,11 @@ export interface IngressResponse {
 
 export interface IngressDeps {
   queue: Queue;
+  /**
+   * Where a body whose envelope does not fit one queue message is stored (claim check, ./claim-check.ts).
+   * Absent: such an event is answered 413 ENVELOPE_TOO_LARGE (tests, tools without a bucket).
+   */
+  claims?: Pick<ObjectStore, 'put'> | undefined;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;

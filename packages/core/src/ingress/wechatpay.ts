@@ -19,7 +19,8 @@ import {
   parseNotification,
 } from '../providers/wechatpay/parse-notification.ts';
 import { verifyNotification } from '../providers/wechatpay/verify.ts';
-import { fitsQueueMessage, serializeIngressEnvelope } from './envelope.ts';
+import { sendClaimChecked } from './claim-check.ts';
+import { fitsQueueMessage, type IngressEnvelope, serializeIngressEnvelope } from './envelope.ts';
 import type { IngressDeps, IngressRequest, IngressResponse } from './types.ts';
 
 export const WECHATPAY_INGRESS_CODES = {
@@ -173,7 +174,7 @@ export async function receiveWechatpayCallback(
     serial: verified.serial,
     requestId: request.requestId,
   };
-  const message = serializeIngressEnvelope({
+  const envelope: IngressEnvelope = {
     v: 1,
     provider: 'wechatpay',
     eventId: notification.id,
@@ -183,15 +184,20 @@ export async function receiveWechatpayCallback(
     receivedAt: receivedAt.toISOString(),
     // parseNotification decoded it as strict UTF-8, so this text is the received bytes exactly.
     rawBody: parsed.text,
-  });
-  if (!fitsQueueMessage(message)) {
+  };
+  const message = serializeIngressEnvelope(envelope);
+  const claimCheck = !fitsQueueMessage(message);
+  if (claimCheck && !deps.claims) {
     // It would fail on every retry: say so (4xx) instead of a 5xx that only postpones it.
     metrics.count('CallbackRejected', 1, { provider: 'wechatpay', reason: 'ENVELOPE_TOO_LARGE' });
     logger.warn('wechatpay callback too large for a queue message', fields);
     return fail(413, 'notification too large to queue');
   }
   try {
-    const { messageId } = await deps.queue.send(message);
+    const { messageId } = claimCheck
+      ? await sendClaimChecked(envelope, { queue: deps.queue, claims: deps.claims! })
+      : await deps.queue.send(message);
+    if (claimCheck) metrics.count('CallbackClaimChecked', 1, { provider: 'wechatpay' });
     metrics.count('CallbackAccepted', 1, { provider: 'wechatpay' });
     fields.messageId = messageId;
     logger.info('wechatpay callback enqueued', fields);

@@ -131,7 +131,7 @@ describe('verifyStripeWebhook', () => {
 
   it('rejects oversize, empty, non-UTF-8 and non-JSON bodies', () => {
     const big = JSON.stringify({ id: 'evt_big', padding: 'x'.repeat(70_000) });
-    expect(codeOf(() => verify(big, header(big, [secret])))).toBe('400:BODY_TOO_LARGE');
+    expect(codeOf(() => verify(big, header(big, [secret])))).toBe('413:BODY_TOO_LARGE');
     expect(codeOf(() => verify('', header('', [secret])))).toBe('400:BODY_EMPTY');
     const latin1 = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
     expect(codeOf(() => verify(latin1, header(latin1.toString('latin1'), [secret])))).toBe(

@@ -15,7 +15,7 @@ import { runWechatpayReconciliation } from '../reconciliation/wechatpay.ts';
 import { stripeApiBaseUrlFromEnv, stripeClientForAccount } from '../wiring/clients.ts';
 import { merchantsFromEnv } from '../wiring/merchants.ts';
 import { reconStripeDepsFromEnv, reconWechatpayDepsFromEnv } from '../wiring/recon.ts';
-import { stageFindingsFromEnv } from '../wiring/stage-guard.ts';
+import { stageFindingsFromEnv, takesWechatpay } from '../wiring/stage-guard.ts';
 import { healersFor } from '../wiring/sweep.ts';
 import {
   type DoctorCheck,
@@ -73,6 +73,7 @@ async function doctor(deps: OperationsDeps): Promise<DoctorCheck[]> {
     return 'configured';
   });
   await check('wechatpay merchants', async () => {
+    if (!takesWechatpay(deps.env)) return 'not taken by this stage (Stripe only)';
     const registry = await merchantsFromEnv(deps.env);
     return `${registry.merchants.length} merchant(s) configured`;
   });
@@ -81,7 +82,7 @@ async function doctor(deps: OperationsDeps): Promise<DoctorCheck[]> {
     const findings = await stageFindingsFromEnv(deps.env, {
       service: 'operations',
       secrets: ['STRIPE_API_KEY'],
-      merchants: () => merchantsFromEnv(deps.env),
+      ...(takesWechatpay(deps.env) ? { merchants: () => merchantsFromEnv(deps.env) } : {}),
     });
     if (findings.length > 0)
       throw new PayhooksError(findings[0]!.code, findings.map((f) => f.message).join('; '));

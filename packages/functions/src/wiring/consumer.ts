@@ -1,11 +1,12 @@
 // The consumer's dependencies from the environment: the database (one connection per container), both
 // providers' normalizers (WeChat Pay merchants loaded on the first WeChat Pay message), logger and metrics.
-import type { Envelope } from '@payhooks/core/envelope';
+import type { ClaimReader, Envelope } from '@payhooks/core/envelope';
 import type { DeliveryFailureRecorder, EnvelopeNormalizer, Sql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import type { Logger, Metrics } from '@payhooks/core/ports';
 import { metricsFor, type TimedMetrics } from '../adapters/metrics.ts';
 import type { Env } from '../config.ts';
+import { claimStoreFromEnv } from './claim-check.ts';
 import { sqlFromEnv } from './db.ts';
 import { stripeNormalizerFromEnv, wechatpayNormalizerFromEnv } from './normalizers.ts';
 
@@ -17,6 +18,8 @@ export interface ConsumerDeps {
   metrics: Metrics & Partial<Pick<TimedMetrics, 'milliseconds'>>;
   /** Where failure reasons go; by default delivery_failures through `sql`. */
   failures?: DeliveryFailureRecorder;
+  /** Reads claim-checked bodies (CLAIM_CHECK_BUCKET; the folder store locally); absent: none expected. */
+  claims?: ClaimReader | undefined;
 }
 
 export function consumerDepsFromEnv(env: Env, overrides: Partial<ConsumerDeps> = {}): ConsumerDeps {
@@ -28,5 +31,6 @@ export function consumerDepsFromEnv(env: Env, overrides: Partial<ConsumerDeps> =
     },
     logger: overrides.logger ?? createLogger({ name: 'consumer' }),
     metrics: overrides.metrics ?? metricsFor('consumer', env),
+    claims: overrides.claims ?? claimStoreFromEnv(env),
   };
 }

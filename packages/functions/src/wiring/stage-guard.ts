@@ -111,6 +111,21 @@ export function guarded<A extends unknown[], R>(
   };
 }
 
+/**
+ * PAYHOOKS_PROVIDERS (set by the stacks on a stage's preflight and, on a Stripe-only stage, its operations
+ * function): absent means both providers, as before the variable existed.
+ */
+export function takesWechatpay(env: Env): boolean {
+  const providers = env.PAYHOOKS_PROVIDERS;
+  return (
+    providers === undefined ||
+    providers
+      .split(',')
+      .map((p) => p.trim())
+      .includes('wechatpay')
+  );
+}
+
 /** Every secret a stage binds (stacks/Secrets.ts): what the deploy-time preflight and `payhooks doctor` check. */
 export const STAGE_SECRETS = ['STRIPE_WEBHOOK_SECRETS', 'STRIPE_API_KEY'] as const;
 

@@ -8,6 +8,7 @@ import { toApiResult, toIngressRequest } from '../adapters/apigw.ts';
 import { metricsFor } from '../adapters/metrics.ts';
 import { sqsSenderFromEnv } from '../adapters/sqs-send.ts';
 import { type Env, integer, once, secret } from '../config.ts';
+import { claimStoreFromEnv } from './claim-check.ts';
 import { DEFAULT_MAX_BODY_BYTES, type HttpHandler } from './ingress.ts';
 import { stripeIngressAccounts } from './stripe-accounts.ts';
 
@@ -24,6 +25,7 @@ export function createStripeWebhookHandler(
     },
     deps: {
       queue: sqsSenderFromEnv(env),
+      claims: claimStoreFromEnv(env),
       clock: systemClock,
       logger: createLogger({ name: 'stripe-webhook' }),
       metrics: metricsFor('stripe-webhook', env),

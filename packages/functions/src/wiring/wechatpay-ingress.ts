@@ -9,6 +9,7 @@ import { toApiResult, toIngressRequest } from '../adapters/apigw.ts';
 import { metricsFor } from '../adapters/metrics.ts';
 import { sqsSenderFromEnv } from '../adapters/sqs-send.ts';
 import { type Env, integer, once } from '../config.ts';
+import { claimStoreFromEnv } from './claim-check.ts';
 import { DEFAULT_MAX_BODY_BYTES, type HttpHandler } from './ingress.ts';
 import { verifyingMerchantsFromEnv } from './merchants.ts';
 import { refreshingValue } from './refreshing.ts';
@@ -44,6 +45,7 @@ export function createWechatpayWebhook(
     },
     deps: {
       queue: sqsSenderFromEnv(env),
+      claims: claimStoreFromEnv(env),
       clock: systemClock,
       logger,
       metrics: metricsFor('wechatpay-webhook', env),

@@ -134,7 +134,7 @@ export function planStripeDeliveries(scenario: StripeScenario, options: PlanOpti
       const huge = bodyOf({
         ...template,
         id: 'evt_forgedoversize',
-        data: { object: { ...template.data.object, padding: 'x'.repeat(options.maxBodyBytes ?? 262_144) } },
+        data: { object: { ...template.data.object, padding: 'x'.repeat(options.maxBodyBytes ?? 2_097_152) } },
       });
       deliveries.push({
         kind: 'forged-oversize',

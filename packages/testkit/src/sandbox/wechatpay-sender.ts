@@ -183,7 +183,7 @@ export function planWechatpayDeliveries(
         };
       };
       const oversize = (body: string) =>
-        JSON.stringify({ ...JSON.parse(body), padding: 'x'.repeat(options.maxBodyBytes ?? 262_144) });
+        JSON.stringify({ ...JSON.parse(body), padding: 'x'.repeat(options.maxBodyBytes ?? 2_097_152) });
       const notJson = 'return_code=SUCCESS&total_fee=1';
       deliveries.push(
         forge('forged-key', 401, (body) => ({

@@ -109,9 +109,11 @@ export function verifyStripeWebhook(input: StripeVerifyInput): VerifiedStripeEve
   if (secrets.length === 0)
     throw new VerificationError('STRIPE_NO_SECRET', 'no Stripe webhook secret is configured', 500);
   if (rawBody.byteLength > input.maxBodyBytes) {
-    reject(
+    // 413, as WeChat Pay's path answers: the one size refusal both providers share (MAX_BODY_BYTES).
+    throw new VerificationError(
       'BODY_TOO_LARGE',
       `body of ${rawBody.byteLength} bytes exceeds the limit of ${input.maxBodyBytes}`,
+      413,
     );
   }
   if (rawBody.byteLength === 0) reject('BODY_EMPTY', 'empty body');

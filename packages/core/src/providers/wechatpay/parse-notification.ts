@@ -8,8 +8,11 @@ import { isBytes } from './encoding.ts';
 import type { Notification } from './notification.ts';
 import { checkNotificationEnvelope } from './notification-envelope.ts';
 
-/** Matches MAX_BODY_BYTES' default in docs/architecture.md. */
-export const DEFAULT_MAX_BODY_BYTES = 196_608;
+/**
+ * Matches MAX_BODY_BYTES' default (functions/wiring/ingress.ts, 2 MiB): the one size refusal of both providers;
+ * anything below it is queued, by claim check when the envelope exceeds a queue message.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 2_097_152;
 
 /** Who parses: ingress (answers the provider) or the consumer (fails the queue message). */
 export type NotificationParser = 'ingress' | 'consumer';
@@ -78,7 +81,7 @@ export function parseNotification(
   return { notification: checked.notification, text };
 }
 
-/** Ingress form kept for callers of the former body.ts: bounds the size (default 192 KiB) and parses. */
+/** Ingress form kept for callers of the former body.ts: bounds the size (default 2 MiB) and parses. */
 export function parseNotificationBody(
   rawBody: Uint8Array,
   options: { maxBytes?: number } = {},
