@@ -187,7 +187,9 @@ export async function startGateway(options: {
     send(response, 404, '{"message":"Not Found"}');
   }
 
-  server.keepAliveTimeout = 5000;
+  // Longer than clients keep an idle connection (undici: 4 s), so the client always closes an idle socket first: a
+  // server closing it while a client starts a request on it resets that request (seen with 2 MiB bodies).
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', resolve);

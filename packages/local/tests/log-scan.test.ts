@@ -83,7 +83,7 @@ beforeAll(async () => {
     statuses.push({
       what: `stripe ${r.kind} ${r.eventId}`,
       status: r.status,
-      expected: r.kind.startsWith('forged') ? 400 : 200,
+      expected: r.kind === 'forged-oversize' ? 413 : r.kind.startsWith('forged') ? 400 : 200,
     });
   const template = stripe.events.find((e) => e.type === 'payment_intent.created')!;
   const poison = JSON.stringify(
