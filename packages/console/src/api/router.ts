@@ -1,6 +1,6 @@
 // The console API's router: who is asking (verified claims only), may they (the route's roles), is a state change
 // a same-origin JSON request with a bearer token (CSRF), then the route. Every refusal is one JSON line with a code.
-import { PayhooksError } from '@payhooks/core/errors';
+import { ConfigError, PayhooksError } from '@payhooks/core/errors';
 import type { Logger } from '@payhooks/core/ports';
 import { ConsoleApiError } from './errors.ts';
 import { json, problem } from './http.ts';
@@ -141,6 +141,7 @@ export function createConsoleRouter(routes: readonly ApiRoute[], options: Router
       if (error instanceof ConsoleApiError) return problem(error.status, error.code, error.message);
       // Errors thrown on purpose (an invalid break transition, a missing reason, a file that is not a bill): their
       // messages are written for people and carry no secrets.
+      if (error instanceof ConfigError) return problem(400, error.code, error.message);
       if (error instanceof PayhooksError) return problem(409, error.code, error.message);
       options.logger?.error('console api route failed', {
         route: `${route.method} ${route.path}`,

@@ -1,6 +1,6 @@
 // Small shared pieces: loading/error states, labelled fields, money and dates as people read them.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from './html.ts';
 
 export interface Loaded<T> {
@@ -10,13 +10,17 @@ export interface Loaded<T> {
   reload(): void;
 }
 
-/** Runs `load` when `deps` change; the page shows loading / error / data. */
+/** Runs `load` when `deps` change (the old data goes: a list never shows rows of another filter); `reload` keeps it. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
   const [round, setRound] = useState(0);
+  const key = JSON.stringify(deps);
+  const last = useRef(key);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true }));
+    const changed = last.current !== key;
+    last.current = key;
+    setState((s) => (changed ? { loading: true } : { ...s, loading: true }));
     load().then(
       (data) => live && setState({ data, loading: false }),
       (error: Error) => live && setState({ error: error.message, loading: false }),
@@ -24,7 +28,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
     return () => {
       live = false;
     };
-  }, [...deps, round]);
+  }, [key, round]);
   return {
     data: state.data,
     error: state.error,
