@@ -18,6 +18,8 @@ import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/function
 import pino from 'pino';
 import { followAddedStripeSecrets } from './added-secrets.ts';
 import { createBatchingSender } from './batching-sender.ts';
+
+import { type ConsoleUser, type LocalConsole, startLocalConsole } from './console.ts';
 import { startContainerPool } from './containers.ts';
 import { CLAIM_CHECK_DIR_VARIABLE, createFolderStore } from './folder-store.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
@@ -65,6 +67,8 @@ export interface LocalStackOptions {
   persistQueues?: boolean;
   /** Where lines for the operator go (Postgres restarts, restored messages). Default: stderr. */
   notice?: (line: string) => void;
+  /** Serve the console (GET /console, its login and API) for these users; needs reportsDir (console.ts). */
+  console?: { users: readonly ConsoleUser[] };
 }
 
 export interface LocalStack {
@@ -82,6 +86,8 @@ export interface LocalStack {
   ingressSends: { requests: number; entries: number };
   /** The embedded, supervised PostgreSQL (undefined with an external databaseUrl). */
   postgres: LocalPostgres | undefined;
+  /** The console's URL and token issuer, when `console` was given. */
+  console: (LocalConsole & { url: string }) | undefined;
   /** Waits until every message was either applied or moved to the DLQ. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -263,6 +269,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       claims,
     });
     let gatewayUrl = '';
+    let localConsole: LocalConsole | undefined;
     const routes: Route[] = [
       { method: 'POST', path: '/webhooks/stripe', handler: stripeWebhook },
       { method: 'POST', path: '/webhooks/stripe/{account}', handler: stripeWebhook },
@@ -281,6 +288,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       routes.push(
         ...requireBearerToken(localReportRoutes(options.reportsDir, links), options.reportsToken),
         links.route(createFolderStore(options.reportsDir)),
+      );
+      if (options.console) {
+        localConsole = await startLocalConsole({
+          users: options.console.users,
+          api: {
+            sql,
+            reports: links.wrap(createFolderStore(options.reportsDir)),
+            clock: { now: () => new Date() },
+            logger,
+            ...(env.STRIPE_ORDER_METADATA_KEY
+              ? { stripeOrderMetadataKey: env.STRIPE_ORDER_METADATA_KEY }
+              : {}),
+          },
+        });
+        routes.push(...localConsole.routes);
+      }
+    } else if (options.console) {
+      throw new ConfigError(
+        'LOCAL_CONSOLE_NO_REPORTS',
+        'the console needs reportsDir: it serves report downloads',
       );
     }
     const gateway = await startGateway({
@@ -333,6 +360,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       metrics,
       ingressSends: queue.stats,
       postgres,
+      console: localConsole ? { ...localConsole, url: `${gateway.url}/console` } : undefined,
       async drain() {
         for (;;) {
           await poller.idle();
