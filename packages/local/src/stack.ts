@@ -23,7 +23,9 @@ import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { localReportRoutes } from './local-reconciliation.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { type LocalPostgres, type PostgresSupervisionEvent, startLocalPostgres } from './postgres.ts';
+import { startQueueDepthSampler } from './queue-depth-sampler.ts';
 import { restoreQueueSnapshot, saveQueueSnapshot, snapshotFile } from './queue-snapshot.ts';
+import { RejectionRing, rememberingRejections } from './rejection-ring.ts';
 import { gatewayReportLinks } from './report-links.ts';
 import { type LocalQueues, startLocalQueues } from './sqs.ts';
 import { acquireStateLock } from './state-lock.ts';
@@ -64,6 +66,8 @@ export interface LocalStackOptions {
   persistQueues?: boolean;
   /** Where lines for the operator go (Postgres restarts, restored messages). Default: stderr. */
   notice?: (line: string) => void;
+  /** How often the queue depth is sampled for the console's chart (queue-depth-sampler.ts). Default 60 s. */
+  queueDepthSampleMs?: number;
 }
 
 export interface LocalStack {
@@ -77,6 +81,8 @@ export interface LocalStack {
   logFile: string;
   logger: Logger;
   metrics: { ingress: MemoryMetrics; consumer: MemoryMetrics };
+  /** The ingress's recent rejections by provider and reason (the operations console reads them). */
+  rejections: RejectionRing;
   /** The embedded, supervised PostgreSQL (undefined with an external databaseUrl). */
   postgres: LocalPostgres | undefined;
   /** Waits until every message was either applied or moved to the DLQ. */
@@ -236,14 +242,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const webhookEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.verify } : env;
     const consumerEnv: Env = parts ? { ...withoutFullMerchants(env), ...parts.decrypt } : env;
     const metrics = { ingress: new MemoryMetrics(), consumer: new MemoryMetrics() };
+    const rejections = new RejectionRing();
+    const ingressMetrics = rememberingRejections(metrics.ingress, rejections);
     // Follows `payhooks secrets add-stripe` (added-secrets.ts): no restart for a secret from `stripe listen`.
     const stripeWebhook = followAddedStripeSecrets(stateDir, env.STRIPE_WEBHOOK_SECRETS ?? '', (secrets) =>
       createStripeWebhookHandler(
         { ...env, STRIPE_WEBHOOK_SECRETS: secrets },
-        { metrics: metrics.ingress, logger },
+        { metrics: ingressMetrics, logger },
       ),
     );
-    const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, { metrics: metrics.ingress, logger });
+    const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, { metrics: ingressMetrics, logger });
     let gatewayUrl = '';
     const routes: Route[] = [
       { method: 'POST', path: '/webhooks/stripe', handler: stripeWebhook },
@@ -301,6 +309,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       onError: (error) => logger.warn('consumer batch failed', { error: String(error) }),
     });
     stoppers.push(() => poller.stop());
+    const sampler = startQueueDepthSampler({
+      sql,
+      queues,
+      intervalMs: options.queueDepthSampleMs ?? 60_000,
+      logger,
+    });
+    stoppers.push(() => sampler.stop());
 
     return {
       gatewayUrl: gateway.url,
@@ -313,6 +328,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logFile,
       logger,
       metrics,
+      rejections,
       postgres,
       async drain() {
         for (;;) {
