@@ -6,6 +6,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { type ConsoleUser, generateConsoleUsers } from '@payhooks/local/console';
 import { type LocalStack, startLocalStack } from '@payhooks/local/stack';
 import {
   buildStripeScenario,
@@ -17,17 +18,16 @@ import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeadLetterList } from '../src/api/ops/dead-letters.ts';
 import type { EventDetail, EventPage } from '../src/api/ops/events.ts';
-import { handleOpsRequest, type OpsDeps, type OpsResponse } from '../src/api/ops/routes.ts';
 
 const secret = randomWebhookSecret();
-const OPS = { sub: 'u-ops', 'cognito:groups': ['ops'] };
-const FINANCE = { sub: 'u-fin', 'cognito:groups': '[finance]' };
+type Role = 'ops' | 'finance' | 'none';
 /** The payment the test's database refuses until the cause is fixed (a check constraint standing for a bug). */
 const BLOCKED_PI = 'pi_consoleopsblocked';
 
 let db: TestDatabase;
 let stack: LocalStack;
-let deps: OpsDeps;
+let users: ConsoleUser[];
+const tokens = new Map<Role, string>();
 const scenario = buildStripeScenario({ seed: 1601, payments: 6 });
 
 function blockedEvent(): StripeEventJson {
@@ -71,32 +71,36 @@ const deliveriesOf = (events: StripeEventJson[]) => {
   });
 };
 
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** A console API call over HTTP through the local gateway's JWT check and the console router. */
 async function call(
   method: string,
   pathName: string,
-  options: {
-    query?: Record<string, string>;
-    claims?: Record<string, unknown> | undefined;
-    body?: unknown;
-  } = {},
-): Promise<OpsResponse> {
-  const response = await handleOpsRequest(deps, {
+  options: { query?: Record<string, string>; as?: Role | undefined; body?: unknown } = {},
+): Promise<Answer> {
+  const role = 'as' in options ? options.as : 'ops';
+  const url = new URL(`${stack.gatewayUrl}/console/api${pathName}`);
+  for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+  const response = await fetch(url, {
     method,
-    path: pathName,
-    query: options.query ?? {},
-    headers: { 'content-type': 'application/json' },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    claims: 'claims' in options ? options.claims : OPS,
+    headers: {
+      ...(role ? { authorization: `Bearer ${tokens.get(role)}` } : {}),
+      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
   });
-  if (!response) throw new Error(`${pathName} is not an operations route`);
-  // What goes over the wire: JSON (a bigint left in a body would throw here).
-  return { ...response, body: JSON.parse(JSON.stringify(response.body)) };
+  return { status: response.status, body: await response.json() };
 }
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'payhooks-consoleops-'));
   stack = await startLocalStack({
-    stateDir: await mkdtemp(path.join(os.tmpdir(), 'payhooks-consoleops-')),
+    stateDir,
     port: 0,
     databaseUrl: db.url,
     stripeWebhookSecrets: [secret],
@@ -105,12 +109,14 @@ beforeAll(async () => {
     batchSize: 10,
     persistQueues: false,
     queueDepthSampleMs: 200,
+    reportsDir: path.join(stateDir, 'reports'),
+    reportsToken: 'reports-token',
+    console: { users: (users = generateConsoleUsers()) },
   });
-  deps = {
-    sql: stack.sql,
-    queues: { sqs: stack.queues.client, queueUrl: stack.queues.queueUrl, dlqUrl: stack.queues.dlqUrl },
-    rejections: stack.rejections,
-  };
+  const issuer = stack.console!.issuer;
+  for (const role of ['ops', 'finance'] as const)
+    tokens.set(role, await issuer.issue(users.find((u) => u.groups.includes(role))!));
+  tokens.set('none', await issuer.issue({ username: 'nobody', password: 'x', groups: [] }));
   // The cause of the dead letter: the database refuses this one payment (NOT VALID: existing rows unchecked).
   await stack.sql.unsafe(
     `alter table payments add constraint consoleops_blocked check (provider_payment_id <> '${BLOCKED_PI}') not valid`,
@@ -158,12 +164,12 @@ describe('role refusals', () => {
   it('answers 401 without a session and 403 to finance on every operations route', async () => {
     for (const [method, route] of routes) {
       const body = method === 'POST' ? { messageIds: ['x'] } : undefined;
-      expect((await call(method, route, { claims: undefined, body })).status, `${method} ${route}`).toBe(401);
-      const refused = await call(method, route, { claims: FINANCE, body });
+      expect((await call(method, route, { as: undefined, body })).status, `${method} ${route}`).toBe(401);
+      const refused = await call(method, route, { as: 'finance', body });
       expect(refused.status, `${method} ${route}`).toBe(403);
       expect(JSON.stringify(refused.body)).not.toContain('rawBody');
       // No group at all is no role either.
-      expect((await call(method, route, { claims: { sub: 'u' }, body })).status).toBe(403);
+      expect((await call(method, route, { as: 'none', body })).status).toBe(403);
     }
   });
 });

@@ -1,0 +1,3 @@
+// The operations routes (role `ops`): event search and detail, dead letters and replay, queue state, rejections,
+// charts (routes.ts). The router composes them with the finance routes (api/index.ts).
+export { type OpsDeps, opsRoutes } from './routes.ts';
