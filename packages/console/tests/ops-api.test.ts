@@ -98,6 +98,7 @@ async function call(
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  users = generateConsoleUsers();
   const stateDir = await mkdtemp(path.join(os.tmpdir(), 'payhooks-consoleops-'));
   stack = await startLocalStack({
     stateDir,
@@ -111,7 +112,7 @@ beforeAll(async () => {
     queueDepthSampleMs: 200,
     reportsDir: path.join(stateDir, 'reports'),
     reportsToken: 'reports-token',
-    console: { users: (users = generateConsoleUsers()) },
+    console: { users },
   });
   const issuer = stack.console!.issuer;
   for (const role of ['ops', 'finance'] as const)

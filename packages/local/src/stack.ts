@@ -18,6 +18,7 @@ import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/function
 import pino from 'pino';
 import { followAddedStripeSecrets } from './added-secrets.ts';
 import { type ConsoleUser, type LocalConsole, startLocalConsole } from './console.ts';
+import { opsQueuesOn } from './console-ops.ts';
 import { startContainerPool } from './containers.ts';
 import { createFolderStore } from './folder-store.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
@@ -287,7 +288,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             clock: { now: () => new Date() },
             logger,
             ops: {
-              queues: { sqs: queues.client, queueUrl: queues.queueUrl, dlqUrl: queues.dlqUrl },
+              queues: opsQueuesOn(queues),
               rejections,
             },
             ...(env.STRIPE_ORDER_METADATA_KEY

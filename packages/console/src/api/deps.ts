@@ -2,7 +2,7 @@
 // runtime — never read from the environment here.
 import type { Sql } from '@payhooks/core/ledger';
 import type { Clock, Logger, ObjectStore } from '@payhooks/core/ports';
-import type { OpsDeps } from './ops/routes.ts';
+import type { OpsDeps } from './ops/types.ts';
 
 export interface ConsoleApiDeps {
   sql: Sql;

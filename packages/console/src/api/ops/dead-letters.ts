@@ -1,17 +1,10 @@
-// Dead letters for the console: the CLI's side-effect-free look and selective replay (packages/cli
-// stage/dead-letters.ts — one implementation for `payhooks dlq` and the console) with the consumer's failure
+// Dead letters for the console: the side-effect-free look and selective replay of `payhooks dlq` (functions'
+// adapters/dead-letters.ts, given as the OpsQueues port — one implementation for the CLI and the console) with the consumer's failure
 // reasons (delivery_failures). A replay re-drives exactly the message ids the operator confirmed: if any of them
 // is no longer in the DLQ (replayed by someone else, expired), nothing is sent and the answer names the missing.
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type DeadLetter, dlqDepth, listDeadLetters, replaySelected } from '@payhooks/cli/stage/dead-letters';
 import { deliveryFailureKey, latestDeliveryFailures, type Sql } from '@payhooks/core/ledger';
 import { OpsRequestError } from './errors.ts';
-
-export interface QueueRefs {
-  sqs: SQSClient;
-  queueUrl: string;
-  dlqUrl: string;
-}
+import type { DeadLetter, OpsQueues } from './types.ts';
 
 export interface DeadLetterRow {
   messageId: string;
@@ -41,10 +34,10 @@ export const MAX_REPLAY = 100;
 
 export async function listDeadLettersWithReasons(
   sql: Sql,
-  queues: QueueRefs,
+  queues: OpsQueues,
   limit = 100,
 ): Promise<DeadLetterList> {
-  const letters = await listDeadLetters(queues.sqs, queues.dlqUrl, limit);
+  const letters = await queues.listDeadLetters(limit);
   const failures = await latestDeliveryFailures(sql, {
     events: letters.flatMap((l) =>
       l.envelope ? [{ provider: l.envelope.provider, eventId: l.envelope.eventId }] : [],
@@ -78,7 +71,7 @@ export async function listDeadLettersWithReasons(
   rows.sort((a, b) => (a.sentAt ?? '').localeCompare(b.sentAt ?? ''));
   return {
     deadLetters: rows,
-    depth: await dlqDepth(queues.sqs, queues.dlqUrl),
+    depth: await queues.depth().then((d) => d.dlq.visible + d.dlq.inFlight),
     oldestSentAt: rows.find((r) => r.sentAt)?.sentAt ?? null,
   };
 }
@@ -94,19 +87,15 @@ export interface ReplayResult {
 
 /** Re-drives exactly `messageIds` (all present, or none sent: OPS_DLQ_MISSING, 409). */
 export async function replayDeadLetterIds(
-  queues: QueueRefs,
+  queues: OpsQueues,
   messageIds: readonly string[],
 ): Promise<ReplayResult> {
   const asked = [...new Set(messageIds)];
   let missing: string[] = [];
-  const result = await replaySelected(queues.sqs, {
-    dlqUrl: queues.dlqUrl,
-    queueUrl: queues.queueUrl,
-    choose: async (letters) => {
-      const present = new Set(letters.map((l) => l.messageId));
-      missing = asked.filter((id) => !present.has(id));
-      return missing.length === 0 ? new Set(asked) : new Set();
-    },
+  const result = await queues.replaySelected(async (letters) => {
+    const present = new Set(letters.map((l) => l.messageId));
+    missing = asked.filter((id) => !present.has(id));
+    return missing.length === 0 ? new Set(asked) : new Set();
   });
   if (missing.length > 0)
     throw new OpsRequestError(

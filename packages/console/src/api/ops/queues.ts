@@ -1,17 +1,10 @@
-// Queue depth for the console: GetQueueAttributes on the main queue and the DLQ (SQS and the local emulator
-// answer alike). SQS has no "age of the oldest message" attribute — it is the CloudWatch metric
+// Queue depth for the console: GetQueueAttributes on the main queue and the DLQ through the OpsQueues port (SQS
+// and the local emulator answer alike). SQS has no "age of the oldest message" attribute — it is the CloudWatch metric
 // ApproximateAgeOfOldestMessage, which the stage's queue-age alarm watches; the console shows the oldest dead
 // letter's age from its look instead (dead-letters.ts), and docs/console.md says so. The depth history is
 // what a sampler wrote to queue_depth_samples (locally packages/local queue-depth-sampler.ts).
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Sql } from '@payhooks/core/ledger';
-import type { QueueRefs } from './dead-letters.ts';
-
-export interface QueueDepth {
-  visible: number;
-  inFlight: number;
-  delayed: number;
-}
+import type { OpsQueues, QueueDepth } from './types.ts';
 
 export interface QueueStats {
   main: QueueDepth;
@@ -19,27 +12,8 @@ export interface QueueStats {
   at: string;
 }
 
-async function depthOf(queues: QueueRefs, url: string): Promise<QueueDepth> {
-  const { Attributes = {} } = await queues.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
-  };
-}
-
-export async function queueStats(queues: QueueRefs, now = new Date()): Promise<QueueStats> {
-  const [main, dlq] = await Promise.all([depthOf(queues, queues.queueUrl), depthOf(queues, queues.dlqUrl)]);
-  return { main, dlq, at: now.toISOString() };
+export async function queueStats(queues: OpsQueues, now = new Date()): Promise<QueueStats> {
+  return { ...(await queues.depth()), at: now.toISOString() };
 }
 
 export interface QueueDepthSample {

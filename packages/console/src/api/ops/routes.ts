@@ -6,24 +6,12 @@
 import type { ConsoleApiDeps } from '../deps.ts';
 import { json, problem } from '../http.ts';
 import type { ApiRoute, ConsoleResponse, RouteContext } from '../types.ts';
-import {
-  listDeadLettersWithReasons,
-  MAX_REPLAY,
-  type QueueRefs,
-  replayDeadLetterIds,
-} from './dead-letters.ts';
+import { listDeadLettersWithReasons, MAX_REPLAY, replayDeadLetterIds } from './dead-letters.ts';
 import { OpsRequestError } from './errors.ts';
 import { type EventSearch, getEventDetail, PROVIDERS, type Provider, searchEvents } from './events.ts';
 import { lagByHour } from './lag.ts';
 import { queueDepthHistory, queueStats } from './queues.ts';
-import type { RecentRejections } from './rejections.ts';
-
-/** What the operations routes need besides the database: the queues, and locally the ring of rejections. */
-export interface OpsDeps {
-  queues: QueueRefs;
-  /** Locally, the gateway's ring of recent rejections; absent in a stage (CloudWatch only). */
-  rejections?: RecentRejections;
-}
+import type { OpsQueues } from './types.ts';
 
 function instant(text: string | undefined, name: string): Date | undefined {
   if (text === undefined || text === '') return undefined;
@@ -76,7 +64,7 @@ const ago = (deps: ConsoleApiDeps, h: number) => new Date(deps.clock.now().getTi
 
 export function opsRoutes(deps: ConsoleApiDeps): ApiRoute[] {
   const { sql } = deps;
-  const queues = (): QueueRefs => {
+  const queues = (): OpsQueues => {
     if (!deps.ops)
       throw new OpsRequestError(
         'OPS_NO_QUEUES',
