@@ -10,9 +10,5 @@ export class ReportNotFoundError extends PayhooksError {
   }
 }
 
-/** SQS reported the dead-letter message move task as FAILED. */
-export class MoveTaskFailedError extends PayhooksError {
-  constructor(reason: string) {
-    super('DLQ_MOVE_TASK_FAILED', `message move task failed: ${reason}`);
-  }
-}
+// Thrown by the shared dead-letter operations (functions adapters/dead-letters.ts).
+export { MoveTaskFailedError } from '@payhooks/functions/adapters/sqs';

@@ -88,3 +88,6 @@ export function errorFields(error: unknown): LogFields {
   }
   return { errorMessage: maskSecrets(String(error)) };
 }
+
+// What may be shown of a provider body (the operations console): personal data masked, see personal-data.ts.
+export { MASK, maskPersonalData, maskRawBody } from './personal-data.ts';

@@ -20,13 +20,16 @@ import { followAddedStripeSecrets } from './added-secrets.ts';
 import { createBatchingSender } from './batching-sender.ts';
 
 import { type ConsoleUser, type LocalConsole, startLocalConsole } from './console.ts';
+import { opsQueuesOn } from './console-ops.ts';
 import { startContainerPool } from './containers.ts';
 import { CLAIM_CHECK_DIR_VARIABLE, createFolderStore } from './folder-store.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { localReportRoutes } from './local-reconciliation.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { type LocalPostgres, type PostgresSupervisionEvent, startLocalPostgres } from './postgres.ts';
+import { startQueueDepthSampler } from './queue-depth-sampler.ts';
 import { restoreQueueSnapshot, saveQueueSnapshot, snapshotFile } from './queue-snapshot.ts';
+import { RejectionRing, rememberingRejections } from './rejection-ring.ts';
 import { gatewayReportLinks } from './report-links.ts';
 import { type LocalQueues, startLocalQueues } from './sqs.ts';
 import { acquireStateLock } from './state-lock.ts';
@@ -67,6 +70,8 @@ export interface LocalStackOptions {
   persistQueues?: boolean;
   /** Where lines for the operator go (Postgres restarts, restored messages). Default: stderr. */
   notice?: (line: string) => void;
+  /** How often the queue depth is sampled for the console's chart (queue-depth-sampler.ts). Default 60 s. */
+  queueDepthSampleMs?: number;
   /** Serve the console (GET /console, its login and API) for these users; needs reportsDir (console.ts). */
   console?: { users: readonly ConsoleUser[] };
 }
@@ -84,6 +89,8 @@ export interface LocalStack {
   metrics: { ingress: MemoryMetrics; consumer: MemoryMetrics };
   /** The webhooks' SendMessageBatch requests and the messages in them (batching-sender.ts). */
   ingressSends: { requests: number; entries: number };
+  /** The ingress's recent rejections by provider and reason (the operations console reads them). */
+  rejections: RejectionRing;
   /** The embedded, supervised PostgreSQL (undefined with an external databaseUrl). */
   postgres: LocalPostgres | undefined;
   /** The console's URL and token issuer, when `console` was given. */
@@ -255,15 +262,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The claim-check bucket's local stand-in: oversized bodies as files under <stateDir>/objects/claim-check/.
     const claimCheckDir = path.join(stateDir, 'objects');
     const claims = createFolderStore(claimCheckDir);
+    const rejections = new RejectionRing();
+    const ingressMetrics = rememberingRejections(metrics.ingress, rejections);
     // Follows `payhooks secrets add-stripe` (added-secrets.ts): no restart for a secret from `stripe listen`.
     const stripeWebhook = followAddedStripeSecrets(stateDir, env.STRIPE_WEBHOOK_SECRETS ?? '', (secrets) =>
       createStripeWebhookHandler(
         { ...env, STRIPE_WEBHOOK_SECRETS: secrets },
-        { metrics: metrics.ingress, logger, queue, claims },
+        { metrics: ingressMetrics, logger, queue, claims },
       ),
     );
     const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, {
-      metrics: metrics.ingress,
+      metrics: ingressMetrics,
       logger,
       queue,
       claims,
@@ -297,6 +306,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             reports: links.wrap(createFolderStore(options.reportsDir)),
             clock: { now: () => new Date() },
             logger,
+            ops: {
+              queues: opsQueuesOn(queues),
+              rejections,
+            },
             ...(env.STRIPE_ORDER_METADATA_KEY
               ? { stripeOrderMetadataKey: env.STRIPE_ORDER_METADATA_KEY }
               : {}),
@@ -346,6 +359,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       onError: (error) => logger.warn('consumer batch failed', { error: String(error) }),
     });
     stoppers.push(() => poller.stop());
+    const sampler = startQueueDepthSampler({
+      sql,
+      queues,
+      intervalMs: options.queueDepthSampleMs ?? 60_000,
+      logger,
+    });
+    stoppers.push(() => sampler.stop());
 
     return {
       gatewayUrl: gateway.url,
@@ -359,6 +379,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
       metrics,
       ingressSends: queue.stats,
+      rejections,
       postgres,
       console: localConsole ? { ...localConsole, url: `${gateway.url}/console` } : undefined,
       async drain() {

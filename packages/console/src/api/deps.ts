@@ -2,6 +2,7 @@
 // runtime — never read from the environment here.
 import type { Sql } from '@payhooks/core/ledger';
 import type { Clock, Logger, ObjectStore } from '@payhooks/core/ports';
+import type { OpsDeps } from './ops/types.ts';
 
 export interface ConsoleApiDeps {
   sql: Sql;
@@ -15,4 +16,6 @@ export interface ConsoleApiDeps {
   allowedOrigins?: readonly string[];
   /** Stripe metadata key holding the merchant order number, for uploaded Stripe report files. */
   stripeOrderMetadataKey?: string;
+  /** The operations routes' queues (dead letters, replay, depth) and, locally, recent rejections. */
+  ops?: OpsDeps;
 }

@@ -57,3 +57,7 @@ export function createSqsQueue(client: SQSClient, queueUrl: string): Queue {
 export function queueFromEnv(env: Env): Queue {
   return createSqsQueue(sqsClientFromEnv(env, { sendOnly: true }), required(env, 'QUEUE_URL'));
 }
+
+// The dead-letter operations (look, selective replay, move task, purge) on the same SDK, for the CLI and the
+// console's operations pages; re-exported here because this is the adapter's public module (package exports).
+export * from './dead-letters.ts';
