@@ -195,3 +195,23 @@ export class HealError extends PayhooksError {
     super(RECON_RUN_CODES.healUnsupported, message);
   }
 }
+
+/** Codes of BreakError: what a break action or a break query refused. */
+export const BREAK_CODES = {
+  /** No break has this id. */
+  notFound: 'BREAK_NOT_FOUND',
+  /** The action is not allowed in the break's state (e.g. resolving a written-off break). */
+  invalidTransition: 'BREAK_INVALID_TRANSITION',
+  /** A write-off without a reason, a note without text, an assignment without an assignee. */
+  reasonRequired: 'BREAK_REASON_REQUIRED',
+  /** The actor is missing: every change records who made it. */
+  actorRequired: 'BREAK_ACTOR_REQUIRED',
+  /** A filter or paging value that cannot be right (limit, date, cursor, state). */
+  badFilter: 'BREAK_BAD_FILTER',
+} as const;
+export type BreakCode = (typeof BREAK_CODES)[keyof typeof BREAK_CODES];
+
+/** A break action or query refused its input; the message names the break, state or field. */
+export class BreakError extends PayhooksError {
+  declare readonly code: BreakCode;
+}

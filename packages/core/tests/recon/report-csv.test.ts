@@ -56,9 +56,23 @@ describe('report CSV bytes', () => {
     expect(lines[1]).toBe(
       'amount_mismatch,false,payment,4200000001,,,"\'=HYPERLINK(""x"")",,CNY,12.50,CNY,12.00,succeeded,SUCCESS,succeeded,' +
         '0.07500,2025-03-01T00:30:00.000Z,tradebill,2,,amounts differ: compare the provider order with the ledger ' +
-        'row and the merchant order,',
+        'row and the merchant order,,,,',
     );
     expect(lines[2]).toBe('');
+  });
+
+  it('breaks.csv ends with the break id, age in days and state from the break register', () => {
+    const text = breaksCsv(
+      'wechatpay',
+      [item({ class: 'missing_in_ledger', ledgerAmountMinor: null }), item({ class: 'pending_next_bill' })],
+      (reported) =>
+        reported.class === 'missing_in_ledger' ? { breakId: 42n, ageDays: 3, state: 'open' } : undefined,
+    );
+    const [header, missing, pending] = text.slice(1).split('\r\n');
+    expect(header!.endsWith(',heal_note,break_id,age_days,break_state')).toBe(true);
+    expect(missing!.endsWith(',42,3,open')).toBe(true);
+    // Informational rows are not breaks: no identity.
+    expect(pending!.endsWith(',,,')).toBe(true);
   });
 
   it('matched.csv streams pages after a BOM and the header', async () => {

@@ -3,7 +3,15 @@
 // Shared stages live in this folder; what is provider-specific (sources, staged lines, healers) in ../stripe and
 // ../wechatpay, re-exported here so callers keep one import. The stages' internals (run repository, totals, heal
 // loop) are not part of this surface.
-export { HealError, RECON_RUN_CODES, ReconNotReadyError, ReconRunError } from '../errors.ts';
+export * from '../breaks/index.ts';
+export {
+  BREAK_CODES,
+  BreakError,
+  HealError,
+  RECON_RUN_CODES,
+  ReconNotReadyError,
+  ReconRunError,
+} from '../errors.ts';
 export * from '../stripe/healer.ts';
 export * from '../stripe/report-file.ts';
 export * from '../stripe/report-source.ts';

@@ -13,6 +13,9 @@ import type { Provider } from '../../ledger/changes.ts';
 import type { Sql } from '../../ledger/db.ts';
 import { errorFields } from '../../logger.ts';
 import type { Clock, Logger, ObjectStore } from '../../ports.ts';
+import { registerRun } from '../breaks/run-register.ts';
+import { breakRefKey, isRegisteredBreak, type RunBreaksOutcome } from '../breaks/sync.ts';
+import type { BreakRef } from '../breaks/types.ts';
 import { RECON_RUN_CODES, ReconNotReadyError, ReconRunError } from '../errors.ts';
 import { businessWindow, refuseFutureBusinessDate } from './dates.ts';
 import { healBreaks } from './heal-breaks.ts';
@@ -33,6 +36,7 @@ import { copySpooled, spoolLines } from './staging.ts';
 import { runTotals } from './totals.ts';
 import type {
   Healer,
+  ReconItem,
   ReconProgress,
   ReconSource,
   RunWindow,
@@ -199,6 +203,15 @@ async function publishAndRecord(run: RunContext, counts: Record<string, number>)
   const items = await loadReportedItems(deps.sql, runId);
   const breaks = breakCounts(items);
   const totals = await runTotals(deps.sql, provider, account, runId, window);
+  // Breaks get their identity across runs (and the day its gross / fees / net) before the report is written.
+  const register = await registerRun(deps.sql, {
+    provider,
+    account,
+    businessDate,
+    runId,
+    now: deps.clock.now(),
+  });
+  const breakRefs = (item: ReconItem) => register.refs.get(breakRefKey(item));
   const finishedAt = deps.clock.now();
   const summary = {
     provider,
@@ -213,6 +226,8 @@ async function publishAndRecord(run: RunContext, counts: Record<string, number>)
     breaks,
     totalsByClass: totalsByClass(provider, await classTotals(deps.sql, runId)),
     totals,
+    money: register.money,
+    lifecycle: lifecycleSummary(items, breakRefs, register.outcome),
   };
   const published = await publishReport({
     store: deps.store,
@@ -222,6 +237,7 @@ async function publishAndRecord(run: RunContext, counts: Record<string, number>)
     runId,
     summary,
     items,
+    breakRefs,
     matchedPages: matchedItemPages(deps.sql, runId),
     counts,
     unhealedBreaks: breaks.unhealed,
@@ -306,6 +322,35 @@ function logFields(run: RunContext) {
     businessDate: run.businessDate,
     runId: run.claim.runId,
   };
+}
+
+/**
+ * summary.json → lifecycle: how many breaks of the report are in each state, what this run changed in the
+ * register, and each break's id, age (days since first seen, at this run's date) and state.
+ */
+function lifecycleSummary(
+  items: readonly ReconItem[],
+  refOf: (item: ReconItem) => BreakRef | undefined,
+  outcome: RunBreaksOutcome,
+) {
+  const byState: Record<string, number> = { open: 0, healed: 0, resolved: 0, written_off: 0 };
+  const seen = new Set<bigint>();
+  const breaks: { breakId: string; class: string; objectKey: string; ageDays: number; state: string }[] = [];
+  for (const item of items) {
+    const ref = isRegisteredBreak(item) ? refOf(item) : undefined;
+    if (!ref || seen.has(ref.breakId)) continue;
+    seen.add(ref.breakId);
+    byState[ref.state] = (byState[ref.state] ?? 0) + 1;
+    const [cls, objectKey] = breakRefKey(item).split('|') as [string, string];
+    breaks.push({
+      breakId: ref.breakId.toString(),
+      class: cls,
+      objectKey,
+      ageDays: ref.ageDays,
+      state: ref.state,
+    });
+  }
+  return { byState, changes: outcome, breaks };
 }
 
 function emptyBreaks(): Breaks {

@@ -6,6 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Provider } from '../../ledger/changes.ts';
+import type { BreakRef } from '../breaks/types.ts';
 import { csvRecord } from './csv-record.ts';
 import { amountText, feeText } from './report-amounts.ts';
 import { type ItemClass, type ReconItem, SUGGESTED_ACTIONS } from './types.ts';
@@ -35,6 +36,10 @@ export const BREAKS_COLUMNS = [
   'detail',
   'suggested_action',
   'heal_note',
+  // The break's identity across runs (docs/reconciliation.md "Break lifecycle"); empty for informational rows.
+  'break_id',
+  'age_days',
+  'break_state',
 ] as const;
 
 export const MATCHED_COLUMNS = [
@@ -77,7 +82,11 @@ export function isReportedBreak(item: ReconItem): boolean {
   return item.class !== 'matched' || item.healedFrom !== null;
 }
 
-function breaksRow(provider: Provider, item: ReconItem): Cells {
+/** The break register's id, age and state of an item (none for informational items). */
+export type BreakRefLookup = (item: ReconItem) => BreakRef | undefined;
+
+function breaksRow(provider: Provider, item: ReconItem, refOf?: BreakRefLookup): Cells {
+  const ref = refOf?.(item);
   const healed = item.healedFrom !== null && item.class === 'matched';
   const shownClass: ItemClass = healed ? item.healedFrom! : item.class;
   return [
@@ -103,12 +112,15 @@ function breaksRow(provider: Provider, item: ReconItem): Cells {
     item.detail,
     healed ? 'none: healed from the provider query and re-matched' : SUGGESTED_ACTIONS[item.class],
     item.healNote,
+    ref?.breakId.toString(),
+    ref === undefined ? '' : String(ref.ageDays),
+    ref?.state,
   ];
 }
 
-export function breaksCsv(provider: Provider, items: readonly ReconItem[]): string {
+export function breaksCsv(provider: Provider, items: readonly ReconItem[], refOf?: BreakRefLookup): string {
   const rows: Cells[] = [BREAKS_COLUMNS];
-  for (const item of items) if (isReportedBreak(item)) rows.push(breaksRow(provider, item));
+  for (const item of items) if (isReportedBreak(item)) rows.push(breaksRow(provider, item, refOf));
   return UTF8_BOM + csvRecords(rows);
 }
 

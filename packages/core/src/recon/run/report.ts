@@ -8,12 +8,13 @@ import path from 'node:path';
 import type { Provider } from '../../ledger/changes.ts';
 import type { ObjectStore } from '../../ports.ts';
 import { amountText } from './report-amounts.ts';
-import { breaksCsv, writeMatchedCsv } from './report-csv.ts';
+import { type BreakRefLookup, breaksCsv, writeMatchedCsv } from './report-csv.ts';
 import { BREAK_CLASSES, type ReconItem } from './types.ts';
 
 // The CSV writers' names, kept importable from here.
 export {
   BREAKS_COLUMNS,
+  type BreakRefLookup,
   breaksCsv,
   isReportedBreak,
   MATCHED_COLUMNS,
@@ -137,6 +138,8 @@ export interface PublishInput {
   counts: Record<string, number>;
   unhealedBreaks: number;
   now: Date;
+  /** The break register's id, age and state per item, for breaks.csv. */
+  breakRefs?: BreakRefLookup;
   /** Called right before the pointer flips: false when a newer run took the date over (nothing is flipped). */
   stillCurrent?: () => Promise<boolean>;
 }
@@ -154,7 +157,7 @@ export async function publishReport(
   await input.store.put(files['summary.json'], toJson(input.summary), 'application/json; charset=utf-8');
   await input.store.put(
     files['breaks.csv'],
-    breaksCsv(input.provider, input.items),
+    breaksCsv(input.provider, input.items, input.breakRefs),
     'text/csv; charset=utf-8',
   );
   const dir = await mkdtemp(path.join(os.tmpdir(), 'recon-report-'));

@@ -1,0 +1,43 @@
+// Gross, fees and net of a run's business date per currency (recon_day_totals), from the provider's own lines:
+// paid payments, settled refunds, other signed balance changes (Stripe fees billed apart, disputes, adjustments)
+// and the fees exactly as stated. Payout lines (money leaving the balance) and WeChat Pay fund-flow lines (a
+// second view of the same money) are left out. Replaced by every run of the date.
+import type { Provider } from '../../ledger/changes.ts';
+import type { Sql, Tx } from '../../ledger/db.ts';
+import { type DayTotalsRow, dayMoney } from './queries.ts';
+import type { DayMoney } from './types.ts';
+
+export async function recordDayTotals(
+  tx: Tx,
+  input: { provider: Provider; account: string; businessDate: string; runId: string },
+): Promise<void> {
+  const { provider, account, businessDate, runId } = input;
+  await tx`delete from recon_day_totals where provider = ${provider} and account = ${account} and business_date = ${businessDate}`;
+  await tx`
+    insert into recon_day_totals (provider, account, business_date, currency, run_id, payments, refunds, gross_minor,
+      refunds_minor, fee_scaled, fee_scale, other_minor)
+    select ${provider}, ${account}, ${businessDate}, trim(currency), ${runId},
+      count(*) filter (where kind = 'payment' and status = 'succeeded')::int,
+      count(*) filter (where kind = 'refund' and status = 'succeeded')::int,
+      coalesce(sum(amount_minor) filter (where kind = 'payment' and status = 'succeeded'), 0),
+      coalesce(sum(amount_minor) filter (where kind = 'refund' and status = 'succeeded'), 0),
+      coalesce(sum(fee_scaled), 0), coalesce(max(fee_scale), 0),
+      coalesce(sum(amount_minor) filter (where kind in ('fee', 'other')), 0)
+    from recon_lines
+    where run_id = ${runId} and kind not in ('payout', 'fund_flow')
+    group by trim(currency)`;
+}
+
+/** The date's gross, fees and net per currency. */
+export async function readDayMoney(
+  sql: Sql | Tx,
+  input: { provider: Provider; account: string; businessDate: string },
+): Promise<DayMoney[]> {
+  const rows = await sql<DayTotalsRow[]>`
+    select provider, account, to_char(business_date, 'YYYY-MM-DD') as business_date, trim(currency) as currency,
+           payments, refunds, gross_minor, refunds_minor, fee_scaled, fee_scale, other_minor
+      from recon_day_totals
+     where provider = ${input.provider} and account = ${input.account} and business_date = ${input.businessDate}
+     order by currency`;
+  return rows.map((row) => dayMoney(input.provider, row));
+}
