@@ -25,6 +25,13 @@ const PACKAGE_RULES = [
   },
   { name: 'local-not-cli-or-bench', from: '^packages/local/src/', to: '^packages/(cli|bench)/' },
   {
+    name: 'console-imports-core-only',
+    comment:
+      'the console (pages and API) is built on the domain; AWS and the local runtime wire it from outside',
+    from: '^packages/console/src/',
+    to: '^packages/(functions|local|cli|bench|testkit)/',
+  },
+  {
     name: 'cli-stage-commands-not-local',
     comment: 'commands that act on a deployed stage must work without the local runtime or the sandbox',
     from: '^packages/cli/src/(?!local/)',

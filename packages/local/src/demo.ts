@@ -78,6 +78,7 @@ export async function runLocalDemo(options: LocalDemoOptions): Promise<LocalDemo
       localJson: plan.localJson,
       reportsDir: plan.reportsDir,
       reportsToken: plan.reportsToken,
+      consoleUsers: plan.consoleUsers,
       dates: plan.dates,
       ...callbacks,
       recon,

@@ -60,7 +60,7 @@ if (args.serve) {
   gateway   ${served.stack.gatewayUrl}
   details   ${served.localJson}  (webhook secrets for signing: stripeWebhookSecrets, wechatpaySigningFile)
   orders    ${served.stack.gatewayUrl}/orders/{provider}/{account}/{merchantOrderNo}  (Authorization: Bearer <ordersToken from local.json>)
-Try:
+${served.consoleLines}Try:
   npm run cli -- trigger stripe payment_intent.succeeded
   npm run cli -- trigger wechatpay TRANSACTION.SUCCESS
   stripe listen --forward-to ${served.stack.gatewayUrl}/webhooks/stripe

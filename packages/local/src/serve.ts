@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SandboxMerchants } from '@payhooks/testkit/sandbox/wechatpay-merchants';
 import { prepareDemo } from './demo/plan.ts';
-import { type DemoRuntime, startDemoStack, writeLocalJson } from './demo/start.ts';
+import { consoleLines, type DemoRuntime, startDemoStack, writeLocalJson } from './demo/start.ts';
 import type { LocalDemoOptions } from './demo/types.ts';
 
 export type ServeOptions = Omit<
@@ -17,6 +17,8 @@ export type ServeOptions = Omit<
 export interface ServedStack extends DemoRuntime {
   localJson: string;
   reportsToken: string;
+  /** Where to open the console and its users, for the terminal. */
+  consoleLines: string;
 }
 
 /**
@@ -55,7 +57,12 @@ export async function serveLocalStack(options: ServeOptions): Promise<ServedStac
       stripeWebhookSecrets: [...plan.sandboxSecrets],
       ...(wechatpaySigningFile ? { wechatpaySigningFile } : {}),
     });
-    return { ...runtime, localJson: plan.localJson, reportsToken: plan.reportsToken };
+    return {
+      ...runtime,
+      localJson: plan.localJson,
+      reportsToken: plan.reportsToken,
+      consoleLines: consoleLines(runtime.stack, plan),
+    };
   } catch (error) {
     await runtime.stop();
     throw error;

@@ -17,6 +17,7 @@ import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-web
 import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/functions/wiring/merchants';
 import pino from 'pino';
 import { followAddedStripeSecrets } from './added-secrets.ts';
+import { type ConsoleUser, type LocalConsole, startLocalConsole } from './console.ts';
 import { startContainerPool } from './containers.ts';
 import { createFolderStore } from './folder-store.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
@@ -70,6 +71,8 @@ export interface LocalStackOptions {
   persistQueues?: boolean;
   /** Where lines for the operator go (Postgres restarts, restored messages). Default: stderr. */
   notice?: (line: string) => void;
+  /** Serve the console (GET /console, its login and API) for these users; needs reportsDir (console.ts). */
+  console?: { users: readonly ConsoleUser[] };
 }
 
 export interface LocalStack {
@@ -85,6 +88,8 @@ export interface LocalStack {
   metrics: { ingress: MemoryMetrics; consumer: MemoryMetrics };
   /** The embedded, supervised PostgreSQL (undefined with an external databaseUrl). */
   postgres: LocalPostgres | undefined;
+  /** The console's URL and token issuer, when `console` was given. */
+  console: (LocalConsole & { url: string }) | undefined;
   /** Waits until every message was either applied or moved to the DLQ. */
   drain(): Promise<void>;
   stop(): Promise<void>;
@@ -255,6 +260,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     const wechatpayWebhook = createWechatpayWebhookHandler(webhookEnv, { metrics: metrics.ingress, logger });
     let gatewayUrl = '';
+    let localConsole: LocalConsole | undefined;
     const routes: Route[] = [
       { method: 'POST', path: '/webhooks/stripe', handler: stripeWebhook },
       { method: 'POST', path: '/webhooks/stripe/{account}', handler: stripeWebhook },
@@ -273,6 +279,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       routes.push(
         ...requireBearerToken(localReportRoutes(options.reportsDir, links), options.reportsToken),
         links.route(createFolderStore(options.reportsDir)),
+      );
+      if (options.console) {
+        localConsole = await startLocalConsole({
+          users: options.console.users,
+          api: {
+            sql,
+            reports: links.wrap(createFolderStore(options.reportsDir)),
+            clock: { now: () => new Date() },
+            logger,
+            ...(env.STRIPE_ORDER_METADATA_KEY
+              ? { stripeOrderMetadataKey: env.STRIPE_ORDER_METADATA_KEY }
+              : {}),
+          },
+        });
+        routes.push(...localConsole.routes);
+      }
+    } else if (options.console) {
+      throw new ConfigError(
+        'LOCAL_CONSOLE_NO_REPORTS',
+        'the console needs reportsDir: it serves report downloads',
       );
     }
     if (options.ordersToken) {
@@ -334,6 +360,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
       metrics,
       postgres,
+      console: localConsole ? { ...localConsole, url: `${gateway.url}/console` } : undefined,
       async drain() {
         for (;;) {
           await poller.idle();

@@ -149,7 +149,7 @@ describe('Stripe reconciliation', () => {
       currency: 'USD',
     });
     await db.sql`insert into stripe.payouts (id, account, status, data, first_seen_at, updated_at, last_event_id, version)
-      values ('po_1', '', 'paid', ${db.sql.json({ id: 'po_1', object: 'payout', amount: 6499, currency: 'usd', status: 'paid' })},
+      values ('po_1', '', 'paid', ${db.sql.json({ id: 'po_1', object: 'payout', amount: 1911, currency: 'usd', status: 'paid' })},
               now(), now(), 'evt_seed', '0')`;
 
     const balanceCsv = await text(
@@ -216,7 +216,8 @@ describe('Stripe reconciliation', () => {
     );
     const payoutsCsv = await text(
       writePayoutsReport([
-        payout({ payoutId: 'po_1', grossMinor: 6499n, netMinor: 6499n }),
+        // po_1 settles txn_1 (net 19.11), the only balance transaction that names it.
+        payout({ payoutId: 'po_1', grossMinor: 1911n, netMinor: 1911n }),
         payout({ payoutId: 'po_2', grossMinor: 100n, netMinor: 100n }),
       ]),
     );

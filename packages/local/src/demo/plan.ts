@@ -10,6 +10,7 @@ import {
   type SandboxMerchants,
   writeMerchantsFile,
 } from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { type ConsoleUser, generateConsoleUsers } from '../console.ts';
 import type { LocalDemoOptions } from './types.ts';
 
 export interface DemoPlan {
@@ -30,6 +31,8 @@ export interface DemoPlan {
   /** The provider sandbox's own Stripe test key: it opens nothing but the sandbox. */
   stripeApiKey: string;
   localJson: string;
+  /** The console's local users (one finance, one ops) with fresh passwords, written to local.json. */
+  consoleUsers: ConsoleUser[];
 }
 
 /** Decides the plan and writes the generated merchants file (unless the options name one of your own). */
@@ -63,5 +66,6 @@ export async function prepareDemo(options: LocalDemoOptions): Promise<DemoPlan> 
     ordersToken: randomBytes(24).toString('base64url'),
     stripeApiKey: randomStripeSecretKey(),
     localJson: path.join(stateDir, 'local.json'),
+    consoleUsers: generateConsoleUsers(),
   };
 }

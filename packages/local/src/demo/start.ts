@@ -30,6 +30,7 @@ export async function startDemoStack(options: LocalDemoOptions, plan: DemoPlan):
     reportsDir: plan.reportsDir,
     reportsToken: plan.reportsToken,
     ordersToken: plan.ordersToken,
+    console: { users: plan.consoleUsers },
     ...(options.env ? { env: options.env } : {}),
   });
   let sandbox: ProviderSandbox;
@@ -80,6 +81,9 @@ export async function writeLocalJson(
       wechatpay: `${stack.gatewayUrl}/webhooks/wechatpay`,
     },
     ...signing,
+    // The console's local login (packages/local/src/console.ts): open consoleUrl and log in as one of these users.
+    consoleUrl: stack.console?.url,
+    consoleUsers: plan.consoleUsers,
   };
   await writeFile(plan.localJson, `${JSON.stringify(details, null, 2)}\n`, { mode: 0o600 });
 }
@@ -97,5 +101,13 @@ export function describeStack({ stack, sandbox }: DemoRuntime, plan: DemoPlan): 
   logs      ${stack.logFile}
   details   ${plan.localJson}
   orders    curl -H "Authorization: Bearer $(node -p "require('${plan.localJson}').ordersToken")" ${stack.gatewayUrl}/orders/{provider}/{account}/{merchantOrderNo}
+${consoleLines(stack, plan)}`;
+}
+
+/** Where to open the console and who can log in (the passwords are fresh at every start). */
+export function consoleLines(stack: { console: { url: string } | undefined }, plan: DemoPlan): string {
+  if (!stack.console) return '';
+  const users = plan.consoleUsers.map((u) => `${u.username} / ${u.password}`).join(', ');
+  return `  console   ${stack.console.url}  (log in as ${users}; also in local.json)
 `;
 }

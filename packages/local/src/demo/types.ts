@@ -2,6 +2,7 @@
 import type { Env } from '@payhooks/functions/config';
 import type { ProviderSandbox } from '@payhooks/testkit/sandbox/provider-api';
 import type { CheckReport } from '../check.ts';
+import type { ConsoleUser } from '../console.ts';
 import type { LocalReconResult } from '../local-reconciliation.ts';
 import type { LocalStack } from '../stack.ts';
 
@@ -56,6 +57,8 @@ export interface LocalDemo {
   localJson: string;
   reportsDir: string;
   reportsToken: string;
+  /** The console's local users (local.json's consoleUsers). */
+  consoleUsers: ConsoleUser[];
   dates: { wechatpay: string; stripe: string };
   stripeCheck: CheckReport;
   wechatpayCheck: CheckReport | undefined;

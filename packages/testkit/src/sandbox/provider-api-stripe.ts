@@ -37,6 +37,8 @@ export interface SandboxBalanceTransactionInput {
   connectedAccountId?: string | null;
   description?: string | null;
   metadata?: Record<string, string>;
+  /** The automatic payout that settles it (reports write it as automatic_payout_id). */
+  automaticPayoutId?: string | null;
 }
 
 export interface SandboxPayoutInput {
@@ -202,7 +204,7 @@ export class StripeProviderSandbox {
         description: input.description ?? null,
         customerFacingAmountMinor: null,
         customerFacingCurrency: null,
-        automaticPayoutId: null,
+        automaticPayoutId: input.automaticPayoutId ?? null,
         customerId: input.customerId ?? null,
         chargeId: input.chargeId ?? null,
         paymentIntentId: input.paymentIntentId ?? null,

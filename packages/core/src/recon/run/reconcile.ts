@@ -13,6 +13,7 @@ import type { Provider } from '../../ledger/changes.ts';
 import type { Sql } from '../../ledger/db.ts';
 import { errorFields } from '../../logger.ts';
 import type { Clock, Logger, ObjectStore } from '../../ports.ts';
+import { linkPayoutTransactions, matchPayoutSettlements, payoutSettlements } from '../breaks/payout-links.ts';
 import { registerRun } from '../breaks/run-register.ts';
 import { breakRefKey, isRegisteredBreak, type RunBreaksOutcome } from '../breaks/sync.ts';
 import type { BreakRef } from '../breaks/types.ts';
@@ -177,17 +178,22 @@ async function loadSources(run: RunContext, source: ReconSource): Promise<void> 
 async function matchAndHeal(run: RunContext): Promise<Record<string, number>> {
   const { deps, provider, account, businessDate, claim } = run;
   const previousRunId = await previousDaySucceededRunId(deps.sql, provider, account, businessDate);
+  const payoutRun = { provider, account, businessDate, runId: claim.runId };
   const match = () =>
-    deps.sql.begin((tx) =>
-      matchRun(tx, {
+    deps.sql.begin(async (tx) => {
+      const counts = await matchRun(tx, {
         runId: claim.runId,
         provider,
         account,
         window: run.window,
         toleranceMinutes: run.toleranceMinutes,
         previousRunId,
-      }),
-    );
+      });
+      // Stripe: link balance transactions to their payouts, and flag payouts whose transactions do not add up.
+      await linkPayoutTransactions(tx, payoutRun);
+      const payoutMismatches = await matchPayoutSettlements(tx, payoutRun);
+      return payoutMismatches > 0 ? { ...counts, payout_mismatch: payoutMismatches } : counts;
+    }) as Promise<Record<string, number>>;
   const counts = await match();
   deps.onProgress?.({ stage: 'matched', counts });
   const healing = await healBreaks(deps, claim.runId, match);
@@ -227,6 +233,7 @@ async function publishAndRecord(run: RunContext, counts: Record<string, number>)
     totalsByClass: totalsByClass(provider, await classTotals(deps.sql, runId)),
     totals,
     money: register.money,
+    payouts: await payoutSettlements(deps.sql, { provider, account, businessDate, runId }),
     lifecycle: lifecycleSummary(items, breakRefs, register.outcome),
   };
   const published = await publishReport({

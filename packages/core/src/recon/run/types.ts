@@ -50,6 +50,8 @@ export const ITEM_CLASSES = {
   pendingNextBill: 'pending_next_bill',
   /** The provider lists it, the ledger has it still pending (a Stripe refund not settled at report time). */
   pending: 'pending',
+  /** A Stripe payout whose linked balance transactions do not add up to its amount (breaks/payout-links.ts). */
+  payoutMismatch: 'payout_mismatch',
 } as const;
 export type ItemClass = (typeof ITEM_CLASSES)[keyof typeof ITEM_CLASSES];
 
@@ -60,6 +62,7 @@ export const BREAK_CLASSES: readonly ItemClass[] = [
   'status_mismatch',
   'currency_mismatch',
   'duplicate',
+  'payout_mismatch',
 ];
 
 /** Classes a provider query can fix: the ledger is behind the provider. */
@@ -76,6 +79,8 @@ export const SUGGESTED_ACTIONS: Record<ItemClass, string> = {
   currency_mismatch: 'currencies differ: check the merchant configuration and the order',
   duplicate:
     'the provider listed the same object more than once: raise it with the provider, do not double-count',
+  payout_mismatch:
+    'the payout does not equal the net of the balance transactions that name it: compare the payout in the Stripe Dashboard (Balance → Payouts) with the transactions listed for it',
   pending:
     'still pending at the provider when the report ran (a Stripe refund settles later): no action unless it stays pending',
   pending_next_bill:
