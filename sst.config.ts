@@ -3,6 +3,7 @@ import type { SSTConfig } from 'sst';
 import type { App } from 'sst/constructs';
 import { Alerts } from './stacks/Alerts.ts';
 import { Api } from './stacks/Api.ts';
+import { ConsoleAuth } from './stacks/ConsoleAuth.ts';
 import { Database } from './stacks/Database.ts';
 import { FUNCTION_DEFAULTS } from './stacks/functions.ts';
 import { Migrations } from './stacks/Migrations.ts';
@@ -37,6 +38,7 @@ export function stacks(app: App): void {
     .stack(Migrations)
     .stack(Queue)
     .stack(Reconciliation)
+    .stack(ConsoleAuth)
     .stack(Api)
     .stack(Monitoring)
     .stack(Operations);

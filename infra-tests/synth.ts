@@ -9,6 +9,7 @@ import { initProject, useProject } from 'sst/project.js';
 import { APP_NAME, DEFAULT_REGION, stacks } from '../sst.config.ts';
 import { Alerts } from '../stacks/Alerts.ts';
 import { Api } from '../stacks/Api.ts';
+import { ConsoleAuth } from '../stacks/ConsoleAuth.ts';
 import { Database } from '../stacks/Database.ts';
 import { Migrations } from '../stacks/Migrations.ts';
 import { Monitoring } from '../stacks/Monitoring.ts';
@@ -33,6 +34,7 @@ const STACKS = {
   Migrations,
   Queue,
   Reconciliation,
+  ConsoleAuth,
   Api,
   Monitoring,
   Operations,

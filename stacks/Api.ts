@@ -1,18 +1,31 @@
 // Api: the public HTTP API. Webhook routes are unauthenticated at the gateway because the ingress functions
 // verify the providers' signatures themselves; the reports routes require SigV4 (IAM) so only principals with
-// the FinanceReportsAccess policy can list and download reports. Throttled and access-logged per stage.
+// the FinanceReportsAccess policy can list and download reports; the order-status routes require SigV4 too
+// (OrderStatusAccess, for the merchant's apps). The console's routes (stacks/Console.ts) use the JWT authorizer
+// declared here. Throttled and access-logged per stage.
 
 import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Api as SstApi, type StackContext, use } from 'sst/constructs';
 import { grantClaimCheckPut } from './claim-check.ts';
+
+import { ConsoleAuth } from './ConsoleAuth.ts';
+import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
+import { Network } from './Network.ts';
 import { LOG_GROUP_ENCRYPTION, resourceMatching, waive } from './nag.ts';
 import { Queue } from './Queue.ts';
 import { Reconciliation } from './Reconciliation.ts';
 import { grantWechatpayMerchants, Secrets } from './Secrets.ts';
 import { stageSettings } from './stage.ts';
 import { throttleRoutes } from './throttle.ts';
+
+/** The JWT authorizer of the console API routes (stacks/Console.ts adds them). */
+export const CONSOLE_AUTHORIZER = 'ConsoleJwt';
+export const ORDER_ROUTES = {
+  status: 'GET /orders/{provider}/{account}/{merchantOrderNo}',
+  openapi: 'GET /orders/openapi.yaml',
+} as const;
 
 const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
@@ -77,8 +90,32 @@ export function Api({ stack, app }: StackContext) {
     new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
   );
 
+  // The merchant's apps ask for one order's state (docs/openapi/orders.yaml), through the read-only role.
+  const { vpc, functionSubnets, functionsSecurityGroup } = use(Network);
+  const { connect } = use(Database);
+  const orders = payhooksFunction(stack, 'Orders', {
+    entry: 'handlers/orders-api',
+    description: "Answers the merchant's apps: one order's payment state from the ledger (read-only role)",
+    timeoutSeconds: 10,
+    memorySize: 256,
+    vpc,
+    vpcSubnets: functionSubnets,
+    securityGroups: [functionsSecurityGroup],
+    copyFiles: [{ from: 'docs/openapi/orders.yaml', to: 'openapi/orders.yaml' }],
+    environment: { ORDERS_OPENAPI_FILE: 'openapi/orders.yaml' },
+  });
+  connect(orders, 'readonly');
+
+  const consoleAuth = use(ConsoleAuth);
   const api = new SstApi(stack, 'Api', {
     cors: false,
+    // Every /console/api/* route (stacks/Console.ts) requires an ID token of this stage's console user pool.
+    authorizers: {
+      [CONSOLE_AUTHORIZER]: {
+        type: 'jwt',
+        jwt: { issuer: consoleAuth.issuer, audience: [consoleAuth.clientId] },
+      },
+    },
     accessLog: { format: ACCESS_LOG_FORMAT, retention: settings.logRetentionName },
     defaults: {
       throttle: { rate: settings.api.rateLimit, burst: settings.api.burstLimit },
@@ -94,6 +131,8 @@ export function Api({ stack, app }: StackContext) {
         : {}),
       'GET /reports': { function: reports, authorizer: 'iam' },
       'GET /reports/{key+}': { function: reports, authorizer: 'iam' },
+      [ORDER_ROUTES.status]: { function: orders, authorizer: 'iam' },
+      [ORDER_ROUTES.openapi]: { function: orders, authorizer: 'iam' },
     },
   });
 
@@ -120,6 +159,28 @@ export function Api({ stack, app }: StackContext) {
       }),
     ],
   });
+
+  // Attach to the merchant's app roles (docs/deploy.md): invoke the order-status routes, nothing else.
+  const orderStatusPolicy = new iam.ManagedPolicy(stack, 'OrderStatusAccess', {
+    description: `payhooks ${app.stage}: read order status through GET /orders/…`,
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['execute-api:Invoke'],
+        resources: [
+          stack.formatArn({ service: 'execute-api', resource: api.httpApiId, resourceName: '*/GET/orders/*' }),
+        ],
+      }),
+    ],
+  });
+  waive(orderStatusPolicy, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason: 'execute-api ARN of the GET /orders/… routes on any API stage: the order-status routes only.',
+      appliesTo: [
+        resourceMatching('arn:<AWS::Partition>:execute-api:[^:]+:[0-9]+:<Api[0-9A-F]+>\\/\\*\\/GET\\/orders\\/\\*'),
+      ],
+    },
+  ]);
 
   waive(reports, [
     {
@@ -162,6 +223,8 @@ export function Api({ stack, app }: StackContext) {
     StripeWebhookUrl: `${api.url}/webhooks/stripe`,
     ...(wechatpayWebhook ? { WechatpayWebhookUrl: `${api.url}/webhooks/wechatpay` } : {}),
     FinanceReportsPolicyArn: financePolicy.managedPolicyArn,
+    OrderStatusUrl: `${api.url}/orders`,
+    OrderStatusPolicyArn: orderStatusPolicy.managedPolicyArn,
   });
-  return { api, stripeWebhook, wechatpayWebhook, reports };
+  return { api, stripeWebhook, wechatpayWebhook, reports, orders };
 }

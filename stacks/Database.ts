@@ -17,7 +17,13 @@ export const DB_USER = 'payhooks';
  * Database roles by job (migration 0006; docs/decisions.md "Database roles"). The proxy authenticates each
  * function by IAM as its role and logs in to Postgres with that role's secret.
  */
-export const DB_ROLES = { owner: DB_USER, app: 'payhooks_app', readonly: 'payhooks_readonly' } as const;
+export const DB_ROLES = {
+  owner: DB_USER,
+  app: 'payhooks_app',
+  readonly: 'payhooks_readonly',
+  // The console API (migration 0018-consoleaws-console-role): reads, break actions and their audit rows.
+  console: 'payhooks_console',
+} as const;
 export type DbRole = keyof typeof DB_ROLES;
 export const DB_PORT = 5432;
 
@@ -74,8 +80,9 @@ export function Database({ stack, app }: StackContext) {
 
   // One generated secret per login role ({username, password}, the form the proxy reads). The migrate function
   // alone reads them and sets each role's password to its value on every deploy.
-  const roleSecrets = (['app', 'readonly'] as const).map((role) => {
-    const secret = new rds.DatabaseSecret(stack, role === 'app' ? 'AppRoleSecret' : 'ReadonlyRoleSecret', {
+  const ROLE_SECRET_IDS = { app: 'AppRoleSecret', readonly: 'ReadonlyRoleSecret', console: 'ConsoleRoleSecret' };
+  const roleSecrets = (['app', 'readonly', 'console'] as const).map((role) => {
+    const secret = new rds.DatabaseSecret(stack, ROLE_SECRET_IDS[role], {
       username: DB_ROLES[role],
       secretName: `payhooks/${app.stage}/database/${role}`,
     });

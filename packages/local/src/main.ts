@@ -59,6 +59,7 @@ if (args.serve) {
   console.log(`payhooks local stack is serving (no demo traffic, nothing seeded)
   gateway   ${served.stack.gatewayUrl}
   details   ${served.localJson}  (webhook secrets for signing: stripeWebhookSecrets, wechatpaySigningFile)
+  orders    ${served.stack.gatewayUrl}/orders/{provider}/{account}/{merchantOrderNo}  (Authorization: Bearer <ordersToken from local.json>)
 ${served.consoleLines}Try:
   npm run cli -- trigger stripe payment_intent.succeeded
   npm run cli -- trigger wechatpay TRANSACTION.SUCCESS

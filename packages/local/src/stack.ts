@@ -25,6 +25,7 @@ import { startContainerPool } from './containers.ts';
 import { CLAIM_CHECK_DIR_VARIABLE, createFolderStore } from './folder-store.ts';
 import { type Gateway, type Route, startGateway } from './gateway.ts';
 import { localReportRoutes } from './local-reconciliation.ts';
+import { localOrderRoutes } from './orders.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { type LocalPostgres, type PostgresSupervisionEvent, startLocalPostgres } from './postgres.ts';
 import { startQueueDepthSampler } from './queue-depth-sampler.ts';
@@ -60,6 +61,11 @@ export interface LocalStackOptions {
    */
   reportsDir?: string;
   reportsToken?: string;
+  /**
+   * Serve the order-status API (GET /orders/{provider}/{account}/{merchantOrderNo}, GET /orders/openapi.yaml)
+   * to requests carrying `Authorization: Bearer <ordersToken>` — IAM's stand-in, as for the reports.
+   */
+  ordersToken?: string;
   /** Extra environment for the handlers (overrides process.env). */
   env?: Env;
   logLevel?: string;
@@ -112,7 +118,11 @@ async function ensureDatabase(postgres: LocalPostgres, name: string): Promise<st
 }
 
 /** Stands in for the API's IAM authorizer locally: only `Authorization: Bearer <token>` reaches the routes. */
-export function requireBearerToken(routes: Route[], token: string): Route[] {
+export function requireBearerToken(
+  routes: Route[],
+  token: string,
+  refusal: { realm: string; tokenName: string } = { realm: 'payhooks-reports', tokenName: 'reportsToken' },
+): Route[] {
   const expected = Buffer.from(token, 'utf8');
   const allowed = (header: string | undefined) => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
@@ -128,10 +138,10 @@ export function requireBearerToken(routes: Route[], token: string): Route[] {
             statusCode: 401,
             headers: {
               'content-type': 'application/json',
-              'www-authenticate': 'Bearer realm="payhooks-reports"',
+              'www-authenticate': `Bearer realm="${refusal.realm}"`,
             },
             body: JSON.stringify({
-              message: 'Unauthorized: send Authorization: Bearer <reportsToken from local.json>',
+              message: `Unauthorized: send Authorization: Bearer <${refusal.tokenName} from local.json>`,
             }),
           },
   }));
@@ -321,6 +331,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       throw new ConfigError(
         'LOCAL_CONSOLE_NO_REPORTS',
         'the console needs reportsDir: it serves report downloads',
+      );
+    }
+    if (options.ordersToken) {
+      const orders = localOrderRoutes(databaseUrl);
+      stoppers.push(orders.stop);
+      routes.push(
+        ...requireBearerToken(orders.routes, options.ordersToken, {
+          realm: 'payhooks-orders',
+          tokenName: 'ordersToken',
+        }),
       );
     }
     const gateway = await startGateway({

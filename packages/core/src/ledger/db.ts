@@ -18,6 +18,11 @@ export interface DbOptions {
   ssl?: boolean | 'require' | { rejectUnauthorized: boolean };
   max?: number;
   applicationName?: string;
+  /**
+   * Local only: the role the session runs as (a startup parameter, so `reset role` returns to it), for a URL
+   * whose user is the superuser. In AWS each function logs in as its own role instead (DB_USER, IAM auth).
+   */
+  role?: string;
 }
 
 export function createSql(options: DbOptions): Sql {
@@ -29,7 +34,10 @@ export function createSql(options: DbOptions): Sql {
     connect_timeout: 10,
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
-    connection: { application_name: options.applicationName ?? 'payhooks' },
+    connection: {
+      application_name: options.applicationName ?? 'payhooks',
+      ...(options.role ? { role: options.role } : {}),
+    },
     ...(options.host ? { host: options.host } : {}),
     ...(options.port ? { port: options.port } : {}),
     ...(options.database ? { database: options.database } : {}),

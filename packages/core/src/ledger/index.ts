@@ -37,6 +37,22 @@ export {
   setRolePassword,
 } from './migrate.ts';
 export { type MirrorSpec, mirrorSpecFor, registerMirrorTables } from './mirrors.ts';
+export {
+  checkOrderKey,
+  getOrderStatus,
+  isOrderProvider,
+  type OrderAnomaly,
+  type OrderDispute,
+  type OrderKey,
+  type OrderPayment,
+  type OrderProvider,
+  type OrderRefund,
+  type OrderState,
+  type OrderStatus,
+  OrderStatusError,
+  orderState,
+  orderStatusStatement,
+} from './order-status.ts';
 export { type Anomaly, applyChanges } from './projections.ts';
 export {
   type PurgeRawPayloadsOptions,

@@ -41,8 +41,13 @@ export async function migrate(
   return up({ dir, cwd: '/', driver: driverFor(sql) as never });
 }
 
-/** The login roles migration 0006 creates; the stacks register one proxy secret for each. */
-export const DATABASE_ROLES = { app: 'payhooks_app', readonly: 'payhooks_readonly' } as const;
+/** The login roles migrations 0006 and 0018 create; the stacks register one proxy secret for each. */
+export const DATABASE_ROLES = {
+  app: 'payhooks_app',
+  readonly: 'payhooks_readonly',
+  // The console API (migration 0018-consoleaws-console-role): reads, plus break actions and their audit rows.
+  console: 'payhooks_console',
+} as const;
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const VERIFIER = /^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/;

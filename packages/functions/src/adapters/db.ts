@@ -3,7 +3,7 @@
 import { createSql, type Sql } from '@payhooks/core/ledger';
 
 export type DatabaseOptions =
-  | { url: string; maxConnections: number }
+  | { url: string; maxConnections: number; role?: string }
   | {
       host: string;
       port: number;
@@ -15,7 +15,13 @@ export type DatabaseOptions =
 
 export function createDatabase(options: DatabaseOptions, applicationName: string): Sql {
   const max = options.maxConnections;
-  if ('url' in options) return createSql({ url: options.url, max, applicationName });
+  if ('url' in options)
+    return createSql({
+      url: options.url,
+      max,
+      applicationName,
+      ...(options.role ? { role: options.role } : {}),
+    });
   const { host, port, username } = options;
   // The signer (and the SDK code under it) loads with the first connection, not with the module: a local
   // database never needs it, and a cold start does not pay for it before the handler opens a connection.

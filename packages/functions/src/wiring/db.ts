@@ -6,7 +6,13 @@ import { type Env, integer, optional, required } from '../config.ts';
 
 export function databaseOptionsFromEnv(env: Env): DatabaseOptions {
   const maxConnections = integer(env, 'DB_MAX_CONNECTIONS', 1);
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL, maxConnections };
+  // DATABASE_ROLE (local runtime): the job's role on a superuser URL, as DB_USER is in AWS.
+  if (env.DATABASE_URL)
+    return {
+      url: env.DATABASE_URL,
+      maxConnections,
+      ...(env.DATABASE_ROLE ? { role: env.DATABASE_ROLE } : {}),
+    };
   const host = required(env, 'DB_HOST');
   const port = integer(env, 'DB_PORT', 5432);
   const username = required(env, 'DB_USER');

@@ -26,6 +26,8 @@ export interface DemoPlan {
   wechatpayMerchantsFile: string;
   reportsDir: string;
   reportsToken: string;
+  /** The bearer token of the local order-status API (GET /orders/…), IAM's stand-in; written to local.json. */
+  ordersToken: string;
   /** The provider sandbox's own Stripe test key: it opens nothing but the sandbox. */
   stripeApiKey: string;
   localJson: string;
@@ -61,6 +63,7 @@ export async function prepareDemo(options: LocalDemoOptions): Promise<DemoPlan> 
     wechatpayMerchantsFile,
     reportsDir: path.resolve(options.reportsDir ?? path.join(stateDir, 'reports')),
     reportsToken: randomBytes(24).toString('base64url'),
+    ordersToken: randomBytes(24).toString('base64url'),
     stripeApiKey: randomStripeSecretKey(),
     localJson: path.join(stateDir, 'local.json'),
     consoleUsers: generateConsoleUsers(),

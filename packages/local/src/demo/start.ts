@@ -29,6 +29,7 @@ export async function startDemoStack(options: LocalDemoOptions, plan: DemoPlan):
     wechatpayMerchantsFile: plan.wechatpayMerchantsFile,
     reportsDir: plan.reportsDir,
     reportsToken: plan.reportsToken,
+    ordersToken: plan.ordersToken,
     console: { users: plan.consoleUsers },
     ...(options.env ? { env: options.env } : {}),
   });
@@ -67,6 +68,9 @@ export async function writeLocalJson(
     reportsDir: plan.reportsDir,
     reportsUrl: `${stack.gatewayUrl}/reports`,
     reportsToken: plan.reportsToken,
+    // GET {ordersUrl}/{provider}/{account}/{merchantOrderNo} with Authorization: Bearer <ordersToken>.
+    ordersUrl: `${stack.gatewayUrl}/orders`,
+    ordersToken: plan.ordersToken,
     logFile: stack.logFile,
     wechatpayMerchantsFile: plan.wechatpayMerchantsFile,
     providerApiUrl: sandbox.url,
@@ -88,13 +92,15 @@ export function describeStack({ stack, sandbox }: DemoRuntime, plan: DemoPlan): 
   const redactedDatabaseUrl = stack.databaseUrl.replace(/:[^:@/]+@/, ':***@');
   return `payhooks local stack is up
   gateway   ${stack.gatewayUrl}  (POST /webhooks/stripe, /webhooks/stripe/{account},
-            /webhooks/wechatpay, /webhooks/wechatpay/{merchant}; GET /reports with the bearer token)
+            /webhooks/wechatpay, /webhooks/wechatpay/{merchant}; GET /reports and
+            GET /orders/{provider}/{account}/{merchantOrderNo} with their bearer tokens from local.json)
   sandbox   ${sandbox.url}  (WeChat Pay /v3 and Stripe /v1 APIs: queries, bills, report runs)
   wechatpay ${plan.wechatpayMerchantsFile}${plan.wechatpaySandbox ? '  (sandbox merchants)' : ''}
   database  ${redactedDatabaseUrl}
   queue     ${stack.queues.queueUrl}  (DLQ ${stack.queues.dlqUrl})
   logs      ${stack.logFile}
   details   ${plan.localJson}
+  orders    curl -H "Authorization: Bearer $(node -p "require('${plan.localJson}').ordersToken")" ${stack.gatewayUrl}/orders/{provider}/{account}/{merchantOrderNo}
 ${consoleLines(stack, plan)}`;
 }
 
