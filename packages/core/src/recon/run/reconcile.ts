@@ -16,7 +16,7 @@ import type { Clock, Logger, ObjectStore } from '../../ports.ts';
 import { RECON_RUN_CODES, ReconNotReadyError, ReconRunError } from '../errors.ts';
 import { businessWindow, refuseFutureBusinessDate } from './dates.ts';
 import { healBreaks } from './heal-breaks.ts';
-import { matchRun } from './matching.ts';
+import { type MatchInput, matchRun, rematchObjects } from './matching.ts';
 import { breakCounts, publishReport, quarantinePrefix, totalsByClass } from './report.ts';
 import {
   claimRun,
@@ -173,20 +173,20 @@ async function loadSources(run: RunContext, source: ReconSource): Promise<void> 
 async function matchAndHeal(run: RunContext): Promise<Record<string, number>> {
   const { deps, provider, account, businessDate, claim } = run;
   const previousRunId = await previousDaySucceededRunId(deps.sql, provider, account, businessDate);
-  const match = () =>
-    deps.sql.begin((tx) =>
-      matchRun(tx, {
-        runId: claim.runId,
-        provider,
-        account,
-        window: run.window,
-        toleranceMinutes: run.toleranceMinutes,
-        previousRunId,
-      }),
-    );
-  const counts = await match();
+  const input: MatchInput = {
+    runId: claim.runId,
+    provider,
+    account,
+    window: run.window,
+    toleranceMinutes: run.toleranceMinutes,
+    previousRunId,
+  };
+  const counts = await deps.sql.begin((tx) => matchRun(tx, input));
   deps.onProgress?.({ stage: 'matched', counts });
-  const healing = await healBreaks(deps, claim.runId, match);
+  // Healing changes the ledger only for the objects it asked about: only their lines are matched again.
+  const healing = await healBreaks(deps, claim.runId, (objects) =>
+    deps.sql.begin((tx) => rematchObjects(tx, input, objects)),
+  );
   if (healing.healed + healing.failed > 0)
     deps.onProgress?.({ stage: 'healed', healed: healing.healed, failed: healing.failed });
   return healing.counts ?? counts;
