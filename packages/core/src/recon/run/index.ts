@@ -3,6 +3,8 @@
 // Shared stages live in this folder; what is provider-specific (sources, staged lines, healers) in ../stripe and
 // ../wechatpay, re-exported here so callers keep one import. The stages' internals (run repository, totals, heal
 // loop) are not part of this surface.
+
+export * from '../consistency/sample.ts';
 export { HealError, RECON_RUN_CODES, ReconNotReadyError, ReconRunError } from '../errors.ts';
 export * from '../stripe/healer.ts';
 export * from '../stripe/report-file.ts';
