@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeEnvelope } from '@payhooks/core/envelope';
-import { type Logger, systemClock } from '@payhooks/core/ports';
+import type { Logger } from '@payhooks/core/ports';
 import { syntheticEvent } from '@payhooks/core/providers/stripe';
 import { createSqsQueue } from '@payhooks/functions/adapters/sqs';
 import { runLocalConsistency } from '@payhooks/local/local-reconciliation';
