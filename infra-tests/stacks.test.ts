@@ -29,6 +29,8 @@ const WECHATPAY_PURPOSES: Record<Entry, string[]> = {
   'recon-stripe': [],
   'sweep-wechatpay': ['verify', 'decrypt', 'sign'],
   'revalidate-stripe': [],
+  'consistency-stripe': [],
+  'consistency-wechatpay': ['verify', 'decrypt', 'sign'],
   reports: [],
 };
 const IN_VPC = [
@@ -38,6 +40,8 @@ const IN_VPC = [
   'recon-stripe',
   'sweep-wechatpay',
   'revalidate-stripe',
+  'consistency-stripe',
+  'consistency-wechatpay',
 ] as const;
 const OUTSIDE_VPC = ['stripe-webhook', 'wechatpay-webhook', 'reports'] as const;
 const ENTRIES = [...IN_VPC, ...OUTSIDE_VPC] as const;
@@ -64,6 +68,8 @@ const OWN_ENV: Record<Entry, string[]> = {
   'recon-stripe': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
   'sweep-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS'],
   'revalidate-stripe': [...DB_ENV, 'QUEUE_URL'],
+  'consistency-stripe': [...DB_ENV, 'QUEUE_URL'],
+  'consistency-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS'],
   reports: ['REPORTS_BUCKET'],
 };
 const BOUND_SECRETS: Record<Entry, string[]> = {
@@ -75,6 +81,8 @@ const BOUND_SECRETS: Record<Entry, string[]> = {
   'recon-stripe': ['STRIPE_API_KEY'],
   'sweep-wechatpay': [],
   'revalidate-stripe': ['STRIPE_API_KEY'],
+  'consistency-stripe': ['STRIPE_API_KEY'],
+  'consistency-wechatpay': [],
   reports: [],
 };
 /** The database role each in-VPC function connects as (docs/decisions.md "Database roles"). */
@@ -85,6 +93,8 @@ const DB_USER_OF: Partial<Record<Entry, string>> = {
   'recon-stripe': DB_ROLES.app,
   'sweep-wechatpay': DB_ROLES.app,
   'revalidate-stripe': DB_ROLES.app,
+  'consistency-stripe': DB_ROLES.app,
+  'consistency-wechatpay': DB_ROLES.app,
 };
 const XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 const CONSUME = [
@@ -105,6 +115,8 @@ const ACTIONS: Record<Entry, string[]> = {
   'recon-stripe': [...RECON, 'ssm:GetParameters'],
   'sweep-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath'],
   'revalidate-stripe': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParameters'],
+  'consistency-stripe': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParameters'],
+  'consistency-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath'],
   reports: ['s3:GetObject', 's3:ListBucket'],
 };
 /** Actions CloudFormation/Lambda only offer on `*`; nothing else may be granted on every resource. */
@@ -684,6 +696,8 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(Math.min(...stripe)).toBeGreaterThanOrEqual(12 * 60);
       expect(rulesFor('sweep-wechatpay')).toEqual(['rate(15 minutes)']);
       expect(rulesFor('revalidate-stripe')).toEqual(['rate(5 minutes)']);
+      expect(rulesFor('consistency-stripe')).toEqual(['rate(6 hours)']);
+      expect(rulesFor('consistency-wechatpay')).toEqual(['rate(6 hours)']);
       for (const rule of cfn().in('Reconciliation', 'AWS::Events::Rule')) {
         expect(rule.resource.Properties.Targets[0].RetryPolicy).toEqual({
           MaximumRetryAttempts: 2,
@@ -792,6 +806,8 @@ describe.each(STAGES)('%s stage', (stage) => {
           'recon-stripe',
           'sweep-wechatpay',
           'revalidate-stripe',
+          'consistency-stripe',
+          'consistency-wechatpay',
           'certificates-wechatpay',
           'purge-raw-payloads',
         ]
@@ -810,6 +826,15 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(services.sort()).toEqual(['recon-stripe', 'recon-wechatpay']);
       for (const alarm of breaks) {
         expect(alarm.resource.Properties).toMatchObject({ Namespace: `payhooks/${stage}`, Threshold: 0 });
+      }
+    });
+
+    it('alarms on consistency drift above 0.5 % per provider', () => {
+      const drift = alarms().filter((a) => String(a.id).includes('Drift'));
+      expect(drift.map((a) => a.id).sort()).toEqual(['ConsistencyStripeDrift', 'ConsistencyWechatpayDrift']);
+      for (const alarm of drift) {
+        expect(alarm.resource.Properties.Threshold).toBe(0.5);
+        expect(text(alarm.resource.Properties.Metrics)).toContain('ConsistencyDrift');
       }
     });
 

@@ -7,9 +7,8 @@
 import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Api as SstApi, type StackContext, use } from 'sst/constructs';
-import { grantClaimCheckPut } from './claim-check.ts';
-
 import { ConsoleAuth } from './ConsoleAuth.ts';
+import { grantClaimCheckPut } from './claim-check.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
@@ -167,7 +166,11 @@ export function Api({ stack, app }: StackContext) {
       new iam.PolicyStatement({
         actions: ['execute-api:Invoke'],
         resources: [
-          stack.formatArn({ service: 'execute-api', resource: api.httpApiId, resourceName: '*/GET/orders/*' }),
+          stack.formatArn({
+            service: 'execute-api',
+            resource: api.httpApiId,
+            resourceName: '*/GET/orders/*',
+          }),
         ],
       }),
     ],
@@ -177,7 +180,9 @@ export function Api({ stack, app }: StackContext) {
       id: 'AwsSolutions-IAM5',
       reason: 'execute-api ARN of the GET /orders/… routes on any API stage: the order-status routes only.',
       appliesTo: [
-        resourceMatching('arn:<AWS::Partition>:execute-api:[^:]+:[0-9]+:<Api[0-9A-F]+>\\/\\*\\/GET\\/orders\\/\\*'),
+        resourceMatching(
+          'arn:<AWS::Partition>:execute-api:[^:]+:[0-9]+:<Api[0-9A-F]+>\\/\\*\\/GET\\/orders\\/\\*',
+        ),
       ],
     },
   ]);

@@ -36,6 +36,8 @@ export function Monitoring({ stack, app }: StackContext) {
     revalidateStripe,
     certificatesWechatpay,
     purgeRawPayloads,
+    consistencyStripe,
+    consistencyWechatpay,
   } = use(Reconciliation);
   const alarmAction = new actions.SnsAction(topic);
 
@@ -130,6 +132,32 @@ export function Monitoring({ stack, app }: StackContext) {
         period: Duration.hours(1),
         statistic: 'Maximum',
       }),
+      ...atLeastOne,
+    });
+  }
+
+  // Consistency sampling: drift above the resync threshold (0.5 % of a sample) in any account, or a failed run.
+  for (const [id, service, fn] of [
+    ['ConsistencyStripe', 'consistency-stripe', consistencyStripe],
+    ['ConsistencyWechatpay', 'consistency-wechatpay', consistencyWechatpay],
+  ] as const) {
+    alarm(
+      `${id}Drift`,
+      `${service}: ledger or mirror drifted from the provider above 0.5 %; resynced, see its log`,
+      {
+        metric: new cloudwatch.MathExpression({
+          expression: `SELECT MAX(ConsistencyDrift) FROM "${metricsNamespace(app.stage)}" WHERE service = '${service}'`,
+          // Metrics Insights alarms look back at most 3 hours: the 6-hourly sample alarms in the hour it reports.
+          period: Duration.hours(1),
+          label: `${service} drift (percent)`,
+        }),
+        threshold: 0.5,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      },
+    );
+    alarm(`${id}Failed`, `${id}: the sampling run threw; see its log`, {
+      metric: fn.metricErrors({ period: Duration.hours(6), statistic: 'Sum' }),
       ...atLeastOne,
     });
   }

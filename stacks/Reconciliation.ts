@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { type Function as SstFunction, type StackContext, use } from 'sst/constructs';
 import { Alerts } from './Alerts.ts';
 import { CERTIFICATE_SCHEDULE, certificateRefresher } from './Certificates.ts';
+import { CONSISTENCY_SCHEDULE, consistencySamplers } from './Consistency.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
@@ -29,6 +30,8 @@ export const SCHEDULES = {
   revalidate: ['rate(5 minutes)'],
   certificates: [CERTIFICATE_SCHEDULE],
   rawPayloadPurge: [RAW_PAYLOAD_PURGE_SCHEDULE],
+  // Consistency sampling per provider (stacks/Consistency.ts).
+  consistency: CONSISTENCY_SCHEDULE,
 } as const;
 
 /** Report keys: `<provider>/<business date YYYY-MM-DD>/{summary.json,breaks.csv,matched.csv}`. */
@@ -196,6 +199,15 @@ export function Reconciliation({ stack, app }: StackContext) {
   connect(purgeRawPayloads, 'app');
   schedule('PurgeRawPayloads', SCHEDULES.rawPayloadPurge, purgeRawPayloads);
 
+  const { consistencyStripe, consistencyWechatpay } = consistencySamplers(stack, {
+    inVpc,
+    connect: (fn, role) => connect(fn, role),
+    queue,
+    stripeApiKey: secrets.STRIPE_API_KEY,
+  });
+  schedule('ConsistencyStripe', SCHEDULES.consistency, consistencyStripe);
+  schedule('ConsistencyWechatpay', SCHEDULES.consistency, consistencyWechatpay);
+
   stack.addOutputs({ ReportsBucket: bucket.bucketName });
   return {
     bucket,
@@ -205,5 +217,7 @@ export function Reconciliation({ stack, app }: StackContext) {
     revalidateStripe,
     certificatesWechatpay,
     purgeRawPayloads,
+    consistencyStripe,
+    consistencyWechatpay,
   };
 }

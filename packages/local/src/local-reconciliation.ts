@@ -4,17 +4,23 @@
 // call it; the dependencies come from the same wiring constructors as the Lambdas', with explicit options.
 import path from 'node:path';
 import type { Sql } from '@payhooks/core/ledger';
-import { type Logger, systemClock } from '@payhooks/core/ports';
-import type { ReconcileResult, ReconProgress } from '@payhooks/core/recon/run';
+import { type Logger, type Queue, systemClock } from '@payhooks/core/ports';
+import type { ConsistencySample, ReconcileResult, ReconProgress } from '@payhooks/core/recon/run';
 import { MemoryAlerter } from '@payhooks/functions/adapters/alerts';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createReports } from '@payhooks/functions/adapters/reports-api';
 import { type Env, integer, secret } from '@payhooks/functions/config';
 import { runStripeReconciliation } from '@payhooks/functions/reconciliation/stripe';
 import { runWechatpayReconciliation } from '@payhooks/functions/reconciliation/wechatpay';
+import { stripeClients, wechatpayClients } from '@payhooks/functions/wiring/clients';
 import { merchantsFromEnv } from '@payhooks/functions/wiring/merchants';
-import { stripeNormalizerOptionsFromEnv } from '@payhooks/functions/wiring/normalizers';
+import { stripeNormalizer, stripeNormalizerOptionsFromEnv } from '@payhooks/functions/wiring/normalizers';
 import { reconStripeDeps, reconWechatpayDeps } from '@payhooks/functions/wiring/recon';
+import {
+  runConsistencySampling,
+  stripeConsistencyDeps,
+  wechatpayConsistencyDeps,
+} from '@payhooks/functions/wiring/revalidate';
 import { createFolderStore } from './folder-store.ts';
 import type { Route } from './gateway.ts';
 import type { ReportLinks } from './report-links.ts';
@@ -165,4 +171,62 @@ export function localReportRoutes(reportsDir: string, links?: ReportLinks): Rout
     { method: 'GET', path: '/reports', handler: reports },
     { method: 'GET', path: '/reports/{key+}', handler: reports },
   ];
+}
+
+export interface LocalConsistencyOptions {
+  sql: Sql;
+  /** The local stack's queue: resyncs take the consumer's path like any callback. */
+  queue: Queue;
+  env: Env;
+  providerApiUrl?: string;
+  stripeApiKey?: string;
+  providers?: readonly ('wechatpay' | 'stripe')[];
+  logger: Logger;
+  sampleSize?: number;
+  windowHours?: number;
+}
+
+/** One consistency sampling run against the provider API sandbox (or the real APIs), as the scheduled functions do. */
+export async function runLocalConsistency(
+  options: LocalConsistencyOptions,
+): Promise<{ samples: ConsistencySample[]; metrics: MemoryMetrics }> {
+  const { env, sql, queue, logger } = options;
+  const metrics = new MemoryMetrics();
+  const limits = {
+    ...(options.sampleSize === undefined ? {} : { sampleSize: options.sampleSize }),
+    ...(options.windowHours === undefined ? {} : { windowHours: options.windowHours }),
+  };
+  const samples: ConsistencySample[] = [];
+  const providers = options.providers ?? ['wechatpay', 'stripe'];
+  if (providers.includes('wechatpay')) {
+    const baseUrl = options.providerApiUrl ?? env.WECHATPAY_API_BASE_URL;
+    const clients = wechatpayClients({ ...(baseUrl ? { baseUrl } : {}), clock: systemClock });
+    const deps = wechatpayConsistencyDeps({
+      sql,
+      queue,
+      logger,
+      merchants: await merchantsFromEnv(env),
+      clientFor: (merchant) => clients(merchant),
+      ...limits,
+    });
+    samples.push(...(await runConsistencySampling(deps, 'wechatpay', metrics)));
+  }
+  if (providers.includes('stripe')) {
+    const baseUrl = options.providerApiUrl ?? env.STRIPE_API_BASE_URL;
+    const clients = stripeClients({
+      apiKey: options.stripeApiKey ?? (await secret(env, 'STRIPE_API_KEY')),
+      ...(baseUrl ? { baseUrl } : {}),
+      clock: systemClock,
+    });
+    const deps = stripeConsistencyDeps({
+      sql,
+      queue,
+      logger,
+      normalizer: stripeNormalizer(stripeNormalizerOptionsFromEnv(env)),
+      retrieveApiFor: (account) => clients.retrieveApiFor(account),
+      ...limits,
+    });
+    samples.push(...(await runConsistencySampling(deps, 'stripe', metrics)));
+  }
+  return { samples, metrics };
 }

@@ -161,11 +161,19 @@ export async function runRecon(options: CaseOptions): Promise<CaseResult> {
       // spawnSync would block this process, which runs the sandbox: run the worker asynchronously.
       // reconcile() holds every item of the run in memory twice (after healing, for the report): ≈ 6 KiB per bill row
       // at peak. A larger heap than node's default (≈ 4 GiB here) lets the full size finish so its RSS can be reported.
-      const child = spawn(process.execPath, [`--max-old-space-size=${WORKER_HEAP_MB}`, worker, input], {
-        cwd: REPO,
-        env: { PATH: process.env.PATH },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      // BENCH_RECON_PROFILE_DIR=<dir>: the worker writes a V8 CPU profile there (profile before optimising).
+      const profile = process.env.BENCH_RECON_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_RECON_PROFILE_DIR}`]
+        : [];
+      const child = spawn(
+        process.execPath,
+        [`--max-old-space-size=${WORKER_HEAP_MB}`, ...profile, worker, input],
+        {
+          cwd: REPO,
+          env: { PATH: process.env.PATH },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk) => {

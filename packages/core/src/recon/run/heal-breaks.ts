@@ -1,13 +1,20 @@
 // The heal stage of a run, the same for every provider: for each break where the ledger is behind the provider,
 // ask the provider's healer for envelopes, apply them exactly as callbacks are applied (applyEnvelope: inbox row +
-// projections in one transaction), re-match, and note on each item what healing did. The provider-specific part,
+// projections in one transaction), re-match the lines of those objects only, and note on each item what healing did. The provider-specific part,
 // turning a query answer into envelopes, lives in recon/stripe/healer.ts and recon/wechatpay/healer.ts.
 import { applyEnvelope, type EnvelopeNormalizer } from '../../ledger/apply-envelopes.ts';
 import type { Sql } from '../../ledger/db.ts';
 import { errorFields } from '../../logger.ts';
 import type { Logger } from '../../ports.ts';
+import { healedObjectKeys, type MatchKeys } from './matching.ts';
 import { healCandidates, itemKey, loadItemsByKey, recordHealNote } from './run-repository.ts';
-import type { HealCandidate, Healer, ItemClass, ReconProgress } from './types.ts';
+import {
+  HEALABLE_CLASSES,
+  type HealCandidate,
+  type Healer,
+  type ItemClass,
+  type ReconProgress,
+} from './types.ts';
 
 export interface HealDeps {
   sql: Sql;
@@ -30,22 +37,27 @@ interface HealAttempt {
   applied: boolean;
 }
 
-/** Heals the run's healable breaks, re-matches, and marks what healing fixed. Returns healed / failed counts. */
+/**
+ * Heals the run's healable breaks, re-matches the objects it asked about (`rematch` gets their keys), and marks what
+ * healing fixed. Returns healed / failed counts.
+ */
 export async function healBreaks(
   deps: HealDeps,
   runId: string,
-  rematch: () => Promise<Record<string, number>>,
+  rematch: (objects: MatchKeys) => Promise<Record<string, number>>,
 ): Promise<HealOutcome> {
   const { healer, normalizer } = deps;
   if (!healer || !normalizer) return { healed: 0, failed: 0 };
   const candidates = await healCandidates(deps.sql, runId);
   if (candidates.length === 0) return { healed: 0, failed: 0 };
   deps.onProgress?.({ stage: 'healing', candidates: candidates.length });
+  // Read before re-matching replaces the candidates' items.
+  const objects = await deps.sql.begin((tx) => healedObjectKeys(tx, runId, HEALABLE_CLASSES));
   const attempts = new Map<string, HealAttempt>();
   for (const candidate of candidates) {
     attempts.set(itemKey(candidate), await applyHeal(deps, healer, normalizer, runId, candidate));
   }
-  const counts = await rematch();
+  const counts = await rematch(objects);
   let healed = 0;
   let failed = 0;
   for (const item of await loadItemsByKey(deps.sql, runId, [...attempts.keys()])) {

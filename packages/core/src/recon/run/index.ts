@@ -4,6 +4,7 @@
 // ../wechatpay, re-exported here so callers keep one import. The stages' internals (run repository, totals, heal
 // loop) are not part of this surface.
 export * from '../breaks/index.ts';
+export * from '../consistency/sample.ts';
 export {
   BREAK_CODES,
   BreakError,

@@ -1,7 +1,9 @@
 // Matching, set-based in SQL: every staged line of a run is classified against the ledger in a few
 // `insert … select` statements (no row-by-row work in JS), and ledger objects of the business day that the
 // provider did not list become `missing_at_provider` — or `pending_next_bill` inside the midnight tolerance.
-// Re-running it for a run replaces that run's items (healing re-matches this way).
+// Only what is not a plain match becomes a `recon_items` row: a million-line bill with ten breaks writes ten rows,
+// and a plain match is a staged line without an item (view `recon_plain_matches`, migration 0015). Re-running it
+// for a run replaces that run's items; healing re-matches only the healed objects' lines (`only`).
 import type { Provider } from '../../ledger/changes.ts';
 import type { Tx } from '../../ledger/db.ts';
 import type { RunWindow } from './types.ts';
@@ -17,16 +19,83 @@ export interface MatchInput {
   previousRunId: string | null;
 }
 
+/**
+ * The objects whose bill lines are matched again after healing: kind and the key matching groups lines by
+ * (`lineObjectKey`). A healed object is listed in the bill, so its ledger side cannot be `missing_at_provider`:
+ * only its lines are re-classified.
+ */
+export interface MatchKeys {
+  kinds: string[];
+  keys: string[];
+}
+
 const ITEM_COLUMNS = `run_id, class, kind, source, line_no, provider_payment_id, provider_refund_id, merchant_order_no,
   merchant_refund_no, payout_id, bill_amount_minor, ledger_amount_minor, bill_currency, ledger_currency, bill_status,
   ledger_status, fee_scaled, fee_scale, occurred_at, detail, bill_provider_status`;
 
-/** Classifies a run's staged lines and the day's ledger objects; returns the number of items per class. */
-export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string, number>> {
-  const { runId, provider, account, window } = input;
-  const tolerance = Math.max(0, Math.trunc(input.toleranceMinutes));
-  await tx`delete from recon_items where run_id = ${runId}`;
+/** The object a bill line speaks about, as matching groups lines (the first line per object is compared). */
+export const lineObjectKey = (alias: string) =>
+  `case when ${alias}.kind = 'refund' then coalesce(${alias}.provider_refund_id, ${alias}.merchant_refund_no)
+        when ${alias}.kind = 'payout' then ${alias}.payout_id
+        else coalesce(${alias}.provider_payment_id, ${alias}.merchant_order_no) end`;
 
+/** Heal candidates' objects, read from their lines (call before re-matching deletes the items). */
+export async function healedObjectKeys(
+  tx: Tx,
+  runId: string,
+  classes: readonly string[],
+): Promise<MatchKeys> {
+  const rows = await tx.unsafe<{ kind: string; key: string }[]>(
+    `select distinct l.kind, ${lineObjectKey('l')} as key
+       from recon_items i join recon_lines l on l.run_id = i.run_id and l.source = i.source and l.line_no = i.line_no
+      where i.run_id = $1 and i.class = any($2::text[]) and ${lineObjectKey('l')} is not null`,
+    [runId, classes as string[]],
+  );
+  return { kinds: rows.map((r) => r.kind), keys: rows.map((r) => r.key) };
+}
+
+/** Items per class of a run, plain matches included (lines of a classified kind without an item). */
+export async function runCounts(tx: Tx, runId: string): Promise<Record<string, number>> {
+  const rows = await tx<{ class: string; n: number }[]>`
+    select class, count(*)::int as n from recon_items where run_id = ${runId} group by class
+    union all
+    select 'matched', count(*)::int from recon_plain_matches where run_id = ${runId}`;
+  const counts: Record<string, number> = {};
+  for (const row of rows) if (row.n > 0) counts[row.class] = (counts[row.class] ?? 0) + row.n;
+  return counts;
+}
+
+/** Re-classifies the bill lines of the given objects (after healing); their old items are replaced. */
+export async function rematchObjects(
+  tx: Tx,
+  input: MatchInput,
+  only: MatchKeys,
+): Promise<Record<string, number>> {
+  if (only.keys.length > 0) {
+    const selected = `(l.kind, ${lineObjectKey('l')}) in (select * from unnest($3::text[], $4::text[]))`;
+    await tx.unsafe(
+      `delete from recon_items i using recon_lines l
+        where i.run_id = $1 and l.run_id = i.run_id and l.source = i.source and l.line_no = i.line_no and ${selected}
+          and $2::text is not null`,
+      [input.runId, input.provider, only.kinds, only.keys],
+    );
+    await classifyBillLines(tx, input, { selected, keepMatches: true, params: [only.kinds, only.keys] });
+  }
+  return runCounts(tx, input.runId);
+}
+
+interface LineSelection {
+  /** Extra condition on the lines `l` (parameters from $3). */
+  selected: string;
+  /** Write an item for a plain match too (re-matching after heal notes them). */
+  keepMatches: boolean;
+  params: string[][];
+}
+
+/** Bill lines about payments, refunds and Stripe payouts → items (every class but plain matches, unless kept). */
+async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelection): Promise<void> {
+  const { runId, provider } = input;
+  const keep = selection.keepMatches ? '' : `where class <> 'matched'`;
   // Bill lines about payments and refunds. The first line per object is compared; later ones are duplicates.
   await tx.unsafe(
     `with ranked as (
@@ -34,7 +103,7 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
          partition by l.kind, case when l.kind = 'refund' then coalesce(l.provider_refund_id, l.merchant_refund_no)
                                    else coalesce(l.provider_payment_id, l.merchant_order_no) end
          order by l.source, l.line_no) as rn
-       from recon_lines l where l.run_id = $1 and l.kind in ('payment', 'refund')
+       from recon_lines l where l.run_id = $1 and l.kind in ('payment', 'refund') and ${selection.selected}
      ), joined as (
        select r.*,
          coalesce(p.amount_minor, f.amount_minor) as ledger_amount,
@@ -47,18 +116,21 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
        from ranked r
        left join payments p on r.kind = 'payment' and p.provider = $2 and p.provider_payment_id = r.provider_payment_id
        left join refunds f on r.kind = 'refund' and f.provider = $2 and f.provider_refund_id = r.provider_refund_id
+     ), classified as (
+       select joined.*,
+         case when rn > 1 then 'duplicate'
+              when not found then 'missing_in_ledger'
+              when ledger_currency <> trim(currency) then 'currency_mismatch'
+              when ledger_amount <> amount_minor then 'amount_mismatch'
+              -- A Stripe refund has its balance transaction from creation on; pending at report time is not a break.
+              when $2 = 'stripe' and kind = 'refund' and status = 'succeeded'
+                   and ledger_status in ('pending', 'requires_action') then 'pending'
+              when ledger_status is distinct from status then 'status_mismatch'
+              else 'matched' end as class
+       from joined
      )
      insert into recon_items (${ITEM_COLUMNS})
-     select $1,
-       case when rn > 1 then 'duplicate'
-            when not found then 'missing_in_ledger'
-            when ledger_currency <> trim(currency) then 'currency_mismatch'
-            when ledger_amount <> amount_minor then 'amount_mismatch'
-            -- A Stripe refund has its balance transaction from creation on; pending at report time is not a break.
-            when $2 = 'stripe' and kind = 'refund' and status = 'succeeded'
-                 and ledger_status in ('pending', 'requires_action') then 'pending'
-            when ledger_status is distinct from status then 'status_mismatch'
-            else 'matched' end,
+     select $1, class,
        kind, source, line_no, payment_id, provider_refund_id, order_no, refund_no, payout_id,
        amount_minor, ledger_amount, currency, ledger_currency, status, ledger_status, fee_scaled, fee_scale, occurred_at,
        case when rn > 1 then 'listed ' || rn || ' times by the provider; this is occurrence ' || rn
@@ -72,33 +144,45 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
               case when ledger_status is distinct from status then 'status ' || coalesce(status, '-') || ' at the provider, ' || coalesce(ledger_status, '-') || ' in the ledger' end
             ), '') end,
        provider_status
-     from joined`,
-    [runId, provider],
+     from classified ${keep}`,
+    [runId, provider, ...selection.params],
   );
 
   // Stripe payouts: each payouts.itemized row against the payout mirrored from payout.* events.
   await tx.unsafe(
     `with ranked as (
        select l.*, row_number() over (partition by l.payout_id order by l.source, l.line_no) as rn
-       from recon_lines l where l.run_id = $1 and l.kind = 'payout' and l.source = 'payouts'
+       from recon_lines l where l.run_id = $1 and l.kind = 'payout' and l.source = 'payouts' and ${selection.selected}
+         and $2::text is not null
      ), joined as (
        select r.*, (sp.data->>'amount')::bigint as ledger_amount, upper(sp.data->>'currency') as ledger_currency,
               sp.status as ledger_status, sp.id is not null as found
        from ranked r left join stripe.payouts sp on sp.id = r.payout_id
+     ), classified as (
+       select joined.*,
+         case when rn > 1 then 'duplicate'
+              when not found then 'missing_in_ledger'
+              when ledger_currency <> trim(currency) then 'currency_mismatch'
+              when ledger_amount <> amount_minor then 'amount_mismatch'
+              when ledger_status is distinct from status then 'status_mismatch'
+              else 'matched' end as class
+       from joined
      )
      insert into recon_items (${ITEM_COLUMNS})
-     select $1,
-       case when rn > 1 then 'duplicate'
-            when not found then 'missing_in_ledger'
-            when ledger_currency <> trim(currency) then 'currency_mismatch'
-            when ledger_amount <> amount_minor then 'amount_mismatch'
-            when ledger_status is distinct from status then 'status_mismatch'
-            else 'matched' end,
+     select $1, class,
        'payout', source, line_no, null, null, null, null, payout_id, amount_minor, ledger_amount, currency,
        ledger_currency, status, ledger_status, fee_scaled, fee_scale, occurred_at, null, provider_status
-     from joined`,
-    [runId],
+     from classified ${keep}`,
+    [runId, provider, ...selection.params],
   );
+}
+
+/** Classifies a run's staged lines and the day's ledger objects; returns the number of items per class. */
+export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string, number>> {
+  const { runId, provider, account, window } = input;
+  const tolerance = Math.max(0, Math.trunc(input.toleranceMinutes));
+  await tx`delete from recon_items where run_id = ${runId}`;
+  await classifyBillLines(tx, input, { selected: 'true', keepMatches: false, params: [] });
 
   // Ledger objects of the day the provider did not list. Within the tolerance before midnight: expected in the
   // next day's bill (informational). Within the tolerance before this day's start and left pending by the
@@ -110,7 +194,17 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
     const refundId = table === 'payments' ? 'null' : 'o.provider_refund_id';
     const refundNo = table === 'payments' ? 'null' : 'o.merchant_refund_no';
     await tx.unsafe(
-      `insert into recon_items (${ITEM_COLUMNS})
+      `with near_midnight as materialized (
+         select o.${idColumn} as id from ${table} o
+         where o.provider = $2 and o.account = $3 and o.status = 'succeeded'
+           and o.succeeded_at >= $4::timestamptz - make_interval(mins => $6::int)
+           and o.succeeded_at < $4::timestamptz + make_interval(mins => $6::int)
+       ), listed_the_day_before as materialized (
+         -- A hash join of the few objects near midnight with the previous day's lines: no index on provider ids needed.
+         select distinct n.id from near_midnight n
+         join recon_lines p on p.run_id = $7 and p.kind = '${kind}' and p.${idColumn} = n.id
+       )
+       insert into recon_items (${ITEM_COLUMNS})
        select $1,
          case when o.succeeded_at >= $5::timestamptz - make_interval(mins => $6::int) and o.succeeded_at >= $4::timestamptz
               then 'pending_next_bill' else 'missing_at_provider' end,
@@ -125,7 +219,7 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
          and not exists (select 1 from recon_lines l where l.run_id = $1 and l.kind = '${kind}' and l.${idColumn} = o.${idColumn})
          -- Booked by the provider on the previous day (its bill listed it) though the ledger dates it just after midnight.
          and not (o.succeeded_at < $4::timestamptz + make_interval(mins => $6::int)
-                  and exists (select 1 from recon_lines p where p.run_id = $7 and p.kind = '${kind}' and p.${idColumn} = o.${idColumn}))
+                  and o.${idColumn} in (select id from listed_the_day_before))
          and (
            (o.succeeded_at >= $4::timestamptz and o.succeeded_at < $5::timestamptz)
            or (o.succeeded_at >= $4::timestamptz - make_interval(mins => $6::int) and o.succeeded_at < $4::timestamptz
@@ -136,7 +230,5 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
     );
   }
 
-  const counts = await tx<{ class: string; n: number }[]>`
-    select class, count(*)::int as n from recon_items where run_id = ${runId} group by class`;
-  return Object.fromEntries(counts.map((row) => [row.class, row.n]));
+  return runCounts(tx, runId);
 }

@@ -20,7 +20,7 @@ import type { BreakRef } from '../breaks/types.ts';
 import { RECON_RUN_CODES, ReconNotReadyError, ReconRunError } from '../errors.ts';
 import { businessWindow, refuseFutureBusinessDate } from './dates.ts';
 import { healBreaks } from './heal-breaks.ts';
-import { matchRun } from './matching.ts';
+import { type MatchInput, matchRun, rematchObjects } from './matching.ts';
 import { breakCounts, publishReport, quarantinePrefix, totalsByClass } from './report.ts';
 import {
   claimRun,
@@ -178,25 +178,27 @@ async function loadSources(run: RunContext, source: ReconSource): Promise<void> 
 async function matchAndHeal(run: RunContext): Promise<Record<string, number>> {
   const { deps, provider, account, businessDate, claim } = run;
   const previousRunId = await previousDaySucceededRunId(deps.sql, provider, account, businessDate);
+  const input: MatchInput = {
+    runId: claim.runId,
+    provider,
+    account,
+    window: run.window,
+    toleranceMinutes: run.toleranceMinutes,
+    previousRunId,
+  };
   const payoutRun = { provider, account, businessDate, runId: claim.runId };
-  const match = () =>
-    deps.sql.begin(async (tx) => {
-      const counts = await matchRun(tx, {
-        runId: claim.runId,
-        provider,
-        account,
-        window: run.window,
-        toleranceMinutes: run.toleranceMinutes,
-        previousRunId,
-      });
-      // Stripe: link balance transactions to their payouts, and flag payouts whose transactions do not add up.
-      await linkPayoutTransactions(tx, payoutRun);
-      const payoutMismatches = await matchPayoutSettlements(tx, payoutRun);
-      return payoutMismatches > 0 ? { ...counts, payout_mismatch: payoutMismatches } : counts;
-    }) as Promise<Record<string, number>>;
-  const counts = await match();
+  const counts = (await deps.sql.begin(async (tx) => {
+    const counts = await matchRun(tx, input);
+    // Stripe: link balance transactions to their payouts, and flag payouts whose transactions do not add up.
+    await linkPayoutTransactions(tx, payoutRun);
+    const payoutMismatches = await matchPayoutSettlements(tx, payoutRun);
+    return payoutMismatches > 0 ? { ...counts, payout_mismatch: payoutMismatches } : counts;
+  })) as Record<string, number>;
   deps.onProgress?.({ stage: 'matched', counts });
-  const healing = await healBreaks(deps, claim.runId, match);
+  // Healing changes the ledger only for the objects it asked about: only their lines are matched again.
+  const healing = await healBreaks(deps, claim.runId, (objects) =>
+    deps.sql.begin((tx) => rematchObjects(tx, input, objects)),
+  );
   if (healing.healed + healing.failed > 0)
     deps.onProgress?.({ stage: 'healed', healed: healing.healed, failed: healing.failed });
   return healing.counts ?? counts;

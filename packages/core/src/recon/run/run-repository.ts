@@ -200,38 +200,77 @@ export async function loadItemsByKey(sql: Sql, runId: string, keys: readonly str
   return rows.map(toItem);
 }
 
-/** Matched items in bill order, a page at a time (keyset on source, line, id: index recon_items_report_order). */
+// A plain match is a staged line without an item (recon_plain_matches): its ledger side equals its bill side by
+// definition, so only the ids the bill may lack are looked up in the ledger, and only when the line lacks them
+// (COALESCE evaluates a sub-select only when the line's own value is null).
+const PLAIN_MATCH_COLUMNS = `'matched' as class, l.kind, l.source, l.line_no,
+  case when l.kind = 'payout' then null
+       else coalesce(l.provider_payment_id, case when l.kind = 'refund' then
+         (select f.provider_payment_id from refunds f where f.provider = r.provider and f.provider_refund_id = l.provider_refund_id) end)
+  end as provider_payment_id,
+  case when l.kind = 'payout' then null else l.provider_refund_id end as provider_refund_id,
+  case when l.kind = 'payout' then null
+       else coalesce(l.merchant_order_no, case
+         when l.kind = 'payment' then (select p.merchant_order_no from payments p where p.provider = r.provider and p.provider_payment_id = l.provider_payment_id)
+         else (select f.merchant_order_no from refunds f where f.provider = r.provider and f.provider_refund_id = l.provider_refund_id) end)
+  end as merchant_order_no,
+  case when l.kind = 'refund' then coalesce(l.merchant_refund_no,
+         (select f.merchant_refund_no from refunds f where f.provider = r.provider and f.provider_refund_id = l.provider_refund_id))
+       when l.kind = 'payout' then null else l.merchant_refund_no end as merchant_refund_no,
+  l.payout_id, l.amount_minor as bill_amount_minor, l.amount_minor as ledger_amount_minor, l.currency as bill_currency,
+  l.currency as ledger_currency, l.status as bill_status, l.provider_status as bill_provider_status,
+  l.status as ledger_status, l.fee_scaled, l.fee_scale::smallint as fee_scale, l.occurred_at, null::text as detail,
+  null::text as healed_from, null::text as heal_note`;
+
+const ITEM_MATCH_COLUMNS = `class, kind, source, line_no, provider_payment_id, provider_refund_id, merchant_order_no,
+  merchant_refund_no, payout_id, bill_amount_minor, ledger_amount_minor, bill_currency, ledger_currency, bill_status,
+  bill_provider_status, ledger_status, fee_scaled, fee_scale, occurred_at, detail, healed_from, heal_note`;
+
+/**
+ * Matched lines in bill order — plain matches straight from the staged lines, healed ones from their items — a page
+ * at a time (keyset on source and line: the primary key of recon_lines, index recon_items_line).
+ */
 export async function* matchedItemPages(
   sql: Sql,
   runId: string,
-  pageSize = 5000,
+  pageSize = 10_000,
 ): AsyncGenerator<ReconItem[]> {
-  let after: { source: string; line: number; id: bigint } | undefined;
+  let after = { source: '', line: -1 };
   for (;;) {
-    const rows = after
-      ? await sql<(ItemRow & { id: bigint })[]>`
-          select * from recon_items where run_id = ${runId} and class = 'matched'
-            and (coalesce(source, ''), coalesce(line_no, 0), id) > (${after.source}, ${after.line}, ${after.id})
-          order by coalesce(source, ''), coalesce(line_no, 0), id limit ${pageSize}`
-      : await sql<(ItemRow & { id: bigint })[]>`
-          select * from recon_items where run_id = ${runId} and class = 'matched'
-          order by coalesce(source, ''), coalesce(line_no, 0), id limit ${pageSize}`;
+    const rows = await sql.unsafe<ItemRow[]>(
+      `select * from (
+         select ${PLAIN_MATCH_COLUMNS}
+           from recon_plain_matches l join recon_runs r on r.run_id = l.run_id
+          where l.run_id = $1 and (l.source, l.line_no) > ($2::text, $3::int)
+         union all
+         select ${ITEM_MATCH_COLUMNS} from recon_items
+          where run_id = $1 and class = 'matched' and source is not null and (source, line_no) > ($2::text, $3::int)
+       ) m order by source, line_no limit $4`,
+      [runId, after.source, after.line, pageSize],
+    );
     if (rows.length === 0) return;
     yield rows.map(toItem);
     const last = rows[rows.length - 1]!;
-    after = { source: last.source ?? '', line: last.line_no ?? 0, id: last.id };
+    after = { source: last.source ?? '', line: last.line_no ?? 0 };
   }
 }
 
-/** Counts and amounts per class and currency, aggregated in the database. */
+/** Counts and amounts per class and currency, aggregated in the database (plain matches from the staged lines). */
 export async function classTotals(sql: Sql, runId: string): Promise<ClassTotal[]> {
   const rows = await sql<
     { cls: string; currency: string; count: number; provider_minor: bigint; ledger_minor: bigint }[]
   >`
-    select case when class = 'matched' and healed_from is not null then healed_from || ' (healed)' else class end as cls,
-           coalesce(trim(bill_currency), trim(ledger_currency), '---') as currency, count(*)::int as count,
-           coalesce(sum(bill_amount_minor), 0)::int8 as provider_minor, coalesce(sum(ledger_amount_minor), 0)::int8 as ledger_minor
-    from recon_items where run_id = ${runId} group by 1, 2 order by 1, 2`;
+    select cls, currency, sum(n)::int as count, sum(provider_minor)::int8 as provider_minor,
+           sum(ledger_minor)::int8 as ledger_minor
+    from (
+      select case when class = 'matched' and healed_from is not null then healed_from || ' (healed)' else class end as cls,
+             coalesce(trim(bill_currency), trim(ledger_currency), '---') as currency, count(*) as n,
+             coalesce(sum(bill_amount_minor), 0) as provider_minor, coalesce(sum(ledger_amount_minor), 0) as ledger_minor
+      from recon_items where run_id = ${runId} group by 1, 2
+      union all
+      select 'matched', trim(currency), count(*), sum(amount_minor), sum(amount_minor)
+      from recon_plain_matches where run_id = ${runId} group by 2
+    ) t group by 1, 2 order by 1, 2`;
   return rows.map((r) => ({
     cls: r.cls,
     currency: r.currency,

@@ -1,0 +1,50 @@
+// Consistency sampling (issue 15): every 6 hours per provider, recently changed ledger objects are asked of the
+// provider and compared with ledger and mirror; drifted objects are resynced through the ingest queue. One function
+// per provider so each holds only its own provider's secrets (like the reconciliation jobs). Called by
+// Reconciliation.ts, which owns the schedules.
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Config, Function as SstFunction, Stack } from 'sst/constructs';
+import { type PayhooksFunctionProps, payhooksFunction } from './functions.ts';
+import { grantWechatpayMerchants } from './Secrets.ts';
+
+export const CONSISTENCY_SCHEDULE = ['rate(6 hours)'] as const;
+
+export interface ConsistencyInputs {
+  inVpc: Pick<PayhooksFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
+  connect: (fn: SstFunction, role: 'app') => void;
+  queue: sqs.IQueue;
+  stripeApiKey: Config.Secret;
+}
+
+export function consistencySamplers(stack: Stack, inputs: ConsistencyInputs) {
+  function sampler(id: string, entry: string, description: string): SstFunction {
+    const fn = payhooksFunction(stack, id, {
+      entry,
+      description,
+      timeoutSeconds: 300,
+      memorySize: 512,
+      ...inputs.inVpc,
+      environment: { QUEUE_URL: inputs.queue.queueUrl },
+    });
+    inputs.connect(fn, 'app');
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [inputs.queue.queueArn] }),
+    );
+    return fn;
+  }
+  const consistencyStripe = sampler(
+    'ConsistencyStripe',
+    'consistency-stripe',
+    'Samples recently changed Stripe objects against Stripe; resyncs drift through the queue',
+  );
+  consistencyStripe.bind([inputs.stripeApiKey]);
+  const consistencyWechatpay = sampler(
+    'ConsistencyWechatpay',
+    'consistency-wechatpay',
+    'Samples recently changed WeChat Pay objects against WeChat Pay; resyncs drift through the queue',
+  );
+  // Queries are signed (sign), answers verified (verify); resync envelopes are re-encrypted with the APIv3 key.
+  grantWechatpayMerchants(stack, consistencyWechatpay, ['verify', 'decrypt', 'sign']);
+  return { consistencyStripe, consistencyWechatpay };
+}
