@@ -7,6 +7,7 @@
 import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Api as SstApi, type StackContext, use } from 'sst/constructs';
+import { consoleRoutes } from './Console.ts';
 import { ConsoleAuth } from './ConsoleAuth.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
@@ -40,7 +41,7 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 
 export function Api({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
-  const { queue } = use(Queue);
+  const { queue, deadLetterQueue } = use(Queue);
   const { bucket } = use(Reconciliation);
   const secrets = use(Secrets);
 
@@ -98,6 +99,16 @@ export function Api({ stack, app }: StackContext) {
   connect(orders, 'readonly');
 
   const consoleAuth = use(ConsoleAuth);
+  const consoleApp = consoleRoutes({
+    stack,
+    inVpc: { vpc, vpcSubnets: functionSubnets, securityGroups: [functionsSecurityGroup] },
+    connect,
+    queue,
+    deadLetterQueue,
+    bucket,
+    clientId: consoleAuth.clientId,
+    authorizer: CONSOLE_AUTHORIZER,
+  });
   const api = new SstApi(stack, 'Api', {
     cors: false,
     // Every /console/api/* route (stacks/Console.ts) requires an ID token of this stage's console user pool.
@@ -120,13 +131,15 @@ export function Api({ stack, app }: StackContext) {
       'GET /reports/{key+}': { function: reports, authorizer: 'iam' },
       [ORDER_ROUTES.status]: { function: orders, authorizer: 'iam' },
       [ORDER_ROUTES.openapi]: { function: orders, authorizer: 'iam' },
+      ...consoleApp.routes,
     },
   });
 
-  // The defaults above throttle the webhooks; the reports routes get their own, smaller bucket.
+  // The defaults above throttle the webhooks; the reports and console routes get their own, smaller bucket.
   throttleRoutes(api, {
     'GET /reports': settings.api.reports,
     'GET /reports/{key+}': settings.api.reports,
+    ...Object.fromEntries(Object.keys(consoleApp.routes).map((route) => [route, settings.api.reports])),
   });
 
   // Attach to finance users or roles (docs/deploy.md): invoke the reports routes, nothing else.
@@ -154,7 +167,11 @@ export function Api({ stack, app }: StackContext) {
       new iam.PolicyStatement({
         actions: ['execute-api:Invoke'],
         resources: [
-          stack.formatArn({ service: 'execute-api', resource: api.httpApiId, resourceName: '*/GET/orders/*' }),
+          stack.formatArn({
+            service: 'execute-api',
+            resource: api.httpApiId,
+            resourceName: '*/GET/orders/*',
+          }),
         ],
       }),
     ],
@@ -164,7 +181,9 @@ export function Api({ stack, app }: StackContext) {
       id: 'AwsSolutions-IAM5',
       reason: 'execute-api ARN of the GET /orders/… routes on any API stage: the order-status routes only.',
       appliesTo: [
-        resourceMatching('arn:<AWS::Partition>:execute-api:[^:]+:[0-9]+:<Api[0-9A-F]+>\\/\\*\\/GET\\/orders\\/\\*'),
+        resourceMatching(
+          'arn:<AWS::Partition>:execute-api:[^:]+:[0-9]+:<Api[0-9A-F]+>\\/\\*\\/GET\\/orders\\/\\*',
+        ),
       ],
     },
   ]);
@@ -192,6 +211,16 @@ export function Api({ stack, app }: StackContext) {
     },
   ]);
   for (const route of api.node.findAll()) {
+    if (route instanceof CfnRoute && route.routeKey.startsWith('GET /console') && !route.authorizerId) {
+      waive(route, [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'The console page, its script and style and its login configuration (client id, Cognito endpoint) are ' +
+            'public by design: they carry no data; every /console/api/* route has the JWT authorizer.',
+        },
+      ]);
+    }
     if (route instanceof CfnRoute && route.routeKey.startsWith('POST /webhooks/')) {
       waive(route, [
         {
@@ -211,7 +240,8 @@ export function Api({ stack, app }: StackContext) {
     WechatpayWebhookUrl: `${api.url}/webhooks/wechatpay`,
     FinanceReportsPolicyArn: financePolicy.managedPolicyArn,
     OrderStatusUrl: `${api.url}/orders`,
+    ConsoleUrl: `${api.url}/console`,
     OrderStatusPolicyArn: orderStatusPolicy.managedPolicyArn,
   });
-  return { api, stripeWebhook, wechatpayWebhook, reports, orders };
+  return { api, stripeWebhook, wechatpayWebhook, reports, orders, ...consoleApp };
 }

@@ -16,7 +16,11 @@ export const CONSOLE_GROUPS = {
 } as const;
 
 /** ID and access tokens live one hour; a refresh token one working day. */
-const TOKEN_VALIDITY = { idToken: Duration.hours(1), accessToken: Duration.hours(1), refresh: Duration.hours(12) };
+const TOKEN_VALIDITY = {
+  idToken: Duration.hours(1),
+  accessToken: Duration.hours(1),
+  refresh: Duration.hours(12),
+};
 
 export function ConsoleAuth({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);

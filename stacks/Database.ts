@@ -80,7 +80,11 @@ export function Database({ stack, app }: StackContext) {
 
   // One generated secret per login role ({username, password}, the form the proxy reads). The migrate function
   // alone reads them and sets each role's password to its value on every deploy.
-  const ROLE_SECRET_IDS = { app: 'AppRoleSecret', readonly: 'ReadonlyRoleSecret', console: 'ConsoleRoleSecret' };
+  const ROLE_SECRET_IDS = {
+    app: 'AppRoleSecret',
+    readonly: 'ReadonlyRoleSecret',
+    console: 'ConsoleRoleSecret',
+  };
   const roleSecrets = (['app', 'readonly', 'console'] as const).map((role) => {
     const secret = new rds.DatabaseSecret(stack, ROLE_SECRET_IDS[role], {
       username: DB_ROLES[role],

@@ -6,7 +6,10 @@ import type { Api } from 'sst/constructs';
 import type { Throttle } from './stages.ts';
 
 /** `api`: any SST Api, whatever its authorizers (only its HTTP API and construct tree are used). */
-export function throttleRoutes(api: Pick<Api, 'cdk' | 'node'>, routes: Readonly<Record<string, Throttle>>): void {
+export function throttleRoutes(
+  api: Pick<Api, 'cdk' | 'node'>,
+  routes: Readonly<Record<string, Throttle>>,
+): void {
   const stage = api.cdk.httpApi.defaultStage?.node.defaultChild as CfnStage | undefined;
   if (!stage) throw new Error('throttleRoutes: the API has no default stage');
   stage.routeSettings = Object.fromEntries(
