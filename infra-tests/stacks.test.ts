@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_API_ROUTES, CONSOLE_PUBLIC_ROUTES } from '../stacks/Console.ts';
 import { DB_ROLES } from '../stacks/Database.ts';
 import { SCHEDULES } from '../stacks/Reconciliation.ts';
 import { stageSettings } from '../stacks/stage.ts';
@@ -160,6 +161,18 @@ describe.each(STAGES)('%s stage', (stage) => {
         'POST /webhooks/wechatpay/{merchant}': { auth: 'NONE', handler: h('wechatpay-webhook') },
         'GET /reports': { auth: 'AWS_IAM', handler: h('reports') },
         'GET /reports/{key+}': { auth: 'AWS_IAM', handler: h('reports') },
+        // The order-status API and the console (infra-tests/console.test.ts says more).
+        'GET /orders/{provider}/{account}/{merchantOrderNo}': {
+          auth: 'AWS_IAM',
+          handler: h('handlers/orders-api'),
+        },
+        'GET /orders/openapi.yaml': { auth: 'AWS_IAM', handler: h('handlers/orders-api') },
+        ...Object.fromEntries(
+          CONSOLE_PUBLIC_ROUTES.map((key) => [key, { auth: 'NONE', handler: h('handlers/console-static') }]),
+        ),
+        ...Object.fromEntries(
+          CONSOLE_API_ROUTES.map((key) => [key, { auth: 'JWT', handler: h('handlers/console-api') }]),
+        ),
       });
     });
 
@@ -178,7 +191,9 @@ describe.each(STAGES)('%s stage', (stage) => {
     });
 
     it('gives finance a managed policy that can invoke GET /reports and nothing else', () => {
-      const policy = cfn().one('Api', 'AWS::IAM::ManagedPolicy');
+      const policy = cfn()
+        .in('Api', 'AWS::IAM::ManagedPolicy')
+        .find((p) => p.id.startsWith('FinanceReportsAccess'))!;
       const statements: Statement[] = policy.resource.Properties.PolicyDocument.Statement;
       expect(statements).toHaveLength(1);
       expect(statements[0]!.Action).toBe('execute-api:Invoke');
@@ -369,7 +384,7 @@ describe.each(STAGES)('%s stage', (stage) => {
       return parts.filter((p) => typeof p === 'object').map((p) => resolved(cfn(), from, p).id);
     };
 
-    it('register one generated secret per login role with the proxy: master (owner), app, read-only', () => {
+    it('register one generated secret per login role with the proxy: master (owner), app, read-only, console', () => {
       const proxy = cfn().one('Database', 'AWS::RDS::DBProxy');
       const ids = proxy.resource.Properties.Auth.map((auth: CfnValue) => {
         const target = resolved(cfn(), proxy, auth.SecretArn);
@@ -388,6 +403,7 @@ describe.each(STAGES)('%s stage', (stage) => {
           [secretName('master'), DB_ROLES.owner],
           [secretName('app'), DB_ROLES.app],
           [secretName('readonly'), DB_ROLES.readonly],
+          [secretName('console'), DB_ROLES.console],
         ].sort(),
       );
     });
@@ -407,13 +423,15 @@ describe.each(STAGES)('%s stage', (stage) => {
       ]);
     });
 
-    it('let only the migrate function read the app and read-only role secrets (never the master secret)', () => {
+    it('let only the migrate function read the app, read-only and console role secrets (never the master secret)', () => {
       const migrate = cfn().role('migrate');
       const read = allowing(cfn().statements('migrate'), 'secretsmanager:GetSecretValue');
       const readable = read.flatMap((s) => secretIdsIn(migrate, s.Resource));
       const app = cfn().in('Database', 'AWS::SecretsManager::Secret');
       const named = (name: string) => app.find((s) => s.resource.Properties.Name === name)!.id;
-      expect(readable.sort()).toEqual([named(secretName('app')), named(secretName('readonly'))].sort());
+      expect(readable.sort()).toEqual(
+        [named(secretName('app')), named(secretName('readonly')), named(secretName('console'))].sort(),
+      );
       const env = cfn().env('migrate');
       expect(secretIdsIn(cfn().fn('migrate'), env.DB_ROLE_SECRET_ARNS).sort()).toEqual(readable.sort());
       for (const entry of ENTRIES.filter((e) => e !== 'migrate'))

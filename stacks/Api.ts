@@ -7,6 +7,7 @@
 import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Api as SstApi, type StackContext, use } from 'sst/constructs';
+import { consoleRoutes } from './Console.ts';
 import { ConsoleAuth } from './ConsoleAuth.ts';
 import { grantClaimCheckPut } from './claim-check.ts';
 import { Database } from './Database.ts';
@@ -41,7 +42,7 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 
 export function Api({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
-  const { queue, claimChecks } = use(Queue);
+  const { queue, claimChecks, deadLetterQueue } = use(Queue);
   const { bucket } = use(Reconciliation);
   const secrets = use(Secrets);
 
@@ -106,6 +107,16 @@ export function Api({ stack, app }: StackContext) {
   connect(orders, 'readonly');
 
   const consoleAuth = use(ConsoleAuth);
+  const consoleApp = consoleRoutes({
+    stack,
+    inVpc: { vpc, vpcSubnets: functionSubnets, securityGroups: [functionsSecurityGroup] },
+    connect,
+    queue,
+    deadLetterQueue,
+    bucket,
+    clientId: consoleAuth.clientId,
+    authorizer: CONSOLE_AUTHORIZER,
+  });
   const api = new SstApi(stack, 'Api', {
     cors: false,
     // Every /console/api/* route (stacks/Console.ts) requires an ID token of this stage's console user pool.
@@ -132,13 +143,15 @@ export function Api({ stack, app }: StackContext) {
       'GET /reports/{key+}': { function: reports, authorizer: 'iam' },
       [ORDER_ROUTES.status]: { function: orders, authorizer: 'iam' },
       [ORDER_ROUTES.openapi]: { function: orders, authorizer: 'iam' },
+      ...consoleApp.routes,
     },
   });
 
-  // The defaults above throttle the webhooks; the reports routes get their own, smaller bucket.
+  // The defaults above throttle the webhooks; the reports and console routes get their own, smaller bucket.
   throttleRoutes(api, {
     'GET /reports': settings.api.reports,
     'GET /reports/{key+}': settings.api.reports,
+    ...Object.fromEntries(Object.keys(consoleApp.routes).map((route) => [route, settings.api.reports])),
   });
 
   // Attach to finance users or roles (docs/deploy.md): invoke the reports routes, nothing else.
@@ -210,6 +223,16 @@ export function Api({ stack, app }: StackContext) {
     },
   ]);
   for (const route of api.node.findAll()) {
+    if (route instanceof CfnRoute && route.routeKey.startsWith('GET /console') && !route.authorizerId) {
+      waive(route, [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'The console page, its script and style and its login configuration (client id, Cognito endpoint) are ' +
+            'public by design: they carry no data; every /console/api/* route has the JWT authorizer.',
+        },
+      ]);
+    }
     if (route instanceof CfnRoute && route.routeKey.startsWith('POST /webhooks/')) {
       waive(route, [
         {
@@ -229,7 +252,8 @@ export function Api({ stack, app }: StackContext) {
     ...(wechatpayWebhook ? { WechatpayWebhookUrl: `${api.url}/webhooks/wechatpay` } : {}),
     FinanceReportsPolicyArn: financePolicy.managedPolicyArn,
     OrderStatusUrl: `${api.url}/orders`,
+    ConsoleUrl: `${api.url}/console`,
     OrderStatusPolicyArn: orderStatusPolicy.managedPolicyArn,
   });
-  return { api, stripeWebhook, wechatpayWebhook, reports, orders };
+  return { api, stripeWebhook, wechatpayWebhook, reports, orders, ...consoleApp };
 }

@@ -25,6 +25,8 @@ export async function runLoad(options: {
   total: number;
   concurrency: number;
   expectStatus: number;
+  /** Default POST (the webhooks); GET for the order-status API (bodies are then empty). */
+  method?: 'GET' | 'POST';
 }): Promise<LoadResult> {
   const target = new URL(options.url);
   if (target.hostname !== '127.0.0.1') throw new Error('load generation runs over loopback (127.0.0.1) only');
@@ -41,7 +43,14 @@ export async function runLoad(options: {
       const r = prepared[index % prepared.length]!;
       const started = now();
       const request = http.request(
-        { agent, host: target.hostname, port: target.port, method: 'POST', path: r.path, headers: r.headers },
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          method: options.method ?? 'POST',
+          path: r.path,
+          headers: r.headers,
+        },
         (response) => {
           response.resume();
           response.on('end', () => {

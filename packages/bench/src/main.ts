@@ -18,13 +18,13 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`usage: npm run bench -- [--case 1,2,3,4,5,6,7] [--quick | --tiny] [--out bench-results/latest.json]
+  console.log(`usage: npm run bench -- [--case 1,2,3,4,5,6,7,8] [--quick | --tiny] [--out bench-results/latest.json]
   1 ingress CPU   2 ingress over HTTP   3 consumer + connection cap   4 cold start   5 reconciliation   6 wechatpay-node-v3
   7 end to end (npm start stack vs a synchronous verify-and-upsert server)`);
   process.exit(0);
 }
 
-const cases = values.case ? values.case.split(',').map((s) => Number(s.trim())) : [1, 2, 3, 4, 5, 6, 7];
+const cases = values.case ? values.case.split(',').map((s) => Number(s.trim())) : [1, 2, 3, 4, 5, 6, 7, 8];
 const started = Date.now();
 const log = (line: string) =>
   console.error(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`);

@@ -5,6 +5,7 @@ import { runConsumer } from './consumer.ts';
 import { runEndToEnd } from './end-to-end.ts';
 import { runIngressCpu } from './ingress-cpu.ts';
 import { runIngressHttp } from './ingress-http.ts';
+import { runOrderStatus } from './order-status.ts';
 import { runRecon } from './recon.ts';
 import { runWechatpayNodeV3 } from './wechatpay-node-v3.ts';
 
@@ -23,4 +24,5 @@ export const CASES: readonly BenchCase[] = [
   { id: 5, name: 'reconciliation', needsPostgres: true, run: runRecon },
   { id: 6, name: 'wechatpay-node-v3', needsPostgres: false, run: runWechatpayNodeV3 },
   { id: 7, name: 'end to end vs synchronous baseline', needsPostgres: true, run: runEndToEnd },
+  { id: 8, name: 'order-status API', needsPostgres: true, run: runOrderStatus },
 ];

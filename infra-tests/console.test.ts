@@ -1,0 +1,280 @@
+// The console and the order-status API on AWS, asserted on the synthesized CloudFormation of both stages (the
+// shared synthesis of infra-tests/synth.ts): every /console/api/* route behind the JWT authorizer of the stage's
+// user pool and none without it; the public console routes reach only the static function, which can read
+// nothing; the console API's database role, secrets and IAM actions exactly; the order routes IAM-authorized
+// through the read-only role; the user pool's sign-in rules and the stack outputs. cdk-nag: infra-tests/nag.test.ts.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ORDER_ROUTES } from '../stacks/Api.ts';
+import { CONSOLE_API_ROUTES, CONSOLE_PUBLIC_ROUTES } from '../stacks/Console.ts';
+import { CONSOLE_GROUPS } from '../stacks/ConsoleAuth.ts';
+import { DB_ROLES } from '../stacks/Database.ts';
+import { actionsOf, asArray, type CfnValue, type Located, StageCfn, type Statement, text } from './cfn.ts';
+import { synthesize } from './synth.ts';
+
+const STAGES = ['dev', 'prod'] as const;
+type StageName = (typeof STAGES)[number];
+const built = {} as Record<StageName, StageCfn>;
+
+beforeAll(async () => {
+  for (const stage of STAGES) built[stage] = new StageCfn(await synthesize(stage));
+}, 900_000);
+
+const XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const allowed = (statements: Statement[]) => statements.filter((s) => s.Effect === 'Allow');
+const DB_ENV = ['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_MAX_CONNECTIONS'];
+
+describe.each(STAGES)('%s stage', (stage) => {
+  const cfn = () => built[stage];
+  const resolved = (from: Located, value: CfnValue): Located => {
+    const target = cfn().resolve(from.stack, value);
+    if (!target) throw new Error(`unresolvable ${text(value)} in ${from.stack}/${from.id}`);
+    return target;
+  };
+  /** Every route of the stage's HTTP API with its authorization and the handler it reaches. */
+  const routes = () =>
+    cfn()
+      .all('AWS::ApiGatewayV2::Route')
+      .map((route) => {
+        const integration = resolved(route, route.resource.Properties.Target['Fn::Join'][1][1]);
+        const fn = resolved(integration, integration.resource.Properties.IntegrationUri);
+        return {
+          key: route.resource.Properties.RouteKey as string,
+          auth: route.resource.Properties.AuthorizationType as string,
+          authorizer: route.resource.Properties.AuthorizerId
+            ? resolved(route, route.resource.Properties.AuthorizerId)
+            : undefined,
+          handler: fn.resource.Properties.Handler as string,
+        };
+      });
+  const h = (entry: string) => `packages/functions/src/${entry}.handler`;
+  const userPool = () => cfn().one('ConsoleAuth', 'AWS::Cognito::UserPool');
+  const client = () => cfn().one('ConsoleAuth', 'AWS::Cognito::UserPoolClient');
+
+  describe('console routes', () => {
+    it('every /console/api/* route and every route to the console API has the JWT authorizer', () => {
+      const api = routes().filter(
+        (r) => r.key.includes('/console/api') || r.handler === h('handlers/console-api'),
+      );
+      expect(api.map((r) => r.key).sort()).toEqual([...CONSOLE_API_ROUTES].sort());
+      for (const route of api) {
+        expect(route, route.key).toMatchObject({ auth: 'JWT', handler: h('handlers/console-api') });
+        expect(route.authorizer?.resource.Type).toBe('AWS::ApiGatewayV2::Authorizer');
+      }
+      expect(new Set(api.map((r) => r.authorizer?.id)).size).toBe(1);
+    });
+
+    it('the authorizer trusts ID tokens of this stage’s user pool for its app client only', () => {
+      const authorizer = cfn().one('Api', 'AWS::ApiGatewayV2::Authorizer');
+      const props = authorizer.resource.Properties;
+      expect(props).toMatchObject({
+        AuthorizerType: 'JWT',
+        IdentitySource: ['$request.header.Authorization'],
+      });
+      const issuer = text(props.JwtConfiguration.Issuer);
+      expect(issuer).toContain('https://cognito-idp.');
+      const audience = asArray<CfnValue>(props.JwtConfiguration.Audience);
+      expect(audience).toHaveLength(1);
+      expect(resolved(authorizer, audience[0]).id).toBe(client().id);
+      // The issuer names the pool by its id (an import of the ConsoleAuth stack's user pool Ref).
+      const poolRef = props.JwtConfiguration.Issuer['Fn::Join'][1].find(
+        (p: CfnValue) => typeof p === 'object',
+      );
+      expect(resolved(authorizer, poolRef).id).toBe(userPool().id);
+    });
+
+    it('the public routes are exactly the page, its assets and config.json, served by the static function', () => {
+      const open = routes().filter(
+        (r) => r.key.startsWith('GET /console') && !r.key.includes('/console/api'),
+      );
+      expect(open.map((r) => r.key).sort()).toEqual([...CONSOLE_PUBLIC_ROUTES].sort());
+      for (const route of open)
+        expect(route, route.key).toMatchObject({ auth: 'NONE', handler: h('handlers/console-static') });
+      // No other function is reachable without credentials except the signature-checking webhooks.
+      const unauthenticated = routes().filter((r) => r.auth === 'NONE');
+      expect(new Set(unauthenticated.map((r) => r.handler))).toEqual(
+        new Set([h('stripe-webhook'), h('wechatpay-webhook'), h('handlers/console-static')]),
+      );
+    });
+
+    it('the static function can read no data: no VPC, no database, no queue, no bucket, no secret', () => {
+      const fn = cfn().fn('handlers/console-static');
+      expect(fn.resource.Properties.VpcConfig).toBeUndefined();
+      const env = cfn().env('handlers/console-static');
+      for (const key of Object.keys(env)) expect(key).not.toMatch(/^(DB_|QUEUE|DLQ|REPORTS|SST_Secret)/);
+      expect(env.CONSOLE_CLIENT_ID).toBeDefined();
+      expect(resolved(fn, env.CONSOLE_CLIENT_ID).id).toBe(client().id);
+      const actions = new Set(allowed(cfn().statements('handlers/console-static')).flatMap(actionsOf));
+      expect([...actions].sort()).toEqual([...XRAY].sort());
+    });
+
+    it('the static function ships the page assets built at synthesis', () => {
+      const { synthesized } = cfn();
+      const handler = h('handlers/console-static');
+      const [construct] = Object.values(synthesized.stacks)
+        .flatMap((s) => s.node.findAll())
+        .filter((c) => (c as { props?: { handler?: string } }).props?.handler === handler);
+      const dir = path.join(
+        synthesized.artifactsDir,
+        construct!.node.addr,
+        'packages/functions/src/handlers/console-assets',
+      );
+      expect(readdirSync(dir).sort()).toEqual(['app.css', 'app.js']);
+    });
+  });
+
+  describe('console API function', () => {
+    const entry = 'handlers/console-api';
+
+    it('runs in the VPC as the console database role, connecting as exactly that user', () => {
+      const fn = cfn().fn(entry);
+      expect(fn.resource.Properties.VpcConfig.SubnetIds).toHaveLength(2);
+      const env = cfn().env(entry);
+      expect(env.DB_USER).toBe(DB_ROLES.console);
+      expect(resolved(fn, env.DB_HOST).resource.Type).toBe('AWS::RDS::DBProxy');
+      const connect = allowed(cfn().statements(entry)).filter((s) => actionsOf(s).includes('rds-db:connect'));
+      expect(connect).toHaveLength(1);
+      expect(text(connect[0]!.Resource)).toMatch(new RegExp(`"/${DB_ROLES.console}"\\]\\]\\}$`));
+    });
+
+    it('gets exactly its environment: database, reports bucket, link lifetime, both queues; no secret', () => {
+      const env = cfn().env(entry);
+      const own = Object.keys(env).filter(
+        (key) => !/^(PAYHOOKS_|LOG_LEVEL|POWERTOOLS_|AWS_NODEJS_|SST_(APP|STAGE|SSM_PREFIX)$)/.test(key),
+      );
+      expect(own.sort()).toEqual(
+        [...DB_ENV, 'REPORTS_BUCKET', 'REPORT_LINK_SECONDS', 'QUEUE_URL', 'DLQ_URL'].sort(),
+      );
+      expect(resolved(cfn().fn(entry), env.QUEUE_URL).id).toMatch(/^EventQueue/);
+      expect(resolved(cfn().fn(entry), env.DLQ_URL).id).toMatch(/^DeadLetterQueue/);
+      expect(resolved(cfn().fn(entry), env.REPORTS_BUCKET).id).toMatch(/^ReportsBucket/);
+    });
+
+    it('may call exactly: connect, read report files, look at and replay the DLQ into the main queue', () => {
+      const statements = allowed(cfn().statements(entry));
+      const actions = new Set(statements.flatMap(actionsOf));
+      expect([...actions].sort()).toEqual(
+        [
+          ...XRAY,
+          'rds-db:connect',
+          's3:GetObject',
+          's3:ListBucket',
+          'sqs:ReceiveMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:SendMessage',
+        ].sort(),
+      );
+      const role = cfn().role(entry);
+      const queueOf = (action: string) =>
+        statements
+          .filter((s) => actionsOf(s).includes(action))
+          .flatMap((s) => asArray<CfnValue>(s.Resource))
+          .map((r) => resolved(role, r).id);
+      expect(queueOf('sqs:DeleteMessage')).toEqual([expect.stringMatching(/^DeadLetterQueue/)]);
+      expect(queueOf('sqs:ReceiveMessage')).toEqual([expect.stringMatching(/^DeadLetterQueue/)]);
+      expect(queueOf('sqs:SendMessage')).toEqual([expect.stringMatching(/^EventQueue/)]);
+      // Report objects under the provider prefixes, never the whole bucket, never a write.
+      const get = statements.find((s) => actionsOf(s).includes('s3:GetObject'))!;
+      const objects = asArray<CfnValue>(get.Resource).map(text);
+      expect(objects).toHaveLength(2);
+      expect(objects.some((r) => r.includes('"/wechatpay/*"'))).toBe(true);
+      expect(objects.some((r) => r.includes('"/stripe/*"'))).toBe(true);
+    });
+
+    it('can read no Stripe secret, no WeChat Pay merchant parameter and no database secret', () => {
+      const statements = allowed(cfn().statements(entry));
+      const actions = statements.flatMap(actionsOf);
+      for (const action of actions) expect(action).not.toMatch(/^(ssm|secretsmanager|kms):/);
+      for (const resource of statements.flatMap((s) => asArray<CfnValue>(s.Resource)).map(text))
+        expect(resource).not.toMatch(/:parameter\/|:secret:/);
+      expect(Object.keys(cfn().env(entry)).filter((k) => k.startsWith('SST_Secret_value_'))).toEqual([]);
+      expect(cfn().env(entry).WECHATPAY_PARAMETERS).toBeUndefined();
+    });
+  });
+
+  describe('order-status API', () => {
+    it('both order routes are IAM-authorized and reach the orders function', () => {
+      const orders = routes().filter((r) => r.key.startsWith('GET /orders'));
+      expect(orders.map((r) => r.key).sort()).toEqual(Object.values(ORDER_ROUTES).sort());
+      for (const route of orders)
+        expect(route, route.key).toMatchObject({ auth: 'AWS_IAM', handler: h('handlers/orders-api') });
+    });
+
+    it('reads through the read-only role and may do nothing but connect', () => {
+      const env = cfn().env('handlers/orders-api');
+      expect(env.DB_USER).toBe(DB_ROLES.readonly);
+      expect(env.ORDERS_OPENAPI_FILE).toBe('openapi/orders.yaml');
+      const statements = allowed(cfn().statements('handlers/orders-api'));
+      expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual([...XRAY, 'rds-db:connect'].sort());
+      const connect = statements.find((s) => actionsOf(s).includes('rds-db:connect'))!;
+      expect(text(connect.Resource)).toMatch(new RegExp(`"/${DB_ROLES.readonly}"\\]\\]\\}$`));
+    });
+
+    it('gives the merchant apps a managed policy that can invoke GET /orders/… and nothing else', () => {
+      const policy = cfn()
+        .in('Api', 'AWS::IAM::ManagedPolicy')
+        .find((p) => p.id.startsWith('OrderStatusAccess'))!;
+      const statements: Statement[] = policy.resource.Properties.PolicyDocument.Statement;
+      expect(statements).toHaveLength(1);
+      expect(statements[0]!.Action).toBe('execute-api:Invoke');
+      const resources = asArray<CfnValue>(statements[0]!.Resource).map(text);
+      expect(resources).toHaveLength(1);
+      expect(resources[0]).toContain('/*/GET/orders/*"');
+    });
+  });
+
+  describe('user pool', () => {
+    it('admins create users (no self sign-up); strong passwords; optional TOTP MFA; threat protection enforced', () => {
+      const props = userPool().resource.Properties;
+      expect(props.AdminCreateUserConfig.AllowAdminCreateUserOnly).toBe(true);
+      expect(props.Policies.PasswordPolicy).toMatchObject({
+        MinimumLength: 14,
+        RequireLowercase: true,
+        RequireUppercase: true,
+        RequireNumbers: true,
+        RequireSymbols: true,
+      });
+      expect(props.MfaConfiguration).toBe('OPTIONAL');
+      expect(props.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+      expect(props.UserPoolAddOns).toEqual({ AdvancedSecurityMode: 'ENFORCED' });
+      expect(props.UsernameAttributes).toEqual(['email']);
+    });
+
+    it('has the finance and ops groups', () => {
+      const groups = cfn()
+        .in('ConsoleAuth', 'AWS::Cognito::UserPoolGroup')
+        .map((g) => {
+          expect(resolved(g, g.resource.Properties.UserPoolId).id).toBe(userPool().id);
+          return g.resource.Properties.GroupName;
+        });
+      expect(groups.sort()).toEqual(Object.keys(CONSOLE_GROUPS).sort());
+    });
+
+    it('has one public app client: password and SRP sign-in, no secret, short-lived tokens', () => {
+      const props = client().resource.Properties;
+      expect(props.GenerateSecret).toBe(false);
+      expect([...props.ExplicitAuthFlows].sort()).toEqual(
+        ['ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_USER_SRP_AUTH'].sort(),
+      );
+      expect(props.PreventUserExistenceErrors).toBe('ENABLED');
+      expect(props.IdTokenValidity).toBe(60);
+      expect(cfn().in('ConsoleAuth', 'AWS::Cognito::IdentityPool')).toEqual([]);
+    });
+
+    it('outputs the console URL, the user pool id and the client id', () => {
+      const outputs = { ...cfn().templates.ConsoleAuth.Outputs, ...cfn().templates.Api.Outputs };
+      expect(Object.keys(outputs)).toEqual(
+        expect.arrayContaining([
+          'ConsoleUrl',
+          'ConsoleUserPoolId',
+          'ConsoleUserPoolClientId',
+          'OrderStatusUrl',
+        ]),
+      );
+      expect(text(outputs.ConsoleUrl!.Value)).toContain('/console');
+    });
+  });
+});
