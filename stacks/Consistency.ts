@@ -15,6 +15,8 @@ export interface ConsistencyInputs {
   connect: (fn: SstFunction, role: 'app') => void;
   queue: sqs.IQueue;
   stripeApiKey: Config.Secret;
+  /** False on a Stripe-only stage: no WeChat Pay sampler. */
+  wechatpay: boolean;
 }
 
 export function consistencySamplers(stack: Stack, inputs: ConsistencyInputs) {
@@ -39,6 +41,7 @@ export function consistencySamplers(stack: Stack, inputs: ConsistencyInputs) {
     'Samples recently changed Stripe objects against Stripe; resyncs drift through the queue',
   );
   consistencyStripe.bind([inputs.stripeApiKey]);
+  if (!inputs.wechatpay) return { consistencyStripe, consistencyWechatpay: undefined };
   const consistencyWechatpay = sampler(
     'ConsistencyWechatpay',
     'consistency-wechatpay',

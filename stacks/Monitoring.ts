@@ -137,10 +137,12 @@ export function Monitoring({ stack, app }: StackContext) {
   }
 
   // Consistency sampling: drift above the resync threshold (0.5 % of a sample) in any account, or a failed run.
-  for (const [id, service, fn] of [
+  const samplers = [
     ['ConsistencyStripe', 'consistency-stripe', consistencyStripe],
     ['ConsistencyWechatpay', 'consistency-wechatpay', consistencyWechatpay],
-  ] as const) {
+  ] as const;
+  for (const [id, service, fn] of samplers) {
+    if (!fn) continue;
     alarm(
       `${id}Drift`,
       `${service}: ledger or mirror drifted from the provider above 0.5 %; resynced, see its log`,

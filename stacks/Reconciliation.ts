@@ -204,9 +204,10 @@ export function Reconciliation({ stack, app }: StackContext) {
     connect: (fn, role) => connect(fn, role),
     queue,
     stripeApiKey: secrets.STRIPE_API_KEY,
+    wechatpay: settings.wechatpay,
   });
   schedule('ConsistencyStripe', SCHEDULES.consistency, consistencyStripe);
-  schedule('ConsistencyWechatpay', SCHEDULES.consistency, consistencyWechatpay);
+  if (consistencyWechatpay) schedule('ConsistencyWechatpay', SCHEDULES.consistency, consistencyWechatpay);
 
   stack.addOutputs({ ReportsBucket: bucket.bucketName });
   return {
