@@ -32,6 +32,7 @@ import {
   MemoryStore,
   silentLogger,
   tradeRecord,
+  truncateReconTables,
 } from './reconcile-helpers.ts';
 
 let db: TestDatabase;
@@ -42,8 +43,7 @@ afterAll(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await db.sql`truncate payments, refunds, inbox_events, recon_runs, recon_lines, recon_items, recon_reports,
-    recon_break_events, recon_break_sightings, recon_breaks, recon_day_totals, recon_payout_transactions`;
+  await truncateReconTables(db.sql);
   now = new Date('2025-03-03T03:00:00Z');
 });
 

@@ -39,6 +39,12 @@ export class MemoryStore implements ObjectStore {
   }
 }
 
+/** Empties the ledger and every table a reconciliation run writes (the break register included), between tests. */
+export async function truncateReconTables(sql: Sql): Promise<void> {
+  await sql`truncate payments, refunds, inbox_events, recon_runs, recon_lines, recon_items, recon_reports,
+    recon_break_events, recon_break_sightings, recon_breaks, recon_day_totals, recon_payout_transactions`;
+}
+
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A trade bill row with sensible defaults (a SUCCESS payment of 1.00 CNY). */

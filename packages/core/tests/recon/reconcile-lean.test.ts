@@ -26,6 +26,7 @@ import {
   MemoryStore,
   silentLogger,
   tradeRecord,
+  truncateReconTables,
 } from './reconcile-helpers.ts';
 
 let db: TestDatabase;
@@ -36,7 +37,7 @@ afterAll(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await db.sql`truncate payments, refunds, inbox_events, recon_runs, recon_lines, recon_items`;
+  await truncateReconTables(db.sql);
 });
 
 const clock: Clock = { now: () => new Date('2025-03-02T03:00:00Z') };

@@ -28,6 +28,7 @@ import {
   MemoryStore,
   silentLogger,
   tradeRecord,
+  truncateReconTables,
 } from './reconcile-helpers.ts';
 
 let db: TestDatabase;
@@ -38,8 +39,7 @@ afterAll(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await db.sql`truncate payments, refunds, inbox_events, recon_runs, recon_lines, recon_items, recon_break_events,
-    recon_break_sightings, recon_breaks`;
+  await truncateReconTables(db.sql);
 });
 
 const clock: Clock = { now: () => new Date('2025-03-02T03:00:00Z') };

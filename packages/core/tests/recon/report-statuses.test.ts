@@ -18,6 +18,7 @@ import {
   MemoryStore,
   silentLogger,
   tradeRecord,
+  truncateReconTables,
 } from './reconcile-helpers.ts';
 
 let db: TestDatabase;
@@ -28,7 +29,7 @@ afterAll(async () => {
   await db?.drop();
 });
 beforeEach(async () => {
-  await db.sql`truncate payments, refunds, inbox_events, recon_runs, recon_lines, recon_items`;
+  await truncateReconTables(db.sql);
 });
 
 const DATE = '2025-03-01';
