@@ -46,7 +46,10 @@ describe('one stack per state folder, on an embedded PostgreSQL', () => {
     stateDir: dir,
     port: 0,
     pgPort: freePort(),
-    fastPostgres: true,
+    // Durable settings: this file SIGKILLs the postmaster, and with `fastPostgres` (synchronous_commit=off) the
+    // commits of the last WAL-writer interval die with it — under load that lost applied events the consumer had
+    // already deleted from the queue, a loss that no real deployment (synchronous commit on) can have.
+    fastPostgres: false,
     stripeWebhookSecrets: [secret],
     notice: (line) => notices.push(line),
   });
