@@ -1,9 +1,10 @@
 // Applies queue envelopes to the ledger through the inbox, with exactly-once effect: the inbox row (unique
 // provider + event id) and the event's projections commit together. A batch is applied set-based in two
 // pipelined flights of statements, whatever its size (see docs/decisions.md, "Consumer throughput"):
-//   1. [begin,] the inbox claim of every decodable envelope with its outcome, and a look-up of the undecodable
-//      ones (a known event is a duplicate, whatever its body);
-//   2. one upsert per table for the claimed events only, the merchant-order check[, commit].
+//   1. [begin,] the inbox claim of every decodable envelope with its outcome, a look-up of the undecodable
+//      ones (a known event is a duplicate, whatever its body), and the held versions of the mirror rows;
+//   2. one upsert per table for the claimed events only (mirror rows that cannot change anything left out, ties
+//      with the held rows recorded), the merchant-order check[, commit].
 // Envelopes are decoded and their changes prepared before the claim, so the claim already carries the outcome
 // and a message that cannot be decoded or placed is never claimed: it fails alone.
 
@@ -17,6 +18,8 @@ import {
   type AnomalyRow,
   anomaliesOf,
   ChangeSet,
+  heldVersionsOf,
+  heldVersionsStatement,
   type PreparedChanges,
   prepareChanges,
 } from './projections.ts';
@@ -254,10 +257,17 @@ async function applyDecoded(
   if (decoded.length === 0 && undecodable.length === 0) return;
   const first = [...link.opening];
   if (decoded.length > 0) first.push(claimStatement(decoded));
+  const claimAt = first.length - 1;
   if (undecodable.length > 0) first.push(knownStatement(undecodable.map(({ item }) => item.envelope)));
+  const knownAt = first.length - 1;
+  // The mirror rows' held versions (every decoded event's: the claim's answer is not known yet), so flight 2
+  // sends no mirror write that cannot change anything and finds ties without another read.
+  const read = heldVersionsStatement(decoded.map((d) => d.prepared));
+  if (read) first.push(read);
   const firstRows = await link.send(first);
-  const claimed = decoded.length > 0 ? keysOf(firstRows[link.opening.length]) : new Set<string>();
-  const known = undecodable.length > 0 ? keysOf(firstRows[first.length - 1]) : new Set<string>();
+  const claimed = decoded.length > 0 ? keysOf(firstRows[claimAt]) : new Set<string>();
+  const known = undecodable.length > 0 ? keysOf(firstRows[knownAt]) : new Set<string>();
+  const held = read ? heldVersionsOf(firstRows[first.length - 1] as unknown[]) : undefined;
 
   for (const { item, error } of undecodable) {
     outcomes.set(
@@ -277,7 +287,7 @@ async function applyDecoded(
     applied.push(d);
   }
 
-  const { upserts, check } = set.statements();
+  const { upserts, check } = set.statements(held);
   const second = [...upserts, ...(check ? [check] : []), ...link.closing];
   const secondRows = second.length > 0 ? await link.send(second) : [];
   const found = check ? anomaliesOf(secondRows[upserts.length] as AnomalyRow[]) : [];

@@ -19,6 +19,7 @@ import {
   DISPUTE_ORDER,
   isTie,
   ORDERING_PREFIX,
+  orderingPrefix,
   orderOf,
   PAYMENT_ORDER,
   REFUND_ORDER,
@@ -51,6 +52,8 @@ interface TableSpec {
   least: readonly string[];
   /** Mirror tables whose provider can be asked for an object when two of its events tie. */
   revalidateTies?: boolean;
+  /** A provider mirror table (key `id`, first_seen_at merged): its held versions are read before writing. */
+  mirror?: boolean;
 }
 
 /** One row for a table, ready to upsert: `values` follow `columns(spec)`. */
@@ -106,62 +109,80 @@ function upsertStatement(spec: TableSpec, rows: readonly Row[]): string {
 }
 
 /**
- * The upsert of a mirror table whose ties are revalidated, in one statement (no extra round trip): `held` reads
- * the versions before `up` writes (all parts of a statement share one snapshot), and every incoming row whose
- * version ties with the held one — plus the ties already found between events of this set — is recorded in
- * object_revalidations. Best effort: a row committed by a concurrent batch after the snapshot is not compared.
+ * What a mirror table holds for some objects, read before the batch writes (a plain read: no locks): the held
+ * version and first_seen_at in whole milliseconds, rounded up (so "held ≤ incoming" never hides a sub-millisecond
+ * earlier incoming time). Keyed by table, then object id.
  */
-function upsertWithTies(spec: TableSpec, rows: readonly Row[], known: readonly ObjectTie[]): string {
-  const objects = rows.map((row) => row.object!);
-  const incoming = [
-    arrayLiteral(
-      rows.map((row) => row.key),
-      'text',
-    ),
-    arrayLiteral(
-      rows.map((row) => row.version),
-      'text',
-    ),
-    arrayLiteral(
-      objects.map((o) => o.provider),
-      'text',
-    ),
-    arrayLiteral(
-      objects.map((o) => o.objectType),
-      'text',
-    ),
-    arrayLiteral(
-      objects.map((o) => o.account),
-      'text',
-    ),
-  ];
-  return `with held as (
-      select id, version from ${spec.table} where id = any(${incoming[0]})
-    ), up as (${upsertStatement(spec, rows)}
-    ), incoming as (
-      select * from unnest(${incoming.join(', ')}) as x(id, version, provider, object_type, account)
-    ), found as (
-      select i.provider, i.object_type, i.id as object_id, i.account,
-        substr(i.version, ${ORDERING_PREFIX + 1}) as first_event, substr(h.version, ${ORDERING_PREFIX + 1}) as second_event
-      from incoming i join held h on h.id = i.id
-      where h.version <> i.version and left(h.version, ${ORDERING_PREFIX}) = left(i.version, ${ORDERING_PREFIX})
-    ), ties as (
-      select * from found union all ${knownTies(known)}
-    )
-    ${recordTiesStatement('ties')}`;
+export type HeldVersions = ReadonlyMap<string, ReadonlyMap<string, { version: string; firstSeenMs: number }>>;
+
+interface HeldRow {
+  t: string;
+  id: string;
+  version: string;
+  first_seen_ms: string | bigint;
 }
 
-/** Ties found in memory, as rows of the same shape as `found`. */
-function knownTies(ties: readonly ObjectTie[]): string {
+/** The read of the held versions of every mirror row in `prepared`, one `union all` statement; null if none. */
+export function heldVersionsStatement(prepared: readonly PreparedChanges[]): string | null {
+  const ids = new Map<string, Set<string>>();
+  for (const { rows } of prepared) {
+    for (const { spec, row } of rows) {
+      if (!spec.mirror) continue;
+      let set = ids.get(spec.table);
+      if (!set) {
+        set = new Set();
+        ids.set(spec.table, set);
+      }
+      set.add(row.key);
+    }
+  }
+  if (ids.size === 0) return null;
+  return [...ids]
+    .map(
+      ([table, keys]) =>
+        `select '${table}' as t, id, version, ceil(extract(epoch from first_seen_at) * 1000)::int8 as first_seen_ms
+        from ${table} where id = any(${arrayLiteral([...keys], 'text')})`,
+    )
+    .join('\n union all ');
+}
+
+export function heldVersionsOf(rows: readonly unknown[]): HeldVersions {
+  const held = new Map<string, Map<string, { version: string; firstSeenMs: number }>>();
+  for (const row of rows as HeldRow[]) {
+    let table = held.get(row.t);
+    if (!table) {
+      table = new Map();
+      held.set(row.t, table);
+    }
+    table.set(row.id, { version: row.version, firstSeenMs: Number(row.first_seen_ms) });
+  }
+  return held;
+}
+
+/**
+ * Whether writing `row` over what the table holds can change nothing: its version is not newer (by what it
+ * says — a tie broken by event id is left to SQL, whose text order decides it) and its first_seen_at is not
+ * earlier. Versions only grow and first_seen_at only shrinks, so a read taken before the write stays valid.
+ */
+function changesNothing(row: Row, held: { version: string; firstSeenMs: number }): boolean {
+  const notNewer = held.version === row.version || orderingPrefix(held.version) > orderingPrefix(row.version);
+  return notNewer && held.firstSeenMs <= Date.parse(row.values.first_seen_at as string);
+}
+
+/** The insert of ties found in memory and against the held rows into object_revalidations (revalidations.ts). */
+function tiesStatement(ties: readonly ObjectTie[]): string {
   const column = (values: string[]) => arrayLiteral(values, 'text');
-  return `select * from unnest(${[
-    column(ties.map((t) => t.provider)),
-    column(ties.map((t) => t.objectType)),
-    column(ties.map((t) => t.objectId)),
-    column(ties.map((t) => t.account)),
-    column(ties.map((t) => t.eventIds[0])),
-    column(ties.map((t) => t.eventIds[1])),
-  ].join(', ')})`;
+  return `with ties as (
+      select * from unnest(${[
+        column(ties.map((t) => t.provider)),
+        column(ties.map((t) => t.objectType)),
+        column(ties.map((t) => t.objectId)),
+        column(ties.map((t) => t.account)),
+        column(ties.map((t) => t.eventIds[0])),
+        column(ties.map((t) => t.eventIds[1])),
+      ].join(', ')}) as x(provider, object_type, object_id, account, first_event, second_event)
+    )
+    ${recordTiesStatement('ties')}`;
 }
 
 const conflictClauses = new Map<TableSpec, string>();
@@ -247,6 +268,7 @@ function mirrorTable(table: string, revalidateTies: boolean): TableSpec {
     spec = {
       table,
       revalidateTies,
+      mirror: true,
       key: ['id'],
       types: {
         id: 'text',
@@ -427,8 +449,10 @@ export interface WriteStatements {
 export class ChangeSet {
   private readonly tables = new Map<TableSpec, Map<string, Row>>();
   private readonly checks: OrderCheck[] = [];
-  /** Ties between events of this set, per mirror table (those with the rows held are found in SQL). */
+  /** Ties between events of this set, per mirror table (those with the held rows are found in statements()). */
   private readonly ties = new Map<TableSpec, ObjectTie[]>();
+  /** Every row added, before merging: what heldVersionsStatement reads. */
+  private readonly prepared: { spec: TableSpec; row: Row }[] = [];
 
   /** Adds one event's changes; throws (adding nothing) if one of them cannot be placed. */
   add(changes: readonly LedgerChange[], eventId: string): void {
@@ -437,7 +461,10 @@ export class ChangeSet {
 
   /** Adds an event's prepared rows (each prepared set is added once: merging reuses its rows). */
   addPrepared(prepared: PreparedChanges): void {
-    for (const { spec, row } of prepared.rows) this.merge(spec, row);
+    for (const { spec, row } of prepared.rows) {
+      this.prepared.push({ spec, row });
+      this.merge(spec, row);
+    }
     for (const check of prepared.checks) this.checks.push(check);
   }
 
@@ -465,32 +492,54 @@ export class ChangeSet {
   }
 
   /**
-   * One upsert per table in (table, key) order — mirror tables by name, then payments, refunds, disputes — then
-   * the merchant-order check. Sent in this order on one connection, so every batch takes its row locks in one
-   * global order.
+   * One upsert per table in (table, key) order — mirror tables by name, then the ties of mirrored objects, then
+   * payments, refunds, disputes — then the merchant-order check. Sent in this order on one connection, so every
+   * batch takes its row locks in one global order. With `held` (heldVersionsStatement's rows, read earlier in the
+   * transaction) a mirror row that cannot change anything is not sent at all, and ties with the held rows are
+   * found here, in memory; without it every row is sent and only ties within this set are recorded.
    */
-  statements(): WriteStatements {
+  statements(held?: HeldVersions): WriteStatements {
     const ledger = [PAYMENTS, REFUNDS, DISPUTES];
     const mirrors = [...this.tables.keys()]
       .filter((spec) => !ledger.includes(spec))
       .sort((a, b) => (a.table < b.table ? -1 : 1));
     const upserts: string[] = [];
-    for (const spec of [...mirrors, ...ledger]) {
-      const rows = this.tables.get(spec);
-      if (!rows || rows.size === 0) continue;
-      const sorted = [...rows.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      upserts.push(
-        spec.revalidateTies
-          ? upsertWithTies(spec, sorted, this.ties.get(spec) ?? [])
-          : upsertStatement(spec, sorted),
+    const ties: ObjectTie[] = [];
+    const sortedRows = (spec: TableSpec) =>
+      [...(this.tables.get(spec)?.values() ?? [])].sort((a, b) =>
+        a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
       );
+    for (const spec of mirrors) {
+      const heldRows = held?.get(spec.table);
+      const sent: Row[] = [];
+      for (const row of sortedRows(spec)) {
+        const h = heldRows?.get(row.key);
+        if (h && spec.revalidateTies && row.object && isTie(row.version, h.version)) {
+          ties.push({ ...row.object, eventIds: [eventIdOf(row.version), eventIdOf(h.version)] });
+        }
+        if (!h || !changesNothing(row, h)) sent.push(row);
+      }
+      if (spec.revalidateTies) ties.push(...(this.ties.get(spec) ?? []));
+      if (sent.length > 0) upserts.push(upsertStatement(spec, sent));
+    }
+    if (ties.length > 0) upserts.push(tiesStatement(ties));
+    for (const spec of ledger) {
+      const rows = sortedRows(spec);
+      if (rows.length > 0) upserts.push(upsertStatement(spec, rows));
     }
     return { upserts, check: this.checks.length > 0 ? merchantOrderCheck(this.checks) : null };
   }
 
-  /** Writes everything on the caller's transaction, the statements pipelined. */
+  /** The read that `statements(held)` needs first (null: nothing mirrored). */
+  heldVersionsStatement(): string | null {
+    return heldVersionsStatement([{ rows: this.prepared, checks: [] }]);
+  }
+
+  /** Writes everything on the caller's transaction: the held versions first, then the statements pipelined. */
   async write(tx: Tx): Promise<EventAnomaly[]> {
-    const { upserts, check } = this.statements();
+    const read = this.heldVersionsStatement();
+    const held = read ? heldVersionsOf(await tx.unsafe(read)) : undefined;
+    const { upserts, check } = this.statements(held);
     // postgres.js sends a query when it is first awaited; execute() sends it now, so the order is this one.
     const sent = upserts.map((text) => tx.unsafe(text).execute());
     const found = check ? tx.unsafe<AnomalyRow[]>(check).execute() : Promise.resolve([]);
