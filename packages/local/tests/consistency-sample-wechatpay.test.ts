@@ -35,7 +35,15 @@ let sandbox: ProviderSandbox;
 let merchantsFile: string;
 let shop: SandboxMerchant;
 let kiosk: SandboxMerchant;
-const logger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const logged: { message: string; fields: Record<string, unknown> }[] = [];
+const logger: Logger = {
+  debug() {},
+  info(message, fields = {}) {
+    logged.push({ message, fields });
+  },
+  warn() {},
+  error() {},
+};
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -171,6 +179,9 @@ describe('consistency sampling (WeChat Pay, provider API sandbox, local queue)',
       { kind: 'refund', id: refund.refundId, differences: ['ledger status abnormal, provider succeeded'] },
     ]);
     expect(atShop.driftPercent).toBeCloseTo(100 / 3, 6);
+    // The log line the drift alarm points to names the drifted object and what differs.
+    const line = logged.find((l) => l.message === 'consistency sample' && l.fields.account === shop.mchid);
+    expect(line?.fields).toMatchObject({ drifted: 1, resynced: 1, driftedObjects: atShop.drifted });
     expect(byAccount.get(kiosk.mchid)).toMatchObject({
       sampled: 1,
       drifted: [],

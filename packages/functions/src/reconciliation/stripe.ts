@@ -1,5 +1,6 @@
 // Stripe reconciliation of one business date (UTC): for the platform account and each connected account,
-// balance_change_from_activity.itemized.3 and payouts.itemized.3 through the report API — create the run, poll
+// balance_change_from_activity.itemized.3, payouts.itemized.3 and payout_reconciliation.itemized.5 through the
+// report API — create the run, poll
 // with backoff, download, stream-parse — then match against payments, refunds and the payout mirror, heal via
 // retrieve + synthetic event, report. Dependencies are built in wiring/recon.ts.
 import type { EnvelopeNormalizer, Sql } from '@payhooks/core/ledger';
