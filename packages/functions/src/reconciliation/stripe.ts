@@ -1,8 +1,7 @@
 // Stripe reconciliation of one business date (UTC): for the platform account and each connected account,
 // balance_change_from_activity.itemized.3, payouts.itemized.3 and payout_reconciliation.itemized.5 through the
-// report API — create the run, poll
-// with backoff, download, stream-parse — then match against payments, refunds and the payout mirror, heal via
-// retrieve + synthetic event, report. Dependencies are built in wiring/recon.ts.
+// report API — create the run, poll with backoff, download, stream-parse — then match against payments, refunds
+// and the payout mirror, heal via retrieve + synthetic event, report. Dependencies are built in wiring/recon.ts.
 import type { EnvelopeNormalizer, Sql } from '@payhooks/core/ledger';
 import type { Clock, Logger, Metrics, ObjectStore } from '@payhooks/core/ports';
 import { syntheticEvent } from '@payhooks/core/providers/stripe';
