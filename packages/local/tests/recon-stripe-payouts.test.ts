@@ -7,6 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listBreaks, payoutTransactions } from '@payhooks/core/recon/run';
+import { checkEnvironmentValues } from '@payhooks/functions/config';
 import {
   type ProviderSandbox,
   randomStripeSecretKey,
@@ -42,6 +43,27 @@ const seedPayment = (id: string, amount: number, at: string) => db.sql`
   insert into payments (provider, provider_payment_id, account, merchant_order_no, amount_minor, currency, status,
     status_rank, first_seen_at, succeeded_at, updated_at, last_event_id, version)
   values ('stripe', ${id}, '', ${`O-${id}`}, ${amount}, 'USD', 'succeeded', 100, ${at}, ${at}, ${at}, 'seed', ${`0:${id}`})`;
+
+const reconcileDay = (date: string, env: Record<string, string> = {}, force = false) =>
+  runLocalReconciliation({
+    sql: db.sql,
+    env: { STRIPE_ORDER_METADATA_KEY: 'order_id', ...env },
+    reportsDir: path.join(dir, 'reports'),
+    providerApiUrl: sandbox.url,
+    stripeApiKey: apiKey,
+    providers: ['stripe'],
+    dates: { stripe: date },
+    force,
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+  });
+
+const summaryOf = async (outcome: Awaited<ReturnType<typeof reconcileDay>>, date: string) =>
+  JSON.parse(
+    await readFile(
+      path.join(path.dirname(outcome.reportFiles[`stripe/platform/${date}`]!), 'summary.json'),
+      'utf8',
+    ),
+  );
 
 describe('Stripe payout reconciliation report (sandbox, real client, real Postgres)', () => {
   it('links each payout to the transactions it settles; a payout they do not add up to is a break', async () => {
@@ -105,23 +127,14 @@ describe('Stripe payout reconciliation report (sandbox, real client, real Postgr
     await seedPayment('pi_3', 2000, day2);
 
     // Only the payout day is reconciled: 03-01 and 03-02 never ran, so nothing links their transactions yet.
-    const outcome = await runLocalReconciliation({
-      sql: db.sql,
-      env: { STRIPE_ORDER_METADATA_KEY: 'order_id' },
-      reportsDir: path.join(dir, 'reports'),
-      providerApiUrl: sandbox.url,
-      stripeApiKey: apiKey,
-      providers: ['stripe'],
-      dates: { stripe: '2025-03-03' },
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-    });
+    const outcome = await reconcileDay('2025-03-03');
     const [result] = outcome.results;
     expect(result).toMatchObject({ status: 'succeeded', account: '' });
     expect(result!.counts).toEqual({ matched: 2, payout_mismatch: 1 });
     expect(result!.breaks).toMatchObject({ total: 1, unhealed: 1 });
 
     const folder = path.dirname(outcome.reportFiles['stripe/platform/2025-03-03']!);
-    const summary = JSON.parse(await readFile(path.join(folder, 'summary.json'), 'utf8'));
+    const summary = await summaryOf(outcome, '2025-03-03');
     expect(summary.sourceFiles.map((f: { name: string; rows: number }) => [f.name, f.rows])).toEqual([
       ['balance_change', 0],
       ['payouts', 2],
@@ -159,6 +172,29 @@ describe('Stripe payout reconciliation report (sandbox, real client, real Postgr
       expect.objectContaining({ balanceTransactionId: 'txn_ok_1', kind: 'payment', netMinor: 970n }),
       expect.objectContaining({ balanceTransactionId: 'txn_ok_2', kind: 'payment', netMinor: 485n }),
       expect.objectContaining({ balanceTransactionId: 'txn_ok_3', kind: 'refund', netMinor: -200n }),
+    ]);
+  });
+
+  it('STRIPE_RECON_PAYOUT_RECONCILIATION=false skips the report: payouts of unreconciled days link nothing', async () => {
+    // The same day again, forced, without the report: the links it made are replaced and nothing names the payouts.
+    const outcome = await reconcileDay('2025-03-03', { STRIPE_RECON_PAYOUT_RECONCILIATION: 'false' }, true);
+    expect(outcome.results[0]).toMatchObject({ status: 'succeeded', counts: { matched: 2 } });
+    const summary = await summaryOf(outcome, '2025-03-03');
+    expect(summary.sourceFiles.map((f: { name: string }) => f.name)).toEqual(['balance_change', 'payouts']);
+    expect(
+      summary.payouts.map((p: { payoutId: string; linkedTransactions: number }) => [
+        p.payoutId,
+        p.linkedTransactions,
+      ]),
+    ).toEqual([
+      ['po_bad', 0],
+      ['po_ok', 0],
+    ]);
+    expect(checkEnvironmentValues({ STRIPE_RECON_PAYOUT_RECONCILIATION: 'no' })).toEqual([
+      {
+        subject: 'STRIPE_RECON_PAYOUT_RECONCILIATION',
+        message: 'STRIPE_RECON_PAYOUT_RECONCILIATION must be true or false, got "no"',
+      },
     ]);
   });
 });

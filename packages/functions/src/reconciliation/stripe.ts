@@ -39,6 +39,8 @@ export interface ReconStripeDeps {
   reportsLocation?: string;
   sleep?: (ms: number) => Promise<void>;
   onProgress?: (account: string, progress: ReconProgress) => void;
+  /** False: skip payout_reconciliation.itemized.5 (STRIPE_RECON_PAYOUT_RECONCILIATION=false; manual payouts). */
+  payoutReconciliation?: boolean;
 }
 
 export async function runStripeReconciliation(
@@ -68,6 +70,7 @@ export async function runStripeReconciliation(
             window: businessWindow('stripe', businessDate),
             orderMetadataKey: deps.orderMetadataKey,
             ...(deps.sleep ? { sleep: deps.sleep } : {}),
+            ...(deps.payoutReconciliation === false ? { payoutReconciliation: false } : {}),
           }),
           businessDate,
           force: event.force ?? false,
