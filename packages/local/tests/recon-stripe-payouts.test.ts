@@ -158,8 +158,10 @@ describe('Stripe payout reconciliation report (sandbox, real client, real Postgr
         differenceMinor: '0',
       },
     ]);
-    // The day's money is the balance change report's: the payout reconciliation rows are not counted again.
+    // The day's money and fees are the balance change report's: the payout reconciliation rows are not counted again.
     expect(summary.money).toEqual([]);
+    // (Payout rows carry a zero fee; the settled transactions' 1.03 USD of fees belong to their own days.)
+    expect(summary.totals.fees).toEqual({ USD: '0.00' });
 
     const breaksCsv = await readFile(path.join(folder, 'breaks.csv'), 'utf8');
     expect(breaksCsv).toContain('payout_mismatch');
