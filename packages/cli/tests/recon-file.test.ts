@@ -9,7 +9,10 @@ import { gzipSync } from 'node:zlib';
 import type { TradeBillRecord } from '@payhooks/core/recon';
 import { packEncryptedBill } from '@payhooks/testkit/bills/bill-fixtures';
 import { writeFundFlowBill, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
-import { writeBalanceChangeReport } from '@payhooks/testkit/reports/report-writer';
+import {
+  writeBalanceChangeReport,
+  writePayoutReconciliationReport,
+} from '@payhooks/testkit/reports/report-writer';
 import { sandboxMerchantsFromGenerated } from '@payhooks/testkit/sandbox/provider-api';
 import { generateSandboxMerchants, writeMerchantsFile } from '@payhooks/testkit/sandbox/wechatpay-merchants';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
@@ -217,6 +220,70 @@ describe('payhooks recon run --file', () => {
     await expect(
       run('recon', 'run', '--provider', 'stripe', '--merchant', 'platform', '--file', file),
     ).rejects.toThrow(/--file needs --date/);
+  });
+
+  it('reconciles a Stripe payout reconciliation report alone: each payout against the transactions it lists', async () => {
+    await db.sql`truncate recon_payout_transactions, stripe.payouts`;
+    // A payment of the day that the payout file does not list: not missing_at_provider (the file is about payouts).
+    await seedPayment('stripe', '', 'pi_unlisted', 700, 'USD');
+    for (const [id, amount] of [
+      ['po_ok', 1455],
+      ['po_bad', 900],
+    ] as const) {
+      await db.sql`insert into stripe.payouts (id, account, status, data, first_seen_at, updated_at, last_event_id, version)
+        values (${id}, '', 'paid', ${db.sql.json({ id, object: 'payout', amount, currency: 'usd', status: 'paid' })},
+                now(), now(), 'evt_seed', '0')`;
+    }
+    const row = (payout: string, txn: string, gross: bigint, fee: bigint) => ({
+      automaticPayoutId: payout,
+      automaticPayoutEffectiveAtUtc: new Date('2025-03-01T12:00:00Z'),
+      balanceTransactionId: txn,
+      createdUtc: new Date('2025-02-27T10:00:00Z'),
+      availableOnUtc: null,
+      currency: 'USD',
+      grossMinor: gross,
+      feeMinor: fee,
+      netMinor: gross - fee,
+      reportingCategory: 'charge',
+      sourceId: `ch_${txn}`,
+      description: null,
+      customerId: null,
+      chargeId: `ch_${txn}`,
+      paymentIntentId: `pi_${txn}`,
+      connectedAccountId: null,
+      metadata: {},
+      extra: {},
+    });
+    const csv = await collect(
+      writePayoutReconciliationReport([
+        row('po_ok', 'txn_1', 1000n, 30n),
+        row('po_ok', 'txn_2', 500n, 15n),
+        row('po_bad', 'txn_3', 1000n, 30n),
+      ]),
+    );
+    const file = path.join(dir, 'payout_reconciliation.csv');
+    await writeFile(file, csv);
+    await run(
+      'recon',
+      'run',
+      '--provider',
+      'stripe',
+      '--merchant',
+      'platform',
+      '--date',
+      '2025-03-01',
+      '--file',
+      file,
+    );
+    const summary = (await currentSummary('stripe', 'platform')) as Awaited<
+      ReturnType<typeof currentSummary>
+    > & { payouts: { payoutId: string; linkedTransactions: number; differenceMinor: string }[] };
+    expect(summary.counts).toEqual({ payout_mismatch: 1 });
+    expect(summary.sourceFiles[0]).toMatchObject({ name: 'payout_reconciliation', origin: 'file', rows: 3 });
+    expect(summary.payouts.map((p) => [p.payoutId, p.linkedTransactions, p.differenceMinor])).toEqual([
+      ['po_bad', 1, '-70'],
+      ['po_ok', 2, '0'],
+    ]);
   });
 
   it('decrypts WeChat Pay’s encrypted sub-merchant fund-flow bill with the merchant key from the merchants file', async () => {

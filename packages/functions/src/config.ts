@@ -92,6 +92,14 @@ export function checkStripeWebhookSecrets(value: string | undefined): ConfigProb
   return problems;
 }
 
+/**
+ * STRIPE_RECON_PAYOUT_RECONCILIATION: `false` skips Stripe's payout_reconciliation.itemized.5 report (accounts on
+ * manual payouts, for which Stripe offers none); anything else (default) fetches it.
+ */
+export function payoutReconciliationFromEnv(env: Env): boolean {
+  return env.STRIPE_RECON_PAYOUT_RECONCILIATION?.trim() !== 'false';
+}
+
 /** Settings that must be whole numbers when set (README, "Configuration"). */
 export const WHOLE_NUMBER_SETTINGS = [
   'PORT',
@@ -128,6 +136,17 @@ export function checkEnvironmentValues(env: Env): ConfigProblem[] {
     problems.push({
       subject: 'STRIPE_LIVEMODE',
       message: `STRIPE_LIVEMODE must be true or false, got "${livemode}"`,
+    });
+  const payoutReconciliation = env.STRIPE_RECON_PAYOUT_RECONCILIATION;
+  if (
+    payoutReconciliation !== undefined &&
+    payoutReconciliation !== '' &&
+    payoutReconciliation !== 'true' &&
+    payoutReconciliation !== 'false'
+  )
+    problems.push({
+      subject: 'STRIPE_RECON_PAYOUT_RECONCILIATION',
+      message: `STRIPE_RECON_PAYOUT_RECONCILIATION must be true or false, got "${payoutReconciliation}"`,
     });
   const level = env.LOG_LEVEL;
   if (level !== undefined && level !== '' && !LOG_LEVELS.includes(level))

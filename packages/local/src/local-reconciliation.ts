@@ -9,7 +9,7 @@ import type { ConsistencySample, ReconcileResult, ReconProgress } from '@payhook
 import { MemoryAlerter } from '@payhooks/functions/adapters/alerts';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createReports } from '@payhooks/functions/adapters/reports-api';
-import { type Env, integer, secret } from '@payhooks/functions/config';
+import { type Env, integer, payoutReconciliationFromEnv, secret } from '@payhooks/functions/config';
 import { runStripeReconciliation } from '@payhooks/functions/reconciliation/stripe';
 import { runWechatpayReconciliation } from '@payhooks/functions/reconciliation/wechatpay';
 import { stripeClients, wechatpayClients } from '@payhooks/functions/wiring/clients';
@@ -102,6 +102,7 @@ export async function runLocalReconciliation(options: LocalReconOptions): Promis
         ...(baseUrl ? { baseUrl } : {}),
       },
       ...normalizer,
+      payoutReconciliation: payoutReconciliationFromEnv(env),
       // The sandbox finishes report runs quickly: poll often instead of Stripe's 2 s → 60 s backoff.
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 100))),
       ...(options.onProgress

@@ -133,6 +133,7 @@ async function runDay(
         account: '',
         window: { businessDate: date, start, end: new Date(start.getTime() + 86_400_000) },
         orderMetadataKey: 'order_id',
+        payoutReconciliation: false,
       }),
       businessDate: date,
     },

@@ -1,7 +1,11 @@
 // Stripe reconciliation on a real Postgres: balance_change_from_activity.itemized.3 and payouts.itemized.3 rows
 // (written with the report writer, incl. zero-decimal JPY) against payments, refunds and the payout mirror.
 import { Readable } from 'node:stream';
-import { writeBalanceChangeReport, writePayoutsReport } from '@payhooks/testkit/reports/report-writer';
+import {
+  writeBalanceChangeReport,
+  writePayoutReconciliationReport,
+  writePayoutsReport,
+} from '@payhooks/testkit/reports/report-writer';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/ports.ts';
@@ -225,6 +229,8 @@ describe('Stripe reconciliation', () => {
     const api = reportApi({
       'balance_change_from_activity.itemized.3': balanceCsv,
       'payouts.itemized.3': payoutsCsv,
+      // No payout reconciliation rows: po_1 is linked by automatic_payout_id.
+      'payout_reconciliation.itemized.5': await text(writePayoutReconciliationReport([])),
     });
     const retrieved: string[] = [];
     const healer = stripeHealer(
@@ -276,6 +282,7 @@ describe('Stripe reconciliation', () => {
     expect(api.created.map((c) => c.type)).toEqual([
       'balance_change_from_activity.itemized.3',
       'payouts.itemized.3',
+      'payout_reconciliation.itemized.5',
     ]);
     expect(api.created[0]!.params).toMatchObject({
       intervalStart: new Date('2025-03-01T00:00:00Z'),
@@ -319,6 +326,7 @@ describe('Stripe reconciliation', () => {
     expect(summary.sourceFiles.map((f: { name: string; rows: number }) => [f.name, f.rows])).toEqual([
       ['balance_change', 6],
       ['payouts', 2],
+      ['payout_reconciliation', 0],
     ]);
     expect(result.reportKeys!.pointerKey).toBe(`stripe/platform/${DATE}/latest.json`);
   });

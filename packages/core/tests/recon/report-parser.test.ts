@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { MoneyError } from '../../src/errors.ts';
 import {
   parseBalanceChangeReport,
+  parsePayoutReconciliationReport,
   parsePayoutsReport,
   REPORT_FORMAT_CODES,
   ReportFormatError,
   type StripeBalanceChangeRecord,
 } from '../../src/recon/index.ts';
+import { stripeReportKind } from '../../src/recon/stripe/report-file.ts';
 import { byteChunks, caught, collect, text } from './helpers.ts';
 
 // Columns in an order of their own, with extra columns Stripe may add and two payment_metadata columns.
@@ -273,5 +275,57 @@ describe('report writers', () => {
     };
     const rows = await collect(parsePayoutsReport(writePayoutsReport([payout])));
     expect(rows).toEqual([{ ...payout, line: 2 }]);
+  });
+});
+
+describe('parsePayoutReconciliationReport', () => {
+  // Stripe's itemized payout reconciliation (default column order: the payout first), with columns we do not read.
+  const header =
+    'automatic_payout_id,automatic_payout_effective_at,balance_transaction_id,created_utc,created,available_on_utc,' +
+    'available_on,currency,gross,fee,net,reporting_category,source_id,description,customer_facing_amount,' +
+    'customer_facing_currency,regulatory_tag,automatic_payout_effective_at_utc,customer_id,charge_id,payment_intent_id';
+  const csv = [
+    header,
+    'po_1,2025-03-03 00:00:00,txn_1,2025-03-01 10:00:00,2025-03-01 10:00:00,2025-03-03 00:00:00,2025-03-03 00:00:00,usd,10.00,0.59,9.41,charge,ch_1,"Coffee, large",10.00,usd,,2025-03-03 00:00:00,cus_1,ch_1,pi_1',
+    'po_1,2025-03-03 00:00:00,txn_2,2025-03-02 10:00:00,2025-03-02 10:00:00,2025-03-03 00:00:00,2025-03-03 00:00:00,usd,-2.00,0.00,-2.00,refund,re_1,,,,,2025-03-03 00:00:00,,ch_1,pi_1',
+    'po_2,2025-03-03 00:00:00,txn_3,2025-03-02 11:00:00,2025-03-02 11:00:00,2025-03-03 00:00:00,2025-03-03 00:00:00,jpy,1000,36,964,charge,ch_3,,,,,2025-03-03 00:00:00,,ch_3,pi_3',
+  ].join('\r\n');
+
+  it('reads each transaction with its payout, amounts exact per currency, and is told apart by its header', async () => {
+    const rows = await collect(parsePayoutReconciliationReport(`\uFEFF${csv}\r\n`));
+    expect(
+      rows.map((r) => [
+        r.automaticPayoutId,
+        r.balanceTransactionId,
+        r.currency,
+        r.grossMinor,
+        r.feeMinor,
+        r.netMinor,
+      ]),
+    ).toEqual([
+      ['po_1', 'txn_1', 'USD', 1000n, 59n, 941n],
+      ['po_1', 'txn_2', 'USD', -200n, 0n, -200n],
+      ['po_2', 'txn_3', 'JPY', 1000n, 36n, 964n],
+    ]);
+    expect(rows[0]).toMatchObject({
+      automaticPayoutEffectiveAtUtc: new Date('2025-03-03T00:00:00Z'),
+      reportingCategory: 'charge',
+      paymentIntentId: 'pi_1',
+      description: 'Coffee, large',
+      extra: { created: '2025-03-01 10:00:00', customer_facing_amount: '10.00' },
+    });
+    expect(stripeReportKind(header, 'x.csv')).toBe('payout_reconciliation');
+    expect(stripeReportKind(HEADER, 'y.csv')).toBe('balance_change');
+  });
+
+  it('rejects a report without automatic_payout_id, naming the column', async () => {
+    const error = await caught(() =>
+      collect(
+        parsePayoutReconciliationReport(
+          'balance_transaction_id,created_utc,currency,gross,fee,net,reporting_category\n',
+        ),
+      ),
+    );
+    expect(error).toMatchObject({ code: REPORT_FORMAT_CODES.missingColumn, column: 'automatic_payout_id' });
   });
 });

@@ -189,6 +189,7 @@ describe('report statuses', () => {
           end: new Date('2025-03-02T00:00:00Z'),
         },
         orderMetadataKey: 'order_id',
+        payoutReconciliation: false,
       }),
       businessDate: DATE,
     });

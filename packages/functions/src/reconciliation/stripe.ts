@@ -1,7 +1,7 @@
 // Stripe reconciliation of one business date (UTC): for the platform account and each connected account,
-// balance_change_from_activity.itemized.3 and payouts.itemized.3 through the report API — create the run, poll
-// with backoff, download, stream-parse — then match against payments, refunds and the payout mirror, heal via
-// retrieve + synthetic event, report. Dependencies are built in wiring/recon.ts.
+// balance_change_from_activity.itemized.3, payouts.itemized.3 and payout_reconciliation.itemized.5 through the
+// report API — create the run, poll with backoff, download, stream-parse — then match against payments, refunds
+// and the payout mirror, heal via retrieve + synthetic event, report. Dependencies are built in wiring/recon.ts.
 import type { EnvelopeNormalizer, Sql } from '@payhooks/core/ledger';
 import type { Clock, Logger, Metrics, ObjectStore } from '@payhooks/core/ports';
 import { syntheticEvent } from '@payhooks/core/providers/stripe';
@@ -39,6 +39,8 @@ export interface ReconStripeDeps {
   reportsLocation?: string;
   sleep?: (ms: number) => Promise<void>;
   onProgress?: (account: string, progress: ReconProgress) => void;
+  /** False: skip payout_reconciliation.itemized.5 (STRIPE_RECON_PAYOUT_RECONCILIATION=false; manual payouts). */
+  payoutReconciliation?: boolean;
 }
 
 export async function runStripeReconciliation(
@@ -68,6 +70,7 @@ export async function runStripeReconciliation(
             window: businessWindow('stripe', businessDate),
             orderMetadataKey: deps.orderMetadataKey,
             ...(deps.sleep ? { sleep: deps.sleep } : {}),
+            ...(deps.payoutReconciliation === false ? { payoutReconciliation: false } : {}),
           }),
           businessDate,
           force: event.force ?? false,

@@ -6,7 +6,7 @@ import { type Clock, type Logger, type Metrics, type ObjectStore, systemClock } 
 import { type Alerter, createAlerter } from '../adapters/alerts.ts';
 import { metricsFor } from '../adapters/metrics.ts';
 import { s3StoreFromEnv } from '../adapters/s3-store.ts';
-import { type Env, integer, list, once, optional, secret } from '../config.ts';
+import { type Env, integer, list, once, optional, payoutReconciliationFromEnv, secret } from '../config.ts';
 import { reconHandler } from '../reconciliation/outcome.ts';
 import { type ReconStripeDeps, runStripeReconciliation } from '../reconciliation/stripe.ts';
 import { type ReconWechatpayDeps, runWechatpayReconciliation } from '../reconciliation/wechatpay.ts';
@@ -66,10 +66,20 @@ export interface ReconStripeOptions extends CommonReconDeps {
   expectedLivemode?: boolean;
   sleep?: (ms: number) => Promise<void>;
   onProgress?: ReconStripeDeps['onProgress'];
+  payoutReconciliation?: boolean;
 }
 
 export function reconStripeDeps(options: ReconStripeOptions): ReconStripeDeps {
-  const { api, accounts, orderMetadataKey, expectedLivemode, sleep, onProgress, ...common } = options;
+  const {
+    api,
+    accounts,
+    orderMetadataKey,
+    expectedLivemode,
+    sleep,
+    onProgress,
+    payoutReconciliation,
+    ...common
+  } = options;
   const clients = 'apiKey' in api ? stripeClients({ ...api, clock: common.clock }) : api;
   return {
     ...common,
@@ -84,6 +94,7 @@ export function reconStripeDeps(options: ReconStripeOptions): ReconStripeDeps {
     }),
     ...(sleep ? { sleep } : {}),
     ...(onProgress ? { onProgress } : {}),
+    ...(payoutReconciliation === false ? { payoutReconciliation } : {}),
   };
 }
 
@@ -129,6 +140,7 @@ export async function reconStripeDepsFromEnv(
     ...(normalizer.expectedLivemode === undefined ? {} : { expectedLivemode: normalizer.expectedLivemode }),
     ...(overrides.sleep ? { sleep: overrides.sleep } : {}),
     ...(overrides.onProgress ? { onProgress: overrides.onProgress } : {}),
+    payoutReconciliation: overrides.payoutReconciliation ?? payoutReconciliationFromEnv(env),
   });
   return overrides.normalizer ? { ...deps, normalizer: overrides.normalizer } : deps;
 }

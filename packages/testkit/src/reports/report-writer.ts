@@ -6,9 +6,11 @@ import {
   csvField,
   formatUtcTime,
   PAYOUT_COLUMNS,
+  PAYOUT_RECONCILIATION_COLUMNS,
   REPORT_FORMAT_CODES,
   ReportFormatError,
   type StripeBalanceChangeRecord,
+  type StripePayoutReconciliationRecord,
   type StripePayoutRecord,
   stripeCurrencyExponent,
 } from '@payhooks/core/recon';
@@ -110,6 +112,63 @@ const PAYOUT_FIELDS: ReadonlyArray<[string, (r: StripePayoutRecord) => string]> 
   [P.destinationId, (r) => r.destinationId ?? ''],
   [P.balanceTransactionId, (r) => r.balanceTransactionId ?? ''],
 ];
+
+const R = PAYOUT_RECONCILIATION_COLUMNS;
+// Stripe's column order: the payout first, then the balance transaction.
+const PAYOUT_RECONCILIATION_FIELDS: ReadonlyArray<[string, (r: StripePayoutReconciliationRecord) => string]> =
+  [
+    [R.automaticPayoutId, (r) => r.automaticPayoutId],
+    [R.automaticPayoutEffectiveAtUtc, (r) => time(r.automaticPayoutEffectiveAtUtc)],
+    [R.balanceTransactionId, (r) => r.balanceTransactionId],
+    [R.createdUtc, (r) => time(r.createdUtc)],
+    [R.availableOnUtc, (r) => time(r.availableOnUtc)],
+    [R.currency, (r) => currencyText(r.currency)],
+    [R.gross, (r) => amount(r.grossMinor, r.currency)],
+    [R.fee, (r) => amount(r.feeMinor, r.currency)],
+    [R.net, (r) => amount(r.netMinor, r.currency)],
+    [R.reportingCategory, (r) => r.reportingCategory],
+    [R.sourceId, (r) => r.sourceId ?? ''],
+    [R.description, (r) => r.description ?? ''],
+    [R.customerId, (r) => r.customerId ?? ''],
+    [R.chargeId, (r) => r.chargeId ?? ''],
+    [R.paymentIntentId, (r) => r.paymentIntentId ?? ''],
+    [R.connectedAccountId, (r) => r.connectedAccountId ?? ''],
+  ];
+
+/** Streams a `payout_reconciliation.itemized.5` CSV. */
+export function writePayoutReconciliationReport(
+  records: RecordSource<StripePayoutReconciliationRecord>,
+  options: ReportWriteOptions = {},
+): AsyncGenerator<string, void, undefined> {
+  return writeCsv(records, PAYOUT_RECONCILIATION_FIELDS, options);
+}
+
+/** A balance transaction as the payout reconciliation report of its payout lists it. */
+export function payoutReconciliationRecord(
+  transaction: StripeBalanceChangeRecord & { automaticPayoutId: string },
+  payoutEffectiveAt: Date | null,
+): StripePayoutReconciliationRecord {
+  return {
+    automaticPayoutId: transaction.automaticPayoutId,
+    automaticPayoutEffectiveAtUtc: payoutEffectiveAt,
+    balanceTransactionId: transaction.balanceTransactionId,
+    createdUtc: transaction.createdUtc,
+    availableOnUtc: transaction.availableOnUtc,
+    currency: transaction.currency,
+    grossMinor: transaction.grossMinor,
+    feeMinor: transaction.feeMinor,
+    netMinor: transaction.netMinor,
+    reportingCategory: transaction.reportingCategory,
+    sourceId: transaction.sourceId,
+    description: transaction.description,
+    customerId: transaction.customerId,
+    chargeId: transaction.chargeId,
+    paymentIntentId: transaction.paymentIntentId,
+    connectedAccountId: transaction.connectedAccountId,
+    metadata: {},
+    extra: {},
+  };
+}
 
 /** Streams a `balance_change_from_activity.itemized.3` CSV. */
 export function writeBalanceChangeReport(

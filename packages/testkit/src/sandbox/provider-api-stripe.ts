@@ -10,7 +10,12 @@ import {
   type StripeBalanceChangeRecord,
   type StripePayoutRecord,
 } from '@payhooks/core/recon';
-import { writeBalanceChangeReport, writePayoutsReport } from '../reports/report-writer.ts';
+import {
+  payoutReconciliationRecord,
+  writeBalanceChangeReport,
+  writePayoutReconciliationReport,
+  writePayoutsReport,
+} from '../reports/report-writer.ts';
 import {
   bytesResponse,
   jsonResponse,
@@ -87,6 +92,9 @@ const OBJECT_PATHS: Record<string, string> = {
 const REPORT_TYPE_NAMES: Record<string, string> = {
   [STRIPE_REPORT_TYPES.balanceChange]: 'Balance change from activity (itemized)',
   [STRIPE_REPORT_TYPES.payouts]: 'Payouts (itemized)',
+  [STRIPE_REPORT_TYPES.payoutReconciliation]: 'Payout reconciliation (itemized)',
+  [STRIPE_REPORT_TYPES.connectedAccountPayoutReconciliation]:
+    'Connected account payout reconciliation (itemized)',
 };
 
 const seconds = (value: Date | number) =>
@@ -525,6 +533,28 @@ export class StripeProviderSandbox {
         .sort((a, b) => a.createdUtc.getTime() - b.createdUtc.getTime());
       const metadataKeys = [...new Set(rows.flatMap((r) => Object.keys(r.metadata)))].sort();
       for await (const chunk of writeBalanceChangeReport(rows, { metadataKeys })) text += chunk;
+    } else if (
+      run.report_type === STRIPE_REPORT_TYPES.payoutReconciliation ||
+      run.report_type === STRIPE_REPORT_TYPES.connectedAccountPayoutReconciliation
+    ) {
+      // The transactions each payout effective in the interval settles (automatic_payout_id), payout by payout.
+      const payouts = this.payouts
+        .filter((p) => inInterval(p.effectiveAtUtc))
+        .filter((p) => !currency || p.currency === currency)
+        .sort((a, b) => a.effectiveAtUtc.getTime() - b.effectiveAtUtc.getTime());
+      const rows = payouts.flatMap((payout) =>
+        this.balance
+          .filter(
+            (r): r is StripeBalanceChangeRecord & { automaticPayoutId: string } =>
+              r.automaticPayoutId === payout.payoutId,
+          )
+          .filter(
+            (r) => !parameters.connected_account || r.connectedAccountId === parameters.connected_account,
+          )
+          .sort((a, b) => a.createdUtc.getTime() - b.createdUtc.getTime())
+          .map((r) => payoutReconciliationRecord(r, payout.effectiveAtUtc)),
+      );
+      for await (const chunk of writePayoutReconciliationReport(rows)) text += chunk;
     } else {
       const rows = this.payouts
         .filter((r) => inInterval(r.effectiveAtUtc))

@@ -367,6 +367,22 @@ export class WechatpayProviderSandbox {
     return refund;
   }
 
+  /**
+   * A refund's state moves on at WeChat Pay (e.g. an ABNORMAL refund retried by hand and paid) without a
+   * notification: the refund query answers the new state, and a successful refund turns the order into REFUND.
+   */
+  setRefundStatus(outRefundNo: string, status: RefundState, successTime?: SandboxTime): SandboxRefund {
+    const refund = this.refundsByOutRefundNo.get(outRefundNo);
+    if (!refund) throw new SandboxError('SANDBOX_INVALID_REFUND', `no refund ${outRefundNo}`);
+    if (status === 'SUCCESS' && successTime === undefined)
+      throw new SandboxError('SANDBOX_INVALID_REFUND', `successful refund ${outRefundNo} needs successTime`);
+    refund.status = status;
+    refund.successTime = status === 'SUCCESS' ? toTime(successTime!, 'successTime') : null;
+    const tx = this.transactionsByOutTradeNo.get(refund.outTradeNo);
+    if (tx && status === 'SUCCESS') tx.tradeState = 'REFUND';
+    return refund;
+  }
+
   transactions(): SandboxTransaction[] {
     return [...this.transactionsByOutTradeNo.values()];
   }

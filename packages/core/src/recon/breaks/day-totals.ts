@@ -24,7 +24,7 @@ export async function recordDayTotals(
       coalesce(sum(fee_scaled), 0), coalesce(max(fee_scale), 0),
       coalesce(sum(amount_minor) filter (where kind in ('fee', 'other')), 0)
     from recon_lines
-    where run_id = ${runId} and kind not in ('payout', 'fund_flow')
+    where run_id = ${runId} and kind not in ('payout', 'fund_flow', 'settlement')
     group by trim(currency)`;
 }
 

@@ -37,6 +37,9 @@ export interface ConsistencyDeps {
   resyncAbovePercent?: number;
 }
 
+/** Drifted objects named in the sample's log line (the rest are counted). */
+const MAX_LOGGED_DRIFTS = 20;
+
 /** One sampled ledger object. */
 interface SampledObject {
   kind: 'payment' | 'refund';
@@ -251,6 +254,8 @@ export async function sampleConsistency(
       drifted: sample.drifted.length,
       driftPercent: sample.driftPercent,
       resynced: sample.resynced,
+      // What the drift alarm's reader needs: which objects and what differs (ids and states only, no payer data).
+      ...(sample.drifted.length > 0 ? { driftedObjects: sample.drifted.slice(0, MAX_LOGGED_DRIFTS) } : {}),
     });
   }
   return samples;

@@ -17,6 +17,8 @@ export interface MatchInput {
   toleranceMinutes: number;
   /** The latest run of the previous business date, whose pending_next_bill items are due in this bill. */
   previousRunId: string | null;
+  /** False: the run's files do not list the day's activity; skip the ledger side (ReconSource.listsDayActivity). */
+  checkLedgerSide?: boolean;
 }
 
 /**
@@ -183,6 +185,7 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
   const tolerance = Math.max(0, Math.trunc(input.toleranceMinutes));
   await tx`delete from recon_items where run_id = ${runId}`;
   await classifyBillLines(tx, input, { selected: 'true', keepMatches: false, params: [] });
+  if (input.checkLedgerSide === false) return runCounts(tx, runId);
 
   // Ledger objects of the day the provider did not list. Within the tolerance before midnight: expected in the
   // next day's bill (informational). Within the tolerance before this day's start and left pending by the

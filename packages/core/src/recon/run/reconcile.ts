@@ -90,6 +90,8 @@ interface RunContext {
   claim: RunClaim;
   window: RunWindow;
   toleranceMinutes: number;
+  /** ReconSource.listsDayActivity: false skips the ledger side of matching. */
+  listsDayActivity: boolean;
   opened: SourceFile[];
   evidence: SourceFileEvidence[];
 }
@@ -121,6 +123,7 @@ export async function reconcile(deps: ReconcileDeps, request: ReconcileRequest):
     claim,
     window: businessWindow(provider, businessDate),
     toleranceMinutes: deps.toleranceMinutes ?? DEFAULT_TOLERANCE_MINUTES,
+    listsDayActivity: source.listsDayActivity ?? true,
     opened: [],
     evidence: [],
   };
@@ -185,6 +188,7 @@ async function matchAndHeal(run: RunContext): Promise<Record<string, number>> {
     window: run.window,
     toleranceMinutes: run.toleranceMinutes,
     previousRunId,
+    checkLedgerSide: run.listsDayActivity,
   };
   const payoutRun = { provider, account, businessDate, runId: claim.runId };
   const counts = (await deps.sql.begin(async (tx) => {

@@ -90,10 +90,12 @@ export function computeTotals(provider: Provider, rows: readonly TotalsRow[]): R
       };
     }
   }
-  // Fees of one currency share one scale per provider (WeChat 5 decimals, Stripe the currency exponent).
+  // Fees of one currency share one scale per provider (WeChat 5 decimals, Stripe the currency exponent). Settlement
+  // lines restate fees their transactions' own day already reported: counting them again would double them.
   const feeSums = new Map<string, { scaled: bigint; scale: number }>();
   for (const row of rows) {
-    if (row.side !== 'provider' || (row.fee_scale === 0 && row.fee === 0n)) continue;
+    if (row.side !== 'provider' || row.kind === 'settlement' || (row.fee_scale === 0 && row.fee === 0n))
+      continue;
     const sum = feeSums.get(row.currency) ?? { scaled: 0n, scale: row.fee_scale };
     sum.scaled += row.fee;
     feeSums.set(row.currency, sum);

@@ -3,7 +3,9 @@
 import type { Envelope } from '../../envelope.ts';
 import type { Provider } from '../../ledger/changes.ts';
 
-export const LINE_KINDS = ['payment', 'refund', 'payout', 'fee', 'fund_flow', 'other'] as const;
+// `settlement`: a Stripe balance transaction as a payout reconciliation report lists it (a second view of money the
+// balance change report states; only payout-links.ts reads it).
+export const LINE_KINDS = ['payment', 'refund', 'payout', 'fee', 'fund_flow', 'settlement', 'other'] as const;
 export type LineKind = (typeof LINE_KINDS)[number];
 
 /** One provider line as staged in `recon_lines` (amounts exact, in minor units of `currency`). */
@@ -155,6 +157,11 @@ export interface ReconSource {
   provider: Provider;
   account: string;
   files(): AsyncIterable<SourceFile>;
+  /**
+   * False: the files say nothing about the day's payments and refunds (a Stripe payouts or payout reconciliation
+   * file given alone), so the ledger's side is not checked — nothing is `missing_at_provider`. Default true.
+   */
+  listsDayActivity?: boolean;
 }
 
 export interface RunWindow {

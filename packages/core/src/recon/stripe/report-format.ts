@@ -14,6 +14,9 @@ export function stripeCurrencyExponent(currency: string): number {
 export const STRIPE_REPORT_TYPES = {
   balanceChange: 'balance_change_from_activity.itemized.3',
   payouts: 'payouts.itemized.3',
+  payoutReconciliation: 'payout_reconciliation.itemized.5',
+  /** The same report of a connected account (run with the `connected_account` parameter). */
+  connectedAccountPayoutReconciliation: 'connected_account_payout_reconciliation.itemized.5',
 } as const;
 export type StripeReportType = (typeof STRIPE_REPORT_TYPES)[keyof typeof STRIPE_REPORT_TYPES];
 
@@ -80,6 +83,42 @@ export const REQUIRED_PAYOUT_COLUMNS: readonly PayoutColumnKey[] = [
   'net',
 ];
 
+/**
+ * Columns of payout_reconciliation.itemized.5 that become typed fields: one row per balance transaction an
+ * automatic payout settles, for the payouts whose `automatic_payout_effective_at` (the day the funds leave the
+ * balance for the bank) falls in the report's interval.
+ */
+export const PAYOUT_RECONCILIATION_COLUMNS = {
+  automaticPayoutId: 'automatic_payout_id',
+  automaticPayoutEffectiveAtUtc: 'automatic_payout_effective_at_utc',
+  balanceTransactionId: 'balance_transaction_id',
+  createdUtc: 'created_utc',
+  availableOnUtc: 'available_on_utc',
+  currency: 'currency',
+  gross: 'gross',
+  fee: 'fee',
+  net: 'net',
+  reportingCategory: 'reporting_category',
+  sourceId: 'source_id',
+  description: 'description',
+  customerId: 'customer_id',
+  chargeId: 'charge_id',
+  paymentIntentId: 'payment_intent_id',
+  connectedAccountId: 'connected_account_id',
+} as const;
+export type PayoutReconciliationColumnKey = keyof typeof PAYOUT_RECONCILIATION_COLUMNS;
+
+export const REQUIRED_PAYOUT_RECONCILIATION_COLUMNS: readonly PayoutReconciliationColumnKey[] = [
+  'automaticPayoutId',
+  'balanceTransactionId',
+  'createdUtc',
+  'currency',
+  'gross',
+  'fee',
+  'net',
+  'reportingCategory',
+];
+
 /** `payment_metadata[order_id]` → `order_id`. */
 export const PAYMENT_METADATA_COLUMN = /^payment_metadata\[(.+)\]$/;
 
@@ -138,6 +177,31 @@ export interface StripePayoutRecord {
 }
 
 export interface StripePayoutRow extends StripePayoutRecord {
+  line: number;
+}
+
+export interface StripePayoutReconciliationRecord {
+  automaticPayoutId: string;
+  automaticPayoutEffectiveAtUtc: Date | null;
+  balanceTransactionId: string;
+  createdUtc: Date;
+  availableOnUtc: Date | null;
+  currency: string;
+  grossMinor: bigint;
+  feeMinor: bigint;
+  netMinor: bigint;
+  reportingCategory: string;
+  sourceId: string | null;
+  description: string | null;
+  customerId: string | null;
+  chargeId: string | null;
+  paymentIntentId: string | null;
+  connectedAccountId: string | null;
+  metadata: Record<string, string>;
+  extra: Record<string, string>;
+}
+
+export interface StripePayoutReconciliationRow extends StripePayoutReconciliationRecord {
   line: number;
 }
 

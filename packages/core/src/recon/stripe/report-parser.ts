@@ -1,4 +1,5 @@
-// Streaming parser for Stripe report CSVs (balance_change_from_activity.itemized.3, payouts.itemized.3):
+// Streaming parser for Stripe report CSVs (balance_change_from_activity.itemized.3, payouts.itemized.3,
+// payout_reconciliation.itemized.5):
 // csv-parse reads records as the text arrives, columns are mapped by header name (extra columns allowed,
 // payment_metadata[key] captured), and major-unit decimals become exact minor units with each row's currency
 // exponent (JPY 0, USD 2, KWD 3).
@@ -15,12 +16,16 @@ import {
   type BalanceChangeColumnKey,
   PAYMENT_METADATA_COLUMN,
   PAYOUT_COLUMNS,
+  PAYOUT_RECONCILIATION_COLUMNS,
   type PayoutColumnKey,
+  type PayoutReconciliationColumnKey,
   REQUIRED_BALANCE_CHANGE_COLUMNS,
   REQUIRED_PAYOUT_COLUMNS,
+  REQUIRED_PAYOUT_RECONCILIATION_COLUMNS,
   STRIPE_REPORT_TYPES,
   type StripeBalanceChangeRow,
   type StripeCurrencyTotals,
+  type StripePayoutReconciliationRow,
   type StripePayoutRow,
   type StripeReportSummary,
   type StripeReportType,
@@ -376,6 +381,36 @@ const PAYOUT_SPEC: ReportSpec<PayoutColumnKey, StripePayoutRow> = {
   },
 };
 
+const PAYOUT_RECONCILIATION_SPEC: ReportSpec<PayoutReconciliationColumnKey, StripePayoutReconciliationRow> = {
+  reportType: STRIPE_REPORT_TYPES.payoutReconciliation,
+  columns: PAYOUT_RECONCILIATION_COLUMNS,
+  required: REQUIRED_PAYOUT_RECONCILIATION_COLUMNS,
+  build(r, line, metadata, extra) {
+    const currency = r.currency('currency');
+    return {
+      line,
+      automaticPayoutId: r.required('automaticPayoutId'),
+      automaticPayoutEffectiveAtUtc: r.optionalTime('automaticPayoutEffectiveAtUtc'),
+      balanceTransactionId: r.required('balanceTransactionId'),
+      createdUtc: r.time('createdUtc'),
+      availableOnUtc: r.optionalTime('availableOnUtc'),
+      currency,
+      grossMinor: r.amount('gross', currency),
+      feeMinor: r.amount('fee', currency),
+      netMinor: r.amount('net', currency),
+      reportingCategory: r.required('reportingCategory'),
+      sourceId: r.optional('sourceId'),
+      description: r.optional('description'),
+      customerId: r.optional('customerId'),
+      chargeId: r.optional('chargeId'),
+      paymentIntentId: r.optional('paymentIntentId'),
+      connectedAccountId: r.optional('connectedAccountId'),
+      metadata,
+      extra,
+    };
+  },
+};
+
 /** Parses a `balance_change_from_activity.itemized.3` report. */
 export function parseBalanceChangeReport(
   source: TextSource,
@@ -390,4 +425,12 @@ export function parsePayoutsReport(
   options: ReportParseOptions = {},
 ): ReportParser<StripePayoutRow> {
   return makeParser(source, options, PAYOUT_SPEC);
+}
+
+/** Parses a `payout_reconciliation.itemized.5` report (or its connected-account twin: same columns). */
+export function parsePayoutReconciliationReport(
+  source: TextSource,
+  options: ReportParseOptions = {},
+): ReportParser<StripePayoutReconciliationRow> {
+  return makeParser(source, options, PAYOUT_RECONCILIATION_SPEC);
 }

@@ -9,8 +9,12 @@ import type { Download } from '../run/source-files.ts';
 import { TempCopy } from '../run/temp-copy.ts';
 import type { ReconLine, ReconSource, RunWindow, SourceFile } from '../run/types.ts';
 import { STRIPE_REPORT_TYPES } from './report-format.ts';
-import { parseBalanceChangeReport, parsePayoutsReport } from './report-parser.ts';
-import { balanceChangeLine, payoutLine } from './report-staging.ts';
+import {
+  parseBalanceChangeReport,
+  parsePayoutReconciliationReport,
+  parsePayoutsReport,
+} from './report-parser.ts';
+import { balanceChangeLine, payoutLine, settlementLine } from './report-staging.ts';
 
 interface ReportRunLike {
   id: string;
@@ -44,6 +48,11 @@ export interface StripeSourceOptions {
   orderMetadataKey: string;
   /** Also fetch payouts.itemized.3 (default true). */
   payouts?: boolean;
+  /**
+   * Also fetch payout_reconciliation.itemized.5 (default true; connected accounts: its connected_account_ twin):
+   * every transaction each of the day's payouts settles. Stripe offers it only on automatic payout schedules.
+   */
+  payoutReconciliation?: boolean;
   /** Poll pause; tests inject an immediate one. */
   sleep?: (ms: number) => Promise<void>;
   tempDir?: string;
@@ -84,6 +93,31 @@ export const PAYOUT_REPORT_COLUMNS = [
   'balance_transaction_id',
 ] as const;
 
+export const PAYOUT_RECONCILIATION_REPORT_COLUMNS = [
+  'automatic_payout_id',
+  'automatic_payout_effective_at_utc',
+  'balance_transaction_id',
+  'created_utc',
+  'available_on_utc',
+  'currency',
+  'gross',
+  'fee',
+  'net',
+  'reporting_category',
+  'source_id',
+  'description',
+  'customer_id',
+  'charge_id',
+  'payment_intent_id',
+] as const;
+
+/** The payout reconciliation report type of an account: Connect accounts have their own. */
+export function payoutReconciliationReportType(account: string): string {
+  return account.startsWith('acct_')
+    ? STRIPE_REPORT_TYPES.connectedAccountPayoutReconciliation
+    : STRIPE_REPORT_TYPES.payoutReconciliation;
+}
+
 async function stripeReportFile(
   api: StripeReportApi,
   options: StripeSourceOptions,
@@ -123,6 +157,13 @@ async function stripeReportFile(
       for await (const row of parser) {
         rows += 1;
         yield payoutLine(row, name);
+      }
+      summary = totalsOf(parser.summary().totalsByCurrency);
+    } else if (reportType === payoutReconciliationReportType(options.account)) {
+      const parser = parsePayoutReconciliationReport(body);
+      for await (const row of parser) {
+        rows += 1;
+        yield settlementLine(row, name);
       }
       summary = totalsOf(parser.summary().totalsByCurrency);
     } else {
@@ -172,7 +213,8 @@ function totalsOf(
 
 /**
  * A Stripe account's UTC day: balance_change_from_activity.itemized.3 (create the run, poll with backoff, download,
- * stream-parse) and payouts.itemized.3, so each bank deposit ties to its payout and the payout's transactions.
+ * stream-parse), payouts.itemized.3 and payout_reconciliation.itemized.5, so each bank deposit ties to its payout
+ * and the payout to every transaction it settles.
  */
 export function stripeSource(api: StripeReportApi, options: StripeSourceOptions): ReconSource {
   return {
@@ -193,6 +235,15 @@ export function stripeSource(api: StripeReportApi, options: StripeSourceOptions)
           STRIPE_REPORT_TYPES.payouts,
           'payouts',
           PAYOUT_REPORT_COLUMNS,
+        );
+      }
+      if (options.payoutReconciliation !== false) {
+        yield await stripeReportFile(
+          api,
+          options,
+          payoutReconciliationReportType(options.account),
+          'payout_reconciliation',
+          PAYOUT_RECONCILIATION_REPORT_COLUMNS,
         );
       }
     },

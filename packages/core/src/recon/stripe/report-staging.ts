@@ -4,6 +4,7 @@
 import type { ReconLine } from '../run/types.ts';
 import {
   type StripeBalanceChangeRow,
+  type StripePayoutReconciliationRow,
   type StripePayoutRow,
   stripeCurrencyExponent,
 } from './report-format.ts';
@@ -70,5 +71,37 @@ export function payoutLine(row: StripePayoutRow, source = 'payouts'): ReconLine 
     status: row.status,
     providerStatus: row.status,
     occurredAt: row.effectiveAtUtc,
+  };
+}
+
+/**
+ * A payout_reconciliation.itemized row: a balance transaction as the payout that settles it lists it. It is a
+ * second view of money the balance_change report already states, so it is staged as a `settlement` line, which
+ * matching, totals and fees/net leave alone; payout-links.ts links it to its payout (the report is authoritative
+ * for which transactions a payout settles) and adds up each payout. Amount and fee as the report signs them.
+ */
+export function settlementLine(
+  row: StripePayoutReconciliationRow,
+  source = 'payout_reconciliation',
+): ReconLine {
+  const kind = STRIPE_KIND[row.reportingCategory];
+  return {
+    source,
+    lineNo: row.line,
+    kind: 'settlement',
+    subAccount: row.connectedAccountId,
+    providerPaymentId: row.paymentIntentId ?? row.chargeId,
+    providerRefundId: kind === 'refund' ? row.sourceId : null,
+    merchantOrderNo: null,
+    merchantRefundNo: null,
+    reference: row.balanceTransactionId,
+    payoutId: row.automaticPayoutId,
+    amountMinor: row.grossMinor,
+    feeScaled: row.feeMinor,
+    feeScale: stripeCurrencyExponent(row.currency),
+    currency: row.currency,
+    status: row.reportingCategory,
+    providerStatus: row.reportingCategory,
+    occurredAt: row.createdUtc,
   };
 }

@@ -1,0 +1,225 @@
+// Consistency sampling for WeChat Pay on real parts: payments and refunds of two merchants reach the ledger as
+// encrypted notifications through the local stack's queue and consumer; the provider API sandbox then holds a newer
+// state for one (a refund that failed as ABNORMAL, was retried by hand and paid, its notification lost). Sampling
+// asks the sandbox's signed order and refund query APIs per merchant, compares with the ledger (direct merchants
+// have no `wechatpay.*` mirror rows: the mirror keeps service-provider objects only), reports the drift rate, and
+// above 0.5 % resyncs the drifted objects through the queue, after which the ledger agrees with WeChat Pay; at or
+// below it, nothing is enqueued.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeEnvelope } from '@payhooks/core/envelope';
+import type { Logger } from '@payhooks/core/ports';
+import { createSqsQueue } from '@payhooks/functions/adapters/sqs';
+import { runLocalConsistency } from '@payhooks/local/local-reconciliation';
+import {
+  type ProviderSandbox,
+  sandboxMerchantsFromGenerated,
+  startProviderSandbox,
+} from '@payhooks/testkit/sandbox/provider-api';
+import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
+import {
+  generateSandboxMerchants,
+  type SandboxMerchant,
+  writeMerchantsFile,
+} from '@payhooks/testkit/sandbox/wechatpay-merchants';
+import { encodeNotification } from '@payhooks/testkit/sandbox/wechatpay-sender';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../src/stack.ts';
+
+let db: TestDatabase;
+let stack: LocalStack;
+let sandbox: ProviderSandbox;
+let merchantsFile: string;
+let shop: SandboxMerchant;
+let kiosk: SandboxMerchant;
+const logged: { message: string; fields: Record<string, unknown> }[] = [];
+const logger: Logger = {
+  debug() {},
+  info(message, fields = {}) {
+    logged.push({ message, fields });
+  },
+  warn() {},
+  error() {},
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'payhooks-consistency-wx-'));
+  const generated = await generateSandboxMerchants();
+  [shop, kiosk] = generated.merchants as [SandboxMerchant, SandboxMerchant];
+  merchantsFile = await writeMerchantsFile(path.join(stateDir, 'merchants.json'), generated.document);
+  stack = await startLocalStack({
+    stateDir,
+    port: 0,
+    databaseUrl: db.url,
+    stripeWebhookSecrets: [randomWebhookSecret()],
+    wechatpayMerchantsFile: merchantsFile,
+  });
+  sandbox = await startProviderSandbox({
+    wechatpay: { merchants: sandboxMerchantsFromGenerated(generated) },
+  });
+});
+afterAll(async () => {
+  await sandbox?.stop();
+  await stack?.stop();
+  await db?.drop();
+});
+beforeEach(async () => {
+  await stack.drain();
+  await stack.sql`truncate payments, refunds, inbox_events, wechatpay.transactions, wechatpay.refunds`;
+});
+
+const queue = () => createSqsQueue(stack.queues.client, stack.queues.queueUrl);
+const beijing = (date: Date) =>
+  `${new Date(date.getTime() + 8 * 3_600_000).toISOString().slice(0, 19)}+08:00`;
+
+/** A notification of the sandbox's current state of the object, encrypted under the merchant's APIv3 key. */
+function notification(
+  merchant: SandboxMerchant,
+  originalType: 'transaction' | 'refund',
+  eventType: string,
+  resource: Record<string, unknown>,
+): string {
+  const id = `N-${randomUUID()}`;
+  const now = new Date();
+  const rawBody = encodeNotification(
+    {
+      id,
+      merchantId: merchant.id,
+      eventType,
+      originalType,
+      summary: originalType === 'refund' ? '退款异常' : '支付成功',
+      createTime: beijing(now),
+      resource,
+    },
+    merchant.apiv3Key,
+  );
+  return encodeEnvelope({
+    v: 1,
+    provider: 'wechatpay',
+    eventId: id,
+    eventType,
+    account: merchant.id,
+    occurredAt: now.toISOString(),
+    receivedAt: now.toISOString(),
+    rawBody,
+  });
+}
+
+/** Orders paid at WeChat Pay whose TRANSACTION.SUCCESS notifications reached payhooks. */
+async function paidAndNotified(merchant: SandboxMerchant, outTradeNos: string[]): Promise<void> {
+  const q = queue();
+  const paidAt = new Date(Date.now() - 30 * 60_000);
+  for (const outTradeNo of outTradeNos) {
+    sandbox.wechatpay!.addTransaction({
+      mchid: merchant.mchid,
+      outTradeNo,
+      amountFen: 1000,
+      successTime: paidAt,
+    });
+    const resource = sandbox.wechatpay!.transactionResource(outTradeNo)!;
+    await q.send(notification(merchant, 'transaction', 'TRANSACTION.SUCCESS', resource));
+  }
+  await stack.drain();
+}
+
+const sample = (sampleSize?: number) =>
+  runLocalConsistency({
+    sql: stack.sql,
+    queue: queue(),
+    env: { WECHATPAY_MERCHANTS_FILE: merchantsFile },
+    providerApiUrl: sandbox.url,
+    providers: ['wechatpay'],
+    logger,
+    ...(sampleSize === undefined ? {} : { sampleSize }),
+  });
+
+const refundStatus = async (outRefundNo: string) =>
+  (
+    await stack.sql<
+      { status: string }[]
+    >`select status from refunds where merchant_refund_no = ${outRefundNo}`
+  )[0]?.status;
+
+/** A shop refund WeChat Pay answered ABNORMAL (notified), then paid after a manual retry (not notified). */
+async function abnormalRefundPaidLater(outTradeNo: string, outRefundNo: string) {
+  sandbox.wechatpay!.addRefund({
+    outTradeNo,
+    outRefundNo,
+    amountFen: 400,
+    status: 'ABNORMAL',
+  });
+  const { status, ...rest } = sandbox.wechatpay!.refundResource(outRefundNo)!;
+  await queue().send(
+    notification(shop, 'refund', 'REFUND.ABNORMAL', { mchid: shop.mchid, ...rest, refund_status: status }),
+  );
+  await stack.drain();
+  return sandbox.wechatpay!.setRefundStatus(outRefundNo, 'SUCCESS', new Date());
+}
+
+describe('consistency sampling (WeChat Pay, provider API sandbox, local queue)', () => {
+  it('samples each merchant, resyncs drifted objects through the queue, and the ledger converges', async () => {
+    await paidAndNotified(shop, ['WX-PAY-1', 'WX-PAY-2']);
+    await paidAndNotified(kiosk, ['WX-PAY-3']);
+    // A refund of WX-PAY-1 failed (ABNORMAL, notified); finance retried it by hand and WeChat Pay paid it, but that
+    // notification never came: the ledger says abnormal, WeChat Pay says SUCCESS.
+    const refund = await abnormalRefundPaidLater('WX-PAY-1', 'WX-REF-1');
+    expect(await refundStatus('WX-REF-1')).toBe('abnormal');
+
+    const first = await sample();
+    const byAccount = new Map(first.samples.map((s) => [s.account, s]));
+    expect([...byAccount.keys()].sort()).toEqual([shop.mchid, kiosk.mchid].sort());
+    const atShop = byAccount.get(shop.mchid)!;
+    // Sampled: WX-PAY-1, WX-PAY-2 (the order now shows REFUND, still a paid payment: no drift) and WX-REF-1.
+    expect(atShop).toMatchObject({ provider: 'wechatpay', sampled: 3, failed: 0, resynced: 1 });
+    expect(atShop.drifted).toEqual([
+      { kind: 'refund', id: refund.refundId, differences: ['ledger status abnormal, provider succeeded'] },
+    ]);
+    expect(atShop.driftPercent).toBeCloseTo(100 / 3, 6);
+    // The log line the drift alarm points to names the drifted object and what differs.
+    const line = logged.find((l) => l.message === 'consistency sample' && l.fields.account === shop.mchid);
+    expect(line?.fields).toMatchObject({ drifted: 1, resynced: 1, driftedObjects: atShop.drifted });
+    expect(byAccount.get(kiosk.mchid)).toMatchObject({
+      sampled: 1,
+      drifted: [],
+      driftPercent: 0,
+      resynced: 0,
+    });
+    expect(
+      first.metrics.counts.get(`ConsistencyDrift{provider=wechatpay,account=${shop.mchid}}`),
+    ).toBeCloseTo(100 / 3, 6);
+    expect(first.metrics.counts.get(`ConsistencyDrift{provider=wechatpay,account=${kiosk.mchid}}`)).toBe(0);
+
+    await stack.drain();
+    expect(await refundStatus('WX-REF-1')).toBe('succeeded');
+    // The payment itself stayed paid: REFUND is a paid order that was (partly) refunded.
+    const [payment] = await stack.sql<{ status: string }[]>`
+      select status from payments where merchant_order_no = 'WX-PAY-1'`;
+    expect(payment?.status).toBe('succeeded');
+
+    const again = await sample();
+    for (const s of again.samples) expect(s).toMatchObject({ drifted: [], driftPercent: 0, resynced: 0 });
+  });
+
+  it('drift at or below 0.5 % is reported but enqueues nothing', async () => {
+    const orders = Array.from({ length: 199 }, (_, i) => `WX-MANY-${i}`);
+    await paidAndNotified(shop, orders);
+    // 199 payments and one refund whose paid state was never notified: 1 of 200 = 0.5 %, not above the threshold.
+    const refund = await abnormalRefundPaidLater('WX-MANY-7', 'WX-MANY-REF-7');
+    const inboxBefore = (await stack.sql`select 1 from inbox_events`).length;
+
+    const { samples, metrics } = await sample(400);
+    expect(samples).toHaveLength(1);
+    expect(samples[0]).toMatchObject({ account: shop.mchid, sampled: 200, failed: 0, resynced: 0 });
+    expect(samples[0]!.drifted.map((d) => d.id)).toEqual([refund.refundId]);
+    expect(samples[0]!.driftPercent).toBeCloseTo(0.5, 6);
+    expect(metrics.total('ConsistencyResynced')).toBe(0);
+
+    await stack.drain();
+    expect((await stack.sql`select 1 from inbox_events`).length).toBe(inboxBefore);
+    expect(await refundStatus('WX-MANY-REF-7')).toBe('abnormal');
+  });
+});
