@@ -264,7 +264,7 @@ export async function runRecon(options: CaseOptions): Promise<CaseResult> {
           ratioAtMost(3),
           'download → parse → COPY → match → heal → report',
         ),
-        valueRow('5 recon peak RSS', 'MiB', rss, atMost(256)),
+        valueRow('5 recon peak RSS', 'MiB', rss, atMost(200)),
       ],
       details: {
         reps: size.reps,

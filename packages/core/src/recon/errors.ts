@@ -181,6 +181,8 @@ export const RECON_RUN_CODES = {
   reportNoFile: 'RECON_REPORT_NO_FILE',
   /** The healer cannot query the provider for this break (no id to query, or a kind it does not heal). */
   healUnsupported: 'RECON_HEAL_UNSUPPORTED',
+  /** A bill or report download failed or was cut before its end (network, provider closed the connection). */
+  download: 'RECON_DOWNLOAD',
 } as const;
 
 /** The business day's data is not available at the provider yet: try again later (not a failure of the data). */

@@ -1,6 +1,7 @@
 // Property tests: writer → parser round-trips exactly for generated rows, and on arbitrary or mutated input the
 // parsers throw only the documented error types (never a TypeError, RangeError or a raw library error).
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { Readable } from 'node:stream';
 import * as BillFixtures from '@payhooks/testkit/bills/bill-fixtures';
 import { writeFundFlowBill, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
 import { writeBalanceChangeReport } from '@payhooks/testkit/reports/report-writer';
@@ -20,6 +21,14 @@ import {
   type StripeBalanceChangeRecord,
   type TradeBillRecord,
 } from '../../src/recon/index.ts';
+import {
+  type SourceFile,
+  stagingCsvLine,
+  stagingRecordPrefix,
+  tradeBillLine,
+  tradeBillStagingRecord,
+  wechatpaySource,
+} from '../../src/recon/run/index.ts';
 import {
   byteChunks,
   collect,
@@ -390,6 +399,87 @@ describe('parsers throw only documented errors', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+/** Refund statuses as bills write them, plus case, spaces and unknown values (the status mapping's edges). */
+const refundStatusArb = fc.oneof(
+  fc.constantFrom(
+    'SUCCESS',
+    ' success ',
+    'PROCESSING',
+    'REFUNDCLOSE',
+    'CHANGE',
+    'ABNORMAL',
+    '',
+    'Weird"State',
+  ),
+  billText,
+);
+const stagedTradeRecordArb = fc
+  .tuple(
+    tradeRecordArb,
+    fc.constantFrom('SUCCESS', 'REFUND', 'REVOKED', 'CLOSED', 'NOTPAY', ' payerror ', 'NEW'),
+    refundStatusArb,
+    fc.constantFrom('CNY', 'JPY', 'KWD'),
+  )
+  .map(([record, tradeState, refundStatus, currency]) => ({ ...record, tradeState, refundStatus, currency }));
+
+describe('staging records straight from parsed rows', () => {
+  it('a trade bill source stages byte for byte what the ReconLine path staged, at any chunking', async () => {
+    const runId = 'run-"1"';
+    await fc.assert(
+      fc.asyncProperty(fc.array(stagedTradeRecordArb, { maxLength: 12 }), options, async (records, opts) => {
+        const bytes = await bytesOf(writeTradeBill(records, opts));
+        // Chunk sizes 1–97 cut the 3-byte UTF-8 of 商品名称 and the BOM anywhere.
+        const open = () =>
+          wechatpaySource(
+            {
+              tradeBill: async () => ({
+                empty: false,
+                hashType: 'SHA1',
+                hashValue: createHash('sha1').update(bytes).digest('hex'),
+                downloadUrl: 'mem://trade',
+              }),
+              fundFlowBill: async () => ({ empty: true, code: 'NO_STATEMENT_EXIST', signed: true }),
+              subMerchantFundFlowBill: async () => ({
+                empty: true,
+                code: 'NO_STATEMENT_EXIST',
+                signed: true,
+              }),
+              download: async () => Readable.from(byteChunks(bytes, opts.chunk)),
+            },
+            { mchid: '1900000100', businessDate: '2025-03-01' },
+          );
+        const first = async (source: ReturnType<typeof open>) =>
+          (await source.files()[Symbol.asyncIterator]().next()).value as SourceFile;
+        const direct = await first(open());
+        const viaLines = await first(open());
+        const records1 = (await collect(direct.stagingRecords!(runId))).join('');
+        const records2 = (await collect(viaLines.lines)).map((line) => stagingCsvLine(runId, line)).join('');
+        expect(records1).toBe(records2);
+        expect(direct.evidence()).toEqual(viaLines.evidence());
+        await direct.dispose();
+        await viaLines.dispose();
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('tradeBillStagingRecord equals stagingCsvLine(tradeBillLine(row)) for every parsed row', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(stagedTradeRecordArb, { maxLength: 12 }), options, async (records, opts) => {
+        const bytes = await bytesOf(writeTradeBill(records, opts));
+        const rows = await collect(parseTradeBill(byteChunks(bytes, opts.chunk)));
+        const prefix = stagingRecordPrefix('r,1', 'tradebill');
+        for (const row of rows) {
+          expect(tradeBillStagingRecord(prefix, row)).toBe(
+            stagingCsvLine('r,1', tradeBillLine(row, 'tradebill')),
+          );
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 });

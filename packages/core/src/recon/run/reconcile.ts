@@ -33,7 +33,7 @@ import {
   previousDaySucceededRunId,
   type RunClaim,
 } from './run-repository.ts';
-import { copySpooled, spoolLines } from './staging.ts';
+import { copySpooled, spoolLines, spoolRecords } from './staging.ts';
 import { runTotals } from './totals.ts';
 import type {
   Healer,
@@ -160,9 +160,10 @@ async function loadSources(run: RunContext, source: ReconSource): Promise<void> 
       run.opened.push(file);
       deps.onProgress?.({ stage: 'file', name: file.name });
       const spool = path.join(spoolDir, `${spools.length}.csv`);
-      await spoolLines(claim.runId, file.lines, spool, (lines) =>
-        deps.onProgress?.({ stage: 'lines', name: file.name, lines }),
-      );
+      const progress = (lines: number) => deps.onProgress?.({ stage: 'lines', name: file.name, lines });
+      await (file.stagingRecords
+        ? spoolRecords(file.stagingRecords(claim.runId), spool, progress)
+        : spoolLines(claim.runId, file.lines, spool, progress));
       spools.push(spool);
       const proof = file.evidence();
       run.evidence.push(proof);
@@ -171,6 +172,11 @@ async function loadSources(run: RunContext, source: ReconSource): Promise<void> 
     await deps.sql.begin(async (tx) => {
       for (const spool of spools) await copySpooled(tx, spool);
     });
+    // Fresh statistics for the lines just staged: without them the planner takes a million-line run for a few
+    // rows and nests loops over it (matched.csv's anti-join probed every item of the run per line). ANALYZE
+    // samples a fixed number of rows, so it costs the same for any bill; a role that does not own the table gets
+    // a warning, not an error.
+    await deps.sql`analyze recon_lines`;
   } finally {
     await rm(spoolDir, { recursive: true, force: true });
   }

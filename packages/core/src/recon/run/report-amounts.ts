@@ -9,10 +9,23 @@ export function providerCurrencyExponent(provider: Provider, currency: string): 
   return provider === 'stripe' ? stripeCurrencyExponent(currency) : currencyExponent(currency);
 }
 
+/** Exponents already looked up, per provider and currency text (a report asks once per row). */
+const exponents = new Map<string, number>();
+
+function cachedExponent(provider: Provider, currency: string): number {
+  const key = `${provider}:${currency}`;
+  let exponent = exponents.get(key);
+  if (exponent === undefined) {
+    exponent = providerCurrencyExponent(provider, currency);
+    if (exponents.size < 1024) exponents.set(key, exponent);
+  }
+  return exponent;
+}
+
 /** Minor units as a decimal in the currency's exponent (2 when the currency is unknown); '' for no amount. */
 export function amountText(provider: Provider, minor: bigint | null, currency: string | null): string {
   if (minor === null) return '';
-  return minorToDecimal(minor, currency ? providerCurrencyExponent(provider, currency) : 2);
+  return minorToDecimal(minor, currency ? cachedExponent(provider, currency) : 2);
 }
 
 /** The provider's fee of an item at its own scale (WeChat 5 decimals); '' for none. */

@@ -64,8 +64,12 @@ export const MATCHED_COLUMNS = [
  * payers and merchants) would run as a formula. Such cells get a leading apostrophe; signed amounts stay numbers.
  */
 export function spreadsheetSafe(value: string): string {
+  // First character first: almost no cell starts with one of these, and this runs for every cell of matched.csv.
+  const first = value.charCodeAt(0);
+  if (first !== 61 && first !== 43 && first !== 45 && first !== 64 && first !== 9 && first !== 13)
+    return value;
   if (/^-?\d+(\.\d+)?$/.test(value)) return value;
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return `'${value}`;
 }
 
 type Cells = readonly (string | null | undefined)[];

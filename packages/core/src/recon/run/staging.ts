@@ -111,6 +111,31 @@ export async function spoolLines(
   return staged;
 }
 
+/** spoolLines for a file that writes its own staging records (SourceFile.stagingRecords). */
+export async function spoolRecords(
+  records: AsyncIterable<string>,
+  file: string,
+  onProgress?: (staged: number) => void,
+): Promise<number> {
+  let staged = 0;
+  async function* batches(): AsyncGenerator<string> {
+    let buffer = '';
+    for await (const record of records) {
+      buffer += record;
+      staged += 1;
+      if (buffer.length >= 262_144) {
+        yield buffer;
+        buffer = '';
+        onProgress?.(staged);
+      }
+    }
+    if (buffer) yield buffer;
+    onProgress?.(staged);
+  }
+  await pipeline(Readable.from(batches()), createWriteStream(file));
+  return staged;
+}
+
 /** COPYs a file written by spoolLines into recon_lines. */
 export async function copySpooled(tx: Tx, file: string): Promise<void> {
   await copyFrom(tx, createReadStream(file));

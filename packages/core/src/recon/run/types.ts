@@ -145,6 +145,11 @@ export interface SourceFileEvidence {
 export interface SourceFile {
   name: string;
   lines: AsyncIterable<ReconLine>;
+  /**
+   * The same lines as staging CSV records (run/staging.ts STAGING_COLUMNS), written straight from the parsed rows
+   * without a ReconLine each; reconcile() spools these when a file has them. Read either this or `lines`, once.
+   */
+  stagingRecords?(runId: string): AsyncIterable<string>;
   evidence(): SourceFileEvidence;
   /** The downloaded bytes (one entry per downloaded part), for keeping a file that failed verification. */
   kept(): Promise<{ name: string; body: Uint8Array }[]>;

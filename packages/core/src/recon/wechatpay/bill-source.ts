@@ -15,7 +15,7 @@ import { type Download, emptyFile, stringTotals } from '../run/source-files.ts';
 import { TempCopy } from '../run/temp-copy.ts';
 import type { ReconLine, ReconSource, SourceFile } from '../run/types.ts';
 import { parseFundFlowBill, parseTradeBill } from './bill-parser.ts';
-import { fundFlowLine, tradeBillLine } from './bill-staging.ts';
+import { fundFlowLine, stagingRecordPrefix, tradeBillLine, tradeBillStagingRecord } from './bill-staging.ts';
 import { type ByteSource, openBill, openBillParts } from './bill-stream.ts';
 
 /** The bill calls of the WeChat Pay client (WechatpayClient satisfies it). */
@@ -88,7 +88,7 @@ function wechatBillFile(
   body: Download,
   kind: 'trade' | 'fundflow',
   tempDir: string | undefined,
-  onRow?: (line: ReconLine) => void,
+  onSubMerchant?: (subMchid: string) => void,
 ): SourceFile {
   const copy = new TempCopy(`${name}.download`, tempDir);
   const bill = openBill(copy.tee(body), {
@@ -98,16 +98,18 @@ function wechatBillFile(
   });
   let rows = 0;
   let summary: Record<string, unknown> = {};
+  async function* tradeRows() {
+    const parser = parseTradeBill(bill);
+    for await (const row of parser) {
+      if (row.subMchid) onSubMerchant?.(row.subMchid);
+      rows += 1;
+      yield row;
+    }
+    summary = { ...parser.summary() };
+  }
   async function* lines(): AsyncGenerator<ReconLine> {
     if (kind === 'trade') {
-      const parser = parseTradeBill(bill);
-      for await (const row of parser) {
-        const line = tradeBillLine(row, name);
-        onRow?.(line);
-        rows += 1;
-        yield line;
-      }
-      summary = { ...parser.summary() };
+      for await (const row of tradeRows()) yield tradeBillLine(row, name);
     } else {
       const parser = parseFundFlowBill(bill);
       for await (const row of parser) {
@@ -117,9 +119,14 @@ function wechatBillFile(
       summary = { ...parser.summary() };
     }
   }
+  async function* tradeRecords(runId: string): AsyncGenerator<string> {
+    const prefix = stagingRecordPrefix(runId, name);
+    for await (const row of tradeRows()) yield tradeBillStagingRecord(prefix, row);
+  }
   return {
     name,
     lines: lines(),
+    ...(kind === 'trade' ? { stagingRecords: tradeRecords } : {}),
     evidence() {
       const integrity = bill.integrity()[0];
       return {
@@ -161,9 +168,9 @@ export function wechatpaySource(api: WechatpayBillApi, options: WechatpaySourceO
         api.tradeBill(date, 'ALL', { gzip: true }),
       );
       yield trade
-        ? wechatBillFile('tradebill', trade.answer, trade.body, 'trade', options.tempDir, (line) => {
-            if (line.subAccount) subMerchants.add(line.subAccount);
-          })
+        ? wechatBillFile('tradebill', trade.answer, trade.body, 'trade', options.tempDir, (sub) =>
+            subMerchants.add(sub),
+          )
         : emptyFile('tradebill');
       const fund = await downloadBill(api, 'fund-flow bill', date, () =>
         api.fundFlowBill(date, 'BASIC', { gzip: true }),

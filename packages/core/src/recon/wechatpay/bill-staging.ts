@@ -93,3 +93,39 @@ export function fundFlowLine(row: FundFlowBillRow, source = 'fundflowbill'): Rec
     occurredAt: row.bookedAt,
   };
 }
+
+/** A text field of a staging record: COPY csv quotes every text (NULL is an unquoted empty field). */
+const quoted = (value: string) => (value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`);
+const optionalQuoted = (value: string | null) => (value === null || value === '' ? '' : quoted(value));
+
+/**
+ * The staging record of a trade bill row, written straight from the row: exactly
+ * `stagingCsvLine(runId, tradeBillLine(row, source))` (a property test holds them equal), without the ReconLine
+ * object, its 18-field array and the per-field quoting calls — the per-row work of a million-row bill.
+ * `prefix` is the record's constant start: `stagingRecordPrefix(runId, source)`.
+ */
+export function tradeBillStagingRecord(prefix: string, row: TradeBillRow): string {
+  // From the end of merchant_refund_no: reference and payout_id (always NULL here), amount_minor, fee, currency.
+  const money = (amount: bigint) => `,,,${amount},${row.feeMicro},${FEE_SCALE},${quoted(row.currency)}`;
+  const head = `${prefix}${row.line},`;
+  const ids = `${optionalQuoted(row.subMchid)},${optionalQuoted(row.transactionId)}`;
+  if (row.tradeState === 'REFUND' || row.refundId !== null) {
+    const state = row.refundStatus.trim().toUpperCase();
+    const status = WECHAT_REFUND_STATUS[state] ?? (state === '' ? 'succeeded' : state.toLowerCase());
+    const amount = row.requestedRefundAmountFen > 0n ? row.requestedRefundAmountFen : row.refundAmountFen;
+    return (
+      `${head}"refund",${ids},${optionalQuoted(row.refundId)},${optionalQuoted(row.outTradeNo)},` +
+      `${optionalQuoted(row.outRefundNo)}${money(amount)},${quoted(status)},` +
+      `${quoted(row.refundStatus || row.tradeState)},${(row.refundSucceededAt ?? row.tradeTime).toISOString()}\n`
+    );
+  }
+  const state = row.tradeState.trim().toUpperCase();
+  const status = WECHAT_TRADE_STATUS[state] ?? state.toLowerCase();
+  return (
+    `${head}"payment",${ids},,${optionalQuoted(row.outTradeNo)},${money(row.orderAmountFen)},` +
+    `${quoted(status)},${quoted(row.tradeState)},${row.tradeTime.toISOString()}\n`
+  );
+}
+
+/** run_id and source of every staging record of one file. */
+export const stagingRecordPrefix = (runId: string, source: string) => `${quoted(runId)},${quoted(source)},`;
