@@ -61,7 +61,7 @@ export function encodeEnvelope(envelope: Envelope): string {
  * How every producer but ingress queues an envelope: checked against the schema (encodeEnvelope), then inline or
  * by claim check (sendEnvelope), so an event of any size up to the store's reaches the consumer.
  */
-export function enqueueEnvelope(
+export async function enqueueEnvelope(
   envelope: Envelope,
   deps: EnvelopeQueue,
 ): Promise<{ messageId: string; claim?: ClaimReference }> {
