@@ -12,7 +12,6 @@ import { stripeClientForAccount } from '@payhooks/functions/wiring/clients';
 import { loadMerchants } from '@payhooks/functions/wiring/merchants';
 import { createQueue } from '@payhooks/functions/wiring/queue';
 import { healersFor } from '@payhooks/functions/wiring/sweep';
-import { createFolderStore } from '@payhooks/local/folder-store';
 import type { Command } from 'commander';
 import { type CliContext, emit } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -20,8 +19,10 @@ import { operate } from '../stage/operations.ts';
 import type { Target } from '../target.ts';
 
 /** Where events too large for one queue message go: the local stack's folder, or CLAIM_CHECK_BUCKET. */
-function claimStoreOf(target: Target): ClaimStore | undefined {
-  return target.claimCheckDir ? createFolderStore(target.claimCheckDir) : claimStoreFromEnv(process.env);
+async function claimStoreOf(target: Target): Promise<ClaimStore | undefined> {
+  if (!target.claimCheckDir) return claimStoreFromEnv(process.env);
+  const { localClaimStore } = await import('../local/claim-check.ts');
+  return localClaimStore(target.claimCheckDir);
 }
 
 function parseInstant(text: string, flag: string): Date {
@@ -84,7 +85,7 @@ export function registerBackfill(program: Command, context: CliContext): void {
         const result = await backfillStripe({
           source: client,
           queue: createQueue(target.sqs, target.queueUrl),
-          claims: claimStoreOf(target),
+          claims: await claimStoreOf(target),
           since,
           ...(options.account ? { account: options.account } : {}),
           ...(until ? { until } : {}),
@@ -143,7 +144,7 @@ export function registerBackfill(program: Command, context: CliContext): void {
         const result = await backfillWechatpay({
           sql,
           queue: createQueue(target.sqs, target.queueUrl),
-          claims: claimStoreOf(target),
+          claims: await claimStoreOf(target),
           healerFor: healersFor(await loadMerchants({ document }), baseUrl ? { baseUrl } : {}),
           createdAfter: since ?? new Date(now - 7 * 86_400_000),
           createdBefore: new Date(now - Number(options.olderThan) * 60_000),
