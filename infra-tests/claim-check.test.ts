@@ -1,6 +1,8 @@
 // The claim-check bucket (issue 12, "Messages of any size"): private, SSE, TLS only, objects expiring after the
-// main queue's retention plus the DLQ's; the webhooks may only put under their own provider's prefix, the
-// consumer may only get, and no other function can touch it.
+// main queue's retention plus the DLQ's (the backstop: the consumer removes objects after apply); every producer
+// (webhooks, sweep, revalidation, consistency samplers, operations for backfill) may only put under its own
+// providers' prefixes, the consumer may get and delete under claim-check/ and list the bucket, and no other
+// function can touch it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { claimCheckExpiryDays, DEAD_LETTER_RETENTION_DAYS } from '../stacks/claim-check.ts';
 import { stageSettings } from '../stacks/stage.ts';
@@ -57,22 +59,40 @@ describe.each(STAGES)('%s stage', (stage) => {
     expect(deny).toBeDefined();
   });
 
+  /** The `claim-check/…` suffixes of a statement's object resources, e.g. `claim-check/stripe/*`. */
+  const prefixesOf = (statement: Statement) =>
+    asArray<CfnValue>(statement.Resource)
+      .map((resource) => /"\/(claim-check\/[^"]*)"/.exec(text(resource))?.[1])
+      .sort();
+
   it.each([
-    ['stripe-webhook', 'stripe'],
-    ['wechatpay-webhook', 'wechatpay'],
-  ] as const)('%s may only put objects under claim-check/%s/', (entry, provider) => {
+    ['stripe-webhook', ['stripe']],
+    ['wechatpay-webhook', ['wechatpay']],
+    ['sweep-wechatpay', ['wechatpay']],
+    ['revalidate-stripe', ['stripe']],
+    ['consistency-stripe', ['stripe']],
+    ['consistency-wechatpay', ['wechatpay']],
+    ['operations', ['stripe', 'wechatpay']],
+  ] as const)('%s may only put objects, under claim-check/%s/', (entry, providers) => {
     const statements = onBucket(entry);
     expect(statements.flatMap(actionsOf)).toEqual(['s3:PutObject']);
-    expect(text(statements[0]!.Resource)).toContain(`"/claim-check/${provider}/*"`);
-    // The bucket lives in the Queue stack: the Api stack's webhooks see it through an import.
+    expect(prefixesOf(statements[0]!)).toEqual(providers.map((p) => `claim-check/${p}/*`));
+    // The bucket lives in the Queue stack: functions of other stacks see it through an import.
     const fn = cfn().fn(entry);
     expect(cfn().resolve(fn.stack, cfn().env(entry).CLAIM_CHECK_BUCKET)?.id).toMatch(/^ClaimCheckBucket/);
   });
 
-  it('the consumer may only get claim-check objects', () => {
+  it('the consumer may get and delete claim-check objects and list the bucket, nothing else', () => {
     const statements = onBucket('consumer');
-    expect(statements.flatMap(actionsOf)).toEqual(['s3:GetObject']);
-    expect(text(statements[0]!.Resource)).toContain('"/claim-check/*"');
+    const objects = statements.find((s) => actionsOf(s).includes('s3:GetObject'))!;
+    expect(actionsOf(objects).sort()).toEqual(['s3:DeleteObject', 's3:GetObject']);
+    expect(prefixesOf(objects)).toEqual(['claim-check/*']);
+    const list = statements.filter((s) => s !== objects);
+    expect(list.flatMap(actionsOf)).toEqual(['s3:ListBucket']);
+    // The bucket itself (a missing key then reads as 404, CLAIM_CHECK_MISSING), not its objects.
+    expect(text(list[0]!.Resource)).toMatch(/ClaimCheckBucket[0-9A-F]+","Arn"/);
+    expect(text(list[0]!.Resource)).not.toContain('/');
+    expect(statements.flatMap(actionsOf)).not.toContain('s3:PutObject');
   });
 
   it('no other role in the stage is granted anything on the bucket', () => {
@@ -84,7 +104,16 @@ describe.each(STAGES)('%s stage', (stage) => {
         ),
       )
       .flatMap((p) => asArray<CfnValue>(p.resource.Properties.Roles).map((r) => `${p.stack}/${r.Ref}`));
-    const expected = ['stripe-webhook', 'wechatpay-webhook', 'consumer'].map((entry) => {
+    const expected = [
+      'stripe-webhook',
+      'wechatpay-webhook',
+      'consumer',
+      'sweep-wechatpay',
+      'revalidate-stripe',
+      'consistency-stripe',
+      'consistency-wechatpay',
+      'operations',
+    ].map((entry) => {
       const role = cfn().role(entry);
       return `${role.stack}/${role.id}`;
     });

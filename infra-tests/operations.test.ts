@@ -64,7 +64,10 @@ describe('operations function', () => {
   });
 
   it('reaches the reports bucket under the provider prefixes and the main queue only', () => {
-    const objects = withAction('s3:PutObject').flatMap((s) => asArray<CfnValue>(s.Resource).map(text));
+    const written = withAction('s3:PutObject').flatMap((s) => asArray<CfnValue>(s.Resource).map(text));
+    // Besides the reports, backfills put oversized events under the claim-check prefixes (claim-check.test.ts).
+    const objects = written.filter((r) => !r.includes('ClaimCheckBucket'));
+    expect(written.filter((r) => r.includes('ClaimCheckBucket'))).toHaveLength(2);
     expect(objects).toHaveLength(2);
     expect(objects.some((r) => r.includes('ReportsBucket') && r.includes('/wechatpay/*'))).toBe(true);
     expect(objects.some((r) => r.includes('ReportsBucket') && r.includes('/stripe/*'))).toBe(true);

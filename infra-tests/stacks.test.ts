@@ -67,10 +67,10 @@ const OWN_ENV: Record<Entry, string[]> = {
   migrate: [...DB_ENV, 'MIGRATIONS_DIR', 'DB_ROLE_SECRET_ARNS'],
   'recon-wechatpay': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN', 'WECHATPAY_PARAMETERS'],
   'recon-stripe': [...DB_ENV, 'REPORTS_BUCKET', 'ALERT_TOPIC_ARN'],
-  'sweep-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS'],
-  'revalidate-stripe': [...DB_ENV, 'QUEUE_URL'],
-  'consistency-stripe': [...DB_ENV, 'QUEUE_URL'],
-  'consistency-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS'],
+  'sweep-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS', 'CLAIM_CHECK_BUCKET'],
+  'revalidate-stripe': [...DB_ENV, 'QUEUE_URL', 'CLAIM_CHECK_BUCKET'],
+  'consistency-stripe': [...DB_ENV, 'QUEUE_URL', 'CLAIM_CHECK_BUCKET'],
+  'consistency-wechatpay': [...DB_ENV, 'QUEUE_URL', 'WECHATPAY_PARAMETERS', 'CLAIM_CHECK_BUCKET'],
   reports: ['REPORTS_BUCKET'],
 };
 const BOUND_SECRETS: Record<Entry, string[]> = {
@@ -107,17 +107,25 @@ const CONSUME = [
 ];
 const RECON = ['rds-db:connect', 's3:GetObject', 's3:PutObject', 's3:ListBucket', 'sns:Publish'];
 const ACTIONS: Record<Entry, string[]> = {
-  // s3:PutObject / s3:GetObject: the claim-check bucket only (infra-tests/claim-check.test.ts).
+  // s3:PutObject for the producers; s3:GetObject / DeleteObject / ListBucket for the consumer: the claim-check
+  // bucket only (infra-tests/claim-check.test.ts).
   'stripe-webhook': ['sqs:SendMessage', 'ssm:GetParameters', 's3:PutObject'],
   'wechatpay-webhook': ['sqs:SendMessage', 'ssm:GetParametersByPath', 's3:PutObject'],
-  consumer: ['rds-db:connect', 'ssm:GetParametersByPath', ...CONSUME, 's3:GetObject'],
+  consumer: [
+    'rds-db:connect',
+    'ssm:GetParametersByPath',
+    ...CONSUME,
+    's3:GetObject',
+    's3:DeleteObject',
+    's3:ListBucket',
+  ],
   migrate: ['rds-db:connect', 'secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
   'recon-wechatpay': [...RECON, 'ssm:GetParametersByPath'],
   'recon-stripe': [...RECON, 'ssm:GetParameters'],
-  'sweep-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath'],
-  'revalidate-stripe': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParameters'],
-  'consistency-stripe': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParameters'],
-  'consistency-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath'],
+  'sweep-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath', 's3:PutObject'],
+  'revalidate-stripe': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParameters', 's3:PutObject'],
+  'consistency-stripe': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParameters', 's3:PutObject'],
+  'consistency-wechatpay': ['rds-db:connect', 'sqs:SendMessage', 'ssm:GetParametersByPath', 's3:PutObject'],
   reports: ['s3:GetObject', 's3:ListBucket'],
 };
 /** Actions CloudFormation/Lambda only offer on `*`; nothing else may be granted on every resource. */

@@ -73,4 +73,14 @@ describe('a Stripe-only stage', () => {
     expect(cfn.env('preflight').PAYHOOKS_PROVIDERS).toBe('stripe');
     expect(cfn.env('operations').PAYHOOKS_PROVIDERS).toBe('stripe');
   });
+
+  it("lets its operations function put claim-check objects under Stripe's prefix only", () => {
+    const claimCheck = cfn
+      .statements('operations')
+      .filter((s) => s.Effect === 'Allow' && text(s.Resource).includes('ClaimCheckBucket'));
+    expect(claimCheck.flatMap(actionsOf)).toEqual(['s3:PutObject']);
+    const resources = asArray<CfnValue>(claimCheck[0]!.Resource).map(text);
+    expect(resources).toHaveLength(1);
+    expect(resources[0]).toContain('"/claim-check/stripe/*"');
+  });
 });

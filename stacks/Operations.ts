@@ -4,6 +4,7 @@
 // database password or provider key ever reaches a laptop. Queue and bucket operations the CLI does itself.
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { type StackContext, use } from 'sst/constructs';
+import { grantClaimCheckPut } from './claim-check.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
@@ -19,7 +20,7 @@ export const OPERATIONS_CONCURRENCY = 2;
 export function Operations({ stack, app }: StackContext) {
   const { vpc, functionSubnets, functionsSecurityGroup } = use(Network);
   const { connect } = use(Database);
-  const { queue } = use(Queue);
+  const { queue, claimChecks } = use(Queue);
   const { bucket } = use(Reconciliation);
   const secrets = use(Secrets);
 
@@ -59,6 +60,12 @@ export function Operations({ stack, app }: StackContext) {
   );
   operations.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
+  );
+  // Backfills queue events of any size: put under the prefixes of the providers the stage takes.
+  grantClaimCheckPut(
+    claimChecks,
+    operations,
+    stageSettings(app.stage).wechatpay ? ['stripe', 'wechatpay'] : 'stripe',
   );
   waive(operations, [
     {

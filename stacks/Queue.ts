@@ -5,7 +5,7 @@ import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { dependsOn, type StackContext, use } from 'sst/constructs';
-import { claimCheckBucket, grantClaimCheckGet } from './claim-check.ts';
+import { claimCheckBucket, grantClaimCheckConsume } from './claim-check.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Migrations } from './Migrations.ts';
@@ -70,9 +70,9 @@ export function Queue({ stack, app }: StackContext) {
   });
   connect(consumer, 'app');
   if (settings.wechatpay) grantWechatpayMerchants(stack, consumer, ['decrypt']);
-  // Bodies too large for one message (claim check): the webhooks put, the consumer gets.
+  // Bodies too large for one message (claim check): the producers put, the consumer gets and removes.
   const claimChecks = claimCheckBucket(stack, settings);
-  grantClaimCheckGet(claimChecks, consumer);
+  grantClaimCheckConsume(claimChecks, consumer);
   consumer.addEventSource(
     new SqsEventSource(queue, {
       batchSize: settings.consumer.batchSize,

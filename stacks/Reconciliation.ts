@@ -10,6 +10,7 @@ import { type Function as SstFunction, type StackContext, use } from 'sst/constr
 import { Alerts } from './Alerts.ts';
 import { CERTIFICATE_SCHEDULE, certificateRefresher } from './Certificates.ts';
 import { CONSISTENCY_SCHEDULE, consistencySamplers } from './Consistency.ts';
+import { grantClaimCheckPut } from './claim-check.ts';
 import { Database } from './Database.ts';
 import { payhooksFunction } from './functions.ts';
 import { Network } from './Network.ts';
@@ -42,7 +43,7 @@ export function Reconciliation({ stack, app }: StackContext) {
   const { vpc, functionSubnets, functionsSecurityGroup } = use(Network);
   const { connect } = use(Database);
   const { topic } = use(Alerts);
-  const { queue } = use(Queue);
+  const { queue, claimChecks } = use(Queue);
   const secrets = use(Secrets);
 
   const bucket = new s3.Bucket(stack, 'ReportsBucket', {
@@ -161,6 +162,7 @@ export function Reconciliation({ stack, app }: StackContext) {
     sweepWechatpay.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
     );
+    grantClaimCheckPut(claimChecks, sweepWechatpay, 'wechatpay');
     return { reconWechatpay, sweepWechatpay };
   }
   const reconStripe = reconJob('ReconStripe', 'recon-stripe', REPORT_PREFIX.stripe);
@@ -179,6 +181,7 @@ export function Reconciliation({ stack, app }: StackContext) {
   revalidateStripe.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }),
   );
+  grantClaimCheckPut(claimChecks, revalidateStripe, 'stripe');
 
   function schedule(id: string, expressions: readonly string[], fn: SstFunction): void {
     expressions.forEach((expression, i) => {
@@ -203,6 +206,7 @@ export function Reconciliation({ stack, app }: StackContext) {
     inVpc,
     connect: (fn, role) => connect(fn, role),
     queue,
+    claimChecks,
     stripeApiKey: secrets.STRIPE_API_KEY,
     wechatpay: settings.wechatpay,
   });

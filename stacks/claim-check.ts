@@ -1,8 +1,10 @@
 // The claim-check bucket (docs/decisions.md "Claim check"): a verified body whose envelope exceeds one queue
 // message is stored here under `claim-check/<provider>/<sha256>` and the queue carries the reference. Private,
-// SSE, TLS only; objects expire once no message can still refer to them (the main queue's retention plus the
-// DLQ's), so nothing has to delete them and a redelivered message still finds its body. Each webhook may only
-// put under its own provider's prefix, the consumer may only get: no one lists or deletes.
+// SSE, TLS only. The consumer removes an object once its event is in the inbox; the lifecycle expiry (the main
+// queue's retention plus the DLQ's) is the backstop for objects whose removal failed. Every producer — the
+// webhooks, sweep, revalidation, consistency samplers, operations (backfill) — may only put, under its own
+// providers' prefixes; the consumer may get and delete under claim-check/ and list the bucket (so that a missing
+// key reads as 404 NoSuchKey, CLAIM_CHECK_MISSING, not 403); no one else touches it.
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -42,8 +44,8 @@ export function claimCheckBucket(stack: Stack, settings: StageSettings): s3.Buck
     {
       id: 'AwsSolutions-S1',
       reason:
-        'Private, IAM-only bucket of transient copies (put by the webhooks, got by the consumer, expired by ' +
-        'lifecycle); the inbox row keeps the evidence. CloudTrail S3 data events are the access trail if needed.',
+        'Private, IAM-only bucket of transient copies (put by the producers, got and removed by the consumer, ' +
+        'expired by lifecycle as a backstop); the inbox row keeps the evidence. CloudTrail S3 data events are the access trail if needed.',
     },
     { id: 'PCI.DSS.321-S3BucketLoggingEnabled', reason: 'As AwsSolutions-S1.' },
     {
@@ -66,31 +68,42 @@ export function claimCheckBucket(stack: Stack, settings: StageSettings): s3.Buck
   return bucket;
 }
 
-/** The webhook of `provider` may write objects under its own prefix only. */
+/**
+ * A producer (webhook, sweep, revalidation, consistency sampler, operations) may write objects under the
+ * prefixes of the providers whose events it queues, nothing else: no read, no list, no delete.
+ */
 export function grantClaimCheckPut(
   bucket: s3.Bucket,
   fn: SstFunction,
-  provider: 'stripe' | 'wechatpay',
+  providers: 'stripe' | 'wechatpay' | readonly ('stripe' | 'wechatpay')[],
 ): void {
   fn.addEnvironment('CLAIM_CHECK_BUCKET', bucket.bucketName);
   fn.addToRolePolicy(
     new iam.PolicyStatement({
       actions: ['s3:PutObject'],
-      resources: [bucket.arnForObjects(`${CLAIM_CHECK_PREFIX}${provider}/*`)],
+      resources: (typeof providers === 'string' ? [providers] : providers).map((provider) =>
+        bucket.arnForObjects(`${CLAIM_CHECK_PREFIX}${provider}/*`),
+      ),
     }),
   );
   waiveClaimCheckPrefix(fn);
 }
 
-/** The consumer may read claim-checked bodies, nothing else of the bucket. */
-export function grantClaimCheckGet(bucket: s3.Bucket, fn: SstFunction): void {
+/**
+ * The consumer reads claim-checked bodies and removes them after apply (get and delete under claim-check/), and
+ * may list the bucket: S3 answers a missing key with 404 only to a caller allowed s3:ListBucket (403 otherwise),
+ * and the consumer must tell a removed object (CLAIM_CHECK_MISSING) from a denied read. The bucket holds nothing
+ * but claim-check objects, whose names are hashes.
+ */
+export function grantClaimCheckConsume(bucket: s3.Bucket, fn: SstFunction): void {
   fn.addEnvironment('CLAIM_CHECK_BUCKET', bucket.bucketName);
   fn.addToRolePolicy(
     new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
+      actions: ['s3:GetObject', 's3:DeleteObject'],
       resources: [bucket.arnForObjects(`${CLAIM_CHECK_PREFIX}*`)],
     }),
   );
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   waiveClaimCheckPrefix(fn);
 }
 
@@ -99,8 +112,8 @@ function waiveClaimCheckPrefix(fn: SstFunction): void {
     {
       id: 'AwsSolutions-IAM5',
       reason:
-        'Claim-check objects are keyed by the body SHA-256, unknown in advance: the grant is the prefix, one ' +
-        'action, no list or delete.',
+        'Claim-check objects are keyed by the body SHA-256, unknown in advance: the grant is the prefix; ' +
+        'producers only put, the consumer gets and deletes.',
       appliesTo: [
         {
           regex:

@@ -18,6 +18,8 @@ export interface Target {
   sqs: SQSClient;
   databaseUrl?: string;
   reportsDir?: string;
+  /** The local stack's claim-check folder (`<stateDir>/objects`): backfill stores oversized events there. */
+  claimCheckDir?: string;
   /** The stage's reports bucket (SDK access with the operator's credentials). */
   reportsBucket?: string;
   wechatpayMerchantsFile?: string;
@@ -96,6 +98,7 @@ export function resolveEnvironmentTarget(env: NodeJS.ProcessEnv = process.env): 
       }),
       databaseUrl: local.databaseUrl,
       reportsDir: local.reportsDir,
+      claimCheckDir: path.join(path.dirname(localFile), 'objects'),
       wechatpayMerchantsFile: local.wechatpayMerchantsFile,
       stripeApiBaseUrl: local.providerApiUrl,
       stripeApiKey: env.STRIPE_API_KEY ?? local.stripeApiKey,

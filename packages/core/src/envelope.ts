@@ -1,9 +1,11 @@
 // The queue message: a versioned envelope around the verified raw body. Ingress builds it from values it has
 // just verified and checked (serializeIngressEnvelope, no second validation on the hot path); other producers
-// (backfill) go through encodeEnvelope's schema; the consumer validates every message before anything else. The body stays exactly as received (WeChat: still encrypted), so the
+// (backfill, sweep, revalidation, consistency resync) go through enqueueEnvelope (encodeEnvelope's schema, then
+// the claim check when the envelope exceeds one queue message); the consumer validates every message before anything else. The body stays exactly as received (WeChat: still encrypted), so the
 // queue never carries payer data in plaintext and the inbox keeps the original evidence.
 import * as z from 'zod';
 import { EnvelopeError } from './errors.ts';
+import { type ClaimReference, type EnvelopeQueue, sendEnvelope } from './ingress/claim-check.ts';
 import type { IngressEnvelope } from './ingress/envelope.ts';
 
 // The zod-free half ingress imports (cold start); re-exported so the envelope keeps one public module.
@@ -13,9 +15,13 @@ export {
   type ClaimReference,
   type ClaimStore,
   claimCheckKey,
+  type EnvelopeQueue,
+  eventsInInbox,
   isClaimMessage,
   resolveClaimCheck,
+  resolveClaimMessage,
   sendClaimChecked,
+  sendEnvelope,
 } from './ingress/claim-check.ts';
 export { fitsQueueMessage, MAX_QUEUE_MESSAGE_BYTES, serializeIngressEnvelope } from './ingress/envelope.ts';
 
@@ -49,6 +55,17 @@ void ingressShapeIsEnvelope;
 
 export function encodeEnvelope(envelope: Envelope): string {
   return JSON.stringify(envelopeSchema.parse(envelope));
+}
+
+/**
+ * How every producer but ingress queues an envelope: checked against the schema (encodeEnvelope), then inline or
+ * by claim check (sendEnvelope), so an event of any size up to the store's reaches the consumer.
+ */
+export async function enqueueEnvelope(
+  envelope: Envelope,
+  deps: EnvelopeQueue,
+): Promise<{ messageId: string; claim?: ClaimReference }> {
+  return sendEnvelope(envelope, deps, encodeEnvelope(envelope));
 }
 
 const DATETIME = z.regexes.datetime({ offset: true });

@@ -1,7 +1,15 @@
 // The claim check's two halves as pure functions over ports: what a producer stores and sends, and what the
 // consumer accepts back. Real SHA-256 over real bytes; the store and queue are in memory.
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, isClaimMessage, resolveClaimCheck, sendClaimChecked } from '../src/envelope.ts';
+import {
+  decodeEnvelope,
+  enqueueEnvelope,
+  isClaimMessage,
+  MAX_QUEUE_MESSAGE_BYTES,
+  resolveClaimCheck,
+  resolveClaimMessage,
+  sendClaimChecked,
+} from '../src/envelope.ts';
 import type { IngressEnvelope } from '../src/ingress/envelope.ts';
 
 function memory() {
@@ -86,5 +94,45 @@ describe('sendClaimChecked + resolveClaimCheck', () => {
     await expect(resolveClaimCheck(forged, store.claims)).rejects.toMatchObject({
       code: 'CLAIM_CHECK_INVALID',
     });
+  });
+});
+
+describe('enqueueEnvelope (backfill, sweep, revalidation, consistency resync)', () => {
+  it('sends an envelope that fits one queue message inline, with no object', async () => {
+    const store = memory();
+    const small = envelope(JSON.stringify({ id: 'evt_1Claim', pad: 'x'.repeat(1000) }));
+    const sent = await enqueueEnvelope(small, store);
+    expect(sent.claim).toBeUndefined();
+    expect(store.objects.size).toBe(0);
+    expect(decodeEnvelope(store.sent[0]!)).toEqual(small);
+  });
+
+  it('claim-checks one beyond a queue message, and the consumer gets the exact envelope and key back', async () => {
+    const store = memory();
+    // Quotes escape once in the body and again in the envelope: 600 KiB of them exceed 1 MiB encoded.
+    const large = envelope(JSON.stringify({ id: 'evt_1Claim', pad: '"'.repeat(600 * 1024) }));
+    expect(Buffer.byteLength(JSON.stringify(large))).toBeGreaterThan(MAX_QUEUE_MESSAGE_BYTES);
+    const sent = await enqueueEnvelope(large, store);
+    expect(sent.claim?.key).toMatch(/^claim-check\/stripe\/[0-9a-f]{64}$/);
+    expect(Buffer.byteLength(store.sent[0]!)).toBeLessThan(1024);
+    const resolved = await resolveClaimMessage(store.sent[0]!, store.claims);
+    expect(resolved.claim).toEqual(sent.claim);
+    expect(decodeEnvelope(resolved.body)).toEqual(large);
+  });
+
+  it('refuses an oversized envelope without a store before sending anything, naming CLAIM_CHECK_BUCKET', async () => {
+    const store = memory();
+    const large = envelope(JSON.stringify({ id: 'evt_1Claim', pad: 'x'.repeat(MAX_QUEUE_MESSAGE_BYTES) }));
+    await expect(enqueueEnvelope(large, { queue: store.queue })).rejects.toMatchObject({
+      code: 'ENVELOPE_TOO_LARGE',
+      message: expect.stringContaining('CLAIM_CHECK_BUCKET'),
+    });
+    expect(store.sent).toEqual([]);
+  });
+
+  it('checks the envelope against the schema first', async () => {
+    const store = memory();
+    await expect(enqueueEnvelope({ ...envelope('{}'), eventId: '' }, store)).rejects.toThrow();
+    expect(store.sent).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 // Lambda: SQS consumer. A batch is applied in one transaction with its row locks taken in a global order; a message
 // that cannot be decoded fails alone, and a database error falls back to a transaction per message, so a bad
-// message is always reported alone in the partial batch response. A batch where all fail throws.
+// message is always reported alone in the partial batch response. A batch where all fail throws. Claim-check
+// objects of the messages that were applied or found duplicates are removed once their batch committed.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { type Envelope, isClaimMessage, resolveClaimCheck } from '@payhooks/core/envelope';
+import { type Envelope, eventsInInbox, isClaimMessage, resolveClaimMessage } from '@payhooks/core/envelope';
 import { ClaimCheckError } from '@payhooks/core/errors';
 import {
   type ApplyOutcome,
@@ -41,6 +42,9 @@ export function recordLedgerLag(
 
 export { BatchFailedError };
 
+/** Claim-check failures that mean "no object to read": a duplicate if the event is already in the inbox. */
+const GONE = new Set(['CLAIM_CHECK_MISSING', 'CLAIM_CHECK_UNREADABLE']);
+
 export function createConsumer(deps: ConsumerDeps): SqsHandler {
   const { sql, normalizers, logger, metrics } = deps;
   // Failure reasons for the DLQ tools (delivery_failures), written after the batch, outside its transaction.
@@ -74,24 +78,91 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
 
   /**
    * Claim-checked messages get their stored body back (hash checked) before anything is decoded; a reference
-   * that cannot be resolved fails alone with its reason (CLAIM_CHECK_*), as an undecodable message does. The
-   * objects are read in parallel; inline messages pass untouched.
+   * that cannot be resolved fails alone with its reason (CLAIM_CHECK_*), as an undecodable message does —
+   * unless its object is gone (or unreadable) and its event is already in the inbox: the object was removed
+   * after an earlier copy was applied, so this copy is a duplicate and is acknowledged. Resolved references are
+   * noted in `claimed` (message id → key) for removal after the batch. Objects are read in parallel; inline
+   * messages pass untouched.
    */
-  const withClaimedBodies = async (records: SQSRecord[], failures: string[]): Promise<SQSRecord[]> => {
+  const withClaimedBodies = async (
+    records: SQSRecord[],
+    failures: string[],
+    claimed: Map<string, string>,
+  ): Promise<SQSRecord[]> => {
     if (!records.some((record) => isClaimMessage(record.body))) return records;
+    const gone: {
+      record: SQSRecord;
+      error: ClaimCheckError & { event: NonNullable<ClaimCheckError['event']> };
+    }[] = [];
     const resolved = await Promise.all(
       records.map(async (record) => {
         if (!isClaimMessage(record.body)) return record;
         try {
-          return { ...record, body: await resolveClaimCheck(record.body, deps.claims) };
+          const { body, claim } = await resolveClaimMessage(record.body, deps.claims);
+          if (claim) claimed.set(record.messageId, claim.key);
+          return { ...record, body };
         } catch (error) {
-          failed(record, error instanceof ClaimCheckError ? error.event : undefined, error);
-          failures.push(record.messageId);
+          if (error instanceof ClaimCheckError && error.event && GONE.has(error.code))
+            gone.push({ record, error: error as (typeof gone)[number]['error'] });
+          else {
+            failed(record, error instanceof ClaimCheckError ? error.event : undefined, error);
+            failures.push(record.messageId);
+          }
           return undefined;
         }
       }),
     );
+    if (gone.length > 0) {
+      let known = new Set<string>();
+      try {
+        known = await eventsInInbox(
+          sql,
+          gone.map(({ error }) => error.event),
+        );
+      } catch (error) {
+        logger.warn('inbox lookup for claim-check messages without an object failed', errorFields(error));
+      }
+      for (const { record, error } of gone) {
+        const { provider, eventId } = error.event;
+        if (known.has(`${provider}:${eventId}`)) {
+          metrics.count('EventDuplicate', 1, { provider });
+          logger.debug('claim-check object already removed; its event is in the inbox', {
+            provider,
+            eventId,
+            outcome: 'duplicate',
+          });
+        } else {
+          failed(record, error.event, error);
+          failures.push(record.messageId);
+        }
+      }
+    }
     return resolved.filter((record): record is SQSRecord => record !== undefined);
+  };
+
+  /**
+   * After the batch: removes the objects of the claim-checked messages that succeeded (applied or duplicate; their
+   * event is in the inbox now), but not one that a failed message of the batch names too. A removal that fails is
+   * logged and left to the bucket's lifecycle expiry; it never fails the message.
+   */
+  const removeClaimObjects = async (claimed: Map<string, string>, response: SQSBatchResponse) => {
+    if (claimed.size === 0) return;
+    const failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    const kept = new Set([...claimed].filter(([id]) => failedIds.has(id)).map(([, key]) => key));
+    const removable = new Set([...claimed.values()].filter((key) => !kept.has(key)));
+    await Promise.all(
+      [...removable].map(async (key) => {
+        try {
+          await deps.claims!.delete(key);
+        } catch (error) {
+          metrics.count('ClaimCheckRemoveFailed', 1, {});
+          logger.warn('claim-check object could not be removed; lifecycle expiry will', {
+            key,
+            ...errorFields(error),
+          });
+        }
+      }),
+    );
   };
 
   /** The fallback: a transaction per message isolates a message whose writes the database refuses. */
@@ -126,9 +197,9 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
    * round trips, begin and commit included): one commit per batch, and concurrent batches about the same objects
    * wait for each other but never deadlock.
    */
-  const together = async (received: SQSRecord[]): Promise<SQSBatchResponse> => {
+  const together = async (received: SQSRecord[], claimed: Map<string, string>): Promise<SQSBatchResponse> => {
     const failures: string[] = [];
-    const records = await withClaimedBodies(received, failures);
+    const records = await withClaimedBodies(received, failures, claimed);
     const items: { id: string; envelope: Envelope; record: SQSRecord }[] = [];
     for (const record of records) {
       try {
@@ -170,7 +241,9 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
   };
 
   return async (event) => {
-    const response = await together(event.Records).finally(() => failures.flush());
+    const claimed = new Map<string, string>();
+    const response = await together(event.Records, claimed).finally(() => failures.flush());
+    await removeClaimObjects(claimed, response);
     if (response.batchItemFailures.length > 0 && response.batchItemFailures.length === event.Records.length) {
       throw new BatchFailedError(event.Records.length);
     }

@@ -1,7 +1,7 @@
 // ObjectStore on a local folder (REPORTS_DIR, default .payhooks/reports): the same keys as the S3 bucket map to
 // files; writes go to a temporary name and are renamed into place, so a reader sees an old or a new file, never a
 // partial one. Links are file:// URLs, or http URLs when a base URL that serves the folder is given.
-import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectStore } from '@payhooks/core/ports';
@@ -49,7 +49,7 @@ async function walk(dir: string, base: string, out: string[]): Promise<void> {
 export function createFolderStore(
   root: string,
   options: { baseUrl?: string } = {},
-): ObjectStore & { root: string; pathOf(key: string): string } {
+): ObjectStore & { root: string; pathOf(key: string): string; delete(key: string): Promise<void> } {
   const dir = path.resolve(root);
   const pathOf = (key: string) => path.join(dir, ...checkKey(key).split('/'));
   let counter = 0;
@@ -79,6 +79,10 @@ export function createFolderStore(
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
       }
+    },
+    /** Like S3's DeleteObject: removing a key that does not exist succeeds. */
+    async delete(key) {
+      await rm(pathOf(key), { force: true });
     },
     async list(prefix) {
       const keys: string[] = [];

@@ -3,6 +3,7 @@
 // reports routes (GET /reports, GET /reports/{key+}) for the gateway. `npm start` and the CLI's local commands
 // call it; the dependencies come from the same wiring constructors as the Lambdas', with explicit options.
 import path from 'node:path';
+import type { ClaimStore } from '@payhooks/core/envelope';
 import type { Sql } from '@payhooks/core/ledger';
 import { type Logger, type Queue, systemClock } from '@payhooks/core/ports';
 import type { ConsistencySample, ReconcileResult, ReconProgress } from '@payhooks/core/recon/run';
@@ -178,6 +179,8 @@ export interface LocalConsistencyOptions {
   sql: Sql;
   /** The local stack's queue: resyncs take the consumer's path like any callback. */
   queue: Queue;
+  /** The local stack's claim-check store (LocalStack.claims), for resyncs too large for one message. */
+  claims?: ClaimStore;
   env: Env;
   providerApiUrl?: string;
   stripeApiKey?: string;
@@ -191,7 +194,7 @@ export interface LocalConsistencyOptions {
 export async function runLocalConsistency(
   options: LocalConsistencyOptions,
 ): Promise<{ samples: ConsistencySample[]; metrics: MemoryMetrics }> {
-  const { env, sql, queue, logger } = options;
+  const { env, sql, queue, claims, logger } = options;
   const metrics = new MemoryMetrics();
   const limits = {
     ...(options.sampleSize === undefined ? {} : { sampleSize: options.sampleSize }),
@@ -205,6 +208,7 @@ export async function runLocalConsistency(
     const deps = wechatpayConsistencyDeps({
       sql,
       queue,
+      claims,
       logger,
       merchants: await merchantsFromEnv(env),
       clientFor: (merchant) => clients(merchant),
@@ -222,6 +226,7 @@ export async function runLocalConsistency(
     const deps = stripeConsistencyDeps({
       sql,
       queue,
+      claims,
       logger,
       normalizer: stripeNormalizer(stripeNormalizerOptionsFromEnv(env)),
       retrieveApiFor: (account) => clients.retrieveApiFor(account),

@@ -95,6 +95,8 @@ export interface LocalStack {
   metrics: { ingress: MemoryMetrics; consumer: MemoryMetrics };
   /** The webhooks' SendMessageBatch requests and the messages in them (batching-sender.ts). */
   ingressSends: { requests: number; entries: number };
+  /** The claim-check bucket's stand-in (`<stateDir>/objects`): what ingress puts, other producers put too. */
+  claims: ReturnType<typeof createFolderStore>;
   /** The ingress's recent rejections by provider and reason (the operations console reads them). */
   rejections: RejectionRing;
   /** The embedded, supervised PostgreSQL (undefined with an external databaseUrl). */
@@ -399,6 +401,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logger,
       metrics,
       ingressSends: queue.stats,
+      claims,
       rejections,
       postgres,
       console: localConsole ? { ...localConsole, url: `${gateway.url}/console` } : undefined,

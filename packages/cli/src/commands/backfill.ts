@@ -3,9 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { backfillStripe } from '@payhooks/core/backfill/stripe';
 import type { WechatpayBackfillResult } from '@payhooks/core/backfill/wechatpay';
 import { backfillWechatpay } from '@payhooks/core/backfill/wechatpay';
+import type { ClaimStore } from '@payhooks/core/envelope';
 import { ConfigError } from '@payhooks/core/errors';
 import { createSql } from '@payhooks/core/ledger';
 import { systemClock } from '@payhooks/core/ports';
+import { claimStoreFromEnv } from '@payhooks/functions/wiring/claim-check';
 import { stripeClientForAccount } from '@payhooks/functions/wiring/clients';
 import { loadMerchants } from '@payhooks/functions/wiring/merchants';
 import { createQueue } from '@payhooks/functions/wiring/queue';
@@ -14,6 +16,14 @@ import type { Command } from 'commander';
 import { type CliContext, emit } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { operate } from '../stage/operations.ts';
+import type { Target } from '../target.ts';
+
+/** Where events too large for one queue message go: the local stack's folder, or CLAIM_CHECK_BUCKET. */
+async function claimStoreOf(target: Target): Promise<ClaimStore | undefined> {
+  if (!target.claimCheckDir) return claimStoreFromEnv(process.env);
+  const { localClaimStore } = await import('../local/claim-check.ts');
+  return localClaimStore(target.claimCheckDir);
+}
 
 function parseInstant(text: string, flag: string): Date {
   const date = new Date(text);
@@ -75,6 +85,7 @@ export function registerBackfill(program: Command, context: CliContext): void {
         const result = await backfillStripe({
           source: client,
           queue: createQueue(target.sqs, target.queueUrl),
+          claims: await claimStoreOf(target),
           since,
           ...(options.account ? { account: options.account } : {}),
           ...(until ? { until } : {}),
@@ -133,6 +144,7 @@ export function registerBackfill(program: Command, context: CliContext): void {
         const result = await backfillWechatpay({
           sql,
           queue: createQueue(target.sqs, target.queueUrl),
+          claims: await claimStoreOf(target),
           healerFor: healersFor(await loadMerchants({ document }), baseUrl ? { baseUrl } : {}),
           createdAfter: since ?? new Date(now - 7 * 86_400_000),
           createdBefore: new Date(now - Number(options.olderThan) * 60_000),

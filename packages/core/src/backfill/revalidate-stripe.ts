@@ -2,7 +2,7 @@
 // from Stripe as that account and sent, wrapped in a synthetic event, through the same envelope and queue as a
 // webhook. The synthetic event is dated when it was fetched, so it outranks the tied ones: the mirror ends at
 // what Stripe holds. At most `limit` objects per run; each object at most once per cooldown.
-import { encodeEnvelope } from '../envelope.ts';
+import { type ClaimStore, enqueueEnvelope } from '../envelope.ts';
 import { PayhooksError } from '../errors.ts';
 import type { Sql } from '../ledger/db.ts';
 import {
@@ -27,6 +27,8 @@ export interface StripeRevalidationDeps {
     options: { account?: string; clock?: Clock },
   ): SyntheticStripeEvent;
   queue: Queue;
+  /** The claim-check store for objects whose envelope exceeds one queue message. */
+  claims?: ClaimStore | undefined;
   clock: Clock;
   /** Objects per run (the API rate budget this job may use); default 100. */
   limit?: number;
@@ -52,8 +54,8 @@ async function revalidateOne(deps: StripeRevalidationDeps, due: DueRevalidation)
     ...(due.account ? { account: due.account } : {}),
     clock: deps.clock,
   });
-  await deps.queue.send(
-    encodeEnvelope({
+  await enqueueEnvelope(
+    {
       v: 1,
       provider: 'stripe',
       eventId: event.id,
@@ -62,7 +64,8 @@ async function revalidateOne(deps: StripeRevalidationDeps, due: DueRevalidation)
       occurredAt: new Date(event.created * 1000).toISOString(),
       receivedAt: deps.clock.now().toISOString(),
       rawBody: JSON.stringify(event),
-    }),
+    },
+    deps,
   );
   return event.id;
 }

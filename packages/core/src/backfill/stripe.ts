@@ -1,6 +1,7 @@
 // Stripe backfill: pages through the events list (Stripe keeps the last 30 days) and pushes every event through
-// the same envelope and queue as a webhook. The inbox's unique event id makes re-runs and overlaps harmless.
-import { encodeEnvelope } from '../envelope.ts';
+// the same envelope and queue as a webhook (an event too large for one message by claim check). The inbox's unique
+// event id makes re-runs and overlaps harmless.
+import { type ClaimStore, enqueueEnvelope } from '../envelope.ts';
 import { ConfigError } from '../errors.ts';
 import type { Queue } from '../ports.ts';
 
@@ -15,6 +16,8 @@ export interface StripeEventSource {
 export interface StripeBackfillOptions {
   source: StripeEventSource;
   queue: Queue;
+  /** The claim-check store for events whose envelope exceeds one queue message. */
+  claims?: ClaimStore | undefined;
   since: Date;
   until?: Date;
   /** The Connect account listed (Stripe-Account header); recorded on events that do not name one. */
@@ -48,8 +51,8 @@ export async function backfillStripe(options: StripeBackfillOptions): Promise<St
     progress.lastEventId = event.id;
     if (!options.dryRun) {
       const body = event.account || !options.account ? event : { ...event, account: options.account };
-      await options.queue.send(
-        encodeEnvelope({
+      await enqueueEnvelope(
+        {
           v: 1,
           provider: 'stripe',
           eventId: event.id,
@@ -59,7 +62,8 @@ export async function backfillStripe(options: StripeBackfillOptions): Promise<St
           receivedAt: options.now.toISOString(),
           // Fetched over TLS with our API key rather than signed: the body is the API's JSON for the event.
           rawBody: JSON.stringify(body),
-        }),
+        },
+        options,
       );
       progress.enqueued += 1;
     }

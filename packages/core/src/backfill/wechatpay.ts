@@ -4,7 +4,7 @@
 // body by the healer, so the queue never carries payer data in plaintext). Idempotent: the same answer gets the
 // same event id and is absorbed by the inbox.
 
-import { encodeEnvelope } from '../envelope.ts';
+import { type ClaimStore, enqueueEnvelope } from '../envelope.ts';
 import type { Sql } from '../ledger/db.ts';
 import type { Queue } from '../ports.ts';
 import type { Healer } from '../recon/run/types.ts';
@@ -40,6 +40,8 @@ export async function pendingWechatpayOrders(
 export interface WechatpayBackfillOptions {
   sql: Sql;
   queue: Queue;
+  /** The claim-check store for notifications whose envelope exceeds one queue message. */
+  claims?: ClaimStore | undefined;
   /** The healer of the order's merchant (its mchid; '' = the only merchant); undefined when none is configured. */
   healerFor(account: string): Healer | undefined;
   createdAfter: Date;
@@ -83,7 +85,7 @@ export async function backfillWechatpay(options: WechatpayBackfillOptions): Prom
       });
       const paid = envelopes.filter((envelope) => envelope.eventType === 'TRANSACTION.SUCCESS');
       if (paid.length === 0) result.stillPending += 1;
-      if (!options.dryRun) for (const envelope of paid) await options.queue.send(encodeEnvelope(envelope));
+      if (!options.dryRun) for (const envelope of paid) await enqueueEnvelope(envelope, options);
       result.enqueued += options.dryRun ? 0 : paid.length;
     } catch (error) {
       const code = (error as { code?: unknown }).code;

@@ -1,14 +1,18 @@
 // Claim check: a verified body whose envelope does not fit one queue message is stored as an object under a
 // content-addressed key, and the queue carries a reference to it (key, sha256, size) instead of the body. The
 // consumer reads the object back and checks its hash before anything is applied (resolveClaimCheck), so a
-// missing or altered object fails the message with a reason instead of booking something else. Objects are
-// never deleted by the consumer: a redelivered copy of the message must still find its body; the bucket's
-// lifecycle expires them after the queue's and the DLQ's retention (docs/decisions.md "Claim check").
+// missing or altered object fails the message with a reason instead of booking something else. Every producer
+// (ingress, backfill, sweep, revalidation, consistency resync) sends through sendEnvelope, the one place that
+// decides inline or claim check. The consumer removes an object once the batch that applied its event (or found
+// it a duplicate) committed; a later copy of the message then finds no object but its event in the inbox
+// (eventsInInbox) and is a duplicate. The bucket's lifecycle expiry stays as the backstop for objects whose
+// removal failed or whose message never arrived (docs/decisions.md "Claim check: removed after apply").
 // zod-free: ingress imports it (cold start).
 import crypto from 'node:crypto';
-import { ClaimCheckError } from '../errors.ts';
+import { ClaimCheckError, EnvelopeError } from '../errors.ts';
+import type { Sql } from '../ledger/db.ts';
 import type { ObjectStore, Queue } from '../ports.ts';
-import type { IngressEnvelope } from './envelope.ts';
+import { fitsQueueMessage, type IngressEnvelope, serializeIngressEnvelope } from './envelope.ts';
 
 /** Every claim-check object lives under this prefix; producers may write only there (IAM, stacks/Queue.ts). */
 export const CLAIM_CHECK_PREFIX = 'claim-check/';
@@ -29,8 +33,11 @@ export type ClaimEnvelope = Omit<IngressEnvelope, 'rawBody'> & {
 
 /** What a producer needs of the object store. */
 export type ClaimStore = Pick<ObjectStore, 'put'>;
-/** What the consumer needs of it. */
-export type ClaimReader = Pick<ObjectStore, 'get'>;
+/** What the consumer needs of it: read a body back, remove it once its event is in the inbox. */
+export type ClaimReader = Pick<ObjectStore, 'get'> & {
+  /** Removes the object; removing one that is already gone succeeds (as S3's DeleteObject does). */
+  delete(key: string): Promise<void>;
+};
 
 // Producers write `v` then `claim` first, so the consumer tells a reference from an inline envelope by its first
 // bytes without parsing a large inline one (an inline rawBody cannot start a message this way).
@@ -62,6 +69,50 @@ export async function sendClaimChecked(
   const { rawBody: _body, v, ...fields } = envelope;
   const { messageId } = await deps.queue.send(JSON.stringify({ v, claim, ...fields }));
   return { messageId, claim };
+}
+
+/** Where a producer sends envelopes: the queue, and the claim-check store for those too large for one message. */
+export interface EnvelopeQueue {
+  queue: Queue;
+  /** Absent: no store is configured (an envelope beyond one queue message is refused, ENVELOPE_TOO_LARGE). */
+  claims?: ClaimStore | undefined;
+}
+
+/**
+ * The one way envelopes enter the queue: inline when the encoded envelope (`message`; by default the ingress
+ * serialisation) fits one queue message, else by claim check. Without a store an oversized envelope throws
+ * EnvelopeError ENVELOPE_TOO_LARGE naming CLAIM_CHECK_BUCKET, before anything is sent.
+ */
+export async function sendEnvelope(
+  envelope: IngressEnvelope & { source?: 'eventbridge' },
+  deps: EnvelopeQueue,
+  message: string = serializeIngressEnvelope(envelope),
+): Promise<{ messageId: string; claim?: ClaimReference }> {
+  if (fitsQueueMessage(message)) return deps.queue.send(message);
+  if (!deps.claims)
+    throw new EnvelopeError(
+      'ENVELOPE_TOO_LARGE',
+      `envelope of ${envelope.provider} event ${envelope.eventId} exceeds one queue message and no claim-check store is configured (CLAIM_CHECK_BUCKET)`,
+    );
+  return sendClaimChecked(envelope, { queue: deps.queue, claims: deps.claims });
+}
+
+/**
+ * Of the given events, those whose (provider, event id) is in the inbox, as `provider:eventId`: a claim-check
+ * message whose object is gone is a duplicate exactly when its event is there (objects are removed only after
+ * the transaction that put the event in the inbox committed).
+ */
+export async function eventsInInbox(
+  sql: Sql,
+  events: readonly { provider: string; eventId: string }[],
+): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const rows = await sql.unsafe<{ provider: string; event_id: string }[]>(
+    `select provider, event_id from inbox_events
+      where (provider, event_id) in (select * from unnest($1::text[], $2::text[]))`,
+    [events.map((e) => e.provider), events.map((e) => e.eventId)],
+  );
+  return new Set(rows.map((row) => `${row.provider}:${row.event_id}`));
 }
 
 export function isClaimMessage(body: string): boolean {
@@ -101,11 +152,22 @@ function parseReference(body: string): { fields: Record<string, unknown>; claim:
  * Throws ClaimCheckError: CLAIM_CHECK_MISSING (no object), CLAIM_CHECK_UNREADABLE (the store failed; in S3 a
  * missing object without s3:ListBucket reads as AccessDenied), CLAIM_CHECK_MISMATCH, CLAIM_CHECK_INVALID.
  */
-export async function resolveClaimCheck(body: string, store: ClaimReader | undefined): Promise<string> {
-  if (!isClaimMessage(body)) return body;
+export async function resolveClaimCheck(
+  body: string,
+  store: Pick<ObjectStore, 'get'> | undefined,
+): Promise<string> {
+  return (await resolveClaimMessage(body, store)).body;
+}
+
+/** resolveClaimCheck, also naming the reference it resolved (the consumer removes its object after apply). */
+export async function resolveClaimMessage(
+  body: string,
+  store: Pick<ObjectStore, 'get'> | undefined,
+): Promise<{ body: string; claim?: ClaimReference }> {
+  if (!isClaimMessage(body)) return { body };
   const { fields, claim } = parseReference(body);
   try {
-    return await resolveReference(fields, claim, store);
+    return { body: await resolveReference(fields, claim, store), claim };
   } catch (error) {
     if (error instanceof ClaimCheckError) {
       const { provider, eventId, eventType } = fields;
@@ -119,7 +181,7 @@ export async function resolveClaimCheck(body: string, store: ClaimReader | undef
 async function resolveReference(
   fields: Record<string, unknown>,
   claim: ClaimReference,
-  store: ClaimReader | undefined,
+  store: Pick<ObjectStore, 'get'> | undefined,
 ): Promise<string> {
   if (!store)
     throw new ClaimCheckError(

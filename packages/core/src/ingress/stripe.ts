@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { VerificationError } from '../errors.ts';
 import { errorFields } from '../logger.ts';
 import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
-import { sendClaimChecked } from './claim-check.ts';
+import { sendEnvelope } from './claim-check.ts';
 import { fitsQueueMessage, type IngressEnvelope, serializeIngressEnvelope } from './envelope.ts';
 import { type IngressDeps, type IngressRequest, type IngressResponse, json } from './types.ts';
 
@@ -118,9 +118,7 @@ export async function receiveStripeCallback(
     return json(413, { error: 'ENVELOPE_TOO_LARGE', message: 'event too large to queue' });
   }
   try {
-    const { messageId } = claimCheck
-      ? await sendClaimChecked(envelope, { queue: deps.queue, claims: deps.claims! })
-      : await deps.queue.send(message);
+    const { messageId } = await sendEnvelope(envelope, deps, message);
     if (claimCheck) {
       metrics.count('CallbackClaimChecked', 1, { provider: 'stripe' });
       fields.claimCheckBytes = event.rawBody.length;

@@ -19,7 +19,7 @@ import {
   parseNotification,
 } from '../providers/wechatpay/parse-notification.ts';
 import { verifyNotification } from '../providers/wechatpay/verify.ts';
-import { sendClaimChecked } from './claim-check.ts';
+import { sendEnvelope } from './claim-check.ts';
 import { fitsQueueMessage, type IngressEnvelope, serializeIngressEnvelope } from './envelope.ts';
 import type { IngressDeps, IngressRequest, IngressResponse } from './types.ts';
 
@@ -194,9 +194,7 @@ export async function receiveWechatpayCallback(
     return fail(413, 'notification too large to queue');
   }
   try {
-    const { messageId } = claimCheck
-      ? await sendClaimChecked(envelope, { queue: deps.queue, claims: deps.claims! })
-      : await deps.queue.send(message);
+    const { messageId } = await sendEnvelope(envelope, deps, message);
     if (claimCheck) metrics.count('CallbackClaimChecked', 1, { provider: 'wechatpay' });
     metrics.count('CallbackAccepted', 1, { provider: 'wechatpay' });
     fields.messageId = messageId;

@@ -2,6 +2,7 @@
 // with the same core code as the scheduled jobs and the consumer, run inside the VPC with the app database role.
 import { backfillStripe } from '@payhooks/core/backfill/stripe';
 import { backfillWechatpay } from '@payhooks/core/backfill/wechatpay';
+import type { ClaimStore } from '@payhooks/core/envelope';
 import { PayhooksError } from '@payhooks/core/errors';
 import { latestDeliveryFailures, type Sql } from '@payhooks/core/ledger';
 import type { Logger, ObjectStore, Queue } from '@payhooks/core/ports';
@@ -32,6 +33,8 @@ export interface OperationsDeps {
   store: () => ObjectStore;
   /** The main queue (backfills enqueue through the consumer's path). */
   queue: () => Queue;
+  /** The claim-check store for backfilled events whose envelope exceeds one queue message. */
+  claims?: () => ClaimStore | undefined;
 }
 
 /** A reconciliation result without its per-item detail: what the CLI prints. */
@@ -129,6 +132,7 @@ async function act(deps: OperationsDeps, request: ReturnType<typeof operationReq
       return backfillStripe({
         source: client,
         queue: deps.queue(),
+        claims: deps.claims?.(),
         since: new Date(request.since),
         ...(request.until ? { until: new Date(request.until) } : {}),
         ...(request.account ? { account: request.account } : {}),
@@ -141,6 +145,7 @@ async function act(deps: OperationsDeps, request: ReturnType<typeof operationReq
       return backfillWechatpay({
         sql,
         queue: deps.queue(),
+        claims: deps.claims?.(),
         healerFor: healersFor(
           await merchantsFromEnv(env),
           env.WECHATPAY_API_BASE_URL ? { baseUrl: env.WECHATPAY_API_BASE_URL } : {},

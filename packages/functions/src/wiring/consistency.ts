@@ -1,8 +1,9 @@
-// Consistency sampling's dependencies (core/recon/consistency/sample.ts): the ledger, the queue, the consumer's
-// normalizer and, per account, the reconciliation healer that asks the provider for an object's current state.
+// Consistency sampling's dependencies (core/recon/consistency/sample.ts): the ledger, the queue and the
+// claim-check store (resync envelopes too large for one message), the consumer's normalizer and, per account, the reconciliation healer that asks the provider for an object's current state.
 // Explicit options for the local runtime and tests; `…FromEnv` maps the Lambda's variables (one function per
 // provider, CONSISTENCY_PROVIDER says which, so each holds only its provider's secrets).
 
+import type { ClaimStore } from '@payhooks/core/envelope';
 import { ConfigError } from '@payhooks/core/errors';
 import type { EnvelopeNormalizer, Provider, Sql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
@@ -21,6 +22,7 @@ import { metricsFor } from '../adapters/metrics.ts';
 import { queueFromEnv } from '../adapters/sqs.ts';
 import { type Env, integer, once } from '../config.ts';
 import type { ReconWechatpayDeps } from '../reconciliation/wechatpay.ts';
+import { claimStoreFromEnv } from './claim-check.ts';
 import { wechatpayNormalizer } from './normalizers.ts';
 import { reconStripeDepsFromEnv, reconWechatpayDepsFromEnv } from './recon.ts';
 
@@ -33,6 +35,8 @@ export interface ConsistencyLimits {
 interface CommonConsistencyOptions extends ConsistencyLimits {
   sql: Sql;
   queue: Queue;
+  /** The claim-check store (CLAIM_CHECK_BUCKET; the folder store locally). */
+  claims?: ClaimStore | undefined;
   clock?: Clock;
   logger?: Logger;
 }
@@ -59,6 +63,7 @@ export function stripeConsistencyDeps(options: StripeConsistencyOptions): Consis
   return {
     sql: options.sql,
     queue: options.queue,
+    claims: options.claims,
     clock,
     logger: options.logger ?? createLogger({ name: 'consistency-stripe' }),
     normalizer: options.normalizer,
@@ -72,6 +77,7 @@ export function wechatpayConsistencyDeps(options: WechatpayConsistencyOptions): 
   return {
     sql: options.sql,
     queue: options.queue,
+    claims: options.claims,
     clock,
     logger: options.logger ?? createLogger({ name: 'consistency-wechatpay' }),
     normalizer: wechatpayNormalizer(options.merchants),
@@ -116,7 +122,7 @@ export async function consistencyDepsFromEnv(
   env: Env,
 ): Promise<{ provider: Provider; deps: ConsistencyDeps }> {
   const provider = env.CONSISTENCY_PROVIDER;
-  const common = { queue: queueFromEnv(env), ...limitsFromEnv(env) };
+  const common = { queue: queueFromEnv(env), claims: claimStoreFromEnv(env), ...limitsFromEnv(env) };
   if (provider === 'stripe') {
     const recon = await reconStripeDepsFromEnv(env);
     return {

@@ -1,9 +1,10 @@
-// The Stripe revalidator's dependencies: the ledger, the queue, and a Stripe client per account (built in
+// The Stripe revalidator's dependencies: the ledger, the queue with its claim-check store, and a Stripe client per account (built in
 // clients.ts). Explicit options for the local runtime and tests; `…FromEnv` maps the Lambda's variables.
 import {
   revalidateStripeObjects,
   type StripeRevalidationDeps,
 } from '@payhooks/core/backfill/revalidate-stripe';
+import type { ClaimStore } from '@payhooks/core/envelope';
 import type { Sql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import { type Clock, type Queue, systemClock } from '@payhooks/core/ports';
@@ -11,6 +12,7 @@ import { syntheticEvent } from '@payhooks/core/providers/stripe';
 import { metricsFor } from '../adapters/metrics.ts';
 import { queueFromEnv } from '../adapters/sqs.ts';
 import { type Env, integer, once, secret } from '../config.ts';
+import { claimStoreFromEnv } from './claim-check.ts';
 import { type StripeApiOptions, stripeApiBaseUrlFromEnv, stripeClients } from './clients.ts';
 import { sqlFromEnv } from './db.ts';
 import { parseStripeApiKeys } from './stripe-accounts.ts';
@@ -18,6 +20,8 @@ import { parseStripeApiKeys } from './stripe-accounts.ts';
 export interface StripeRevalidationOptions {
   sql: Sql;
   queue: Queue;
+  /** The claim-check store (CLAIM_CHECK_BUCKET; the folder store locally). */
+  claims?: ClaimStore | undefined;
   api: Omit<StripeApiOptions, 'clock'>;
   clock?: Clock;
   limit?: number;
@@ -29,6 +33,7 @@ export function stripeRevalidationDeps(options: StripeRevalidationOptions): Stri
   return {
     sql: options.sql,
     queue: options.queue,
+    claims: options.claims,
     clock,
     retrieve: (account, objectType, id) => clients.retrieveApiFor(account).retrieve(objectType, id),
     synthetic: syntheticEvent,
@@ -46,6 +51,7 @@ export function createRevalidateStripeHandler(env: Env) {
     return stripeRevalidationDeps({
       sql: sqlFromEnv(env, 'payhooks-revalidate'),
       queue: queueFromEnv(env),
+      claims: claimStoreFromEnv(env),
       api: { apiKey: keys.default ?? '', accountKeys: keys.named, ...stripeApiBaseUrlFromEnv(env) },
       limit: integer(env, 'REVALIDATE_LIMIT', 100),
     });

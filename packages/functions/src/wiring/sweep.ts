@@ -10,6 +10,7 @@ import { sqsSenderFromEnv } from '../adapters/sqs-send.ts';
 import { type Env, integer, once } from '../config.ts';
 import { SweepFailedError } from '../errors.ts';
 import { sweepPendingOrders } from '../sweep/pending-orders.ts';
+import { claimStoreFromEnv } from './claim-check.ts';
 import { sqlFromEnv } from './db.ts';
 import { merchantsFromEnv } from './merchants.ts';
 import { wechatpayClients } from './wechatpay-clients.ts';
@@ -45,6 +46,7 @@ export function createSweepHandler(env: Env): () => Promise<WechatpayBackfillRes
     sql: sqlFromEnv(env, 'payhooks-sweep'),
     // The webhooks' lean signed SendMessage: no SDK client on the sweep's import path (cold start).
     queue: sqsSenderFromEnv(env),
+    claims: claimStoreFromEnv(env),
     healerFor: healersFor(
       await merchantsFromEnv(env),
       env.WECHATPAY_API_BASE_URL ? { baseUrl: env.WECHATPAY_API_BASE_URL } : {},

@@ -5,7 +5,7 @@
 // envelope (the reconciliation healers build them: Stripe synthetic events, WeChat Pay re-encrypted
 // notifications), applied by the consumer like any callback. Comparison runs the consumer's own normalizer on that
 // envelope, so "what the provider holds" is said in the ledger's vocabulary by the code that would apply it.
-import { encodeEnvelope } from '../../envelope.ts';
+import { type ClaimStore, type Envelope, enqueueEnvelope } from '../../envelope.ts';
 import type { EnvelopeNormalizer } from '../../ledger/apply-envelopes.ts';
 import type { LedgerChange, Provider } from '../../ledger/changes.ts';
 import type { Sql } from '../../ledger/db.ts';
@@ -26,6 +26,8 @@ export const CONSISTENCY_DEFAULTS = {
 export interface ConsistencyDeps {
   sql: Sql;
   queue: Queue;
+  /** The claim-check store for resync envelopes that exceed one queue message. */
+  claims?: ClaimStore | undefined;
   clock: Clock;
   logger: Logger;
   /** The consumer's normalizer for the provider (decrypts and normalizes exactly as the consumer will). */
@@ -180,7 +182,7 @@ export async function sampleAccount(
   );
   const fetcher = deps.fetcherFor(account);
   const objects = fetcher ? await sampleObjects(deps.sql, provider, account, since, size) : [];
-  const drifted: (DriftedObject & { envelopes: string[] })[] = [];
+  const drifted: (DriftedObject & { envelopes: Envelope[] })[] = [];
   let failed = 0;
   for (const object of objects) {
     try {
@@ -197,8 +199,7 @@ export async function sampleAccount(
         ...ledgerDifferences(object, same),
         ...(await mirrorDifferences(deps.sql, provider, changes)),
       ];
-      if (differences.length > 0)
-        drifted.push({ kind: object.kind, id, differences, envelopes: envelopes.map(encodeEnvelope) });
+      if (differences.length > 0) drifted.push({ kind: object.kind, id, differences, envelopes });
     } catch (error) {
       failed += 1;
       deps.logger.warn('consistency sample: provider query failed', {
@@ -215,8 +216,8 @@ export async function sampleAccount(
   let resynced = 0;
   if (driftPercent > (deps.resyncAbovePercent ?? CONSISTENCY_DEFAULTS.resyncAbovePercent)) {
     for (const object of drifted) {
-      for (const body of object.envelopes) {
-        await deps.queue.send(body);
+      for (const envelope of object.envelopes) {
+        await enqueueEnvelope(envelope, deps);
         resynced += 1;
       }
     }
