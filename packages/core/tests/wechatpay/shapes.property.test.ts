@@ -29,7 +29,10 @@ const odd = fc.constantFrom<unknown>(
   'SUCCESS',
   'CNY1',
 );
-const field = (...valid: unknown[]) => fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...valid) }, odd);
+// Valid 9 times in 10: a resource has ~20 fields, so at 3 in 4 only ≈ 0.3 % of records were wholly valid and a
+// run could draw fewer than the 10 accepted records the test requires (8 of 4000 seen); each record still carries
+// about two odd fields on average.
+const field = (...valid: unknown[]) => fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...valid) }, odd);
 const time = field(undefined, '2026-12-01T10:00:00+08:00', '2024-02-29T23:59:59.5Z');
 const ids = {
   appid: field(undefined, 'wx1'),
@@ -116,7 +119,7 @@ describe('WeChat Pay fast resource checks', () => {
         }),
         { numRuns: 4000 },
       );
-      expect(accepted).toBeGreaterThan(10);
+      expect(accepted).toBeGreaterThan(100);
     });
   }
 });
