@@ -1,13 +1,16 @@
 // Lambda: nightly Stripe reconciliation (EventBridge, 12:00–16:00 UTC) of yesterday (UTC) for the platform and
 // each connected account in STRIPE_RECON_ACCOUNTS (reconciliation/stripe.ts; dependencies in wiring/recon.ts).
-import { createReconStripeHandler } from './wiring/recon.ts';
+// The wiring (stripe-node and the recon modules: 500 KiB) loads with the first invocation, after the stage
+// guard, rather than at import: a nightly run has no caller waiting on its init phase (docs/decisions.md,
+// session 5 cold start).
+import { once } from './config.ts';
+import type { ReconEvent } from './reconciliation/outcome.ts';
 import { guarded } from './wiring/stage-guard.ts';
 
-export { type ReconStripeDeps, runStripeReconciliation } from './reconciliation/stripe.ts';
-export { createReconStripeHandler, reconStripeDepsFromEnv } from './wiring/recon.ts';
+const load = once(async () => (await import('./wiring/recon.ts')).createReconStripeHandler(process.env));
 
 export const handler = guarded(
   process.env,
   { service: 'recon-stripe', secrets: ['STRIPE_API_KEY'] },
-  createReconStripeHandler(process.env),
+  async (event?: ReconEvent) => (await load())(event),
 );

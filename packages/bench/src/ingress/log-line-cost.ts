@@ -1,9 +1,10 @@
-// Cost of one ingress log line with each logger the project could use: the shipped pino logger
-// (createLogger: name-based censoring + secret masking), pino with path-based `redact` (the former
-// configuration), and Powertools Logger (measured while it is installed). Every side writes synchronously to
+// Cost of one ingress log line with each logger the project could use: the shipped hand-written logger
+// (createLogger: name-based censoring + secret masking, pino's line format), pino configured as it was shipped
+// until session 5 (the same censoring as a formatter, the same masking as a streamWrite hook), pino with
+// path-based `redact` (the configuration before that), and Powertools Logger (measured while it is installed). Every side writes synchronously to
 // /dev/null, so the figure is formatting and the write call, not a terminal.
 import { Console } from 'node:console';
-import { createLogger, maskSecrets } from '@payhooks/core/logger';
+import { censorSecretKeys, createLogger, maskSecrets } from '@payhooks/core/logger';
 import pino from 'pino';
 import { median, now } from '../stats.ts';
 
@@ -11,9 +12,23 @@ type LogLine = (message: string, fields: Record<string, unknown>) => void;
 
 const devNull = () => pino.destination({ dest: '/dev/null', sync: true });
 
-function shippedPino(): LogLine {
+function shipped(): LogLine {
   const logger = createLogger({ name: 'bench-log', level: 'info', destination: devNull() });
   return (message, fields) => logger.info(message, fields);
+}
+
+function pinoAsShippedBefore(): LogLine {
+  const logger = pino(
+    {
+      name: 'bench-log',
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }), log: censorSecretKeys },
+      hooks: { streamWrite: (line) => maskSecrets(line) },
+    },
+    devNull(),
+  );
+  return (message, fields) => logger.info(fields, message);
 }
 
 function pinoWithPathRedact(): LogLine {
@@ -65,7 +80,8 @@ export async function measureLogLineCost(options: { count: number; reps: number 
     secretIndex: 0,
   });
   const sides: Record<string, LogLine | undefined> = {
-    pinoShipped: shippedPino(),
+    shipped: shipped(),
+    pinoFormatterCensor: pinoAsShippedBefore(),
     pinoPathRedact: pinoWithPathRedact(),
     powertoolsLogger: await powertools(),
   };

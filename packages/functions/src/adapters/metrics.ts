@@ -1,5 +1,9 @@
-// Metrics port: CloudWatch EMF through Powertools in Lambda, an in-memory tally locally and in tests.
-import { MetricUnit, Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
+// Metrics port: CloudWatch embedded metric format (EMF) lines on stdout in Lambda, an in-memory tally locally and
+// in tests. The EMF document is written by hand, exactly as Powertools' singleMetric() wrote it (one document per
+// count, dimensions `service` + the count's own, so alarms read the same metrics): the Powertools package was
+// 13 KiB on every cold start for one JSON.stringify (docs/decisions.md "Ingress hot path and cold start,
+// session 5").
+import { type LogDestination, syncFileDescriptor } from '@payhooks/core/logger';
 import type { Metrics } from '@payhooks/core/ports';
 
 /** Metrics that also take durations (LedgerLag): alarms read their percentiles. */
@@ -33,24 +37,41 @@ export class MemoryMetrics implements TimedMetrics {
 }
 
 export class EmfMetrics implements TimedMetrics {
-  private readonly metrics: PowertoolsMetrics;
-  constructor(serviceName: string) {
+  private readonly namespace: string;
+  private readonly serviceName: string;
+  private readonly destination: LogDestination;
+  constructor(serviceName: string, destination: LogDestination = syncFileDescriptor(1)) {
     // The stacks set POWERTOOLS_METRICS_NAMESPACE to payhooks/<stage>; alarms read that namespace.
-    this.metrics = new PowertoolsMetrics({
-      namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'payhooks',
-      serviceName,
-    });
+    this.namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || 'payhooks';
+    this.serviceName = serviceName;
+    this.destination = destination;
   }
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
-    // One EMF document per dimension set, so dimensions never leak between metrics.
-    const single = this.metrics.singleMetric();
-    for (const [key, dimension] of Object.entries(dimensions ?? {})) single.addDimension(key, dimension);
-    single.addMetric(name, MetricUnit.Count, value);
+    this.write(name, 'Count', value, dimensions);
   }
   milliseconds(name: string, value: number, dimensions?: Record<string, string>): void {
-    const single = this.metrics.singleMetric();
-    for (const [key, dimension] of Object.entries(dimensions ?? {})) single.addDimension(key, dimension);
-    single.addMetric(name, MetricUnit.Milliseconds, value);
+    this.write(name, 'Milliseconds', value, dimensions);
+  }
+  // One document per metric and dimension set, so dimensions never leak between metrics.
+  private write(name: string, unit: string, value: number, dimensions?: Record<string, string>): void {
+    const values: Record<string, string | number> = { service: this.serviceName };
+    // As Powertools did: a dimension without a value is left out rather than published empty.
+    for (const key in dimensions) if (dimensions[key]) values[key] = dimensions[key];
+    const document = {
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: this.namespace,
+            Dimensions: [Object.keys(values)],
+            Metrics: [{ Name: name, Unit: unit }],
+          },
+        ],
+      },
+      ...values,
+      [name]: value,
+    };
+    this.destination.write(`${JSON.stringify(document)}\n`);
   }
 }
 

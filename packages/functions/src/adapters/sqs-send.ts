@@ -1,21 +1,16 @@
 // The webhooks' queue port: SendMessage as one SigV4-signed AWS JSON 1.0 request on a keep-alive agent, signed
-// by the SDK's own signer (@smithy/signature-v4) but without the SDK client's middleware stack, which cost 5× a
-// bare signed request per message (docs/decisions.md "Lean SendMessage"). The poller, CLI and DLQ tools keep
+// with node:crypto (./sigv4.ts, the same signature the SDK's signer makes) and without the SDK client's
+// middleware stack, which cost 5× a bare signed request per message (docs/decisions.md "Lean SendMessage"). The poller, CLI and DLQ tools keep
 // the SDK client (adapters/sqs.ts); only the hot path of the ingress Lambdas uses this.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { ConfigError, EnqueueError } from '@payhooks/core/errors';
 import type { Queue, QueueSendResult } from '@payhooks/core/ports';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { type Env, optional, required } from '../config.ts';
+import { createSigV4Signer, type SigningCredentials } from './sigv4.ts';
 
-export interface SqsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type SqsCredentials = SigningCredentials;
 
 export interface SqsSenderOptions {
   queueUrl: string;
@@ -81,35 +76,27 @@ export function createSqsSender(options: SqsSenderOptions): SqsSender {
   const budgetMs = options.budgetMs ?? 4000;
   const checkMd5 = options.checkMd5 ?? true;
   const now = options.now ?? (() => new Date());
-  const signer = new SignatureV4({
-    credentials: options.credentials,
-    region: options.region,
-    service: 'sqs',
-    sha256: Hash.bind(null, 'sha256'),
-  });
+  const sign = createSigV4Signer();
+  const credentialsOf = options.credentials;
   const port = endpoint.port ? Number(endpoint.port) : undefined;
   // The request body is `{"QueueUrl":…,"MessageBody":…}` in the SDK's field order; the prefix never changes.
   const prefix = `{"QueueUrl":${JSON.stringify(options.queueUrl)},"MessageBody":`;
 
   async function signedRequest(payload: string) {
-    return signer.sign(
-      {
-        method: 'POST',
-        protocol: endpoint.protocol,
-        hostname: endpoint.hostname,
-        port,
-        path: '/',
-        query: {},
-        headers: {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amz-target': 'AmazonSQS.SendMessage',
-          'content-length': String(Buffer.byteLength(payload)),
-          host: endpoint.host,
-        },
-        body: payload,
+    const credentials = typeof credentialsOf === 'function' ? await credentialsOf() : credentialsOf;
+    return sign({
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AmazonSQS.SendMessage',
+        'content-length': String(Buffer.byteLength(payload)),
+        host: endpoint.host,
       },
-      { signingDate: now() },
-    );
+      body: payload,
+      region: options.region,
+      service: 'sqs',
+      credentials,
+      signingDate: now(),
+    });
   }
 
   function attempt(headers: Record<string, string>, payload: string, timeoutMs: number): Promise<Answer> {
@@ -189,7 +176,7 @@ export function createSqsSender(options: SqsSenderOptions): SqsSender {
         if (tries > 0 && left < MIN_ATTEMPT_MS) break;
         try {
           // Signed per attempt: the signature carries the time.
-          const { headers } = await signedRequest(payload);
+          const headers = await signedRequest(payload);
           return check(await attempt(headers, payload, Math.min(attemptTimeoutMs, left)), body);
         } catch (error) {
           if (!(error instanceof AttemptFailure)) {
