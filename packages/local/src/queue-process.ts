@@ -5,7 +5,7 @@
 // startLocalQueues({ service: 'payhooks', inChildProcess: true }); exits with its parent.
 
 import { exitWithParent } from './child-process.ts';
-import type { QueueChannelAnswer, QueueChannelRequest } from './queue-channel.ts';
+import type { QueueChannelAnswer, QueueChannelReply, QueueChannelRequest } from './queue-channel.ts';
 import { runAction } from './queue-service/actions.ts';
 import { serveQueuesOverHttp } from './queue-service/http.ts';
 import { QueueService } from './queue-service/model.ts';
@@ -15,17 +15,24 @@ const service = new QueueService(() => origin);
 const server = await serveQueuesOverHttp(service, { port: Number(process.env.SQS_EMULATOR_PORT ?? 0) });
 origin = `http://127.0.0.1:${server.port}`;
 exitWithParent(() => server.close());
+// Answers of one turn go back together (queue-channel.ts); a long poll simply answers in a later turn.
+let outbox: QueueChannelAnswer[] = [];
+const answer = (one: QueueChannelAnswer) => {
+  if (outbox.length === 0)
+    setImmediate(() => {
+      const answers = outbox;
+      outbox = [];
+      process.send!({ type: 'sqs-answers', answers } satisfies QueueChannelReply);
+    });
+  outbox.push(one);
+};
 process.on('message', (request: QueueChannelRequest) => {
-  if (request?.type !== 'sqs') return;
-  void runAction(service, request.action, request.body).then(
-    (answer) => process.send!({ type: 'sqs-answer', id: request.id, ...answer } satisfies QueueChannelAnswer),
-    (error: unknown) =>
-      process.send!({
-        type: 'sqs-answer',
-        id: request.id,
-        status: 500,
-        body: { __type: 'InternalError', message: String(error) },
-      } satisfies QueueChannelAnswer),
-  );
+  if (request?.type !== 'sqs-calls') return;
+  for (const call of request.calls)
+    runAction(service, call.action, call.body).then(
+      (result) => answer({ id: call.id, ...result }),
+      (error: unknown) =>
+        answer({ id: call.id, status: 500, body: { __type: 'InternalError', message: String(error) } }),
+    );
 });
 process.send!({ type: 'sqs-ready', port: server.port });

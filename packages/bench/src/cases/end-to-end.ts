@@ -52,7 +52,7 @@ type Provider = 'stripe' | 'wechatpay';
 
 /** The stack's processes by command line (its child scripts keep these names, compiled or not). */
 const stackRole = (commandLine: string) =>
-  commandLine.includes('sqs-process')
+  commandLine.includes('sqs-process') || commandLine.includes('queue-process')
     ? 'sqsEmulator'
     : commandLine.includes('consumer-container')
       ? 'consumerContainers'
