@@ -236,6 +236,7 @@ export class LocalQueue {
           resolve([]);
         }, waitSeconds * 1000),
       };
+      waiter.timer.unref(); // a pending long poll never keeps the process alive
       this.waiters.push(waiter);
     });
   }
