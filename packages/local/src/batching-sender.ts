@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { EnqueueError, PayhooksError } from '@payhooks/core/errors';
 import type { Queue, QueueSendResult } from '@payhooks/core/ports';
+import type { QueueChannel } from './queue-channel.ts';
 
 export interface BatchingSenderOptions {
   queueUrl: string;
@@ -22,6 +23,11 @@ export interface BatchingSenderOptions {
   budgetMs?: number;
   /** Compare each entry's MD5OfMessageBody with the body sent (as the SDK and the lean sender do). Default true. */
   checkMd5?: boolean;
+  /**
+   * The local queue process's IPC channel (queue-channel.ts): the batches go there instead of over loopback HTTP,
+   * with the same action and body, so the same answers.
+   */
+  channel?: QueueChannel;
 }
 
 export interface BatchingSender extends Queue {
@@ -109,10 +115,37 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
     });
   }
 
+  /** The same request over the queue process's IPC channel: the answer comes back parsed already. */
+  function viaChannel(
+    channel: QueueChannel,
+    batch: Pending[],
+    limitMs: number,
+  ): Promise<{ status: number; answer: unknown }> {
+    const body = {
+      QueueUrl: options.queueUrl,
+      Entries: batch.map((p, i) => ({ Id: String(i), MessageBody: p.body })),
+    };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
+      channel.call('SendMessageBatch', body).then(
+        (answer) => {
+          clearTimeout(timer);
+          resolve({ status: answer.status, answer: answer.body });
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
   async function sendBatch(batch: Pending[]): Promise<void> {
     stats.requests += 1;
     stats.entries += batch.length;
-    const payload = `${prefix}${batch.map((p, i) => `{"Id":"${i}","MessageBody":${JSON.stringify(p.body)}}`).join(',')}]}`;
+    const payload = options.channel
+      ? ''
+      : `${prefix}${batch.map((p, i) => `{"Id":"${i}","MessageBody":${JSON.stringify(p.body)}}`).join(',')}]}`;
     const failAll = (error: Error) => {
       for (const p of batch) p.reject(error);
     };
@@ -124,12 +157,15 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
       const left = deadline - Date.now();
       if (tries > 0 && left < MIN_ATTEMPT_MS) break;
       try {
-        const answer = await post(payload, Math.min(attemptTimeoutMs, left));
+        const limitMs = Math.min(attemptTimeoutMs, left);
+        const answer = options.channel
+          ? await viaChannel(options.channel, batch, limitMs)
+          : await post(payload, limitMs);
         if (answer.status >= 500 && tries === 0) {
           lastCause = new Error(`answered ${answer.status}`);
           continue;
         }
-        settle(batch, answer.status, answer.text, failAll);
+        settle(batch, answer.status, 'text' in answer ? answer.text : answer.answer, failAll);
         return;
       } catch (cause) {
         lastCause = cause;
@@ -138,10 +174,17 @@ export function createBatchingSender(options: BatchingSenderOptions): BatchingSe
     failAll(new EnqueueError('SQS_UNAVAILABLE', 'SQS SendMessageBatch: no answer', { cause: lastCause }));
   }
 
-  function settle(batch: Pending[], status: number, text: string, failAll: (error: Error) => void): void {
+  /** `answer`: the JSON text of an HTTP answer, or the channel's parsed body. */
+  function settle(
+    batch: Pending[],
+    status: number,
+    text: string | unknown,
+    failAll: (error: Error) => void,
+  ): void {
     let answer: BatchAnswer & { __type?: string };
     try {
-      answer = JSON.parse(text);
+      answer = typeof text === 'string' ? JSON.parse(text) : (text as BatchAnswer);
+      if (answer === null || typeof answer !== 'object') throw new Error('not an object');
     } catch (cause) {
       failAll(
         new EnqueueError('SQS_BAD_ANSWER', `SQS SendMessageBatch answered ${status}, not JSON`, { cause }),

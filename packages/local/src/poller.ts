@@ -5,7 +5,8 @@
 // reappear after the visibility timeout until the redrive policy moves them to the DLQ.
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { sdkEventSourceQueue, wireEventSourceQueue } from './queue-wire.ts';
+import type { QueueChannel } from './queue-channel.ts';
+import { channelEventSourceQueue, sdkEventSourceQueue, wireEventSourceQueue } from './queue-wire.ts';
 
 export interface PollerOptions {
   /**
@@ -13,6 +14,8 @@ export interface PollerOptions {
    * the local emulator at the queue URL's origin (queue-wire.ts: the SDK's middleware cost ~1 ms CPU per call).
    */
   client?: SQSClient;
+  /** The local queue process's IPC channel: the same requests without loopback HTTP (queue-channel.ts). */
+  channel?: QueueChannel;
   queueUrl: string;
   queueArn?: string;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
@@ -62,7 +65,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function startPoller(options: PollerOptions): Poller {
   const queue = options.client
     ? sdkEventSourceQueue(options.client, options.queueUrl)
-    : wireEventSourceQueue(options.queueUrl);
+    : options.channel
+      ? channelEventSourceQueue(options.channel, options.queueUrl)
+      : wireEventSourceQueue(options.queueUrl);
   const batchSize = options.batchSize ?? SQS_MAX_BATCH;
   const concurrency = options.concurrency ?? 2;
   const requestedWindowMs = options.batchingWindowMs ?? (batchSize > SQS_MAX_BATCH ? 1000 : 0);

@@ -1,6 +1,7 @@
 // The poller's side of the queue: what the Lambda event-source mapping asks SQS (ReceiveMessage,
 // DeleteMessageBatch, ChangeMessageVisibilityBatch, GetQueueAttributes), either through the AWS SDK client (any
-// endpoint) or as bare AWS JSON 1.0 requests on one keep-alive agent to the local emulator. Inside AWS the
+// endpoint), as bare AWS JSON 1.0 requests on one keep-alive agent to the local emulator, or as the same bodies
+// over the local queue process's IPC channel. Inside AWS the
 // mapping's own calls cost the user nothing; locally the SDK client's middleware stack cost about a millisecond of
 // CPU per call in the gateway's process (docs/benchmarks.md, "Where the time goes"), so the local stack speaks to
 // its emulator directly. The emulator does not check signatures; nothing here is ever sent to AWS.
@@ -14,6 +15,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { PayhooksError } from '@payhooks/core/errors';
+import type { QueueChannel } from './queue-channel.ts';
 
 export interface ReceiptEntry {
   Id: string;
@@ -79,6 +81,63 @@ export function sdkEventSourceQueue(client: SQSClient, queueUrl: string): EventS
   };
 }
 
+type QueueCall = <T>(action: string, body: Record<string, unknown>) => Promise<T | undefined>;
+
+/** The mapping's actions as AWS JSON bodies, over any transport that takes an action and a body. */
+function jsonEventSourceQueue(queueUrl: string, call: QueueCall, close: () => void): EventSourceQueue {
+  const entries = (list: ReceiptEntry[], extra: Record<string, unknown> = {}) =>
+    list.map((e) => ({ Id: e.Id, ReceiptHandle: e.ReceiptHandle, ...extra }));
+  return {
+    async receive(max) {
+      // The emulator answers an empty receive with an empty body.
+      const answer = await call<{ Messages?: Message[] }>('ReceiveMessage', {
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: 0,
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      });
+      return answer?.Messages ?? [];
+    },
+    async deleteBatch(list) {
+      const answer = await call<{ Failed?: { Id: string }[] }>('DeleteMessageBatch', {
+        QueueUrl: queueUrl,
+        Entries: entries(list),
+      });
+      return (answer?.Failed ?? []).map((f) => f.Id);
+    },
+    async changeVisibilityBatch(list, timeoutSeconds) {
+      await call('ChangeMessageVisibilityBatch', {
+        QueueUrl: queueUrl,
+        Entries: entries(list, { VisibilityTimeout: timeoutSeconds }),
+      });
+    },
+    async visibilityTimeoutSeconds() {
+      const answer = await call<{ Attributes?: Record<string, string> }>('GetQueueAttributes', {
+        QueueUrl: queueUrl,
+        AttributeNames: ['VisibilityTimeout'],
+      });
+      return Number(answer?.Attributes?.VisibilityTimeout ?? 30);
+    },
+    close,
+  };
+}
+
+/** The same actions over the local queue process's IPC channel (queue-channel.ts): no loopback HTTP. */
+export function channelEventSourceQueue(channel: QueueChannel, queueUrl: string): EventSourceQueue {
+  const call: QueueCall = async <T>(action: string, body: Record<string, unknown>) => {
+    const answer = await channel.call(action, body);
+    if (answer.status !== 200)
+      throw new QueueWireError(
+        action,
+        answer.status,
+        String((answer.body as { __type?: unknown } | undefined)?.__type ?? ''),
+      );
+    return answer.body as T | undefined;
+  };
+  return jsonEventSourceQueue(queueUrl, call, () => {});
+}
+
 /** Bare AWS JSON requests to the local emulator at `queueUrl`'s origin (the emulator serves its own queue URLs). */
 export function wireEventSourceQueue(queueUrl: string): EventSourceQueue {
   const endpoint = new URL(queueUrl);
@@ -88,11 +147,10 @@ export function wireEventSourceQueue(queueUrl: string): EventSourceQueue {
       `the local poller speaks only to a local emulator, not ${endpoint.origin}`,
     );
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const prefix = `{"QueueUrl":${JSON.stringify(queueUrl)}`;
 
-  const call = <T>(action: string, fields: string): Promise<T | undefined> =>
-    new Promise((resolve, reject) => {
-      const payload = `${prefix}${fields}}`;
+  const call: QueueCall = <T>(action: string, fields: Record<string, unknown>) =>
+    new Promise<T | undefined>((resolve, reject) => {
+      const payload = JSON.stringify(fields);
       const request = http.request(
         {
           agent,
@@ -136,42 +194,5 @@ export function wireEventSourceQueue(queueUrl: string): EventSourceQueue {
       request.end(payload);
     });
 
-  const entriesJson = (entries: ReceiptEntry[], extra = '') =>
-    entries
-      .map((e) => `{"Id":${JSON.stringify(e.Id)},"ReceiptHandle":${JSON.stringify(e.ReceiptHandle)}${extra}}`)
-      .join(',');
-
-  return {
-    async receive(max) {
-      // The emulator answers an empty receive with an empty body.
-      const answer = await call<{ Messages?: Message[] }>(
-        'ReceiveMessage',
-        `,"MaxNumberOfMessages":${max},"WaitTimeSeconds":0,"AttributeNames":["All"],"MessageSystemAttributeNames":["All"]`,
-      );
-      return answer?.Messages ?? [];
-    },
-    async deleteBatch(entries) {
-      const answer = await call<{ Failed?: { Id: string }[] }>(
-        'DeleteMessageBatch',
-        `,"Entries":[${entriesJson(entries)}]`,
-      );
-      return (answer?.Failed ?? []).map((f) => f.Id);
-    },
-    async changeVisibilityBatch(entries, timeoutSeconds) {
-      await call(
-        'ChangeMessageVisibilityBatch',
-        `,"Entries":[${entriesJson(entries, `,"VisibilityTimeout":${timeoutSeconds}`)}]`,
-      );
-    },
-    async visibilityTimeoutSeconds() {
-      const answer = await call<{ Attributes?: Record<string, string> }>(
-        'GetQueueAttributes',
-        ',"AttributeNames":["VisibilityTimeout"]',
-      );
-      return Number(answer?.Attributes?.VisibilityTimeout ?? 30);
-    },
-    close() {
-      agent.destroy();
-    },
-  };
+  return jsonEventSourceQueue(queueUrl, call, () => agent.destroy());
 }

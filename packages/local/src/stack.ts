@@ -194,6 +194,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     visibilityTimeoutSeconds,
     maxReceiveCount: options.maxReceiveCount ?? 3,
     inChildProcess: true,
+    // Our own queue service: constant work per message, and an IPC channel for the sender and the poller.
+    service: 'payhooks',
   });
   queuesStarting.catch(() => {}); // awaited below
   stoppers.push(async () => (await queuesStarting).stop());
@@ -269,6 +271,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const queue = createBatchingSender({
       queueUrl: env.QUEUE_URL!,
       ...(env.SQS_ENDPOINT ? { endpoint: env.SQS_ENDPOINT } : {}),
+      ...(queues.channel ? { channel: queues.channel } : {}),
     });
     stoppers.push(async () => queue.close());
     // The claim-check bucket's local stand-in: oversized bodies as files under <stateDir>/objects/claim-check/.
@@ -368,6 +371,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Not awaited: an invocation waits for its container, as a cold start does.
     const poller = startPoller({
       queueUrl: queues.queueUrl,
+      ...(queues.channel ? { channel: queues.channel } : {}),
       batchSize: options.batchSize ?? 100,
       batchingWindowMs: options.batchingWindowMs ?? 1000,
       visibilityTimeoutSeconds,

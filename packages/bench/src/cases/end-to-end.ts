@@ -1,6 +1,6 @@
 // Case 7 — end to end against a synchronous baseline. The same signed deliveries (sandbox scenario builders;
 // 20 % redeliveries, 10 % out of order) go, at concurrency 16 and 64, once to the `npm start` stack
-// (startLocalStack: gateway → handler → SQS emulator → poller → consumer → ledger) and once to the simplest
+// (startLocalStack: gateway → handler → local SQS service → poller → consumer → ledger) and once to the simplest
 // honest competitor (e2e/baseline-server.ts: verify, then one upsert per delivery, answer after the commit), each
 // on a fresh database of the same PostgreSQL. payhooks is timed from the first POST to the last ledger row
 // committed, the baseline to its last answer. CPU per delivery counts every process of the side from /proc, plus
@@ -52,7 +52,7 @@ type Provider = 'stripe' | 'wechatpay';
 
 /** The stack's processes by command line (its child scripts keep these names, compiled or not). */
 const stackRole = (commandLine: string) =>
-  commandLine.includes('sqs-process')
+  commandLine.includes('sqs-process') || commandLine.includes('queue-process')
     ? 'sqsEmulator'
     : commandLine.includes('consumer-container')
       ? 'consumerContainers'
@@ -478,8 +478,8 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
       title: 'End to end against a synchronous baseline (concurrency 16 and 64, loopback)',
       measuredIncludes:
         'the `npm start` stack (startLocalStack): keep-alive POSTs → gateway → webhook handler (verify, envelope, pino to ' +
-        `a log file) → SQS SendMessage → emulator → poller → ${CONSUMER_CONCURRENCY} consumer containers (one connection each, ` +
-        'batches of 10) → inbox + projections in PostgreSQL (fsync on); timed first POST → last inbox row committed (polled ' +
+        `a log file) → batching sender → local SQS service (own process, over IPC) → poller → ${CONSUMER_CONCURRENCY} consumer containers (one connection each, ` +
+        'batches of up to 100, 1 s batching window) → inbox + projections in PostgreSQL (fsync on); timed first POST → last inbox row committed (polled ' +
         'every 20 ms); CPU = the bench process and all its descendants except the load generator, plus PostgreSQL.',
       baselineIncludes:
         'a node:http server in its own process: Stripe.webhooks.constructEvent, or RSA-SHA256 verify with pre-parsed ' +

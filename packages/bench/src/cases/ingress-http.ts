@@ -1,6 +1,6 @@
 // Case 2 — ingress over HTTP at concurrency 64: the local gateway (startGateway, API Gateway v2 events) in front
 // of the shipped handler factories, enqueueing through the webhooks' own SQS sender (sqsSenderFromEnv: one signed
-// request per message) to the SQS emulator in a process of its own (as `npm start` runs it), against a bare
+// request per message) to the local SQS service in a process of its own (as `npm start` runs it), against a bare
 // node:http server answering 204 — same load generator, same process, same machine. A third variant swaps the SQS
 // queue for one that stores nothing, to show where the time goes.
 import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
@@ -90,7 +90,8 @@ async function runProvider(
     await load(gatewayNoSqs.url, size.warmup, expectStatus);
     const runs: { measured: LoadResult; baseline: LoadResult; noSqs: LoadResult }[] = [];
     for (let r = 0; r < size.reps; r++) {
-      // Start every repetition with an empty queue, so queue depth does not grow across repetitions.
+      // Empty the queue between repetitions where SQS allows it (one purge per 60 s, as in AWS); the local
+      // service's cost per message does not grow with depth anyway.
       await queues.client.send(new PurgeQueueCommand({ QueueUrl: queues.queueUrl })).catch(() => {});
       withSqs.timing.calls = 0;
       withSqs.timing.totalMs = 0;
@@ -185,6 +186,7 @@ export async function runIngressHttp(options: CaseOptions): Promise<CaseResult> 
     visibilityTimeoutSeconds: 30,
     maxReceiveCount: 3,
     inChildProcess: true,
+    service: 'payhooks',
   });
   try {
     const stripe = stripeTraffic(size.distinct);
@@ -205,7 +207,7 @@ export async function runIngressHttp(options: CaseOptions): Promise<CaseResult> 
       measuredIncludes:
         'keep-alive HTTP/1.1 POSTs over 127.0.0.1 → startGateway (API Gateway v2 event) → handler factory (verify, envelope, ' +
         'pino to /dev/null) → the webhooks’ SQS sender (sqsSenderFromEnv: SigV4-signed SendMessage on a keep-alive agent) → ' +
-        'local-aws-sqs emulator in a child process (as `npm start` runs it); answer after the send resolved. Load generator, ' +
+        'payhooks’ local SQS service (queue-service/, HTTP) in a child process (as `npm start` runs it); answer after the send resolved. Load generator, ' +
         'gateway and handlers share one Node process.',
       baselineIncludes:
         'the same load generator against a bare node:http server that reads the body and answers 204.',
