@@ -10,7 +10,6 @@ import {
   type ReconUploadAnswer,
   type ReconUploads,
 } from '@payhooks/console/api';
-import { PayhooksError } from '@payhooks/core/errors';
 import type { Clock, ObjectStore } from '@payhooks/core/ports';
 import { UPLOAD_PREFIX, type UploadEvent, type UploadOutcome } from '../reconciliation/upload.ts';
 
@@ -53,8 +52,6 @@ export interface InvokeResult {
   FunctionError?: string;
 }
 
-export class UploadFunctionError extends PayhooksError {}
-
 /** The upload function through Lambda's synchronous Invoke (the SDK client, or a test's transport). */
 export function lambdaInvokeUpload(
   functionName: string,
@@ -70,7 +67,12 @@ export function lambdaInvokeUpload(
         const report = JSON.parse(text) as { errorType?: string; errorMessage?: string };
         why = `${report.errorType ?? out.FunctionError}: ${report.errorMessage ?? ''}`;
       } catch {}
-      throw new UploadFunctionError('UPLOAD_FUNCTION_FAILED', `the upload function failed (${why})`);
+      // 502: the console's own function failed behind it; the file stays under uploads/ for a re-run.
+      throw new ConsoleApiError(
+        502,
+        'UPLOAD_FUNCTION_FAILED',
+        `the upload function failed (${why}); the file is kept as ${event.file}`,
+      );
     }
     return JSON.parse(text) as UploadOutcome;
   };

@@ -9,9 +9,14 @@ import type { ConsoleApiDeps } from '@payhooks/console/api';
 import { consoleApiHandler, createConsoleApi } from '@payhooks/console/api';
 import { type ConsoleConfig, createConsoleStaticHandler, readConsoleAssets } from '@payhooks/console/assets';
 import { createLogger } from '@payhooks/core/logger';
-import { systemClock } from '@payhooks/core/ports';
+import { type Clock, systemClock } from '@payhooks/core/ports';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { cloudwatchQueueAges, cloudwatchRejections, sdkGetMetricData } from '../adapters/cloudwatch-ops.ts';
+import {
+  cloudwatchQueueAges,
+  cloudwatchRejections,
+  type GetMetricData,
+  sdkGetMetricData,
+} from '../adapters/cloudwatch-ops.ts';
 import { opsQueuesOn } from '../adapters/console-ops-sqs.ts';
 import { lambdaInvokeUpload, reconUploadsVia } from '../adapters/console-upload.ts';
 import { s3StoreFromEnv } from '../adapters/s3-store.ts';
@@ -21,18 +26,22 @@ import { reconcileUpload, type UploadDeps, type UploadEvent } from '../reconcili
 import { sqlFromEnv } from './db.ts';
 
 /** The ops ports of a stage: the DLQ and depth on SQS, the oldest message's age and rejections from CloudWatch. */
-export function consoleOpsDepsFromEnv(env: Env): NonNullable<ConsoleApiDeps['ops']> {
+export function consoleOpsDepsFromEnv(
+  env: Env,
+  overrides: { getMetricData?: GetMetricData; clock?: Clock } = {},
+): NonNullable<ConsoleApiDeps['ops']> {
   const queueUrl = required(env, 'QUEUE_URL');
   const dlqUrl = required(env, 'DLQ_URL');
-  const getMetricData = sdkGetMetricData();
+  const getMetricData = overrides.getMetricData ?? sdkGetMetricData();
+  const clock = overrides.clock ?? systemClock;
   return {
     queues: opsQueuesOn({ client: sqsClientFromEnv(env), queueUrl, dlqUrl }),
-    queueAges: cloudwatchQueueAges({ getMetricData, queueUrl, dlqUrl, clock: systemClock }),
+    queueAges: cloudwatchQueueAges({ getMetricData, queueUrl, dlqUrl, clock }),
     rejections: cloudwatchRejections({
       getMetricData,
       // The webhooks' namespace: every function of the stage gets the same (stacks/functions.ts).
       namespace: required(env, 'POWERTOOLS_METRICS_NAMESPACE'),
-      clock: systemClock,
+      clock,
     }),
   };
 }
