@@ -419,4 +419,31 @@ describe('upload of a bill to reconcile, through the upload function', () => {
     expect(failed.body.message).toContain(kept);
     expect(await store.get(kept)).toBeDefined();
   });
+
+  it('refuses an event that names no uploaded file, and the API answers that refusal with 422', async () => {
+    const direct = createConsoleUploadHandler({}, { sql: db.sql, store, clock, logger });
+    const outside = await direct({
+      file: 'wechatpay/1900000109/2025-03-01/latest.json',
+      provider: 'wechatpay',
+      merchant: MCHID,
+      date: '2025-03-01',
+      fileName: 'latest.json',
+    });
+    expect(outside).toEqual({
+      ok: false,
+      code: 'UPLOAD_BAD_KEY',
+      message: 'file must be a key under uploads/',
+    });
+    const uploads = reconUploadsVia({ store, invoke: async () => outside, clock });
+    await expect(
+      uploads.reconcile({
+        provider: 'wechatpay',
+        account: MCHID,
+        businessDate: '2025-03-04',
+        fileName: 'x.csv',
+        bytes: Buffer.from('x'),
+        force: false,
+      }),
+    ).rejects.toMatchObject({ status: 422, code: 'UPLOAD_BAD_KEY' });
+  });
 });
