@@ -49,6 +49,15 @@ describe.each(STAGES)('%s stage', (stage) => {
         };
       });
   const h = (entry: string) => `packages/functions/src/${entry}.handler`;
+  /** The resources a role's statements grant `action` on, resolved to logical ids (or their text). */
+  const grantedOn = (of: string, action: string) => {
+    const role = cfn().role(of);
+    return allowed(cfn().statements(of))
+      .filter((s) => actionsOf(s).includes(action))
+      .flatMap((s) => asArray<CfnValue>(s.Resource))
+      .map((r) => (typeof r === 'string' ? r : (cfn().resolve(role.stack, r)?.id ?? text(r))));
+  };
+
   const userPool = () => cfn().one('ConsoleAuth', 'AWS::Cognito::UserPool');
   const client = () => cfn().one('ConsoleAuth', 'AWS::Cognito::UserPoolClient');
 
@@ -124,6 +133,8 @@ describe.each(STAGES)('%s stage', (stage) => {
     });
   });
 
+  const upload = 'handlers/console-upload';
+
   describe('console API function', () => {
     const entry = 'handlers/console-api';
 
@@ -138,20 +149,31 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(text(connect[0]!.Resource)).toMatch(new RegExp(`"/${DB_ROLES.console}"\\]\\]\\}$`));
     });
 
-    it('gets exactly its environment: database, reports bucket, link lifetime, both queues; no secret', () => {
+    it('gets exactly its environment: database, reports bucket, link lifetime, both queues, the upload function; no secret', () => {
       const env = cfn().env(entry);
       const own = Object.keys(env).filter(
         (key) => !/^(PAYHOOKS_|LOG_LEVEL|POWERTOOLS_|AWS_NODEJS_|SST_(APP|STAGE|SSM_PREFIX)$)/.test(key),
       );
       expect(own.sort()).toEqual(
-        [...DB_ENV, 'REPORTS_BUCKET', 'REPORT_LINK_SECONDS', 'QUEUE_URL', 'DLQ_URL'].sort(),
+        [
+          ...DB_ENV,
+          'REPORTS_BUCKET',
+          'REPORT_LINK_SECONDS',
+          'QUEUE_URL',
+          'DLQ_URL',
+          'CONSOLE_UPLOAD_FUNCTION',
+        ].sort(),
       );
       expect(resolved(cfn().fn(entry), env.QUEUE_URL).id).toMatch(/^EventQueue/);
       expect(resolved(cfn().fn(entry), env.DLQ_URL).id).toMatch(/^DeadLetterQueue/);
       expect(resolved(cfn().fn(entry), env.REPORTS_BUCKET).id).toMatch(/^ReportsBucket/);
+      expect(resolved(cfn().fn(entry), env.CONSOLE_UPLOAD_FUNCTION).id).toBe(cfn().fn(upload).id);
+      // The rejections query reads the webhooks' namespace: the same one every function of the stage gets.
+      expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(`payhooks/${stage}`);
+      expect(cfn().env('stripe-webhook').POWERTOOLS_METRICS_NAMESPACE).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
     });
 
-    it('may call exactly: connect, read report files, look at and replay the DLQ into the main queue', () => {
+    it('may call exactly: connect, read report files, the DLQ and main queue, metrics, upload and invoke', () => {
       const statements = allowed(cfn().statements(entry));
       const actions = new Set(statements.flatMap(actionsOf));
       expect([...actions].sort()).toEqual(
@@ -160,28 +182,38 @@ describe.each(STAGES)('%s stage', (stage) => {
           'rds-db:connect',
           's3:GetObject',
           's3:ListBucket',
+          's3:PutObject',
           'sqs:ReceiveMessage',
           'sqs:ChangeMessageVisibility',
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
           'sqs:SendMessage',
+          'cloudwatch:GetMetricData',
+          'lambda:InvokeFunction',
         ].sort(),
       );
-      const role = cfn().role(entry);
-      const queueOf = (action: string) =>
-        statements
-          .filter((s) => actionsOf(s).includes(action))
-          .flatMap((s) => asArray<CfnValue>(s.Resource))
-          .map((r) => resolved(role, r).id);
-      expect(queueOf('sqs:DeleteMessage')).toEqual([expect.stringMatching(/^DeadLetterQueue/)]);
-      expect(queueOf('sqs:ReceiveMessage')).toEqual([expect.stringMatching(/^DeadLetterQueue/)]);
-      expect(queueOf('sqs:SendMessage')).toEqual([expect.stringMatching(/^EventQueue/)]);
-      // Report objects under the provider prefixes, never the whole bucket, never a write.
+      const dlq = expect.stringMatching(/^DeadLetterQueue/);
+      const main = expect.stringMatching(/^EventQueue/);
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'])
+        expect(grantedOn(entry, action), action).toEqual([dlq]);
+      expect(grantedOn(entry, 'sqs:SendMessage')).toEqual([main]);
+      expect(grantedOn(entry, 'sqs:GetQueueAttributes').sort()).toEqual([dlq, main].sort());
+      // GetMetricData takes no resource but `*`, and reads metrics only.
+      expect(grantedOn(entry, 'cloudwatch:GetMetricData')).toEqual(['*']);
+      // Invokes the upload function and no other.
+      expect(grantedOn(entry, 'lambda:InvokeFunction')).toEqual([cfn().fn(upload).id]);
+      // Report objects under the provider prefixes, never the whole bucket; writes only under uploads/.
       const get = statements.find((s) => actionsOf(s).includes('s3:GetObject'))!;
       const objects = asArray<CfnValue>(get.Resource).map(text);
       expect(objects).toHaveLength(2);
       expect(objects.some((r) => r.includes('"/wechatpay/*"'))).toBe(true);
       expect(objects.some((r) => r.includes('"/stripe/*"'))).toBe(true);
+      const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
+      expect(puts).toHaveLength(1);
+      expect(actionsOf(puts[0]!)).toEqual(['s3:PutObject']);
+      const putTargets = asArray<CfnValue>(puts[0]!.Resource).map(text);
+      expect(putTargets).toHaveLength(1);
+      expect(putTargets[0]).toContain('"/uploads/*"');
     });
 
     it('can read no Stripe secret, no WeChat Pay merchant parameter and no database secret', () => {
@@ -192,6 +224,61 @@ describe.each(STAGES)('%s stage', (stage) => {
         expect(resource).not.toMatch(/:parameter\/|:secret:/);
       expect(Object.keys(cfn().env(entry)).filter((k) => k.startsWith('SST_Secret_value_'))).toEqual([]);
       expect(cfn().env(entry).WECHATPAY_PARAMETERS).toBeUndefined();
+    });
+  });
+
+  describe('console upload function', () => {
+    it('runs in the VPC as the reconciliation role (payhooks_app), never the console’s', () => {
+      const fn = cfn().fn(upload);
+      expect(fn.resource.Properties.VpcConfig.SubnetIds).toHaveLength(2);
+      const env = cfn().env(upload);
+      expect(env.DB_USER).toBe(DB_ROLES.app);
+      const connect = allowed(cfn().statements(upload)).filter((s) =>
+        actionsOf(s).includes('rds-db:connect'),
+      );
+      expect(connect).toHaveLength(1);
+      expect(text(connect[0]!.Resource)).toMatch(new RegExp(`"/${DB_ROLES.app}"\\]\\]\\}$`));
+    });
+
+    it('gets exactly its environment (database, reports bucket) and no secret', () => {
+      const env = cfn().env(upload);
+      const own = Object.keys(env).filter(
+        (key) => !/^(PAYHOOKS_|LOG_LEVEL|POWERTOOLS_|AWS_NODEJS_|SST_(APP|STAGE|SSM_PREFIX)$)/.test(key),
+      );
+      expect(own.sort()).toEqual([...DB_ENV, 'REPORTS_BUCKET'].sort());
+      expect(resolved(cfn().fn(upload), env.REPORTS_BUCKET).id).toMatch(/^ReportsBucket/);
+    });
+
+    it('may call exactly: connect, read uploads, read and write reports under the provider prefixes', () => {
+      const statements = allowed(cfn().statements(upload));
+      expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual(
+        [...XRAY, 'rds-db:connect', 's3:GetObject', 's3:PutObject', 's3:ListBucket'].sort(),
+      );
+      const objects = (action: string) => grantedOn(upload, action).map(String);
+      const gets = objects('s3:GetObject');
+      expect(gets).toHaveLength(3);
+      for (const prefix of ['uploads', 'wechatpay', 'stripe'])
+        expect(
+          gets.some((r) => r.includes(`"/${prefix}/*"`)),
+          prefix,
+        ).toBe(true);
+      const puts = objects('s3:PutObject');
+      expect(puts).toHaveLength(2);
+      expect(puts.some((r) => r.includes('"/uploads/*"'))).toBe(false);
+      for (const action of statements.flatMap(actionsOf))
+        expect(action).not.toMatch(/^(ssm|secretsmanager|kms):/);
+      expect(Object.keys(cfn().env(upload)).filter((k) => k.startsWith('SST_Secret_value_'))).toEqual([]);
+      expect(cfn().env(upload).WECHATPAY_PARAMETERS).toBeUndefined();
+    });
+
+    it('no route reaches it: only the console API may invoke it', () => {
+      expect(routes().filter((r) => r.handler === h(upload))).toEqual([]);
+      const permissions = cfn()
+        .all('AWS::Lambda::Permission')
+        .filter(
+          (p) => cfn().resolve(p.stack, p.resource.Properties.FunctionName)?.id === cfn().fn(upload).id,
+        );
+      expect(permissions).toEqual([]);
     });
   });
 

@@ -129,7 +129,13 @@ const ACTIONS: Record<Entry, string[]> = {
   reports: ['s3:GetObject', 's3:ListBucket'],
 };
 /** Actions CloudFormation/Lambda only offer on `*`; nothing else may be granted on every resource. */
-const STAR_RESOURCE_ACTIONS = new Set([...XRAY, 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy']);
+// cloudwatch:GetMetricData has no resource type (the console API reads queue age and rejections with it).
+const STAR_RESOURCE_ACTIONS = new Set([
+  ...XRAY,
+  'logs:PutRetentionPolicy',
+  'logs:DeleteRetentionPolicy',
+  'cloudwatch:GetMetricData',
+]);
 
 const allowed = (statements: Statement[]) => statements.filter((s) => s.Effect === 'Allow');
 const allowing = (statements: Statement[], action: string) =>

@@ -2,8 +2,11 @@
 // serves GET /console, /console/assets/{file} and /console/config.json — the page and where to log in, no data,
 // public — and the console API function serves every /console/api/* route behind the JWT authorizer of the
 // stage's user pool (stacks/ConsoleAuth.ts). The API runs in the VPC as its own database role (payhooks_console),
-// may pre-sign report downloads, read and replay the DLQ into the main queue, and nothing else: no Stripe key,
-// no WeChat Pay merchant parameter. Called from stacks/Api.ts, so the routes and their throttles live in one stack.
+// may pre-sign report downloads, read and replay the DLQ into the main queue, read the queue-age and rejection
+// metrics (GetMetricData), put an uploaded file under uploads/ and invoke the upload function, and nothing else: no
+// Stripe key, no WeChat Pay merchant parameter. The upload function reconciles that file with the reconciliation
+// role (payhooks_app) — the console's role may not write reconciliation tables (docs/decisions.md "Console uploads
+// on AWS"); no route reaches it. Called from stacks/Api.ts, so the routes and their throttles live in one stack.
 import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -33,6 +36,9 @@ export const CONSOLE_API_ROUTES = [
   'DELETE /console/api/{path+}',
 ] as const;
 
+/** Where the console puts uploaded bill/report files (functions' reconciliation/upload.ts UPLOAD_PREFIX). */
+export const UPLOAD_PREFIX = 'uploads/';
+
 export interface ConsoleInputs {
   stack: Stack;
   inVpc: { vpc: ec2.IVpc; vpcSubnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] };
@@ -60,6 +66,48 @@ export function consoleRoutes(inputs: ConsoleInputs) {
     environment: { CONSOLE_CLIENT_ID: inputs.clientId, CONSOLE_STAGE: stack.stage },
   });
 
+  // Reconciles an uploaded file (invoked by the console API only): the reconciliation role, the uploaded file, the
+  // report prefixes it writes; no provider key — a file is reconciled without asking the provider (no healing).
+  const consoleUpload = payhooksFunction(stack, 'ConsoleUpload', {
+    entry: 'handlers/console-upload',
+    description: 'Reconciles a bill or report file uploaded in the console (invoked by the console API)',
+    timeoutSeconds: 300,
+    memorySize: 1024,
+    ...inputs.inVpc,
+    environment: { REPORTS_BUCKET: bucket.bucketName },
+  });
+  inputs.connect(consoleUpload, 'app');
+  const prefixes = Object.values(REPORT_PREFIX);
+  consoleUpload.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [bucket.arnForObjects(`${UPLOAD_PREFIX}*`)],
+    }),
+  );
+  consoleUpload.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+    }),
+  );
+  consoleUpload.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
+    }),
+  );
+  waive(consoleUpload, [
+    {
+      id: 'AwsSolutions-IAM5',
+      reason:
+        'Reads the uploaded files under uploads/ and writes the reports under the provider prefixes, as the nightly jobs do.',
+      appliesTo: [UPLOAD_PREFIX, ...prefixes].map((prefix) =>
+        resourceMatching(`<ReportsBucket[0-9A-F]+\\.Arn>\\/${prefix.replace(/[/]/g, '\\/')}\\*`),
+      ),
+    },
+  ]);
+
   const consoleApi = payhooksFunction(stack, 'ConsoleApi', {
     entry: 'handlers/console-api',
     description: 'Console API for finance and ops: breaks, reports, events, dead letters (JWT-authorized)',
@@ -71,11 +119,11 @@ export function consoleRoutes(inputs: ConsoleInputs) {
       REPORT_LINK_SECONDS: String(Duration.minutes(5).toSeconds()),
       QUEUE_URL: queue.queueUrl,
       DLQ_URL: deadLetterQueue.queueUrl,
+      CONSOLE_UPLOAD_FUNCTION: consoleUpload.functionName,
     },
   });
   inputs.connect(consoleApi, 'console');
   // Report files: read (and pre-sign) under the provider prefixes only.
-  const prefixes = Object.values(REPORT_PREFIX);
   consoleApi.addToRolePolicy(
     new iam.PolicyStatement({
       actions: ['s3:GetObject'],
@@ -107,14 +155,33 @@ export function consoleRoutes(inputs: ConsoleInputs) {
       resources: [queue.queueArn],
     }),
   );
+  // Uploads: put the file under uploads/ (write only there), then have the upload function reconcile it.
+  consoleApi.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects(`${UPLOAD_PREFIX}*`)],
+    }),
+  );
+  consoleApi.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [consoleUpload.functionArn] }),
+  );
+  // Queue age (AWS/SQS ApproximateAgeOfOldestMessage) and rejections (CallbackRejected): GetMetricData has no
+  // resource-level permissions, so `*`; it reads metrics only.
+  consoleApi.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+  );
   waive(consoleApi, [
     {
       id: 'AwsSolutions-IAM5',
       reason:
-        'Download links for report objects under the provider prefixes (read only), as the reports route has.',
-      appliesTo: prefixes.map((prefix) =>
-        resourceMatching(`<ReportsBucket[0-9A-F]+\\.Arn>\\/${prefix.replace(/[/]/g, '\\/')}\\*`),
-      ),
+        'Download links for report objects under the provider prefixes (read only), as the reports route has; ' +
+        'uploaded files are written under uploads/ only; cloudwatch:GetMetricData takes no resource but `*`.',
+      appliesTo: [
+        ...[...prefixes, UPLOAD_PREFIX].map((prefix) =>
+          resourceMatching(`<ReportsBucket[0-9A-F]+\\.Arn>\\/${prefix.replace(/[/]/g, '\\/')}\\*`),
+        ),
+        'Resource::*',
+      ],
     },
   ]);
 
@@ -122,5 +189,5 @@ export function consoleRoutes(inputs: ConsoleInputs) {
   for (const route of CONSOLE_PUBLIC_ROUTES) routes[route] = { function: consoleStatic, authorizer: 'none' };
   for (const route of CONSOLE_API_ROUTES)
     routes[route] = { function: consoleApi, authorizer: inputs.authorizer };
-  return { consoleStatic, consoleApi, routes };
+  return { consoleStatic, consoleApi, consoleUpload, routes };
 }

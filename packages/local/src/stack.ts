@@ -10,10 +10,12 @@ import { ConfigError } from '@payhooks/core/errors';
 import { createSql, migrate, type Sql } from '@payhooks/core/ledger';
 import { createLogger } from '@payhooks/core/logger';
 import type { Logger } from '@payhooks/core/ports';
+import { reconUploadsVia } from '@payhooks/functions/adapters/console-upload';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import type { Env } from '@payhooks/functions/config';
 import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
+import { createConsoleUploadHandler } from '@payhooks/functions/wiring/console';
 import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/functions/wiring/merchants';
 import pino from 'pino';
 import { followAddedStripeSecrets } from './added-secrets.ts';
@@ -314,17 +316,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         links.route(createFolderStore(options.reportsDir)),
       );
       if (options.console) {
+        const reports = links.wrap(createFolderStore(options.reportsDir));
+        const clock = { now: () => new Date() };
         localConsole = await startLocalConsole({
           users: options.console.users,
           api: {
             sql,
-            reports: links.wrap(createFolderStore(options.reportsDir)),
-            clock: { now: () => new Date() },
+            reports,
+            clock,
             logger,
             ops: {
               queues: opsQueuesOn(queues),
               rejections,
             },
+            // As in a stage: the file is kept under uploads/ and the upload function's handler reconciles it.
+            uploads: reconUploadsVia({
+              store: reports,
+              invoke: createConsoleUploadHandler(env, { sql, store: reports, clock, logger }),
+              clock,
+            }),
             ...(env.STRIPE_ORDER_METADATA_KEY
               ? { stripeOrderMetadataKey: env.STRIPE_ORDER_METADATA_KEY }
               : {}),

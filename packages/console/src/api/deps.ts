@@ -2,7 +2,35 @@
 // runtime — never read from the environment here.
 import type { Sql } from '@payhooks/core/ledger';
 import type { Clock, Logger, ObjectStore } from '@payhooks/core/ports';
+import type { ReconcileResult } from '@payhooks/core/recon/run';
 import type { OpsDeps } from './ops/types.ts';
+
+/** A bill or report file finance uploaded, as the console API checked it. */
+export interface ReconUpload {
+  provider: 'wechatpay' | 'stripe';
+  /** WeChat Pay mchid; Stripe `acct_…` or `platform`. */
+  account: string;
+  businessDate: string;
+  fileName: string;
+  bytes: Uint8Array;
+  /** Replace a report that already succeeded for that date. */
+  force: boolean;
+}
+
+export interface ReconUploadAnswer {
+  /** `key`: where the file is kept in the reports store (under `uploads/`). */
+  file: { name: string; key: string; bytes: number; sha256: string };
+  result: ReconcileResult;
+}
+
+/**
+ * Reconciles an uploaded file with the reconciliation role, never the console's own (payhooks_console may not
+ * write reconciliation tables): the file is kept under the reports store's `uploads/` prefix and the upload
+ * function reconciles it from there — a Lambda invoke in a stage, the same function in process locally.
+ */
+export interface ReconUploads {
+  reconcile(upload: ReconUpload): Promise<ReconUploadAnswer>;
+}
 
 export interface ConsoleApiDeps {
   sql: Sql;
@@ -16,6 +44,8 @@ export interface ConsoleApiDeps {
   allowedOrigins?: readonly string[];
   /** Stripe metadata key holding the merchant order number, for uploaded Stripe report files. */
   stripeOrderMetadataKey?: string;
-  /** The operations routes' queues (dead letters, replay, depth) and, locally, recent rejections. */
+  /** The operations routes' queues (dead letters, replay, depth, oldest age) and recent rejections. */
   ops?: OpsDeps;
+  /** Where uploaded bill/report files are reconciled; absent: the upload route answers 503. */
+  uploads?: ReconUploads;
 }

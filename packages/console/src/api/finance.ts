@@ -1,8 +1,6 @@
 // The finance routes. Reading (overview, series, break queue and detail) is open to finance and ops; acting on a
 // break (assign, note, resolve, write off), report downloads and file uploads are finance's alone. Every action
 // records the signed-in user (from the verified claims) as the actor in the break's audit trail.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   assignBreak,
@@ -15,15 +13,11 @@ import {
   listBreaks,
   listIndexedReports,
   noteBreak,
-  openLocalFile,
   previousBusinessDate,
-  reconcile,
   reconOverview,
   reconSeries,
   resolveBreak,
   resolveReportKey,
-  stripeFileSource,
-  wechatpayFileSource,
   writeOffBreak,
 } from '@payhooks/core/recon/run';
 import type { ConsoleApiDeps } from './deps.ts';
@@ -272,7 +266,8 @@ export function financeRoutes(deps: ConsoleApiDeps): ApiRoute[] {
     },
     {
       // Reconcile a bill or report file finance already has (the `recon run --file` path: the providers' file
-      // sources and the same reconcile; nothing asked of the provider, so no healing).
+      // sources and the same reconcile; nothing asked of the provider, so no healing), through the upload port:
+      // it runs with the reconciliation role, not the console's (deps.ts ReconUploads).
       method: 'POST',
       path: '/recon/file',
       roles: FINANCE,
@@ -299,25 +294,19 @@ async function reconcileUpload(deps: ConsoleApiDeps, body: unknown) {
   if (p === 'stripe' && account !== 'platform' && !account.startsWith('acct_'))
     throw badRequest('account for Stripe is acct_… or platform');
   const force = (body as Record<string, unknown>).force === true;
-  const dir = await mkdtemp(path.join(tmpdir(), 'payhooks-upload-'));
-  try {
-    const filePath = path.join(dir, fileName.replace(/[^\w.-]/g, '_') || 'upload');
-    await writeFile(filePath, bytes, { mode: 0o600 });
-    const file = await openLocalFile(filePath);
-    const source =
-      p === 'wechatpay'
-        ? wechatpayFileSource({ mchid: account, file })
-        : stripeFileSource({
-            account: account === 'platform' ? '' : account,
-            file,
-            orderMetadataKey: deps.stripeOrderMetadataKey || 'order_id',
-          });
-    const result = await reconcile(
-      { sql: deps.sql, store: deps.reports, clock: deps.clock, logger: deps.logger },
-      { source, businessDate, force },
+  if (!deps.uploads)
+    throw new ConsoleApiError(
+      503,
+      'CONSOLE_NO_UPLOADS',
+      'this console API was built without its upload port: reconcile the file with the CLI (recon run --file)',
     );
-    return json(200, { file: { name: fileName, bytes: file.bytes, sha256: file.sha256 }, result });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const answer = await deps.uploads.reconcile({
+    provider: p,
+    account,
+    businessDate,
+    fileName,
+    bytes,
+    force,
+  });
+  return json(200, answer);
 }

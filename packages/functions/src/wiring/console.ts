@@ -1,28 +1,88 @@
-// The console's Lambda dependencies: the API (database, reports bucket for short-lived links) and the static page
-// (assets built at synthesis into CONSOLE_ASSETS_DIR, the login endpoint from the region and app client). Roles and
-// the user come from the JWT authorizer's claims only, never from the environment.
+// The console's Lambda dependencies: the API (database, reports bucket for short-lived links, the ops ports on SQS
+// and CloudWatch, the upload port that hands files to the upload function), the upload function itself (the
+// reconciliation role, the reports bucket) and the static page (assets built at synthesis into
+// CONSOLE_ASSETS_DIR, the login endpoint from the region and app client). Roles and the user come from the JWT
+// authorizer's claims only, never from the environment.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConsoleApiDeps } from '@payhooks/console/api';
 import { consoleApiHandler, createConsoleApi } from '@payhooks/console/api';
 import { type ConsoleConfig, createConsoleStaticHandler, readConsoleAssets } from '@payhooks/console/assets';
 import { createLogger } from '@payhooks/core/logger';
-import { systemClock } from '@payhooks/core/ports';
+import { type Clock, systemClock } from '@payhooks/core/ports';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import {
+  cloudwatchQueueAges,
+  cloudwatchRejections,
+  type GetMetricData,
+  sdkGetMetricData,
+} from '../adapters/cloudwatch-ops.ts';
+import { opsQueuesOn } from '../adapters/console-ops-sqs.ts';
+import { lambdaInvokeUpload, reconUploadsVia } from '../adapters/console-upload.ts';
 import { s3StoreFromEnv } from '../adapters/s3-store.ts';
+import { sqsClientFromEnv } from '../adapters/sqs.ts';
 import { type Env, integer, list, optional, required } from '../config.ts';
+import { reconcileUpload, type UploadDeps, type UploadEvent } from '../reconciliation/upload.ts';
 import { sqlFromEnv } from './db.ts';
+
+/** The ops ports of a stage: the DLQ and depth on SQS, the oldest message's age and rejections from CloudWatch. */
+export function consoleOpsDepsFromEnv(
+  env: Env,
+  overrides: { getMetricData?: GetMetricData; clock?: Clock } = {},
+): NonNullable<ConsoleApiDeps['ops']> {
+  const queueUrl = required(env, 'QUEUE_URL');
+  const dlqUrl = required(env, 'DLQ_URL');
+  const getMetricData = overrides.getMetricData ?? sdkGetMetricData();
+  const clock = overrides.clock ?? systemClock;
+  return {
+    queues: opsQueuesOn({ client: sqsClientFromEnv(env), queueUrl, dlqUrl }),
+    queueAges: cloudwatchQueueAges({ getMetricData, queueUrl, dlqUrl, clock }),
+    rejections: cloudwatchRejections({
+      getMetricData,
+      // The webhooks' namespace: every function of the stage gets the same (stacks/functions.ts).
+      namespace: required(env, 'POWERTOOLS_METRICS_NAMESPACE'),
+      clock,
+    }),
+  };
+}
 
 export function consoleApiDepsFromEnv(env: Env): ConsoleApiDeps {
   const origins = list(env.CONSOLE_ALLOWED_ORIGINS ?? '');
+  const reports = s3StoreFromEnv(env);
   return {
     sql: sqlFromEnv(env, 'payhooks-console'),
-    reports: s3StoreFromEnv(env),
+    reports,
     linkSeconds: integer(env, 'REPORT_LINK_SECONDS', 300),
     clock: systemClock,
     logger: createLogger({ name: 'payhooks-console' }),
+    ops: consoleOpsDepsFromEnv(env),
+    uploads: reconUploadsVia({
+      store: reports,
+      invoke: lambdaInvokeUpload(required(env, 'CONSOLE_UPLOAD_FUNCTION')),
+      clock: systemClock,
+    }),
     ...(origins.length ? { allowedOrigins: origins } : {}),
     ...(env.STRIPE_ORDER_METADATA_KEY ? { stripeOrderMetadataKey: env.STRIPE_ORDER_METADATA_KEY } : {}),
+  };
+}
+
+/** The upload function's dependencies: the reconciliation role and the reports bucket, no provider key. */
+export function consoleUploadDepsFromEnv(env: Env, overrides: Partial<UploadDeps> = {}): UploadDeps {
+  return {
+    sql: overrides.sql ?? sqlFromEnv(env, 'payhooks-console-upload'),
+    store: overrides.store ?? s3StoreFromEnv(env),
+    clock: overrides.clock ?? systemClock,
+    logger: overrides.logger ?? createLogger({ name: 'payhooks-console-upload' }),
+    orderMetadataKey: overrides.orderMetadataKey ?? optional(env, 'STRIPE_ORDER_METADATA_KEY', 'order_id'),
+  };
+}
+
+/** The upload function's handler (the local runtime calls it in process): built on the first invocation. */
+export function createConsoleUploadHandler(env: Env, overrides: Partial<UploadDeps> = {}) {
+  let deps: UploadDeps | undefined;
+  return (event: UploadEvent) => {
+    deps ??= consoleUploadDepsFromEnv(env, overrides);
+    return reconcileUpload(deps, event);
   };
 }
 

@@ -1,19 +1,23 @@
 // Queue depth for the console: GetQueueAttributes on the main queue and the DLQ through the OpsQueues port (SQS
-// and the local emulator answer alike). SQS has no "age of the oldest message" attribute — it is the CloudWatch metric
-// ApproximateAgeOfOldestMessage, which the stage's queue-age alarm watches; the console shows the oldest dead
-// letter's age from its look instead (dead-letters.ts), and docs/console.md says so. The depth history is
-// what a sampler wrote to queue_depth_samples (locally packages/local queue-depth-sampler.ts).
+// and the local emulator answer alike). SQS has no "age of the oldest message" attribute — it is the CloudWatch
+// metric ApproximateAgeOfOldestMessage, read through the QueueAges port in a stage (functions'
+// adapters/cloudwatch-ops.ts); locally there is no CloudWatch, and the oldest dead letter's age comes from the
+// look (dead-letters.ts). The depth history is what a sampler wrote to queue_depth_samples (locally packages/local
+// queue-depth-sampler.ts).
 import type { Sql } from '@payhooks/core/ledger';
-import type { OpsQueues, QueueDepth } from './types.ts';
+import type { OldestMessageAge, OpsQueues, QueueAges, QueueDepth } from './types.ts';
 
 export interface QueueStats {
   main: QueueDepth;
   dlq: QueueDepth;
   at: string;
+  /** ApproximateAgeOfOldestMessage per queue; null when this API has no metrics source (locally). */
+  oldestMessageAge: { main: OldestMessageAge | null; dlq: OldestMessageAge | null } | null;
 }
 
-export async function queueStats(queues: OpsQueues, now = new Date()): Promise<QueueStats> {
-  return { ...(await queues.depth()), at: now.toISOString() };
+export async function queueStats(queues: OpsQueues, now = new Date(), ages?: QueueAges): Promise<QueueStats> {
+  const [depth, oldest] = await Promise.all([queues.depth(), ages ? ages.oldestMessageAge() : null]);
+  return { ...depth, at: now.toISOString(), oldestMessageAge: oldest };
 }
 
 export interface QueueDepthSample {

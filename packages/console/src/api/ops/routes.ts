@@ -117,7 +117,7 @@ export function opsRoutes(deps: ConsoleApiDeps): ApiRoute[] {
     route('POST', '/ops/dead-letters/replay', async ({ json: body }) =>
       replayDeadLetterIds(queues(), replayIds(body)),
     ),
-    route('GET', '/ops/queues', async () => queueStats(queues(), deps.clock.now())),
+    route('GET', '/ops/queues', async () => queueStats(queues(), deps.clock.now(), deps.ops?.queueAges)),
     route('GET', '/ops/rejections', async ({ request: { query } }) => {
       const h = hours(query.hours, 24, 24 * 7);
       const rejections = deps.ops?.rejections;
@@ -125,14 +125,15 @@ export function opsRoutes(deps: ConsoleApiDeps): ApiRoute[] {
         ? {
             available: true,
             hours: h,
-            capacity: rejections.capacity,
-            rejections: rejections.since(ago(deps, h)),
+            source: rejections.source ?? 'ring',
+            ...(rejections.capacity === undefined ? {} : { capacity: rejections.capacity }),
+            rejections: await rejections.since(ago(deps, h)),
           }
         : {
             available: false,
             hours: h,
             rejections: [],
-            note: 'In a stage, rejections are the CloudWatch metric CallbackRejected (by provider and reason); the console API does not read CloudWatch.',
+            note: 'This console API was built without a source of rejections (the CallbackRejected metric).',
           };
     }),
     route('GET', '/ops/charts/lag', async ({ request: { query } }) => {

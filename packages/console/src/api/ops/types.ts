@@ -1,6 +1,7 @@
 // What the operations routes need besides the database, as ports the wiring fills (the console imports only core):
-// the dead-letter queue and queue depth (functions' SQS adapter, in the Lambda wiring and the local runtime), and
-// locally the ring of recent rejections.
+// the dead-letter queue and queue depth (functions' SQS adapter, in the Lambda wiring and the local runtime), the
+// age of each queue's oldest message (CloudWatch in a stage: SQS's GetQueueAttributes has no such attribute), and
+// recent rejections (the gateway's ring locally, the CallbackRejected metric in CloudWatch in a stage).
 import type { Envelope } from '@payhooks/core/envelope';
 import type { RecentRejections } from './rejections.ts';
 
@@ -36,8 +37,21 @@ export interface OpsQueues {
   depth(): Promise<{ main: QueueDepth; dlq: QueueDepth }>;
 }
 
+/** One queue's ApproximateAgeOfOldestMessage: its newest datapoint, or null when the window has none. */
+export interface OldestMessageAge {
+  seconds: number;
+  /** The datapoint's time (CloudWatch aggregates per minute). */
+  at: string;
+}
+
+export interface QueueAges {
+  oldestMessageAge(): Promise<{ main: OldestMessageAge | null; dlq: OldestMessageAge | null }>;
+}
+
 export interface OpsDeps {
   queues: OpsQueues;
-  /** Locally, the gateway's ring of recent rejections; absent in a stage (CloudWatch only). */
+  /** The age of the oldest message per queue (CloudWatch in a stage); absent locally (no CloudWatch). */
+  queueAges?: QueueAges;
+  /** Recent rejections: the gateway's ring locally, the CallbackRejected metric (CloudWatch) in a stage. */
   rejections?: RecentRejections;
 }

@@ -1,0 +1,132 @@
+// An upload on the real local stack takes the stage's path through the same port: the file is kept under
+// uploads/ in the reports folder and the upload function's handler reconciles it (functions
+// adapters/console-upload.ts), so the run and its report are there afterwards, and the local stack's answer
+// has the shape a stage answers with.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TradeBillRecord } from '@payhooks/core/recon';
+import { generateConsoleUsers } from '@payhooks/local/console';
+import { type LocalStack, startLocalStack } from '@payhooks/local/stack';
+import { writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MCHID = '1900000109';
+let db: TestDatabase;
+let stack: LocalStack;
+let stateDir: string;
+let financeToken: string;
+let opsToken: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const users = generateConsoleUsers();
+  stateDir = await mkdtemp(path.join(os.tmpdir(), 'payhooks-upload-local-'));
+  stack = await startLocalStack({
+    stateDir,
+    port: 0,
+    databaseUrl: db.url,
+    stripeWebhookSecrets: ['whsec_upload_local_test'],
+    visibilityTimeoutSeconds: 2,
+    maxReceiveCount: 2,
+    persistQueues: false,
+    reportsDir: path.join(stateDir, 'reports'),
+    reportsToken: 'reports-token',
+    console: { users },
+  });
+  const issuer = stack.console!.issuer;
+  financeToken = await issuer.issue(users.find((u) => u.groups.includes('finance'))!);
+  opsToken = await issuer.issue(users.find((u) => u.groups.includes('ops'))!);
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await db?.drop();
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+});
+
+function trade(transactionId: string, outTradeNo: string, fen: bigint): TradeBillRecord {
+  return {
+    tradeTime: new Date('2025-03-01T02:00:00Z'),
+    appid: 'wxd678efh567hg6787',
+    mchid: MCHID,
+    subMchid: null,
+    deviceInfo: '',
+    transactionId,
+    outTradeNo,
+    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+    tradeType: 'JSAPI',
+    tradeState: 'SUCCESS',
+    bankType: 'CMC',
+    currency: 'CNY',
+    settlementAmountFen: fen,
+    couponAmountFen: 0n,
+    refundRequestedAt: null,
+    refundSucceededAt: null,
+    refundId: null,
+    outRefundNo: null,
+    refundAmountFen: 0n,
+    rechargeCouponRefundFen: 0n,
+    refundType: '',
+    refundStatus: '',
+    productName: '商品',
+    attach: '',
+    feeMicro: 600n,
+    feeRate: '0.60%',
+    orderAmountFen: fen,
+    requestedRefundAmountFen: 0n,
+    rateNote: '',
+  };
+}
+
+const upload = (token: string, bill: Buffer) =>
+  fetch(`${stack.gatewayUrl}/console/api/recon/file`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      provider: 'wechatpay',
+      account: MCHID,
+      businessDate: '2025-03-01',
+      fileName: 'tradebill-2025-03-01.csv',
+      contentBase64: bill.toString('base64'),
+    }),
+  });
+
+describe('upload on the local stack', () => {
+  it('keeps the file under uploads/ and reconciles it; ops may not upload', async () => {
+    await db.sql`
+      insert into payments (provider, provider_payment_id, account, merchant_order_no, amount_minor, currency,
+        status, status_rank, first_seen_at, succeeded_at, updated_at, last_event_id, version)
+      values ('wechatpay', '4200000000000000000011', ${MCHID}, 'O-11', 1000, 'CNY', 'succeeded', 100,
+        '2025-03-01T02:00:00Z', '2025-03-01T02:00:00Z', '2025-03-01T02:00:00Z', 'seed', '0:seed')`;
+    let text = '';
+    for await (const chunk of writeTradeBill([
+      trade('4200000000000000000011', 'O-11', 1000n),
+      trade('4200000000000000000012', 'O-12', 500n),
+    ]))
+      text += chunk;
+    const bill = Buffer.from(text, 'utf8');
+
+    expect((await upload(opsToken, bill)).status).toBe(403);
+
+    const response = await upload(financeToken, bill);
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as {
+      file: { key: string; sha256: string };
+      result: { status: string; counts: Record<string, number> };
+    };
+    expect(answer.result).toMatchObject({
+      status: 'succeeded',
+      counts: { matched: 1, missing_in_ledger: 1 },
+    });
+    expect(answer.file.key.startsWith(`uploads/wechatpay/${MCHID}/2025-03-01/`)).toBe(true);
+    expect(answer.file.sha256).toBe(createHash('sha256').update(bill).digest('hex'));
+    expect(await readFile(path.join(stateDir, 'reports', answer.file.key))).toEqual(bill);
+    const [run] = await db.sql<{ status: string }[]>`
+      select status from recon_runs where provider = 'wechatpay' and account = ${MCHID}
+        and business_date = '2025-03-01'`;
+    expect(run?.status).toBe('succeeded');
+  });
+});

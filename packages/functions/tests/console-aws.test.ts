@@ -1,0 +1,449 @@
+// The console API as a stage wires it (wiring/console.ts): the ops routes on the SQS emulator through the real SDK
+// (dead letters with the consumer's reasons, replay of exactly the confirmed ids, depth), the oldest message's age
+// and recent rejections from CloudWatch GetMetricData — a fake for that control-plane call only, which also checks
+// what is asked — and an upload that is kept under uploads/ and reconciled by the upload function's handler on a
+// real database, through the Lambda invoke adapter's payload encoding.
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { GetMetricDataCommandInput, MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { type ConsoleApiDeps, consoleApiHandler, createConsoleApi } from '@payhooks/console/api';
+import { createLogger } from '@payhooks/core/logger';
+import type { TradeBillRecord } from '@payhooks/core/recon';
+import { createFolderStore } from '@payhooks/local/folder-store';
+import { type LocalQueues, startLocalQueues } from '@payhooks/local/sqs';
+import { writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
+import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GetMetricData } from '../src/adapters/cloudwatch-ops.ts';
+import { type InvokeResult, lambdaInvokeUpload, reconUploadsVia } from '../src/adapters/console-upload.ts';
+import { dlqDepth } from '../src/adapters/dead-letters.ts';
+import type { UploadEvent } from '../src/reconciliation/upload.ts';
+import { consoleOpsDepsFromEnv, createConsoleUploadHandler } from '../src/wiring/console.ts';
+
+const NAMESPACE = 'payhooks/consoletest';
+const MCHID = '1900000109';
+const UPLOAD_FUNCTION = 'payhooks-test-ConsoleUpload';
+const NOW = new Date('2026-11-30T12:00:30Z');
+const clock = { now: () => NOW };
+const logger = createLogger({ name: 'console-aws-test', level: 'silent' });
+
+let queues: LocalQueues;
+let db: TestDatabase;
+let dir: string;
+/** Every GetMetricData input the fake was given, and what it answers per query id. */
+const asked: GetMetricDataCommandInput[] = [];
+const answers = new Map<string, MetricDataResult[]>();
+const fakeGetMetricData: GetMetricData = async (input) => {
+  asked.push(input);
+  return {
+    MetricDataResults: (input.MetricDataQueries ?? []).flatMap((q) => answers.get(q.Id!) ?? []),
+  };
+};
+/** The last Lambda invocations the transport saw (function name, decoded event). */
+const invoked: { name: string; event: UploadEvent }[] = [];
+let failNextInvoke = false;
+let handler: ReturnType<typeof consoleApiHandler>;
+let store: ReturnType<typeof createFolderStore>;
+
+beforeAll(async () => {
+  [queues, db] = await Promise.all([
+    startLocalQueues({ visibilityTimeoutSeconds: 1, maxReceiveCount: 1 }),
+    createTestDatabase(),
+  ]);
+  dir = await mkdtemp(path.join(tmpdir(), 'payhooks-console-aws-'));
+  store = createFolderStore(dir);
+  const upload = createConsoleUploadHandler({}, { sql: db.sql, store, clock, logger });
+  // Lambda's Invoke as far as the adapter sees it: JSON bytes in, JSON bytes (or a crash report) out.
+  const transport = async (name: string, payload: Uint8Array): Promise<InvokeResult> => {
+    const event = JSON.parse(Buffer.from(payload).toString('utf8')) as UploadEvent;
+    invoked.push({ name, event });
+    if (failNextInvoke) {
+      failNextInvoke = false;
+      return {
+        FunctionError: 'Unhandled',
+        Payload: Buffer.from(JSON.stringify({ errorType: 'Error', errorMessage: 'connect ETIMEDOUT' })),
+      };
+    }
+    return { Payload: Buffer.from(JSON.stringify(await upload(event))) };
+  };
+  const deps: ConsoleApiDeps = {
+    sql: db.sql,
+    reports: store,
+    clock,
+    logger,
+    ops: consoleOpsDepsFromEnv(
+      {
+        QUEUE_URL: queues.queueUrl,
+        DLQ_URL: queues.dlqUrl,
+        SQS_ENDPOINT: queues.endpoint,
+        POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
+      },
+      { getMetricData: fakeGetMetricData, clock },
+    ),
+    uploads: reconUploadsVia({ store, invoke: lambdaInvokeUpload(UPLOAD_FUNCTION, transport), clock }),
+  };
+  handler = consoleApiHandler(createConsoleApi(deps));
+}, 120_000);
+
+afterAll(async () => {
+  await queues?.stop();
+  await db?.drop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** A console API call as API Gateway hands it over after the JWT authorizer. */
+async function call(role: 'ops' | 'finance', method: string, route: string, body?: unknown) {
+  const [rawPath, rawQuery = ''] = route.split('?');
+  const event = {
+    version: '2.0',
+    rawPath: `/console/api${rawPath}`,
+    rawQueryString: rawQuery,
+    queryStringParameters: Object.fromEntries(new URLSearchParams(rawQuery)),
+    headers: {
+      host: 'console.example.test',
+      authorization: 'Bearer verified-by-the-authorizer',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    requestContext: {
+      http: { method, path: `/console/api${rawPath}` },
+      authorizer: {
+        jwt: { claims: { 'cognito:username': role, 'cognito:groups': `[${role}]` }, scopes: null },
+      },
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+  const response = await handler(event);
+  return { status: response.statusCode, body: JSON.parse(String(response.body ?? 'null')) };
+}
+
+const envelope = (eventId: string) =>
+  JSON.stringify({
+    v: 1,
+    provider: 'stripe',
+    eventId,
+    eventType: 'charge.succeeded',
+    account: '',
+    occurredAt: '2026-11-30T11:00:00Z',
+    receivedAt: '2026-11-30T11:00:01Z',
+    rawBody: '{"id":"x"}',
+  });
+
+/** Receives without deleting until the redrive policy has moved `count` messages to the DLQ. */
+async function exhaust(count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await dlqDepth(queues.client, queues.dlqUrl)) < count) {
+    if (Date.now() > deadline) throw new Error('messages never reached the DLQ');
+    await queues.client.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+  }
+}
+
+/** The event ids now on the main queue (a set: SQS may deliver a message twice). */
+async function mainQueueEventIds(expected: number): Promise<Set<string>> {
+  const seen = new Set<string>();
+  const deadline = Date.now() + 30_000;
+  while (seen.size < expected && Date.now() < deadline) {
+    const { Messages = [] } = await queues.client.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    for (const m of Messages) {
+      seen.add((JSON.parse(m.Body!) as { eventId: string }).eventId);
+      // As the consumer would: received and done (else the redrive policy moves it back to the DLQ).
+      await queues.client.send(
+        new DeleteMessageCommand({ QueueUrl: queues.queueUrl, ReceiptHandle: m.ReceiptHandle! }),
+      );
+    }
+  }
+  return seen;
+}
+
+interface Letter {
+  messageId: string;
+  eventId: string | null;
+  failedAttempts: number;
+  lastFailure: { code: string } | null;
+}
+
+describe('ops routes on the stage wiring', () => {
+  it('lists dead letters with their failure reasons and replays exactly the confirmed ids', async () => {
+    for (const id of ['evt_aws_dead1', 'evt_aws_dead2', 'evt_aws_dead3'])
+      await queues.client.send(
+        new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: envelope(id) }),
+      );
+    await exhaust(3);
+    await db.sql`
+      insert into delivery_failures (provider, event_id, message_id, attempt, error_code, error_message, failed_at)
+      values ('stripe', 'evt_aws_dead2', 'm-2', 1, 'LEDGER_CHECK_FAILED', 'check constraint refused the row', now())`;
+
+    const listed = await call('ops', 'GET', '/ops/dead-letters');
+    expect(listed.status).toBe(200);
+    const letters = listed.body.deadLetters as Letter[];
+    expect(letters.map((l) => l.eventId).sort()).toEqual(['evt_aws_dead1', 'evt_aws_dead2', 'evt_aws_dead3']);
+    const second = letters.find((l) => l.eventId === 'evt_aws_dead2')!;
+    expect(second).toMatchObject({ failedAttempts: 1, lastFailure: { code: 'LEDGER_CHECK_FAILED' } });
+    expect(listed.body.depth).toBe(3);
+
+    // An id that is not in the DLQ refuses the whole replay: nothing moves.
+    const refused = await call('ops', 'POST', '/ops/dead-letters/replay', {
+      messageIds: [second.messageId, 'not-a-dead-letter'],
+    });
+    expect(refused).toMatchObject({ status: 409, body: { code: 'OPS_DLQ_MISSING' } });
+    expect(await dlqDepth(queues.client, queues.dlqUrl)).toBe(3);
+
+    const chosen = letters.filter((l) => l.eventId !== 'evt_aws_dead3');
+    const replay = await call('ops', 'POST', '/ops/dead-letters/replay', {
+      messageIds: chosen.map((l) => l.messageId),
+    });
+    expect(replay.status).toBe(200);
+    expect([...replay.body.replayed].sort()).toEqual(chosen.map((l) => l.messageId).sort());
+    const after = await call('ops', 'GET', '/ops/dead-letters');
+    expect((after.body.deadLetters as Letter[]).map((l) => l.eventId)).toEqual(['evt_aws_dead3']);
+    expect(await mainQueueEventIds(2)).toEqual(new Set(['evt_aws_dead1', 'evt_aws_dead2']));
+  });
+
+  it('answers queue depth from SQS and the oldest message’s age from CloudWatch', async () => {
+    answers.set('main', [
+      {
+        Id: 'main',
+        Timestamps: [new Date('2026-11-30T11:58:00Z'), new Date('2026-11-30T11:59:00Z')],
+        Values: [40, 95],
+      },
+    ]);
+    answers.set('dlq', [{ Id: 'dlq', Timestamps: [], Values: [] }]);
+    asked.length = 0;
+    const stats = await call('ops', 'GET', '/ops/queues');
+    expect(stats.status).toBe(200);
+    const inDlq = stats.body.dlq.visible + stats.body.dlq.inFlight;
+    expect(inDlq).toBe(await dlqDepth(queues.client, queues.dlqUrl));
+    expect(stats.body.oldestMessageAge).toEqual({
+      main: { seconds: 95, at: '2026-11-30T11:59:00.000Z' },
+      dlq: null,
+    });
+    // Asked for each queue by its name (the URL's last segment), in AWS/SQS, over the last minutes.
+    const [input] = asked;
+    const dims = input!.MetricDataQueries!.map((q) => ({
+      id: q.Id,
+      metric: q.MetricStat?.Metric?.MetricName,
+      namespace: q.MetricStat?.Metric?.Namespace,
+      queue: q.MetricStat?.Metric?.Dimensions?.[0]?.Value,
+    }));
+    expect(dims).toEqual([
+      {
+        id: 'main',
+        metric: 'ApproximateAgeOfOldestMessage',
+        namespace: 'AWS/SQS',
+        queue: queues.queueUrl.split('/').at(-1),
+      },
+      {
+        id: 'dlq',
+        metric: 'ApproximateAgeOfOldestMessage',
+        namespace: 'AWS/SQS',
+        queue: queues.dlqUrl.split('/').at(-1),
+      },
+    ]);
+    expect(input!.EndTime).toEqual(NOW);
+  });
+
+  it('counts recent rejections per provider and reason from the CallbackRejected metric', async () => {
+    answers.set('rejected', [
+      {
+        Id: 'rejected',
+        Label: 'stripe STRIPE_SIGNATURE_MISMATCH',
+        Timestamps: [new Date('2026-11-30T10:00:00Z'), new Date('2026-11-30T08:00:00Z')],
+        Values: [1, 2],
+      },
+      {
+        Id: 'rejected',
+        Label: 'wechatpay WECHATPAY_UNKNOWN_SERIAL',
+        Timestamps: [new Date('2026-11-30T11:00:00Z'), new Date('2026-11-30T09:00:00Z')],
+        Values: [0, 4],
+      },
+      {
+        Id: 'rejected',
+        Label: 'stripe BODY_TOO_LARGE',
+        Timestamps: [new Date('2026-11-30T11:00:00Z')],
+        Values: [0],
+      },
+    ]);
+    asked.length = 0;
+    const answer = await call('ops', 'GET', '/ops/rejections?hours=6');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ available: true, source: 'cloudwatch', hours: 6 });
+    expect(answer.body.capacity).toBeUndefined();
+    expect(answer.body.rejections).toEqual([
+      {
+        provider: 'wechatpay',
+        reason: 'WECHATPAY_UNKNOWN_SERIAL',
+        count: 4,
+        lastAt: '2026-11-30T09:00:00.000Z',
+      },
+      {
+        provider: 'stripe',
+        reason: 'STRIPE_SIGNATURE_MISMATCH',
+        count: 3,
+        lastAt: '2026-11-30T10:00:00.000Z',
+      },
+    ]);
+    const [input] = asked;
+    expect(input!.StartTime).toEqual(new Date('2026-11-30T06:00:00Z'));
+    const [query] = input!.MetricDataQueries!;
+    expect(query!.Expression).toBe(
+      `SELECT SUM(CallbackRejected) FROM "${NAMESPACE}" GROUP BY provider, reason ORDER BY SUM() DESC LIMIT 500`,
+    );
+    expect(query!.Period).toBe(3600);
+  });
+
+  it('refuses finance on the ops routes it reads through AWS', async () => {
+    for (const route of ['/ops/queues', '/ops/rejections', '/ops/dead-letters'])
+      expect((await call('finance', 'GET', route)).status, route).toBe(403);
+  });
+});
+
+function trade(transactionId: string, outTradeNo: string, fen: bigint): TradeBillRecord {
+  return {
+    tradeTime: new Date('2025-03-01T02:00:00Z'),
+    appid: 'wxd678efh567hg6787',
+    mchid: MCHID,
+    subMchid: null,
+    deviceInfo: '',
+    transactionId,
+    outTradeNo,
+    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+    tradeType: 'JSAPI',
+    tradeState: 'SUCCESS',
+    bankType: 'CMC',
+    currency: 'CNY',
+    settlementAmountFen: fen,
+    couponAmountFen: 0n,
+    refundRequestedAt: null,
+    refundSucceededAt: null,
+    refundId: null,
+    outRefundNo: null,
+    refundAmountFen: 0n,
+    rechargeCouponRefundFen: 0n,
+    refundType: '',
+    refundStatus: '',
+    productName: '商品',
+    attach: '',
+    feeMicro: 600n,
+    feeRate: '0.60%',
+    orderAmountFen: fen,
+    requestedRefundAmountFen: 0n,
+    rateNote: '',
+  };
+}
+
+async function collect(chunks: AsyncIterable<string>): Promise<string> {
+  let out = '';
+  for await (const chunk of chunks) out += chunk;
+  return out;
+}
+
+describe('upload of a bill to reconcile, through the upload function', () => {
+  const upload = (bytes: Buffer, fileName = 'tradebill-2025-03-01.csv', businessDate = '2025-03-01') =>
+    call('finance', 'POST', '/recon/file', {
+      provider: 'wechatpay',
+      account: MCHID,
+      businessDate,
+      fileName,
+      contentBase64: bytes.toString('base64'),
+    });
+
+  it('keeps the file under uploads/ and reconciles it with the upload function’s database', async () => {
+    await db.sql`
+      insert into payments (provider, provider_payment_id, account, merchant_order_no, amount_minor, currency,
+        status, status_rank, first_seen_at, succeeded_at, updated_at, last_event_id, version)
+      values ('wechatpay', '4200000000000000000001', ${MCHID}, 'O-1', 1000, 'CNY', 'succeeded', 100,
+        '2025-03-01T02:00:00Z', '2025-03-01T02:00:00Z', '2025-03-01T02:00:00Z', 'seed', '0:seed')`;
+    const bill = Buffer.from(
+      await collect(
+        writeTradeBill([
+          trade('4200000000000000000001', 'O-1', 1000n),
+          trade('4200000000000000000003', 'O-3', 3000n),
+        ]),
+      ),
+      'utf8',
+    );
+    invoked.length = 0;
+    const answer = await upload(bill);
+    expect(answer.status).toBe(200);
+    expect(answer.body.result).toMatchObject({
+      status: 'succeeded',
+      provider: 'wechatpay',
+      account: MCHID,
+      businessDate: '2025-03-01',
+      counts: { matched: 1, missing_in_ledger: 1 },
+    });
+    const { key, sha256 } = answer.body.file as { key: string; sha256: string };
+    expect(key.startsWith(`uploads/wechatpay/${MCHID}/2025-03-01/`)).toBe(true);
+    expect(sha256).toBe(createHash('sha256').update(bill).digest('hex'));
+    expect(Buffer.from((await store.get(key))!)).toEqual(bill);
+    // The function was asked with the key, never the bytes.
+    expect(invoked).toEqual([
+      {
+        name: UPLOAD_FUNCTION,
+        event: {
+          file: key,
+          provider: 'wechatpay',
+          merchant: MCHID,
+          date: '2025-03-01',
+          fileName: 'tradebill-2025-03-01.csv',
+          force: false,
+        },
+      },
+    ]);
+    const [run] = await db.sql<{ status: string }[]>`
+      select status from recon_runs where provider = 'wechatpay' and account = ${MCHID}
+        and business_date = '2025-03-01'`;
+    expect(run?.status).toBe('succeeded');
+  });
+
+  it('records a file of no known kind as a failed run, and answers a failed function with 502 naming the kept file', async () => {
+    const refused = await upload(Buffer.from('this is no bill at all\n'), 'notes.txt', '2025-03-02');
+    // A file of no known kind is a failed run, recorded as such, with the one line why.
+    expect(refused.status).toBe(200);
+    expect(refused.body.result).toMatchObject({ status: 'failed', error: { code: 'RECON_FILE_KIND' } });
+    expect(refused.body.result.error.message).toContain('notes.txt is neither');
+
+    failNextInvoke = true;
+    const failed = await upload(Buffer.from('anything'), 'again.csv', '2025-03-03');
+    expect(failed.status).toBe(502);
+    expect(failed.body.code).toBe('UPLOAD_FUNCTION_FAILED');
+    const kept = invoked.at(-1)!.event.file;
+    expect(failed.body.message).toContain(kept);
+    expect(await store.get(kept)).toBeDefined();
+  });
+
+  it('refuses an event that names no uploaded file, and the API answers that refusal with 422', async () => {
+    const direct = createConsoleUploadHandler({}, { sql: db.sql, store, clock, logger });
+    const outside = await direct({
+      file: 'wechatpay/1900000109/2025-03-01/latest.json',
+      provider: 'wechatpay',
+      merchant: MCHID,
+      date: '2025-03-01',
+      fileName: 'latest.json',
+    });
+    expect(outside).toEqual({
+      ok: false,
+      code: 'UPLOAD_BAD_KEY',
+      message: 'file must be a key under uploads/',
+    });
+    const uploads = reconUploadsVia({ store, invoke: async () => outside, clock });
+    await expect(
+      uploads.reconcile({
+        provider: 'wechatpay',
+        account: MCHID,
+        businessDate: '2025-03-04',
+        fileName: 'x.csv',
+        bytes: Buffer.from('x'),
+        force: false,
+      }),
+    ).rejects.toMatchObject({ status: 422, code: 'UPLOAD_BAD_KEY' });
+  });
+});
