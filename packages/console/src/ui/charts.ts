@@ -61,7 +61,8 @@ export function StackedBars({
         const each = grouped ? bar / Math.max(1, series.length) : bar;
         const rects = series.map((s, k) => {
           const h = y(Math.max(0, s.values[i] ?? 0));
-          const top = grouped ? height - bottom - h : (base -= h);
+          if (!grouped) base -= h;
+          const top = grouped ? height - bottom - h : base;
           return h > 0
             ? html`<rect x=${grouped ? x + k * each : x} y=${top} width=${each} height=${h} fill=${s.color}><title>${tick(label)} ${s.name}: ${format(s.values[i] ?? 0)}</title></rect>`
             : null;

@@ -71,9 +71,13 @@ export function DeadLettersPage({ api }: PageProps) {
       const r = await api.post<ReplayResult>('/ops/dead-letters/replay', {
         messageIds: confirming.map((l) => l.messageId),
       });
-      const parts = [`Replayed ${r.replayed.length} message${r.replayed.length === 1 ? '' : 's'} to the main queue.`];
+      const parts = [
+        `Replayed ${r.replayed.length} message${r.replayed.length === 1 ? '' : 's'} to the main queue.`,
+      ];
       if (r.sentNotDeleted.length > 0)
-        parts.push(`${r.sentNotDeleted.length} sent but still listed (the ledger applies each event at most once).`);
+        parts.push(
+          `${r.sentNotDeleted.length} sent but still listed (the ledger applies each event at most once).`,
+        );
       if (r.notSent.length > 0) parts.push(`${r.notSent.length} not sent: still dead letters.`);
       setMessage({ ok: r.notSent.length === 0, text: parts.join(' ') });
       setSelected(new Set());
@@ -135,7 +139,7 @@ export function DeadLettersPage({ api }: PageProps) {
           <h2 id="replay-title">Replay ${confirming.length} dead letter${confirming.length === 1 ? '' : 's'}?</h2>
           <p id="replay-what">These go back to the main queue exactly as they are; the consumer applies each event at
             most once.</p>
-          <ul>${confirming.map((l) => html`<li>${named(l)} — ${reason(l)}</li>`)}</ul>
+          <ul class="replay-list">${confirming.map((l) => html`<li>${named(l)} — ${reason(l)}</li>`)}</ul>
           <div class="actions">
             <button type="button" id="replay-confirm" class="danger" disabled=${busy} onClick=${replay}>
               ${busy ? 'Replaying…' : `Confirm replay of ${confirming.length}`}</button>

@@ -85,7 +85,8 @@ const text = (v: unknown) => (v === null || v === undefined || v === '' ? '—' 
 
 function cell(row: JsonRow, column: string) {
   if (column === 'amount') return money(row.amount_minor as string, row.currency as string);
-  if (column === 'expected') return money(row.expected_amount_minor as string, row.expected_currency as string);
+  if (column === 'expected')
+    return money(row.expected_amount_minor as string, row.expected_currency as string);
   if (column === 'actual') return money(row.actual_amount_minor as string, row.actual_currency as string);
   if (column === 'account') return accountName(row.account as string);
   if (column.endsWith('_at')) return when(row[column] as string | null);
@@ -142,7 +143,8 @@ export function EventDetailPage({ api, params }: PageProps) {
                     <caption>${TITLES[kind]}</caption>
                     <thead><tr>${COLUMNS[kind].map(([, label]) => html`<th scope="col">${label}</th>`)}</tr></thead>
                     <tbody>${d.changed[kind].map(
-                      (row) => html`<tr class="static">${COLUMNS[kind].map(([c]) => html`<td>${cell(row, c)}</td>`)}</tr>`,
+                      (row) =>
+                        html`<tr class="static">${COLUMNS[kind].map(([c]) => html`<td>${cell(row, c)}</td>`)}</tr>`,
                     )}</tbody>
                   </table></div>`,
                 )

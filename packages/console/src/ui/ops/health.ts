@@ -68,7 +68,9 @@ export function HealthPage({ api, location }: PageProps) {
               <thead><tr><th scope="col">Queue</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">In flight</th><th scope="col" class="num">Delayed</th></tr></thead>
               <tbody>
                 ${(['main', 'dlq'] as const).map(
-                  (q) => html`<tr class="static"><th scope="row">${q === 'main' ? 'Main queue' : 'Dead letters'}</th>
+                  (
+                    q,
+                  ) => html`<tr class="static"><th scope="row">${q === 'main' ? 'Main queue' : 'Dead letters'}</th>
                     <td class="num">${queues.data![q].visible}</td><td class="num">${queues.data![q].inFlight}</td><td class="num">${queues.data![q].delayed}</td></tr>`,
                 )}
               </tbody></table>
@@ -108,7 +110,8 @@ function RejectionTable(r: Rejections) {
   return html`<table aria-label="Rejections by reason">
       <thead><tr><th scope="col">Provider</th><th scope="col">Reason</th><th scope="col" class="num">Count</th><th scope="col" class="hide-narrow">Last</th></tr></thead>
       <tbody>${r.rejections.map(
-        (x) => html`<tr class="static"><td>${x.provider}</td><td>${x.reason}</td><td class="num">${x.count}</td><td class="hide-narrow">${when(x.lastAt)}</td></tr>`,
+        (x) =>
+          html`<tr class="static"><td>${x.provider}</td><td>${x.reason}</td><td class="num">${x.count}</td><td class="hide-narrow">${when(x.lastAt)}</td></tr>`,
       )}</tbody>
     </table>
     <p class="muted">From the gateway's memory of the last ${r.capacity} rejections.</p>`;
@@ -123,7 +126,8 @@ function LagChart(buckets: LagBucket[]) {
     name: key,
     color: color(i),
     values: labels.map(
-      (hour) => buckets.find((b) => b.hour === hour && `${b.provider} ${accountName(b.account)}` === key)?.p95Ms ?? 0,
+      (hour) =>
+        buckets.find((b) => b.hour === hour && `${b.provider} ${accountName(b.account)}` === key)?.p95Ms ?? 0,
     ),
   }));
   return html`<${StackedBars} title="Lag from provider event to ledger (p95 per hour)" labels=${labels}
@@ -138,7 +142,7 @@ function DepthChart(samples: DepthSample[]) {
   const labels = minutes.filter((_, i) => i % per === 0);
   const total = (s: Depth) => s.visible + s.inFlight + s.delayed;
   const values = (queue: DepthSample['queue']) =>
-    labels.map((label, i) => {
+    labels.map((_, i) => {
       const covered = new Set(minutes.slice(i * per, (i + 1) * per));
       const depths = samples.filter((s) => s.queue === queue && covered.has(s.at.slice(0, 16))).map(total);
       return Math.max(0, ...depths);
