@@ -58,13 +58,13 @@ export function HealthPage({ api, location }: PageProps) {
         </select>
       <//>
     </form>
-    <div class="grid">
+    <div class="two">
       <section class="card" aria-labelledby="q-title">
         <h2 id="q-title">Queues</h2>
         <${Status} loaded=${queues} />
         ${
           queues.data
-            ? html`<table aria-label="Queue depth">
+            ? html`<div class="table-wrap"><table aria-label="Queue depth">
               <thead><tr><th scope="col">Queue</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">In flight</th><th scope="col" class="num">Delayed</th></tr></thead>
               <tbody>
                 ${(['main', 'dlq'] as const).map(
@@ -73,7 +73,7 @@ export function HealthPage({ api, location }: PageProps) {
                   ) => html`<tr class="static"><th scope="row">${q === 'main' ? 'Main queue' : 'Dead letters'}</th>
                     <td class="num">${queues.data![q].visible}</td><td class="num">${queues.data![q].inFlight}</td><td class="num">${queues.data![q].delayed}</td></tr>`,
                 )}
-              </tbody></table>
+              </tbody></table></div>
               <p class="muted">At ${when(queues.data.at)}.</p>`
             : null
         }
@@ -98,7 +98,7 @@ export function HealthPage({ api, location }: PageProps) {
     <h2>Last ${hours} hours</h2>
     <${Status} loaded=${lag} />
     <${Status} loaded=${depth} />
-    <div class="grid">
+    <div class="two">
       ${lag.data ? LagChart(lag.data.buckets) : null}
       ${depth.data ? DepthChart(depth.data.samples) : null}
     </div>`;
@@ -107,13 +107,13 @@ export function HealthPage({ api, location }: PageProps) {
 function RejectionTable(r: Rejections) {
   if (!r.available) return html`<p class="muted">${r.note}</p>`;
   if (r.rejections.length === 0) return html`<p class="ok">None.</p>`;
-  return html`<table aria-label="Rejections by reason">
+  return html`<div class="table-wrap"><table aria-label="Rejections by reason">
       <thead><tr><th scope="col">Provider</th><th scope="col">Reason</th><th scope="col" class="num">Count</th><th scope="col" class="hide-narrow">Last</th></tr></thead>
       <tbody>${r.rejections.map(
         (x) =>
-          html`<tr class="static"><td>${x.provider}</td><td>${x.reason}</td><td class="num">${x.count}</td><td class="hide-narrow">${when(x.lastAt)}</td></tr>`,
+          html`<tr class="static"><td>${x.provider}</td><td>${x.reason}</td><td class="num">${x.count}</td><td class="hide-narrow nowrap">${when(x.lastAt)}</td></tr>`,
       )}</tbody>
-    </table>
+    </table></div>
     <p class="muted">From the gateway's memory of the last ${r.capacity} rejections.</p>`;
 }
 
