@@ -53,7 +53,8 @@ describe('the console for finance, in a browser', () => {
     await page.getByLabel('State').selectOption('open');
     await page.getByLabel('Found on business date').fill(date);
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForFunction("location.hash.includes('state=open')");
+    // Polled from the test: the console's CSP forbids the page-side eval that waitForFunction needs.
+    await expect.poll(() => page.evaluate('location.hash'), { timeout: 30_000 }).toContain('state=open');
     const rows = page.getByRole('table', { name: 'Breaks' }).locator('tbody tr');
     await rows.first().waitFor();
     const [{ count }] = (await stack.db.sql`

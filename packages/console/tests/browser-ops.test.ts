@@ -46,6 +46,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** Waits as long as playwright's own locators do (the machine may be loaded). */
+const POLL = { timeout: 30_000 };
 const nav = () => page.getByRole('navigation', { name: 'Pages' });
 const ledgerPayment = async () =>
   (
@@ -111,7 +113,8 @@ describe('the console for operations, in a browser', () => {
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain(poison.eventId);
     // The confirmation takes the focus: a keyboard user lands on the decision.
-    await page.waitForFunction("document.activeElement?.id === 'replay-confirm'");
+    // Polled from the test (the console's CSP forbids the page-side eval waitForFunction needs).
+    await expect.poll(() => page.evaluate('document.activeElement?.id'), POLL).toBe('replay-confirm');
     await screenshot(page, 'dead-letters');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
@@ -146,6 +149,8 @@ describe('the console for operations, in a browser', () => {
     await page.getByRole('img', { name: /^Lag from provider event to ledger/ }).waitFor();
     await page.getByRole('img', { name: /^Queue depth/ }).waitFor();
     await screenshot(page, 'health');
+    await page.getByRole('heading', { name: /^Last \d+ hours$/ }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'health-charts');
   });
 
   it('replays the dead letter with confirmation once its cause is fixed: the payment is in the ledger', async () => {
@@ -227,7 +232,7 @@ describe('the console for operations, in a browser', () => {
         await phone.goto(`${stack.url}${path}`);
         await phone.getByRole('heading', { level: 1 }).waitFor();
         // Every load answered (an empty dead-letter queue has no table to wait for).
-        await phone.waitForFunction("!document.querySelector('main')?.textContent?.includes('Loading…')");
+        await expect.poll(() => phone.locator('main').textContent(), POLL).not.toContain('Loading…');
         const width = await phone.evaluate('document.documentElement.scrollWidth');
         expect(width, path).toBeLessThanOrEqual(390);
         expect(await phone.getByRole('navigation', { name: 'Pages' }).isVisible()).toBe(true);
