@@ -149,7 +149,7 @@ describe('the console for operations, in a browser', () => {
     await page.getByRole('img', { name: /^Lag from provider event to ledger/ }).waitFor();
     await page.getByRole('img', { name: /^Queue depth/ }).waitFor();
     await screenshot(page, 'health');
-    await page.getByRole('heading', { name: /^Last \d+ hours$/ }).scrollIntoViewIfNeeded();
+    await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
     await screenshot(page, 'health-charts');
   });
 

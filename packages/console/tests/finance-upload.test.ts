@@ -6,14 +6,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import type { TradeBillRecord } from '@payhooks/core/recon';
 import { type ConsoleUser, generateConsoleUsers } from '@payhooks/local/console';
 import { type LocalStack, startLocalStack } from '@payhooks/local/stack';
-import { writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
 import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipTradeBill } from './helpers/bills.ts';
 
 const MCHID = '1900000109';
 const DATE = '2025-03-01';
@@ -52,46 +50,6 @@ afterAll(async () => {
   await stack?.stop();
   await db?.drop();
 });
-
-function trade(transactionId: string, fen: bigint): TradeBillRecord {
-  return {
-    tradeTime: new Date('2025-03-01T02:00:00Z'),
-    appid: 'wxd678efh567hg6787',
-    mchid: MCHID,
-    subMchid: null,
-    deviceInfo: '',
-    transactionId,
-    outTradeNo: `O-${transactionId}`,
-    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-    tradeType: 'JSAPI',
-    tradeState: 'SUCCESS',
-    bankType: 'CMC',
-    currency: 'CNY',
-    settlementAmountFen: fen,
-    couponAmountFen: 0n,
-    refundRequestedAt: null,
-    refundSucceededAt: null,
-    refundId: null,
-    outRefundNo: null,
-    refundAmountFen: 0n,
-    rechargeCouponRefundFen: 0n,
-    refundType: '',
-    refundStatus: '',
-    productName: '商品',
-    attach: '',
-    feeMicro: 600n,
-    feeRate: '0.60%',
-    orderAmountFen: fen,
-    requestedRefundAmountFen: 0n,
-    rateNote: '',
-  };
-}
-
-async function gzipBill(records: TradeBillRecord[]): Promise<Buffer> {
-  let text = '';
-  for await (const chunk of writeTradeBill(records)) text += chunk;
-  return gzipSync(Buffer.from(text, 'utf8'));
-}
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -142,9 +100,9 @@ async function currentSummary(): Promise<Summary> {
 
 describe('finance uploads a bill to reconcile', () => {
   it('reconciles an uploaded gzip WeChat Pay trade bill; the report records the file and its SHA-256', async () => {
-    const bill = await gzipBill([
-      trade('4200000000000000000001', 1000n),
-      trade('4200000000000000000003', 3000n),
+    const bill = await gzipTradeBill(MCHID, [
+      ['4200000000000000000001', 1000n],
+      ['4200000000000000000003', 3000n],
     ]);
     const answer = await upload(bill);
     expect(answer.status).toBe(200);
@@ -180,9 +138,9 @@ describe('finance uploads a bill to reconcile', () => {
 
   it('keeps the day’s report unless asked to replace it; with force the new file is the source', async () => {
     const before = await currentSummary();
-    const corrected = await gzipBill([
-      trade('4200000000000000000001', 1000n),
-      trade('4200000000000000000002', 2000n),
+    const corrected = await gzipTradeBill(MCHID, [
+      ['4200000000000000000001', 1000n],
+      ['4200000000000000000002', 2000n],
     ]);
     const kept = await upload(corrected);
     expect(kept.status).toBe(200);
@@ -198,7 +156,7 @@ describe('finance uploads a bill to reconcile', () => {
 
   it('refuses ops (403) and bad input (400, one line), and nothing changes', async () => {
     const before = await currentSummary();
-    const bill = await gzipBill([trade('4200000000000000000009', 9000n)]);
+    const bill = await gzipTradeBill(MCHID, [['4200000000000000000009', 9000n]]);
     expect((await upload(bill, { force: true }, 'ops')).status).toBe(403);
     const refusals = [
       await upload(Buffer.alloc(0), { force: true }),

@@ -109,7 +109,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const size = page.viewportSize();
   try {
     for (const viewport of SCREENSHOT_SIZES) {
-      await page.setViewportSize(viewport);
+      // Only when it differs: a resize would lose the test's scroll position.
+      const now = page.viewportSize();
+      if (now?.width !== viewport.width || now.height !== viewport.height)
+        await page.setViewportSize(viewport);
       const png = await page.screenshot({ fullPage: false, animations: 'disabled' });
       if (png.length <= SCREENSHOT_BUDGET_BYTES) {
         await writeFile(path.join(SCREENSHOTS, `${name}.png`), png);
@@ -118,7 +121,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
     }
     throw new Error(`screenshot ${name} is over ${SCREENSHOT_BUDGET_BYTES} bytes even at the smallest size`);
   } finally {
-    if (size) await page.setViewportSize(size);
+    const now = page.viewportSize();
+    if (size && (now?.width !== size.width || now.height !== size.height)) await page.setViewportSize(size);
   }
 }
 
