@@ -130,9 +130,8 @@ describe('the console for operations, in a browser', () => {
     const [waiting, inFlight] = await dlqRow
       .locator('td')
       .evaluateAll((tds) => tds.map((td) => Number(td.textContent)));
-    const { queues } = stack.demo.stack;
-    // The poison and whatever the demo left there (its own check wants none).
-    expect(waiting! + inFlight!).toBe(await queues.depth(queues.dlqUrl));
+    // The poison and whatever the demo left there (its own check wants none). Not compared with a second
+    // GetQueueAttributes: the page's own dead-letter look holds messages for a moment, and the counts are approximate.
     expect(waiting! + inFlight!).toBe(1 + stack.demo.dlqDepth);
     expect(await page.getByText(/Oldest dead letter: first sent/).count()).toBe(1);
 
