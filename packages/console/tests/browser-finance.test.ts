@@ -2,9 +2,11 @@
 // log in, find yesterday's breaks, open one, note it, resolve it, download breaks.csv and compare its bytes with
 // the report and the break register; the break queue by keyboard alone; the pages at phone width. One browser
 // for the file, one page reused across the steps.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipTradeBill } from './helpers/bills.ts';
 import {
   type ConsoleStack,
   launchBrowser,
@@ -53,7 +55,8 @@ describe('the console for finance, in a browser', () => {
     await page.getByLabel('State').selectOption('open');
     await page.getByLabel('Found on business date').fill(date);
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await page.waitForFunction("location.hash.includes('state=open')");
+    // Polled from the test: the console's CSP forbids the page-side eval that waitForFunction needs.
+    await expect.poll(() => page.evaluate('location.hash'), { timeout: 30_000 }).toContain('state=open');
     const rows = page.getByRole('table', { name: 'Breaks' }).locator('tbody tr');
     await rows.first().waitFor();
     const [{ count }] = (await stack.db.sql`
@@ -132,6 +135,34 @@ describe('the console for finance, in a browser', () => {
     const text = bytes.toString('utf8');
     expect(registered.length).toBeGreaterThan(0);
     for (const { id } of registered) expect(text).toMatch(new RegExp(`(^|,)${id}(,|$)`, 'm'));
+  });
+
+  it('reconciles an uploaded WeChat Pay bill from the reports page; the run records the file and its SHA-256', async () => {
+    const [{ account }] = (await stack.db.sql`
+      select account from payments where provider = 'wechatpay' order by account limit 1`) as unknown as [
+      { account: string },
+    ];
+    const bill = await gzipTradeBill(account, [['4200000000000000009901', 1234n]]);
+    const sha = createHash('sha256').update(bill).digest('hex');
+    await page.getByLabel('Account', { exact: true }).fill(account);
+    await page.getByLabel('Business date').fill('2025-03-01');
+    await page
+      .getByLabel('Bill or report file')
+      .setInputFiles({ name: 'tradebill-2025-03-01.csv.gz', mimeType: 'application/gzip', buffer: bill });
+    await page.getByRole('button', { name: 'Reconcile', exact: true }).click();
+    const status = page.getByRole('status').filter({ hasText: `sha256 ${sha.slice(0, 12)}` });
+    await status.waitFor();
+    expect(await status.textContent()).toContain(`wechatpay ${account} 2025-03-01: 0 matched, 1 break(s)`);
+    const [run] = await stack.db.sql<{ source_files: { fileName?: string; sha256Downloaded: string }[] }[]>`
+      select source_files from recon_runs where provider = 'wechatpay' and account = ${account}
+        and business_date = '2025-03-01' and status = 'succeeded'`;
+    expect(run!.source_files).toEqual([
+      expect.objectContaining({
+        origin: 'file',
+        fileName: 'tradebill-2025-03-01.csv.gz',
+        sha256Downloaded: sha,
+      }),
+    ]);
   });
 
   it('is usable at phone width: navigation visible, nothing wider than the screen', async () => {

@@ -44,7 +44,9 @@ export function App() {
   if (!me) return html`<main id="main"><p class="muted">Loading…</p></main>`;
 
   const visible = pages.filter((page) => allowed(page, me));
-  const home = visible.find((page) => page.nav);
+  const home =
+    visible.find((p) => p.nav && p.homeFor?.some((role) => me.roles.includes(role))) ??
+    visible.find((p) => p.nav);
   let page: PageDef | undefined;
   let params: Record<string, string> = {};
   for (const candidate of visible) {

@@ -1,5 +1,6 @@
-// Small hand-written SVG charts (no chart library): bars over days, stacked by series. Each chart has a title and
-// a text summary for screen readers, and a legend in text.
+// Small hand-written SVG charts (no chart library): bars over days or hours, stacked by series (parts of a whole:
+// volume, queue depth) or grouped side by side (figures that do not add up: p50 and p95 lag). Each chart has a
+// title and a text summary for screen readers, and a legend in text.
 import { html } from './html.ts';
 
 export interface BarSeries {
@@ -17,23 +18,37 @@ export function StackedBars({
   labels,
   series,
   format = (n: number) => String(n),
+  tick = (label: string) => label.slice(5),
+  unit = 'days',
+  grouped = false,
 }: {
   title: string;
   labels: string[];
   series: BarSeries[];
   format?: (n: number) => string;
+  /** The axis text of a label (default: `MM-DD` of a `YYYY-MM-DD` date). */
+  tick?: (label: string) => string;
+  /** What the labels count, for the summary ("24 hours"). */
+  unit?: string;
+  /** Bars side by side instead of stacked. */
+  grouped?: boolean;
 }) {
   const width = 600;
   const height = 180;
   const left = 48;
   const bottom = 22;
   const totals = labels.map((_, i) => series.reduce((sum, s) => sum + Math.max(0, s.values[i] ?? 0), 0));
-  const max = Math.max(1, ...totals);
+  const highest = grouped
+    ? Math.max(0, ...series.flatMap((s) => s.values.map((v) => Math.max(0, v))))
+    : Math.max(0, ...totals);
+  const max = Math.max(1, highest);
   const slot = (width - left) / Math.max(1, labels.length);
   const bar = Math.max(2, slot * 0.7);
   const y = (v: number) => ((height - bottom) * v) / max;
   const total = totals.reduce((a, b) => a + b, 0);
-  const summary = `${title}: ${labels.length} days, total ${format(total)}, highest day ${format(max === 1 && total === 0 ? 0 : max)}.`;
+  const summary = grouped
+    ? `${title}: ${labels.length} ${unit}, highest ${format(highest)}.`
+    : `${title}: ${labels.length} ${unit}, total ${format(total)}, highest ${format(highest)}.`;
   return html`<figure class="card">
     <figcaption><strong>${title}</strong></figcaption>
     <svg class="chart" viewBox=${`0 0 ${width} ${height}`} role="img" aria-label=${summary}>
@@ -43,18 +58,20 @@ export function StackedBars({
       ${labels.map((label, i) => {
         let base = height - bottom;
         const x = left + i * slot + (slot - bar) / 2;
-        const rects = series.map((s) => {
+        const each = grouped ? bar / Math.max(1, series.length) : bar;
+        const rects = series.map((s, k) => {
           const h = y(Math.max(0, s.values[i] ?? 0));
-          base -= h;
+          if (!grouped) base -= h;
+          const top = grouped ? height - bottom - h : base;
           return h > 0
-            ? html`<rect x=${x} y=${base} width=${bar} height=${h} fill=${s.color}><title>${label} ${s.name}: ${format(s.values[i] ?? 0)}</title></rect>`
+            ? html`<rect x=${grouped ? x + k * each : x} y=${top} width=${each} height=${h} fill=${s.color}><title>${tick(label)} ${s.name}: ${format(s.values[i] ?? 0)}</title></rect>`
             : null;
         });
-        const tick =
+        const axis =
           i % Math.ceil(labels.length / 6) === 0
-            ? html`<text x=${x + bar / 2} y=${height - 6} text-anchor="middle">${label.slice(5)}</text>`
+            ? html`<text x=${x + bar / 2} y=${height - 6} text-anchor="middle">${tick(label)}</text>`
             : null;
-        return html`<g>${rects}${tick}</g>`;
+        return html`<g>${rects}${axis}</g>`;
       })}
     </svg>
     ${

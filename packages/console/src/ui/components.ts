@@ -85,3 +85,39 @@ export function Field({ label, id, children }: { label: string; id: string; chil
 }
 
 export const account = (value: string | null | undefined) => (value ? value : 'platform');
+
+/** A table row that opens something, by keyboard: Enter or Space opens it, ↑/↓ move to the row above/below. */
+export function onRowKey(event: KeyboardEvent, open: () => void): void {
+  if (event.target !== event.currentTarget) return; // a checkbox or link inside the row keeps its own keys
+  const row = event.currentTarget as HTMLTableRowElement;
+  if (event.key === 'Enter' || event.key === ' ') {
+    event.preventDefault();
+    open();
+  } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    event.preventDefault();
+    const next = (event.key === 'ArrowDown' ? row.nextElementSibling : row.previousElementSibling) as
+      | HTMLElement
+      | undefined;
+    next?.focus();
+  }
+}
+
+/** How long ago, as people say it: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`. */
+export function age(fromIso: string | null | undefined, now = Date.now()): string {
+  if (!fromIso) return '—';
+  const seconds = Math.max(0, Math.round((now - new Date(fromIso).getTime()) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+
+/** A duration in milliseconds, as `850 ms`, `4.2 s`, `3.5 min`, `2.1 h`. */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}

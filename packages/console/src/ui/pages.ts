@@ -25,5 +25,7 @@ export interface PageDef {
   roles: readonly Role[];
   /** Shown in the navigation (detail pages are reached from lists). */
   nav: boolean;
+  /** The page `#/` opens for these roles (else the first page in the navigation). */
+  homeFor?: readonly Role[];
   render(props: PageProps): ComponentChild;
 }

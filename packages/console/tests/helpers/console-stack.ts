@@ -4,7 +4,7 @@
 // driven by playwright-core — no browser download).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,13 +91,55 @@ export async function logIn(page: Page, stack: ConsoleStack, role: 'finance' | '
 }
 
 const SCREENSHOTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../docs/console');
+/** Committed images stay small (docs/console.md): a page over the budget is shot again on a smaller screen. */
+export const SCREENSHOT_BUDGET_BYTES = 150 * 1024;
+const SCREENSHOT_SIZES = [
+  { width: 1280, height: 800 },
+  { width: 1100, height: 720 },
+  { width: 960, height: 640 },
+];
 
-/** docs/console/<name>.png at 1280×800, only when CONSOLE_SCREENSHOTS=1 (a normal run leaves the tree clean). */
+/**
+ * docs/console/<name>.png at 1280×800 (smaller when the picture would exceed the budget), only when
+ * CONSOLE_SCREENSHOTS=1 (a normal run leaves the tree clean).
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env.CONSOLE_SCREENSHOTS !== '1') return;
   await mkdir(SCREENSHOTS, { recursive: true });
   const size = page.viewportSize();
-  if (size?.width !== 1280) await page.setViewportSize({ width: 1280, height: 800 });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
-  if (size && size.width !== 1280) await page.setViewportSize(size);
+  try {
+    for (const viewport of SCREENSHOT_SIZES) {
+      // Only when it differs: a resize would lose the test's scroll position.
+      const now = page.viewportSize();
+      if (now?.width !== viewport.width || now.height !== viewport.height)
+        await page.setViewportSize(viewport);
+      const png = await page.screenshot({ fullPage: false, animations: 'disabled' });
+      if (png.length <= SCREENSHOT_BUDGET_BYTES) {
+        await writeFile(path.join(SCREENSHOTS, `${name}.png`), png);
+        return;
+      }
+    }
+    throw new Error(`screenshot ${name} is over ${SCREENSHOT_BUDGET_BYTES} bytes even at the smallest size`);
+  } finally {
+    const now = page.viewportSize();
+    if (size && (now?.width !== size.width || now.height !== size.height)) await page.setViewportSize(size);
+  }
+}
+
+/** The signed-in tab's ID token (the console keeps it in sessionStorage). */
+export async function sessionToken(page: Page): Promise<string> {
+  const token = await page.evaluate(
+    "JSON.parse(sessionStorage.getItem('payhooks.console.session') ?? 'null')?.idToken ?? ''",
+  );
+  if (typeof token !== 'string' || !token) throw new Error('the page has no console session');
+  return token;
+}
+
+/** A console API GET from inside the page with its own session, as a person with the developer tools would. */
+export async function apiStatusFromPage(page: Page, apiPath: string): Promise<number> {
+  const token = await sessionToken(page);
+  return page.evaluate(
+    async ([p, t]) => (await fetch(`/console/api${p}`, { headers: { authorization: `Bearer ${t}` } })).status,
+    [apiPath, token] as const,
+  );
 }

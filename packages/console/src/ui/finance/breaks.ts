@@ -1,7 +1,7 @@
 // The break queue: filters (provider, account, class, state, age, amount, business date) kept in the address, a
 // table you can use by keyboard alone (Tab to the table, ↑/↓ between rows, Enter opens), keyset pages.
 import { useEffect, useState } from 'preact/hooks';
-import { account as accountName, Field, money, Status, useLoad } from '../components.ts';
+import { account as accountName, Field, money, onRowKey, Status, useLoad } from '../components.ts';
 import { html } from '../html.ts';
 import type { PageProps } from '../pages.ts';
 import { navigate } from '../route.ts';
@@ -75,20 +75,6 @@ export function BreaksPage({ api, location }: PageProps) {
     navigate('/breaks', draft);
   };
   const open = (row: BreakRow) => navigate(`/breaks/${row.id}`);
-  const onKey = (event: KeyboardEvent, row: BreakRow) => {
-    const current = event.currentTarget as HTMLTableRowElement;
-    if (event.key === 'Enter' || event.key === ' ') {
-      event.preventDefault();
-      open(row);
-    } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      event.preventDefault();
-      const next = (
-        event.key === 'ArrowDown' ? current.nextElementSibling : current.previousElementSibling
-      ) as HTMLElement | null;
-      next?.focus();
-    }
-  };
-
   return html`<h1>Break queue</h1>
     <form class="filters" onSubmit=${apply} aria-label="Break filters">
       <${Field} label="Provider" id="bf-provider">
@@ -130,7 +116,7 @@ export function BreaksPage({ api, location }: PageProps) {
             <tbody>
               ${page.data.breaks.map(
                 (row) => html`<tr tabindex="0" aria-label=${`Break ${row.id}, ${row.class}, ${row.state}`}
-                    onClick=${() => open(row)} onKeyDown=${(e: KeyboardEvent) => onKey(e, row)}>
+                    onClick=${() => open(row)} onKeyDown=${(e: KeyboardEvent) => onRowKey(e, () => open(row))}>
                   <td><a href=${`#/breaks/${row.id}`} tabindex="-1">#${row.id}</a></td>
                   <td>${row.class}</td>
                   <td><span class=${`badge ${row.state}`}>${row.state}</span></td>

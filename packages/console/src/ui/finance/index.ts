@@ -13,6 +13,7 @@ export const financePages: PageDef[] = [
     title: 'Overview',
     roles: ['finance', 'ops'],
     nav: true,
+    homeFor: ['finance'],
     render: (p) => html`<${OverviewPage} ...${p} />`,
   },
   {
