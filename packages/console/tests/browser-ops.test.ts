@@ -81,10 +81,14 @@ describe('the console for operations, in a browser', () => {
     await search.fill(payment!.merchant_order_no);
     await search.press('Enter');
     const rows = page.getByRole('table', { name: 'Events' }).locator('tbody tr');
-    await rows.first().waitFor();
-    const labels = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('aria-label') ?? ''));
-    const row = labels.findIndex((label) => label.startsWith(`Event ${payment!.last_event_id},`));
-    expect(row, labels.join('\n')).toBeGreaterThanOrEqual(0);
+    // The page lists recent events before the search's answer replaces them: wait for the answer's row, not
+    // for any row.
+    const rowOfEvent = async () => {
+      const labels = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('aria-label') ?? ''));
+      return labels.findIndex((label) => label.startsWith(`Event ${payment!.last_event_id},`));
+    };
+    await expect.poll(rowOfEvent, POLL).toBeGreaterThanOrEqual(0);
+    const row = await rowOfEvent();
     await screenshot(page, 'events');
 
     await rows.nth(row).focus();
