@@ -110,6 +110,11 @@ describe('finance uploads a bill to reconcile', () => {
       name: 'tradebill-2025-03-01.csv.gz',
       bytes: bill.length,
       sha256: sha256(bill),
+      // Kept under uploads/ by provider, account and date (the same port as on AWS, where the upload function
+      // reconciles it from there).
+      key: expect.stringMatching(
+        /^uploads\/wechatpay\/1900000109\/2025-03-01\/.+-tradebill-2025-03-01\.csv\.gz$/,
+      ),
     });
     expect(answer.body.result).toMatchObject({
       status: 'succeeded',
