@@ -8,6 +8,9 @@ const TEST_FILES = 'packages/*/tests/**/*.test.ts';
 
 export default defineConfig({
   test: {
+    // Two files at a time: vitest's default on 2 cores is one worker (cores − 1), but these tests spend most of
+    // their time waiting on child processes (PostgreSQL, the queue service, consumer containers, Chromium).
+    maxWorkers: 2,
     projects: [
       {
         test: {
