@@ -250,6 +250,44 @@ describe('ops routes on the stage wiring', () => {
     expect(input!.EndTime).toEqual(NOW);
   });
 
+  it('draws the queue-depth chart from SQS’s depth metrics (no sampler runs in a stage)', async () => {
+    const t1 = new Date('2026-11-30T11:50:00Z');
+    const t2 = new Date('2026-11-30T11:55:00Z');
+    answers.set('main_visible', [{ Id: 'main_visible', Timestamps: [t1, t2], Values: [120, 7] }]);
+    answers.set('main_inFlight', [{ Id: 'main_inFlight', Timestamps: [t2], Values: [30] }]);
+    answers.set('dlq_visible', [{ Id: 'dlq_visible', Timestamps: [t2], Values: [2] }]);
+    // A local sampler's row: in a stage the chart must not read them.
+    await db.sql`
+      insert into queue_depth_samples (queue, sampled_at, visible, in_flight, delayed)
+      values ('main', ${t1}, 999, 0, 0)`;
+    asked.length = 0;
+    const chart = await call('ops', 'GET', '/ops/charts/queue-depth?hours=6');
+    expect(chart.status).toBe(200);
+    expect(chart.body.samples).toEqual([
+      { queue: 'dlq', at: t2.toISOString(), visible: 2, inFlight: 0, delayed: 0 },
+      { queue: 'main', at: t1.toISOString(), visible: 120, inFlight: 0, delayed: 0 },
+      { queue: 'main', at: t2.toISOString(), visible: 7, inFlight: 30, delayed: 0 },
+    ]);
+    const [input] = asked;
+    expect(input!.StartTime).toEqual(new Date(NOW.getTime() - 6 * 3_600_000));
+    expect(
+      input!.MetricDataQueries!.map((q) => [
+        q.Id,
+        q.MetricStat?.Metric?.MetricName,
+        q.MetricStat?.Metric?.Dimensions?.[0]?.Value,
+      ]),
+    ).toEqual(
+      (['main', 'dlq'] as const).flatMap((queue) => {
+        const name = (queue === 'main' ? queues.queueUrl : queues.dlqUrl).split('/').at(-1);
+        return [
+          [`${queue}_visible`, 'ApproximateNumberOfMessagesVisible', name],
+          [`${queue}_inFlight`, 'ApproximateNumberOfMessagesNotVisible', name],
+          [`${queue}_delayed`, 'ApproximateNumberOfMessagesDelayed', name],
+        ];
+      }),
+    );
+  });
+
   it('counts recent rejections per provider and reason from the CallbackRejected metric', async () => {
     answers.set('rejected', [
       {

@@ -10,8 +10,16 @@ import type { ApiRoute } from './types.ts';
 export { CONSOLE_API_BASE, consoleApiHandler, consoleRequestFromEvent } from './apigw.ts';
 export type { ConsoleApiDeps, ReconUpload, ReconUploadAnswer, ReconUploads } from './deps.ts';
 export { ConsoleApiError } from './errors.ts';
+export type { QueueDepthSample } from './ops/queues.ts';
 export type { RecentRejections, RejectionCount } from './ops/rejections.ts';
-export type { OldestMessageAge, OpsDeps, OpsQueues, QueueAges, QueueDepth } from './ops/types.ts';
+export type {
+  OldestMessageAge,
+  OpsDeps,
+  OpsQueues,
+  QueueAges,
+  QueueDepth,
+  QueueDepthHistory,
+} from './ops/types.ts';
 export { type ConsoleApi, callerFromClaims, createConsoleRouter, groupsOf } from './router.ts';
 export * from './types.ts';
 

@@ -10,7 +10,14 @@ import {
   type GetMetricDataCommandInput,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import type { OldestMessageAge, QueueAges, RecentRejections, RejectionCount } from '@payhooks/console/api';
+import type {
+  OldestMessageAge,
+  QueueAges,
+  QueueDepthHistory,
+  QueueDepthSample,
+  RecentRejections,
+  RejectionCount,
+} from '@payhooks/console/api';
 import { ConfigError } from '@payhooks/core/errors';
 import type { Clock } from '@payhooks/core/ports';
 
@@ -87,6 +94,70 @@ export function cloudwatchQueueAges(options: {
         return last ? { seconds: last.seconds, at: last.at.toISOString() } : null;
       };
       return { main: newest('main'), dlq: newest('dlq') };
+    },
+  };
+}
+
+/** SQS's three depth metrics, and the sample field each fills. */
+const DEPTH_METRICS = [
+  ['visible', 'ApproximateNumberOfMessagesVisible'],
+  ['inFlight', 'ApproximateNumberOfMessagesNotVisible'],
+  ['delayed', 'ApproximateNumberOfMessagesDelayed'],
+] as const;
+/** Five-minute points: 6 hours are 72 per series, 48 hours 576 (GetMetricData answers up to 100,800 per call). */
+const DEPTH_PERIOD_SECONDS = 300;
+
+/**
+ * The depth chart in a stage, where no sampler writes queue_depth_samples: SQS's own depth metrics per queue, the
+ * maximum of each five-minute period, one sample per queue and period that has any of them.
+ */
+export function cloudwatchQueueDepthHistory(options: {
+  getMetricData: GetMetricData;
+  queueUrl: string;
+  dlqUrl: string;
+  clock: Clock;
+}): QueueDepthHistory {
+  const queues = { main: queueNameOf(options.queueUrl), dlq: queueNameOf(options.dlqUrl) } as const;
+  return {
+    async since(since) {
+      const results = await allResults(options.getMetricData, {
+        StartTime: since,
+        EndTime: options.clock.now(),
+        ScanBy: 'TimestampAscending',
+        MetricDataQueries: Object.entries(queues).flatMap(([queue, name]) =>
+          DEPTH_METRICS.map(([field, metric]) => ({
+            Id: `${queue}_${field}`,
+            ReturnData: true,
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/SQS',
+                MetricName: metric,
+                Dimensions: [{ Name: 'QueueName', Value: name }],
+              },
+              Period: DEPTH_PERIOD_SECONDS,
+              Stat: 'Maximum',
+            },
+          })),
+        ),
+      });
+      const samples = new Map<string, QueueDepthSample>();
+      for (const result of results) {
+        const [queue, field] = (result.Id ?? '').split('_') as [
+          'main' | 'dlq',
+          (typeof DEPTH_METRICS)[number][0],
+        ];
+        if (!(queue in queues) || !DEPTH_METRICS.some(([f]) => f === field)) continue;
+        for (const [i, value] of (result.Values ?? []).entries()) {
+          const at = result.Timestamps?.[i];
+          if (typeof value !== 'number' || !at) continue;
+          const iso = new Date(at).toISOString();
+          const key = `${queue} ${iso}`;
+          const sample = samples.get(key) ?? { queue, at: iso, visible: 0, inFlight: 0, delayed: 0 };
+          sample[field] = value;
+          samples.set(key, sample);
+        }
+      }
+      return [...samples.values()].sort((a, b) => a.queue.localeCompare(b.queue) || a.at.localeCompare(b.at));
     },
   };
 }

@@ -13,6 +13,7 @@ import { type Clock, systemClock } from '@payhooks/core/ports';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   cloudwatchQueueAges,
+  cloudwatchQueueDepthHistory,
   cloudwatchRejections,
   type GetMetricData,
   sdkGetMetricData,
@@ -25,7 +26,10 @@ import { type Env, integer, list, optional, required } from '../config.ts';
 import { reconcileUpload, type UploadDeps, type UploadEvent } from '../reconciliation/upload.ts';
 import { sqlFromEnv } from './db.ts';
 
-/** The ops ports of a stage: the DLQ and depth on SQS, the oldest message's age and rejections from CloudWatch. */
+/**
+ * The ops ports of a stage: the DLQ and depth on SQS; the oldest message's age, the depth chart and rejections from
+ * CloudWatch.
+ */
 export function consoleOpsDepsFromEnv(
   env: Env,
   overrides: { getMetricData?: GetMetricData; clock?: Clock } = {},
@@ -37,6 +41,7 @@ export function consoleOpsDepsFromEnv(
   return {
     queues: opsQueuesOn({ client: sqsClientFromEnv(env), queueUrl, dlqUrl }),
     queueAges: cloudwatchQueueAges({ getMetricData, queueUrl, dlqUrl, clock }),
+    depthHistory: cloudwatchQueueDepthHistory({ getMetricData, queueUrl, dlqUrl, clock }),
     rejections: cloudwatchRejections({
       getMetricData,
       // The webhooks' namespace: every function of the stage gets the same (stacks/functions.ts).

@@ -142,7 +142,12 @@ export function opsRoutes(deps: ConsoleApiDeps): ApiRoute[] {
     }),
     route('GET', '/ops/charts/queue-depth', async ({ request: { query } }) => {
       const h = hours(query.hours, 6, 48);
-      return { hours: h, samples: await queueDepthHistory(sql, ago(deps, h)) };
+      const since = ago(deps, h);
+      const history = deps.ops?.depthHistory;
+      return {
+        hours: h,
+        samples: history ? await history.since(since) : await queueDepthHistory(sql, since),
+      };
     }),
   ];
 }

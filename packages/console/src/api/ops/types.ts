@@ -3,6 +3,7 @@
 // age of each queue's oldest message (CloudWatch in a stage: SQS's GetQueueAttributes has no such attribute), and
 // recent rejections (the gateway's ring locally, the CallbackRejected metric in CloudWatch in a stage).
 import type { Envelope } from '@payhooks/core/envelope';
+import type { QueueDepthSample } from './queues.ts';
 import type { RecentRejections } from './rejections.ts';
 
 export interface DeadLetter {
@@ -48,8 +49,15 @@ export interface QueueAges {
   oldestMessageAge(): Promise<{ main: OldestMessageAge | null; dlq: OldestMessageAge | null }>;
 }
 
+/** Queue depth over time: CloudWatch's SQS metrics in a stage (no sampler runs there). */
+export interface QueueDepthHistory {
+  since(since: Date): Promise<QueueDepthSample[]>;
+}
+
 export interface OpsDeps {
   queues: OpsQueues;
+  /** The depth chart's samples; without it, what a sampler wrote to queue_depth_samples (the local runtime's). */
+  depthHistory?: QueueDepthHistory;
   /** The age of the oldest message per queue (CloudWatch in a stage); absent locally (no CloudWatch). */
   queueAges?: QueueAges;
   /** Recent rejections: the gateway's ring locally, the CallbackRejected metric (CloudWatch) in a stage. */
