@@ -10,7 +10,6 @@ import type { ApiRoute } from './types.ts';
 export { CONSOLE_API_BASE, consoleApiHandler, consoleRequestFromEvent } from './apigw.ts';
 export type { ConsoleApiDeps, ReconUpload, ReconUploadAnswer, ReconUploads } from './deps.ts';
 export { ConsoleApiError } from './errors.ts';
-export type { QueueDepthSample } from './ops/queues.ts';
 export type { RecentRejections, RejectionCount } from './ops/rejections.ts';
 export type {
   OldestMessageAge,
@@ -19,6 +18,7 @@ export type {
   QueueAges,
   QueueDepth,
   QueueDepthHistory,
+  QueueDepthSample,
 } from './ops/types.ts';
 export { type ConsoleApi, callerFromClaims, createConsoleRouter, groupsOf } from './router.ts';
 export * from './types.ts';

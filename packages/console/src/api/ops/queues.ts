@@ -5,7 +5,7 @@
 // look (dead-letters.ts). The depth history is what a sampler wrote to queue_depth_samples (locally packages/local
 // queue-depth-sampler.ts).
 import type { Sql } from '@payhooks/core/ledger';
-import type { OldestMessageAge, OpsQueues, QueueAges, QueueDepth } from './types.ts';
+import type { OldestMessageAge, OpsQueues, QueueAges, QueueDepth, QueueDepthSample } from './types.ts';
 
 export interface QueueStats {
   main: QueueDepth;
@@ -18,14 +18,6 @@ export interface QueueStats {
 export async function queueStats(queues: OpsQueues, now = new Date(), ages?: QueueAges): Promise<QueueStats> {
   const [depth, oldest] = await Promise.all([queues.depth(), ages ? ages.oldestMessageAge() : null]);
   return { ...depth, at: now.toISOString(), oldestMessageAge: oldest };
-}
-
-export interface QueueDepthSample {
-  queue: 'main' | 'dlq';
-  at: string;
-  visible: number;
-  inFlight: number;
-  delayed: number;
 }
 
 export async function queueDepthHistory(sql: Sql, since: Date): Promise<QueueDepthSample[]> {

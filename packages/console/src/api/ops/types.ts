@@ -3,7 +3,6 @@
 // age of each queue's oldest message (CloudWatch in a stage: SQS's GetQueueAttributes has no such attribute), and
 // recent rejections (the gateway's ring locally, the CallbackRejected metric in CloudWatch in a stage).
 import type { Envelope } from '@payhooks/core/envelope';
-import type { QueueDepthSample } from './queues.ts';
 import type { RecentRejections } from './rejections.ts';
 
 export interface DeadLetter {
@@ -47,6 +46,15 @@ export interface OldestMessageAge {
 
 export interface QueueAges {
   oldestMessageAge(): Promise<{ main: OldestMessageAge | null; dlq: OldestMessageAge | null }>;
+}
+
+/** One point of the queue-depth chart. */
+export interface QueueDepthSample {
+  queue: 'main' | 'dlq';
+  at: string;
+  visible: number;
+  inFlight: number;
+  delayed: number;
 }
 
 /** Queue depth over time: CloudWatch's SQS metrics in a stage (no sampler runs there). */
