@@ -284,8 +284,13 @@ describe('dead letters, queues and replay', () => {
     expect(failed.event).toBeNull();
     expect(failed.failures[0]).toMatchObject({ error_code: 'PG_23514' });
 
-    const queues = (await call('GET', '/ops/queues')).body as { dlq: { visible: number } };
+    const queues = (await call('GET', '/ops/queues')).body as {
+      dlq: { visible: number };
+      oldestMessageAge: { dlq: { seconds: number; at: string } | null } | null;
+    };
     expect(queues.dlq.visible).toBeGreaterThanOrEqual(1);
+    // The local SQS service answers ApproximateAgeOfOldestMessage, as CloudWatch does in a stage.
+    expect(queues.oldestMessageAge?.dlq?.seconds).toBeGreaterThanOrEqual(0);
 
     // Step two needs exactly the listed ids: one unknown id and nothing is replayed.
     const wrong = await call('POST', '/ops/dead-letters/replay', {

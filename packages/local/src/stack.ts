@@ -30,6 +30,7 @@ import { localReportRoutes } from './local-reconciliation.ts';
 import { localOrderRoutes } from './orders.ts';
 import { type Poller, startPoller } from './poller.ts';
 import { type LocalPostgres, type PostgresSupervisionEvent, startLocalPostgres } from './postgres.ts';
+import { localQueueAges } from './queue-ages.ts';
 import { startQueueDepthSampler } from './queue-depth-sampler.ts';
 import { restoreQueueSnapshot, saveQueueSnapshot, snapshotFile } from './queue-snapshot.ts';
 import { RejectionRing, rememberingRejections } from './rejection-ring.ts';
@@ -327,6 +328,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             logger,
             ops: {
               queues: opsQueuesOn(queues),
+              queueAges: localQueueAges(queues),
               rejections,
             },
             // As in a stage: the file is kept under uploads/ and the upload function's handler reconciles it.

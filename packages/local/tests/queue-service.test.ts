@@ -12,6 +12,7 @@ import {
 import { replayDeadLetters } from '@payhooks/cli/stage/dead-letters';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localQueueAges } from '../src/queue-ages.ts';
 import { QueueService } from '../src/queue-service/model.ts';
 import { type LocalQueues, startLocalQueues } from '../src/sqs.ts';
 
@@ -47,6 +48,24 @@ const receive = (queueUrl: string, visibilityTimeout?: number) =>
   );
 
 describe('the local SQS service through the AWS SDK', () => {
+  it('answers the age of each queue’s oldest message, as SQS publishes it to CloudWatch', async () => {
+    const ages = localQueueAges(queues);
+    // Empty queues first (other tests of this file leave none behind before this one runs).
+    expect(await ages.oldestMessageAge()).toEqual({ main: null, dlq: null });
+    const before = Date.now();
+    await queues.client.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: 'oldest' }));
+    const { main, dlq } = await ages.oldestMessageAge();
+    expect(dlq).toBeNull();
+    expect(main!.seconds).toBeGreaterThanOrEqual(0);
+    expect(main!.seconds).toBeLessThanOrEqual(Math.ceil((Date.now() - before) / 1000));
+    const received = await receive(queues.queueUrl, 60);
+    for (const m of received.Messages ?? [])
+      await queues.client.send(
+        new DeleteMessageCommand({ QueueUrl: queues.queueUrl, ReceiptHandle: m.ReceiptHandle! }),
+      );
+    expect((await ages.oldestMessageAge()).main).toBeNull();
+  });
+
   it('hides a received message, counts its receives, shows it again on visibility 0 and deletes it', async () => {
     const body = `visibility-${Math.random()}`;
     await queues.client.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }));

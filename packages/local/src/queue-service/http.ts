@@ -12,6 +12,22 @@ export interface QueueHttpServer {
   close(): Promise<void>;
 }
 
+/**
+ * Not an SQS action: what SQS publishes to CloudWatch as ApproximateAgeOfOldestMessage, per queue name (seconds, or
+ * null for an empty queue). The local console reads it where a stage's console reads CloudWatch.
+ */
+export const OLDEST_MESSAGE_AGES_PATH = '/_payhooks/oldest-message-ages';
+
+function oldestMessageAges(service: QueueService): { at: string; queues: Record<string, number | null> } {
+  const now = Date.now();
+  const queues: Record<string, number | null> = {};
+  for (const queue of service.list()) {
+    const sent = queue.oldestSentTimestamp();
+    queues[queue.name] = sent === undefined ? null : Math.max(0, Math.floor((now - sent) / 1000));
+  }
+  return { at: new Date(now).toISOString(), queues };
+}
+
 export async function serveQueuesOverHttp(
   service: QueueService,
   options: { port: number; hostname?: string },
@@ -20,6 +36,15 @@ export async function serveQueuesOverHttp(
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (request.method === 'GET' && request.url === OLDEST_MESSAGE_AGES_PATH) {
+        const text = JSON.stringify(oldestMessageAges(service));
+        response.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+        });
+        response.end(text);
+        return;
+      }
       const target = String(request.headers['x-amz-target'] ?? '');
       const action = target.startsWith('AmazonSQS.') ? target.slice('AmazonSQS.'.length) : '';
       let body: unknown;

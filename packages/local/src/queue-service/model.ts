@@ -127,6 +127,11 @@ export class LocalQueue {
     };
   }
 
+  /** When the oldest message still held was sent (messages are kept in the order they were sent); undefined when empty. */
+  oldestSentTimestamp(): number | undefined {
+    return this.messages.values().next().value?.sentTimestamp;
+  }
+
   counts(): { visible: number; inflight: number; delayed: number } {
     return { visible: this.visibleCount, inflight: this.inflightCount, delayed: this.delayedCount };
   }

@@ -31,6 +31,23 @@ interface DepthSample extends Depth {
   at: string;
 }
 
+type OldestAge = { seconds: number; at: string } | null;
+type OldestAges = { main: OldestAge; dlq: OldestAge };
+
+const seconds = (s: number) =>
+  s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+
+/** ApproximateAgeOfOldestMessage per queue (CloudWatch in a stage, the local SQS service locally). */
+function OldestMessages(ages: OldestAges | null) {
+  if (!ages)
+    return html`<p class="muted">No source of the queues' oldest-message age (ApproximateAgeOfOldestMessage) here.</p>`;
+  const one = (age: OldestAge) => (age ? html`<strong>${seconds(age.seconds)}</strong>` : 'empty');
+  const at = ages.main?.at ?? ages.dlq?.at;
+  return html`<p aria-label="Oldest message">Oldest message: main queue ${one(ages.main)}, dead letters ${one(ages.dlq)}${
+    at ? html` <span class="muted">(as of ${when(at)})</span>` : null
+  }.</p>`;
+}
+
 /** Valid for every route of the page (rejections ≤ 168 h, lag ≤ 336 h, queue depth ≤ 48 h). */
 const HOURS = ['1', '6', '24', '48'];
 const MAX_BARS = 60;
@@ -38,7 +55,11 @@ const hhmm = (iso: string) => iso.slice(11, 16);
 
 export function HealthPage({ api, location }: PageProps) {
   const hours = HOURS.includes(location.query.get('hours') ?? '') ? location.query.get('hours')! : '24';
-  const queues = useLoad(() => api.get<{ main: Depth; dlq: Depth; at: string }>('/ops/queues'), []);
+  const queues = useLoad(
+    () =>
+      api.get<{ main: Depth; dlq: Depth; at: string; oldestMessageAge: OldestAges | null }>('/ops/queues'),
+    [],
+  );
   const dead = useLoad(
     () => api.get<{ depth: number; oldestSentAt: string | null }>('/ops/dead-letters', { limit: 100 }),
     [],
@@ -86,8 +107,7 @@ export function HealthPage({ api, location }: PageProps) {
               }.</p>`
             : null
         }
-        <p class="muted">The main queue's oldest-message age is the CloudWatch metric ApproximateAgeOfOldestMessage
-          (the stage's alarm watches it); SQS answers no such attribute here.</p>
+        ${queues.data ? OldestMessages(queues.data.oldestMessageAge) : null}
       </section>
       <section class="card" aria-labelledby="r-title">
         <h2 id="r-title">Rejected callbacks, last ${hours} h</h2>
