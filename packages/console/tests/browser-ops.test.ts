@@ -139,6 +139,8 @@ describe('the console for operations, in a browser', () => {
     expect(waiting! + inFlight!).toBe(1 + stack.demo.dlqDepth);
     // Its own request: waited for, not counted at once (the queue table may answer first).
     await page.getByText(/Oldest dead letter: first sent/).waitFor();
+    // ApproximateAgeOfOldestMessage, from the local SQS service: the poison message sits in the DLQ.
+    await page.getByText(/Oldest message: main queue .*, dead letters \d+ (s|min|h)/).waitFor();
 
     // The demo's forgeries, as the ingress counted them.
     const rejections = page.getByRole('table', { name: 'Rejections by reason' });
