@@ -6,9 +6,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { TradeBillRecord } from '@payhooks/core/recon';
 import { packEncryptedBill } from '@payhooks/testkit/bills/bill-fixtures';
-import { writeFundFlowBill, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
+import { successfulTrade, writeFundFlowBill, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
 import {
   writeBalanceChangeReport,
   writePayoutReconciliationReport,
@@ -64,39 +63,8 @@ async function collect(chunks: AsyncIterable<string>): Promise<string> {
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-function trade(transactionId: string, outTradeNo: string, fen: bigint): TradeBillRecord {
-  return {
-    tradeTime: new Date('2025-03-01T02:00:00Z'),
-    appid: 'wxd678efh567hg6787',
-    mchid: MCHID,
-    subMchid: null,
-    deviceInfo: '',
-    transactionId,
-    outTradeNo,
-    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-    tradeType: 'JSAPI',
-    tradeState: 'SUCCESS',
-    bankType: 'CMC',
-    currency: 'CNY',
-    settlementAmountFen: fen,
-    couponAmountFen: 0n,
-    refundRequestedAt: null,
-    refundSucceededAt: null,
-    refundId: null,
-    outRefundNo: null,
-    refundAmountFen: 0n,
-    rechargeCouponRefundFen: 0n,
-    refundType: '',
-    refundStatus: '',
-    productName: '商品',
-    attach: '',
-    feeMicro: 600n,
-    feeRate: '0.60%',
-    orderAmountFen: fen,
-    requestedRefundAmountFen: 0n,
-    rateNote: '',
-  };
-}
+const trade = (transactionId: string, outTradeNo: string, fen: bigint) =>
+  successfulTrade(MCHID, transactionId, outTradeNo, fen);
 
 const seedPayment = (
   provider: string,

@@ -6,10 +6,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TradeBillRecord } from '@payhooks/core/recon';
 import { generateConsoleUsers } from '@payhooks/local/console';
 import { type LocalStack, startLocalStack } from '@payhooks/local/stack';
-import { writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
+import { successfulTrade, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -47,39 +46,8 @@ afterAll(async () => {
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
 });
 
-function trade(transactionId: string, outTradeNo: string, fen: bigint): TradeBillRecord {
-  return {
-    tradeTime: new Date('2025-03-01T02:00:00Z'),
-    appid: 'wxd678efh567hg6787',
-    mchid: MCHID,
-    subMchid: null,
-    deviceInfo: '',
-    transactionId,
-    outTradeNo,
-    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-    tradeType: 'JSAPI',
-    tradeState: 'SUCCESS',
-    bankType: 'CMC',
-    currency: 'CNY',
-    settlementAmountFen: fen,
-    couponAmountFen: 0n,
-    refundRequestedAt: null,
-    refundSucceededAt: null,
-    refundId: null,
-    outRefundNo: null,
-    refundAmountFen: 0n,
-    rechargeCouponRefundFen: 0n,
-    refundType: '',
-    refundStatus: '',
-    productName: '商品',
-    attach: '',
-    feeMicro: 600n,
-    feeRate: '0.60%',
-    orderAmountFen: fen,
-    requestedRefundAmountFen: 0n,
-    rateNote: '',
-  };
-}
+const trade = (transactionId: string, outTradeNo: string, fen: bigint) =>
+  successfulTrade(MCHID, transactionId, outTradeNo, fen);
 
 const upload = (token: string, bill: Buffer) =>
   fetch(`${stack.gatewayUrl}/console/api/recon/file`, {

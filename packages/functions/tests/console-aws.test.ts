@@ -11,10 +11,9 @@ import type { GetMetricDataCommandInput, MetricDataResult } from '@aws-sdk/clien
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type ConsoleApiDeps, consoleApiHandler, createConsoleApi } from '@payhooks/console/api';
 import { createLogger } from '@payhooks/core/logger';
-import type { TradeBillRecord } from '@payhooks/core/recon';
 import { createFolderStore } from '@payhooks/local/folder-store';
 import { type LocalQueues, startLocalQueues } from '@payhooks/local/sqs';
-import { writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
+import { successfulTrade, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -343,39 +342,8 @@ describe('ops routes on the stage wiring', () => {
   });
 });
 
-function trade(transactionId: string, outTradeNo: string, fen: bigint): TradeBillRecord {
-  return {
-    tradeTime: new Date('2025-03-01T02:00:00Z'),
-    appid: 'wxd678efh567hg6787',
-    mchid: MCHID,
-    subMchid: null,
-    deviceInfo: '',
-    transactionId,
-    outTradeNo,
-    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
-    tradeType: 'JSAPI',
-    tradeState: 'SUCCESS',
-    bankType: 'CMC',
-    currency: 'CNY',
-    settlementAmountFen: fen,
-    couponAmountFen: 0n,
-    refundRequestedAt: null,
-    refundSucceededAt: null,
-    refundId: null,
-    outRefundNo: null,
-    refundAmountFen: 0n,
-    rechargeCouponRefundFen: 0n,
-    refundType: '',
-    refundStatus: '',
-    productName: '商品',
-    attach: '',
-    feeMicro: 600n,
-    feeRate: '0.60%',
-    orderAmountFen: fen,
-    requestedRefundAmountFen: 0n,
-    rateNote: '',
-  };
-}
+const trade = (transactionId: string, outTradeNo: string, fen: bigint) =>
+  successfulTrade(MCHID, transactionId, outTradeNo, fen);
 
 async function collect(chunks: AsyncIterable<string>): Promise<string> {
   let out = '';

@@ -258,3 +258,46 @@ export async function* writeFundFlowBill(
   );
   yield out.flush();
 }
+
+/**
+ * One successful JSAPI payment row of a trade bill on 2025-03-01, as the file-reconciliation tests use it (CLI,
+ * console upload locally and on AWS): the amounts in fen, a 0.60 % fee, no refund.
+ */
+export function successfulTrade(
+  mchid: string,
+  transactionId: string,
+  outTradeNo: string,
+  fen: bigint,
+): TradeBillRecord {
+  return {
+    tradeTime: new Date('2025-03-01T02:00:00Z'),
+    appid: 'wxd678efh567hg6787',
+    mchid,
+    subMchid: null,
+    deviceInfo: '',
+    transactionId,
+    outTradeNo,
+    openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o',
+    tradeType: 'JSAPI',
+    tradeState: 'SUCCESS',
+    bankType: 'CMC',
+    currency: 'CNY',
+    settlementAmountFen: fen,
+    couponAmountFen: 0n,
+    refundRequestedAt: null,
+    refundSucceededAt: null,
+    refundId: null,
+    outRefundNo: null,
+    refundAmountFen: 0n,
+    rechargeCouponRefundFen: 0n,
+    refundType: '',
+    refundStatus: '',
+    productName: '商品',
+    attach: '',
+    feeMicro: 600n,
+    feeRate: '0.60%',
+    orderAmountFen: fen,
+    requestedRefundAmountFen: 0n,
+    rateNote: '',
+  };
+}
