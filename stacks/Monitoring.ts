@@ -1,5 +1,6 @@
 // Monitoring: every alarm of design rule 9, all notifying the Alerts topic. Custom metrics (unhealed breaks, ledger lag)
-// come from the handlers through powertools (namespace payhooks/<stage>, dimension service).
+// come from the handlers as CloudWatch embedded-metric log lines (adapters/metrics.ts; namespace payhooks/<stage>,
+// dimension service).
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';

@@ -15,7 +15,10 @@ export const FUNCTION_DEFAULTS = {
   nodejs: FUNCTION_BUNDLING,
 } as const satisfies FunctionProps;
 
-/** Metrics namespace the handlers publish to (powertools reads POWERTOOLS_METRICS_NAMESPACE). */
+/**
+ * Metrics namespace the handlers publish to. The variable keeps Powertools' name (POWERTOOLS_METRICS_NAMESPACE) though
+ * the EMF writer is our own (adapters/metrics.ts): alarms, infra-tests and deployed stages already use it.
+ */
 export function metricsNamespace(stage: string): string {
   return `payhooks/${stage}`;
 }
