@@ -4,8 +4,7 @@
 // docs/openapi/orders.yaml.
 import { fileURLToPath } from 'node:url';
 import { createSql, DATABASE_ROLES, getOrderStatus } from '@payhooks/core/ledger';
-// Not yet in @payhooks/functions' package exports (package.json is the lead's to change): reached by path.
-import { createOrdersHandler } from '../../functions/src/handlers/orders-api.ts';
+import { createOrdersHandler } from '@payhooks/functions/handlers/orders-api';
 import type { Route } from './gateway.ts';
 
 export const ORDERS_OPENAPI_FILE = fileURLToPath(

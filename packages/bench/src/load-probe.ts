@@ -1,13 +1,13 @@
 // A load probe for the local runtime (not a bench case: no baseline): N signed Stripe deliveries at concurrency C
 // through the gateway of a fresh `startLocalStack`, reporting the time from the first POST to the last ledger row
 // and how many events were committed when the last HTTP answer arrived — whether ingress starves the consumer.
-// `npx tsx packages/local/src/load-probe.ts [deliveries=2000] [concurrency=16]`
+// `npx tsx packages/bench/src/load-probe.ts [deliveries=2000] [concurrency=16]`
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { startLocalStack } from '@payhooks/local/stack';
 import { buildStripeScenario, prng, randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
 import { planStripeDeliveries, sendDeliveries } from '@payhooks/testkit/sandbox/stripe-sender';
-import { startLocalStack } from './stack.ts';
 
 const wanted = Number(process.argv[2] ?? 2000);
 const concurrency = Number(process.argv[3] ?? 16);
