@@ -23,6 +23,7 @@ export {
   pruneDeliveryFailures,
   sanitizeFailureMessage,
 } from './delivery-failures.ts';
+export { arrayLiteral, arrayOfLiterals } from './literals.ts';
 export {
   MerchantOrderError,
   type MerchantOrderInput,
