@@ -22,6 +22,7 @@ import { businessWindow, refuseFutureBusinessDate } from './dates.ts';
 import { healBreaks } from './heal-breaks.ts';
 import { type MatchInput, matchRun, rematchObjects } from './matching.ts';
 import { breakCounts, publishReport, quarantinePrefix, totalsByClass } from './report.ts';
+import { copyMatchedCsv } from './report-copy.ts';
 import {
   claimRun,
   classTotals,
@@ -29,7 +30,6 @@ import {
   loadReportedItems,
   markFailed,
   markSucceeded,
-  matchedItemPages,
   previousDaySucceededRunId,
   type RunClaim,
 } from './run-repository.ts';
@@ -257,7 +257,8 @@ async function publishAndRecord(run: RunContext, counts: Record<string, number>)
     summary,
     items,
     breakRefs,
-    matchedPages: matchedItemPages(deps.sql, runId),
+    // Straight from the join by COPY TO STDOUT, no row through JavaScript (report-copy.ts).
+    writeMatched: (file) => copyMatchedCsv(deps.sql, provider, runId, file),
     counts,
     unhealedBreaks: breaks.unhealed,
     now: finishedAt,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Provider } from '../../ledger/changes.ts';
 import type { ObjectStore } from '../../ports.ts';
 import { amountText } from './report-amounts.ts';
-import { type BreakRefLookup, breaksCsv, writeMatchedCsv } from './report-csv.ts';
+import { type BreakRefLookup, breaksCsv } from './report-csv.ts';
 import { BREAK_CLASSES, type ReconItem } from './types.ts';
 
 // The CSV writers' names, kept importable from here.
@@ -133,8 +133,8 @@ export interface PublishInput {
   summary: unknown;
   /** The items breaks.csv lists (every break, healed or not, and informational ones): few. */
   items: readonly ReconItem[];
-  /** All matched items in report order, page by page. */
-  matchedPages: AsyncIterable<readonly ReconItem[]>;
+  /** Writes matched.csv (every matched line in report order) to a local file. */
+  writeMatched: (file: string) => Promise<void>;
   counts: Record<string, number>;
   unhealedBreaks: number;
   now: Date;
@@ -163,7 +163,7 @@ export async function publishReport(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'recon-report-'));
   try {
     const matched = path.join(dir, 'matched.csv');
-    await writeMatchedCsv(input.provider, input.matchedPages, matched);
+    await input.writeMatched(matched);
     await input.store.putFile(files['matched.csv'], matched, 'text/csv; charset=utf-8');
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -203,7 +203,7 @@ export async function loadItemsByKey(sql: Sql, runId: string, keys: readonly str
 // A plain match is a staged line without an item (recon_plain_matches): its ledger side equals its bill side by
 // definition, so only the ids the bill may lack are looked up in the ledger, and only when the line lacks them
 // (COALESCE evaluates a sub-select only when the line's own value is null).
-const PLAIN_MATCH_COLUMNS = `'matched' as class, l.kind, l.source, l.line_no,
+export const PLAIN_MATCH_COLUMNS = `'matched' as class, l.kind, l.source, l.line_no,
   case when l.kind = 'payout' then null
        else coalesce(l.provider_payment_id, case when l.kind = 'refund' then
          (select f.provider_payment_id from refunds f where f.provider = r.provider and f.provider_refund_id = l.provider_refund_id) end)
@@ -222,7 +222,7 @@ const PLAIN_MATCH_COLUMNS = `'matched' as class, l.kind, l.source, l.line_no,
   l.status as ledger_status, l.fee_scaled, l.fee_scale::smallint as fee_scale, l.occurred_at, null::text as detail,
   null::text as healed_from, null::text as heal_note`;
 
-const ITEM_MATCH_COLUMNS = `class, kind, source, line_no, provider_payment_id, provider_refund_id, merchant_order_no,
+export const ITEM_MATCH_COLUMNS = `class, kind, source, line_no, provider_payment_id, provider_refund_id, merchant_order_no,
   merchant_refund_no, payout_id, bill_amount_minor, ledger_amount_minor, bill_currency, ledger_currency, bill_status,
   bill_provider_status, ledger_status, fee_scaled, fee_scale, occurred_at, detail, healed_from, heal_note`;
 
