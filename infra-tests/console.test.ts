@@ -162,12 +162,15 @@ describe.each(STAGES)('%s stage', (stage) => {
           'QUEUE_URL',
           'DLQ_URL',
           'CONSOLE_UPLOAD_FUNCTION',
+          'CONSOLE_UPLOAD_TIMEOUT_SECONDS',
         ].sort(),
       );
       expect(resolved(cfn().fn(entry), env.QUEUE_URL).id).toMatch(/^EventQueue/);
       expect(resolved(cfn().fn(entry), env.DLQ_URL).id).toMatch(/^DeadLetterQueue/);
       expect(resolved(cfn().fn(entry), env.REPORTS_BUCKET).id).toMatch(/^ReportsBucket/);
       expect(resolved(cfn().fn(entry), env.CONSOLE_UPLOAD_FUNCTION).id).toBe(cfn().fn(upload).id);
+      // An upload not ended within the upload function's own timeout is answered as stalled.
+      expect(Number(env.CONSOLE_UPLOAD_TIMEOUT_SECONDS)).toBe(cfn().fn(upload).resource.Properties.Timeout);
       // The rejections query reads the webhooks' namespace: the same one every function of the stage gets.
       expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(`payhooks/${stage}`);
       expect(cfn().env('stripe-webhook').POWERTOOLS_METRICS_NAMESPACE).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
@@ -202,12 +205,14 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(grantedOn(entry, 'cloudwatch:GetMetricData')).toEqual(['*']);
       // Invokes the upload function and no other.
       expect(grantedOn(entry, 'lambda:InvokeFunction')).toEqual([cfn().fn(upload).id]);
-      // Report objects under the provider prefixes, never the whole bucket; writes only under uploads/.
-      const get = statements.find((s) => actionsOf(s).includes('s3:GetObject'))!;
-      const objects = asArray<CfnValue>(get.Resource).map(text);
-      expect(objects).toHaveLength(2);
+      // Report objects under the provider prefixes and the uploads' status objects, never the whole bucket or the
+      // uploaded files; writes only under uploads/.
+      const objects = grantedOn(entry, 's3:GetObject').map(String);
+      expect(objects).toHaveLength(3);
       expect(objects.some((r) => r.includes('"/wechatpay/*"'))).toBe(true);
       expect(objects.some((r) => r.includes('"/stripe/*"'))).toBe(true);
+      expect(objects.some((r) => r.includes('"/uploads/*.status.json"'))).toBe(true);
+      expect(objects.some((r) => r.includes('"/uploads/*"'))).toBe(false);
       const puts = statements.filter((s) => actionsOf(s).includes('s3:PutObject'));
       expect(puts).toHaveLength(1);
       expect(actionsOf(puts[0]!)).toEqual(['s3:PutObject']);
@@ -249,7 +254,20 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(resolved(cfn().fn(upload), env.REPORTS_BUCKET).id).toMatch(/^ReportsBucket/);
     });
 
-    it('may call exactly: connect, read uploads, read and write reports under the provider prefixes', () => {
+    it('is invoked asynchronously without retries; an event not started within two minutes is dropped', () => {
+      const configs = cfn()
+        .all('AWS::Lambda::EventInvokeConfig')
+        .filter(
+          (c) => cfn().resolve(c.stack, c.resource.Properties.FunctionName)?.id === cfn().fn(upload).id,
+        );
+      expect(configs).toHaveLength(1);
+      expect(configs[0]!.resource.Properties).toMatchObject({
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 120,
+      });
+    });
+
+    it('may call exactly: connect, read uploads, write their status, read and write reports under the provider prefixes', () => {
       const statements = allowed(cfn().statements(upload));
       expect([...new Set(statements.flatMap(actionsOf))].sort()).toEqual(
         [...XRAY, 'rds-db:connect', 's3:GetObject', 's3:PutObject', 's3:ListBucket'].sort(),
@@ -263,8 +281,9 @@ describe.each(STAGES)('%s stage', (stage) => {
           prefix,
         ).toBe(true);
       const puts = objects('s3:PutObject');
-      expect(puts).toHaveLength(2);
+      expect(puts).toHaveLength(3);
       expect(puts.some((r) => r.includes('"/uploads/*"'))).toBe(false);
+      expect(puts.some((r) => r.includes('"/uploads/*.status.json"'))).toBe(true);
       for (const action of statements.flatMap(actionsOf))
         expect(action).not.toMatch(/^(ssm|secretsmanager|kms):/);
       expect(Object.keys(cfn().env(upload)).filter((k) => k.startsWith('SST_Secret_value_'))).toEqual([]);

@@ -38,6 +38,10 @@ export const CONSOLE_API_ROUTES = [
 
 /** Where the console puts uploaded bill/report files (functions' reconciliation/upload.ts UPLOAD_PREFIX). */
 export const UPLOAD_PREFIX = 'uploads/';
+/** An upload's status object is its key plus this (functions' reconciliation/upload.ts uploadStatusKey). */
+export const UPLOAD_STATUS_SUFFIX = '.status.json';
+/** The upload function's timeout; the console API answers an upload not ended by then (plus 2 min) as stalled. */
+export const CONSOLE_UPLOAD_TIMEOUT_SECONDS = 300;
 
 export interface ConsoleInputs {
   stack: Stack;
@@ -66,22 +70,37 @@ export function consoleRoutes(inputs: ConsoleInputs) {
     environment: { CONSOLE_CLIENT_ID: inputs.clientId, CONSOLE_STAGE: stack.stage },
   });
 
-  // Reconciles an uploaded file (invoked by the console API only): the reconciliation role, the uploaded file, the
-  // report prefixes it writes; no provider key — a file is reconciled without asking the provider (no healing).
+  // Reconciles an uploaded file (invoked by the console API only, asynchronously: a run may outlast API Gateway's
+  // 29 s): the reconciliation role, the uploaded file, the report prefixes it writes, the upload's status object;
+  // no provider key — a file is reconciled without asking the provider (no healing). No async retries: the
+  // function records its own failures in the status object, and what it cannot record (a timeout, out of memory)
+  // would fail again; an event Lambda could not start within two minutes is dropped, and the console answers
+  // such an upload as stalled once the function's time is over (docs/decisions.md "Asynchronous uploads").
   const consoleUpload = payhooksFunction(stack, 'ConsoleUpload', {
     entry: 'handlers/console-upload',
     description: 'Reconciles a bill or report file uploaded in the console (invoked by the console API)',
-    timeoutSeconds: 300,
+    timeoutSeconds: CONSOLE_UPLOAD_TIMEOUT_SECONDS,
     memorySize: 1024,
+    retryAttempts: 0,
+    maxEventAge: Duration.minutes(2),
     ...inputs.inVpc,
     environment: { REPORTS_BUCKET: bucket.bucketName },
   });
   inputs.connect(consoleUpload, 'app');
   const prefixes = Object.values(REPORT_PREFIX);
+  const uploadStatusObjects = resourceMatching(
+    `<ReportsBucket[0-9A-F]+\\.Arn>\\/${UPLOAD_PREFIX.replace(/[/]/g, '\\/')}\\*\\.status\\.json`,
+  );
   consoleUpload.addToRolePolicy(
     new iam.PolicyStatement({
       actions: ['s3:GetObject'],
       resources: [bucket.arnForObjects(`${UPLOAD_PREFIX}*`)],
+    }),
+  );
+  consoleUpload.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects(`${UPLOAD_PREFIX}*${UPLOAD_STATUS_SUFFIX}`)],
     }),
   );
   consoleUpload.addToRolePolicy(
@@ -101,10 +120,14 @@ export function consoleRoutes(inputs: ConsoleInputs) {
     {
       id: 'AwsSolutions-IAM5',
       reason:
-        'Reads the uploaded files under uploads/ and writes the reports under the provider prefixes, as the nightly jobs do.',
-      appliesTo: [UPLOAD_PREFIX, ...prefixes].map((prefix) =>
-        resourceMatching(`<ReportsBucket[0-9A-F]+\\.Arn>\\/${prefix.replace(/[/]/g, '\\/')}\\*`),
-      ),
+        'Reads the uploaded files under uploads/, writes their status objects and the reports under the provider ' +
+        'prefixes, as the nightly jobs do.',
+      appliesTo: [
+        ...[UPLOAD_PREFIX, ...prefixes].map((prefix) =>
+          resourceMatching(`<ReportsBucket[0-9A-F]+\\.Arn>\\/${prefix.replace(/[/]/g, '\\/')}\\*`),
+        ),
+        uploadStatusObjects,
+      ],
     },
   ]);
 
@@ -120,6 +143,7 @@ export function consoleRoutes(inputs: ConsoleInputs) {
       QUEUE_URL: queue.queueUrl,
       DLQ_URL: deadLetterQueue.queueUrl,
       CONSOLE_UPLOAD_FUNCTION: consoleUpload.functionName,
+      CONSOLE_UPLOAD_TIMEOUT_SECONDS: String(CONSOLE_UPLOAD_TIMEOUT_SECONDS),
     },
   });
   inputs.connect(consoleApi, 'console');
@@ -162,6 +186,13 @@ export function consoleRoutes(inputs: ConsoleInputs) {
       resources: [bucket.arnForObjects(`${UPLOAD_PREFIX}*`)],
     }),
   );
+  // The upload's status object, which the page polls: read, and only that (not the uploaded files).
+  consoleApi.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [bucket.arnForObjects(`${UPLOAD_PREFIX}*${UPLOAD_STATUS_SUFFIX}`)],
+    }),
+  );
   consoleApi.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [consoleUpload.functionArn] }),
   );
@@ -180,6 +211,7 @@ export function consoleRoutes(inputs: ConsoleInputs) {
         ...[...prefixes, UPLOAD_PREFIX].map((prefix) =>
           resourceMatching(`<ReportsBucket[0-9A-F]+\\.Arn>\\/${prefix.replace(/[/]/g, '\\/')}\\*`),
         ),
+        uploadStatusObjects,
         'Resource::*',
       ],
     },

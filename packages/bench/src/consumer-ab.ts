@@ -3,9 +3,9 @@
 // first) and one consumer handler with one connection; batches of 100 of case 3's workload are applied to all
 // variants interleaved (batch 1 to A, batch 1 to B, batch 2 to A, …; the order alternates per round), so each
 // variant sees the same machine load. Prints CPU per event of each variant's PostgreSQL backend (/proc ticks)
-// and WAL bytes, medians over the rounds. A variant named `X` is applied with PAYHOOKS_BENCH_VARIANT=X in the
-// environment while it runs (for code switches under test). For deciding a change; the figures of record come
-// from `npm run bench -- --case 3`.
+// and of the consumer process itself (process.cpuUsage), medians over the rounds. A variant named `X` is applied
+// with PAYHOOKS_BENCH_VARIANT=X in the environment while it runs (for code switches under test). For deciding a
+// change; the figures of record come from `npm run bench -- --case 3`.
 import { readFileSync } from 'node:fs';
 import { createSql } from '@payhooks/core/ledger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';

@@ -165,6 +165,19 @@ describe('the console for finance, in a browser', () => {
     ]);
   });
 
+  it('shows why an uploaded file could not be reconciled, once the run behind the page ended', async () => {
+    await page
+      .getByLabel('Bill or report file')
+      .setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('no bill at all\n') });
+    await page.getByLabel('Business date').fill('2025-03-02');
+    await page.getByRole('button', { name: 'Reconcile', exact: true }).click();
+    // The upload answers 202 at once; the page polls the upload's status until the run ended.
+    const status = page.getByRole('status').filter({ hasText: 'notes.txt is neither' });
+    await status.waitFor();
+    expect(await status.getAttribute('class')).toBe('error');
+    expect(await page.getByRole('button', { name: 'Reconcile', exact: true }).isEnabled()).toBe(true);
+  });
+
   it('is usable at phone width: navigation visible, nothing wider than the screen', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     try {

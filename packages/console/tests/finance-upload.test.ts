@@ -10,7 +10,7 @@ import { type ConsoleUser, generateConsoleUsers } from '@payhooks/local/console'
 import { type LocalStack, startLocalStack } from '@payhooks/local/stack';
 import { randomWebhookSecret } from '@payhooks/testkit/sandbox/stripe-scenario';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gzipTradeBill } from './helpers/bills.ts';
 
 const MCHID = '1900000109';
@@ -74,8 +74,19 @@ async function call(method: string, apiPath: string, as: 'finance' | 'ops', body
   return { status: response.status, body: (await response.json()) as Answer };
 }
 
-const upload = (bytes: Buffer, extra: Record<string, unknown> = {}, as: 'finance' | 'ops' = 'finance') =>
-  call('POST', '/recon/file', as, {
+interface UploadState {
+  state: string;
+  file?: unknown;
+  result?: Answer['result'];
+  code?: string;
+}
+
+/**
+ * An upload as the page makes it: POST answers 202 before reconciling, then the upload's status is polled until
+ * the run ended; answers the POST's status and, when accepted, the ended state's file and result.
+ */
+async function upload(bytes: Buffer, extra: Record<string, unknown> = {}, as: 'finance' | 'ops' = 'finance') {
+  const started = await call('POST', '/recon/file', as, {
     provider: 'wechatpay',
     account: MCHID,
     businessDate: DATE,
@@ -83,6 +94,20 @@ const upload = (bytes: Buffer, extra: Record<string, unknown> = {}, as: 'finance
     contentBase64: bytes.toString('base64'),
     ...extra,
   });
+  if (started.status !== 202) return started;
+  const key = (started.body as { key: string }).key;
+  const ended = await vi.waitFor(
+    async () => {
+      const status = await call('GET', `/recon/file/status?${new URLSearchParams({ key })}`, as);
+      const state = status.body as UploadState;
+      if (state.state !== 'done' && state.state !== 'failed') throw new Error(`upload still ${state.state}`);
+      return state;
+    },
+    { timeout: 120_000, interval: 50 },
+  );
+  expect(ended.state).toBe('done');
+  return { status: started.status, body: { file: ended.file, result: ended.result } as Answer };
+}
 
 interface Summary {
   counts: Record<string, number>;
@@ -105,7 +130,7 @@ describe('finance uploads a bill to reconcile', () => {
       ['4200000000000000000003', 3000n],
     ]);
     const answer = await upload(bill);
-    expect(answer.status).toBe(200);
+    expect(answer.status).toBe(202);
     expect(answer.body.file).toEqual({
       name: 'tradebill-2025-03-01.csv.gz',
       bytes: bill.length,
@@ -148,7 +173,7 @@ describe('finance uploads a bill to reconcile', () => {
       ['4200000000000000000002', 2000n],
     ]);
     const kept = await upload(corrected);
-    expect(kept.status).toBe(200);
+    expect(kept.status).toBe(202);
     expect(kept.body.result?.status).not.toBe('succeeded');
     expect(await currentSummary()).toEqual(before);
 
@@ -175,7 +200,7 @@ describe('finance uploads a bill to reconcile', () => {
     }
     // Not a bill at all: the run fails with the parser's reason (recorded as a failed run), the report stays.
     const garbage = await upload(Buffer.from('this is not a bill\n'), { force: true });
-    expect(garbage.status).toBe(200);
+    expect(garbage.status).toBe(202);
     const failed = garbage.body.result as { status: string; error?: { code: string; message: string } };
     expect(failed.status).toBe('failed');
     expect(failed.error?.code).toMatch(/^[A-Z_]+$/);

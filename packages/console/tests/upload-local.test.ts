@@ -10,7 +10,7 @@ import { generateConsoleUsers } from '@payhooks/local/console';
 import { type LocalStack, startLocalStack } from '@payhooks/local/stack';
 import { successfulTrade, writeTradeBill } from '@payhooks/testkit/bills/bill-writer';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 const MCHID = '1900000109';
 let db: TestDatabase;
@@ -80,15 +80,32 @@ describe('upload on the local stack', () => {
     expect((await upload(opsToken, bill)).status).toBe(403);
 
     const response = await upload(financeToken, bill);
-    expect(response.status).toBe(200);
-    const answer = (await response.json()) as {
+    // Accepted before it is reconciled (a run may outlast API Gateway's 29 s); the page polls the status.
+    expect(response.status).toBe(202);
+    const { key, status } = (await response.json()) as { key: string; status: string };
+    const statusUrl = `${stack.gatewayUrl}${status}`;
+    const ended = await vi.waitFor(
+      async () => {
+        const polled = await fetch(statusUrl, { headers: { authorization: `Bearer ${financeToken}` } });
+        expect(polled.status).toBe(200);
+        const state = (await polled.json()) as { state: string };
+        if (state.state !== 'done' && state.state !== 'failed')
+          throw new Error(`upload still ${state.state}`);
+        return state;
+      },
+      { timeout: 120_000, interval: 50 },
+    );
+    const answer = ended as unknown as {
+      state: string;
       file: { key: string; sha256: string };
       result: { status: string; counts: Record<string, number> };
     };
+    expect(answer.state).toBe('done');
     expect(answer.result).toMatchObject({
       status: 'succeeded',
       counts: { matched: 1, missing_in_ledger: 1 },
     });
+    expect(answer.file.key).toBe(key);
     expect(answer.file.key.startsWith(`uploads/wechatpay/${MCHID}/2025-03-01/`)).toBe(true);
     expect(answer.file.sha256).toBe(createHash('sha256').update(bill).digest('hex'));
     expect(await readFile(path.join(stateDir, 'reports', answer.file.key))).toEqual(bill);

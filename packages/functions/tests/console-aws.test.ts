@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GetMetricData } from '../src/adapters/cloudwatch-ops.ts';
-import { type InvokeResult, lambdaInvokeUpload, reconUploadsVia } from '../src/adapters/console-upload.ts';
+import { type InvokeResult, lambdaStartUpload, reconUploadsVia } from '../src/adapters/console-upload.ts';
 import { dlqDepth } from '../src/adapters/dead-letters.ts';
 import type { UploadEvent } from '../src/reconciliation/upload.ts';
 import { consoleOpsDepsFromEnv, createConsoleUploadHandler } from '../src/wiring/console.ts';
@@ -42,9 +42,12 @@ const fakeGetMetricData: GetMetricData = async (input) => {
     MetricDataResults: (input.MetricDataQueries ?? []).flatMap((q) => answers.get(q.Id!) ?? []),
   };
 };
-/** The last Lambda invocations the transport saw (function name, decoded event). */
+/** The asynchronous Lambda invocations the transport took (function name, decoded event), not yet run. */
 const invoked: { name: string; event: UploadEvent }[] = [];
 let failNextInvoke = false;
+/** The upload function's handler, run by the tests where Lambda would run it after an asynchronous invoke. */
+let runUpload: ReturnType<typeof createConsoleUploadHandler>;
+const STALLED_AFTER_SECONDS = 420;
 let handler: ReturnType<typeof consoleApiHandler>;
 let store: ReturnType<typeof createFolderStore>;
 
@@ -55,19 +58,16 @@ beforeAll(async () => {
   ]);
   dir = await mkdtemp(path.join(tmpdir(), 'payhooks-console-aws-'));
   store = createFolderStore(dir);
-  const upload = createConsoleUploadHandler({}, { sql: db.sql, store, clock, logger });
-  // Lambda's Invoke as far as the adapter sees it: JSON bytes in, JSON bytes (or a crash report) out.
+  runUpload = createConsoleUploadHandler({}, { sql: db.sql, store, clock, logger });
+  // Lambda's asynchronous Invoke as far as the adapter sees it: Lambda takes the event, answers 202 and runs the
+  // function later (the tests run it, as Lambda would); or the call itself is refused (throttled, access denied).
   const transport = async (name: string, payload: Uint8Array): Promise<InvokeResult> => {
-    const event = JSON.parse(Buffer.from(payload).toString('utf8')) as UploadEvent;
-    invoked.push({ name, event });
     if (failNextInvoke) {
       failNextInvoke = false;
-      return {
-        FunctionError: 'Unhandled',
-        Payload: Buffer.from(JSON.stringify({ errorType: 'Error', errorMessage: 'connect ETIMEDOUT' })),
-      };
+      throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
     }
-    return { Payload: Buffer.from(JSON.stringify(await upload(event))) };
+    invoked.push({ name, event: JSON.parse(Buffer.from(payload).toString('utf8')) as UploadEvent });
+    return { StatusCode: 202 };
   };
   const deps: ConsoleApiDeps = {
     sql: db.sql,
@@ -83,7 +83,12 @@ beforeAll(async () => {
       },
       { getMetricData: fakeGetMetricData, clock },
     ),
-    uploads: reconUploadsVia({ store, invoke: lambdaInvokeUpload(UPLOAD_FUNCTION, transport), clock }),
+    uploads: reconUploadsVia({
+      store,
+      start: lambdaStartUpload(UPLOAD_FUNCTION, transport),
+      clock,
+      stalledAfterSeconds: STALLED_AFTER_SECONDS,
+    }),
   };
   handler = consoleApiHandler(createConsoleApi(deps));
 }, 120_000);
@@ -361,7 +366,15 @@ describe('upload of a bill to reconcile, through the upload function', () => {
       contentBase64: bytes.toString('base64'),
     });
 
-  it('keeps the file under uploads/ and reconciles it with the upload function’s database', async () => {
+  const runsOn = async (date: string) => {
+    const [row] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from recon_runs where account = ${MCHID} and business_date = ${date}`;
+    return row!.n;
+  };
+  const status = (key: string, as: 'finance' | 'ops' = 'finance') =>
+    call(as, 'GET', `/recon/file/status?${new URLSearchParams({ key })}`);
+
+  it('answers 202 at once with the kept file; the function, run later as Lambda runs it, records the run', async () => {
     await db.sql`
       insert into payments (provider, provider_payment_id, account, merchant_order_no, amount_minor, currency,
         status, status_rank, first_seen_at, succeeded_at, updated_at, last_event_id, version)
@@ -378,19 +391,12 @@ describe('upload of a bill to reconcile, through the upload function', () => {
     );
     invoked.length = 0;
     const answer = await upload(bill);
-    expect(answer.status).toBe(200);
-    expect(answer.body.result).toMatchObject({
-      status: 'succeeded',
-      provider: 'wechatpay',
-      account: MCHID,
-      businessDate: '2025-03-01',
-      counts: { matched: 1, missing_in_ledger: 1 },
-    });
-    const { key, sha256 } = answer.body.file as { key: string; sha256: string };
+    expect(answer.status).toBe(202);
+    const key = answer.body.key as string;
     expect(key.startsWith(`uploads/wechatpay/${MCHID}/2025-03-01/`)).toBe(true);
-    expect(sha256).toBe(createHash('sha256').update(bill).digest('hex'));
+    expect(answer.body.status).toBe(`/console/api/recon/file/status?${new URLSearchParams({ key })}`);
     expect(Buffer.from((await store.get(key))!)).toEqual(bill);
-    // The function was asked with the key, never the bytes.
+    // Asked asynchronously with the key, never the bytes; nothing reconciled yet.
     expect(invoked).toEqual([
       {
         name: UPLOAD_FUNCTION,
@@ -404,31 +410,83 @@ describe('upload of a bill to reconcile, through the upload function', () => {
         },
       },
     ]);
-    const [run] = await db.sql<{ status: string }[]>`
-      select status from recon_runs where provider = 'wechatpay' and account = ${MCHID}
-        and business_date = '2025-03-01'`;
-    expect(run?.status).toBe('succeeded');
+    expect((await status(key)).body).toMatchObject({ state: 'queued', key });
+    expect(await runsOn('2025-03-01')).toBe(0);
+
+    const outcome = await runUpload(invoked[0]!.event);
+    expect(outcome.ok).toBe(true);
+    const done = await status(key);
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({
+      state: 'done',
+      key,
+      file: { key, sha256: createHash('sha256').update(bill).digest('hex') },
+      result: {
+        status: 'succeeded',
+        provider: 'wechatpay',
+        account: MCHID,
+        businessDate: '2025-03-01',
+        counts: { matched: 1, missing_in_ledger: 1 },
+      },
+    });
+    expect(await runsOn('2025-03-01')).toBe(1);
+
+    // Lambda may deliver an asynchronous event twice: the second answers the recorded run and reconciles nothing
+    // (had it run, it would not find the file taken away here).
+    await store.put(key, Buffer.alloc(0), 'application/octet-stream');
+    expect(await runUpload(invoked[0]!.event)).toEqual(outcome);
+    expect((await status(key)).body).toEqual(done.body);
   });
 
-  it('records a file of no known kind as a failed run, and answers a failed function with 502 naming the kept file', async () => {
+  it('records a file of no known kind as a failed run; a refused invoke is 502 and a failed upload', async () => {
+    invoked.length = 0;
     const refused = await upload(Buffer.from('this is no bill at all\n'), 'notes.txt', '2025-03-02');
+    expect(refused.status).toBe(202);
+    await runUpload(invoked[0]!.event);
+    const ran = await status(refused.body.key);
     // A file of no known kind is a failed run, recorded as such, with the one line why.
-    expect(refused.status).toBe(200);
-    expect(refused.body.result).toMatchObject({ status: 'failed', error: { code: 'RECON_FILE_KIND' } });
-    expect(refused.body.result.error.message).toContain('notes.txt is neither');
+    expect(ran.body).toMatchObject({
+      state: 'done',
+      result: { status: 'failed', error: { code: 'RECON_FILE_KIND' } },
+    });
+    expect(ran.body.result.error.message).toContain('notes.txt is neither');
 
     failNextInvoke = true;
     const failed = await upload(Buffer.from('anything'), 'again.csv', '2025-03-03');
     expect(failed.status).toBe(502);
-    expect(failed.body.code).toBe('UPLOAD_FUNCTION_FAILED');
-    const kept = invoked.at(-1)!.event.file;
-    expect(failed.body.message).toContain(kept);
+    expect(failed.body.code).toBe('UPLOAD_NOT_STARTED');
+    const kept = /kept as (\S+)$/.exec(failed.body.message)![1]!;
     expect(await store.get(kept)).toBeDefined();
+    expect((await status(kept)).body).toMatchObject({ state: 'failed', code: 'UPLOAD_NOT_STARTED' });
   });
 
-  it('refuses an event that names no uploaded file, and the API answers that refusal with 422', async () => {
-    const direct = createConsoleUploadHandler({}, { sql: db.sql, store, clock, logger });
-    const outside = await direct({
+  it('answers an upload the function never finished as failed once the function’s time is over', async () => {
+    invoked.length = 0;
+    const started = await upload(Buffer.from('anything'), 'lost.csv', '2025-03-05');
+    expect(started.status).toBe(202);
+    // Not run: the function died before it recorded anything (timeout, out of memory). Later, as seen then:
+    const later = new Date(NOW.getTime() + (STALLED_AFTER_SECONDS + 1) * 1000);
+    const uploads = reconUploadsVia({
+      store,
+      start: async () => {},
+      clock: { now: () => later },
+      stalledAfterSeconds: STALLED_AFTER_SECONDS,
+    });
+    expect(await uploads.status(started.body.key)).toMatchObject({ state: 'failed', code: 'UPLOAD_STALLED' });
+    expect((await status(started.body.key)).body).toMatchObject({ state: 'queued' });
+  });
+
+  it('answers status to finance only, for uploads/ keys only', async () => {
+    invoked.length = 0;
+    const started = await upload(Buffer.from('anything'), 'mine.csv', '2025-03-06');
+    expect((await status(started.body.key, 'ops')).status).toBe(403);
+    expect((await status('wechatpay/1900000109/2025-03-01/latest.json')).status).toBe(400);
+    expect((await status('uploads/wechatpay/1900000109/2025-03-01/../x')).status).toBe(400);
+    expect((await status('uploads/wechatpay/1900000109/2025-03-01/never.csv')).status).toBe(404);
+  });
+
+  it('refuses an event that names no uploaded file', async () => {
+    const outside = await runUpload({
       file: 'wechatpay/1900000109/2025-03-01/latest.json',
       provider: 'wechatpay',
       merchant: MCHID,
@@ -440,16 +498,6 @@ describe('upload of a bill to reconcile, through the upload function', () => {
       code: 'UPLOAD_BAD_KEY',
       message: 'file must be a key under uploads/',
     });
-    const uploads = reconUploadsVia({ store, invoke: async () => outside, clock });
-    await expect(
-      uploads.reconcile({
-        provider: 'wechatpay',
-        account: MCHID,
-        businessDate: '2025-03-04',
-        fileName: 'x.csv',
-        bytes: Buffer.from('x'),
-        force: false,
-      }),
-    ).rejects.toMatchObject({ status: 422, code: 'UPLOAD_BAD_KEY' });
+    expect(await store.get('wechatpay/1900000109/2025-03-01/latest.json.status.json')).toBeUndefined();
   });
 });

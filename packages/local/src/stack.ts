@@ -15,7 +15,11 @@ import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import type { Env } from '@payhooks/functions/config';
 import { createStripeWebhookHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
-import { createConsoleUploadHandler } from '@payhooks/functions/wiring/console';
+import {
+  createConsoleUploadHandler,
+  startUploadInBackground,
+  uploadStalledAfterSeconds,
+} from '@payhooks/functions/wiring/console';
 import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/functions/wiring/merchants';
 import pino from 'pino';
 import { followAddedStripeSecrets } from './added-secrets.ts';
@@ -331,11 +335,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               queueAges: localQueueAges(queues),
               rejections,
             },
-            // As in a stage: the file is kept under uploads/ and the upload function's handler reconciles it.
+            // As in a stage: the file is kept under uploads/ and the upload function's handler reconciles it
+            // without the request waiting; the page polls the upload's status.
             uploads: reconUploadsVia({
               store: reports,
-              invoke: createConsoleUploadHandler(env, { sql, store: reports, clock, logger }),
+              start: startUploadInBackground(
+                createConsoleUploadHandler(env, { sql, store: reports, clock, logger }),
+                logger,
+              ),
               clock,
+              stalledAfterSeconds: uploadStalledAfterSeconds(env),
             }),
             ...(env.STRIPE_ORDER_METADATA_KEY
               ? { stripeOrderMetadataKey: env.STRIPE_ORDER_METADATA_KEY }

@@ -24,12 +24,26 @@ export interface ReconUploadAnswer {
 }
 
 /**
+ * Where an upload stands. `queued` when the console API kept the file and started the upload function, `running`
+ * once the function took it, then `done` (the run: it may itself be `failed`, e.g. a file of no known kind) or
+ * `failed` (the function could not run it: the one line why). Times are ISO strings.
+ */
+export type UploadStatus =
+  | { state: 'queued' | 'running'; key: string; startedAt: string }
+  | ({ state: 'done'; key: string; startedAt: string; finishedAt: string } & ReconUploadAnswer)
+  | { state: 'failed'; key: string; startedAt: string; finishedAt: string; code: string; message: string };
+
+/**
  * Reconciles an uploaded file with the reconciliation role, never the console's own (payhooks_console may not
  * write reconciliation tables): the file is kept under the reports store's `uploads/` prefix and the upload
- * function reconciles it from there — a Lambda invoke in a stage, the same function in process locally.
+ * function reconciles it from there — an asynchronous Lambda invoke in a stage, the same function in the background
+ * locally — so a run longer than API Gateway's 29 s never ends the page's request; the page polls `status`.
  */
 export interface ReconUploads {
-  reconcile(upload: ReconUpload): Promise<ReconUploadAnswer>;
+  /** Keeps the file, records it `queued` and starts the run without waiting; answers the file's key. */
+  start(upload: ReconUpload): Promise<{ key: string }>;
+  /** The upload's state; undefined for a key that was never uploaded. */
+  status(key: string): Promise<UploadStatus | undefined>;
 }
 
 export interface ConsoleApiDeps {

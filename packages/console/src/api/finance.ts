@@ -20,7 +20,7 @@ import {
   resolveReportKey,
   writeOffBreak,
 } from '@payhooks/core/recon/run';
-import type { ConsoleApiDeps } from './deps.ts';
+import type { ConsoleApiDeps, ReconUploads } from './deps.ts';
 import { badRequest, ConsoleApiError, notFound } from './errors.ts';
 import { json } from './http.ts';
 import type { ApiRoute, Role, RouteContext } from './types.ts';
@@ -33,6 +33,8 @@ type Provider = (typeof PROVIDERS)[number];
 const REPORT_FILES = ['summary.json', 'breaks.csv', 'matched.csv'] as const;
 /** Largest bill/report file the console takes (base64 in JSON stays under API Gateway's 10 MB and Lambda's 6 MB). */
 export const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
+/** An uploaded file's key as the upload port makes it (never a status object or another prefix). */
+const UPLOAD_KEY = /^uploads\/[\w-]+\/[\w-]+\/\d{4}-\d{2}-\d{2}\/[\w.-]+$/;
 
 const STATUS_OF_BREAK_CODE: Record<string, number> = {
   [BREAK_CODES.notFound]: 404,
@@ -273,6 +275,20 @@ export function financeRoutes(deps: ConsoleApiDeps): ApiRoute[] {
       roles: FINANCE,
       handle: async ({ json: body }) => reconcileUpload(deps, body),
     },
+    {
+      // Where an upload stands (the page polls it): queued, running, done with the run, or failed with why.
+      method: 'GET',
+      path: '/recon/file/status',
+      roles: FINANCE,
+      handle: async ({ request }) => {
+        const key = request.query.key ?? '';
+        if (!UPLOAD_KEY.test(key) || key.includes('..'))
+          throw badRequest('key is the uploads/… key the upload answered');
+        const status = await uploads(deps).status(key);
+        if (!status) throw notFound(`no upload ${key}`);
+        return json(200, status);
+      },
+    },
   ];
 }
 
@@ -294,19 +310,20 @@ async function reconcileUpload(deps: ConsoleApiDeps, body: unknown) {
   if (p === 'stripe' && account !== 'platform' && !account.startsWith('acct_'))
     throw badRequest('account for Stripe is acct_… or platform');
   const force = (body as Record<string, unknown>).force === true;
-  if (!deps.uploads)
-    throw new ConsoleApiError(
-      503,
-      'CONSOLE_NO_UPLOADS',
-      'this console API was built without its upload port: reconcile the file with the CLI (recon run --file)',
-    );
-  const answer = await deps.uploads.reconcile({
-    provider: p,
-    account,
-    businessDate,
-    fileName,
-    bytes,
-    force,
+  const { key } = await uploads(deps).start({ provider: p, account, businessDate, fileName, bytes, force });
+  // 202: the run goes on behind the answer (it may outlast API Gateway's 29 s); the page polls its status.
+  return json(202, {
+    key,
+    state: 'queued',
+    status: `/console/api/recon/file/status?${new URLSearchParams({ key })}`,
   });
-  return json(200, answer);
+}
+
+function uploads(deps: ConsoleApiDeps): ReconUploads {
+  if (deps.uploads) return deps.uploads;
+  throw new ConsoleApiError(
+    503,
+    'CONSOLE_NO_UPLOADS',
+    'this console API was built without its upload port: reconcile the file with the CLI (recon run --file)',
+  );
 }

@@ -8,7 +8,7 @@ import { sessionRoutes } from './session.ts';
 import type { ApiRoute } from './types.ts';
 
 export { CONSOLE_API_BASE, consoleApiHandler, consoleRequestFromEvent } from './apigw.ts';
-export type { ConsoleApiDeps, ReconUpload, ReconUploadAnswer, ReconUploads } from './deps.ts';
+export type { ConsoleApiDeps, ReconUpload, ReconUploadAnswer, ReconUploads, UploadStatus } from './deps.ts';
 export { ConsoleApiError } from './errors.ts';
 export type { RecentRejections, RejectionCount } from './ops/rejections.ts';
 export type {

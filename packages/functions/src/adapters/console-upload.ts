@@ -1,20 +1,26 @@
 // The console's upload port (ReconUploads), one implementation for a stage and the local runtime: the file goes
-// into the reports store under uploads/<provider>/<account>/<date>/, then the upload function reconciles it from
-// there with the reconciliation role. In a stage that function is invoked through Lambda (RequestResponse: the
-// page shows the run's outcome); locally the same handler runs in process.
+// into the reports store under uploads/<provider>/<account>/<date>/ with a `queued` status object beside it, then
+// the upload function is started without waiting — Lambda's asynchronous Invoke in a stage (a run can outlast API
+// Gateway's 29 s), the same handler in the background locally — and reconciles it with the reconciliation role,
+// recording `running` and `done` / `failed` in that status object, which the page polls.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import {
   ConsoleApiError,
   type ReconUpload,
-  type ReconUploadAnswer,
   type ReconUploads,
+  type UploadStatus,
 } from '@payhooks/console/api';
 import type { Clock, ObjectStore } from '@payhooks/core/ports';
-import { UPLOAD_PREFIX, type UploadEvent, type UploadOutcome } from '../reconciliation/upload.ts';
+import {
+  readUploadStatus,
+  UPLOAD_PREFIX,
+  type UploadEvent,
+  writeUploadStatus,
+} from '../reconciliation/upload.ts';
 
-/** One call of the upload function. */
-export type InvokeUpload = (event: UploadEvent) => Promise<UploadOutcome>;
+/** Starts one run of the upload function and returns once it is started, not finished. */
+export type StartUpload = (event: UploadEvent) => Promise<void>;
 
 /** `uploads/<provider>/<account>/<date>/<time>-<id>-<name>`: never overwrites, sorts by upload time. */
 export function uploadKey(upload: ReconUpload, at: Date): string {
@@ -25,56 +31,80 @@ export function uploadKey(upload: ReconUpload, at: Date): string {
 
 export function reconUploadsVia(options: {
   store: ObjectStore;
-  invoke: InvokeUpload;
+  start: StartUpload;
   clock: Clock;
+  /**
+   * How long an upload may stay queued or running before it is answered as failed: the upload function's timeout
+   * plus Lambda's queueing margin. A run that died without recording its end (timeout, out of memory) ends there.
+   */
+  stalledAfterSeconds: number;
 }): ReconUploads {
+  const { store, clock } = options;
   return {
-    async reconcile(upload): Promise<ReconUploadAnswer> {
-      const key = uploadKey(upload, options.clock.now());
-      await options.store.put(key, upload.bytes, 'application/octet-stream');
-      const outcome = await options.invoke({
-        file: key,
-        provider: upload.provider,
-        merchant: upload.account,
-        date: upload.businessDate,
-        fileName: upload.fileName,
-        force: upload.force,
-      });
-      if (!outcome.ok) throw new ConsoleApiError(422, outcome.code, outcome.message);
-      return { file: outcome.file, result: outcome.result };
+    async start(upload) {
+      const key = uploadKey(upload, clock.now());
+      await store.put(key, upload.bytes, 'application/octet-stream');
+      const startedAt = clock.now().toISOString();
+      await writeUploadStatus(store, key, { state: 'queued', key, startedAt });
+      try {
+        await options.start({
+          file: key,
+          provider: upload.provider,
+          merchant: upload.account,
+          date: upload.businessDate,
+          fileName: upload.fileName,
+          force: upload.force,
+        });
+      } catch (error) {
+        const message = `the upload function could not be started (${(error as Error).name}); the file is kept as ${key}`;
+        await writeUploadStatus(store, key, {
+          state: 'failed',
+          key,
+          startedAt,
+          finishedAt: clock.now().toISOString(),
+          code: 'UPLOAD_NOT_STARTED',
+          message,
+        });
+        // 502: the function behind the console could not be reached; nothing was reconciled.
+        throw new ConsoleApiError(502, 'UPLOAD_NOT_STARTED', message);
+      }
+      return { key };
+    },
+    async status(key) {
+      const status = await readUploadStatus(store, key);
+      if (!status || status.state === 'done' || status.state === 'failed') return status;
+      const waitedSeconds = (clock.now().getTime() - Date.parse(status.startedAt)) / 1000;
+      if (waitedSeconds <= options.stalledAfterSeconds) return status;
+      return {
+        state: 'failed',
+        key,
+        startedAt: status.startedAt,
+        finishedAt: clock.now().toISOString(),
+        code: 'UPLOAD_STALLED',
+        message: `the upload function recorded no end within ${options.stalledAfterSeconds} s (see its log); the file is kept as ${key}`,
+      } satisfies UploadStatus;
     },
   };
 }
 
 /** Lambda's Invoke, as far as this adapter reads it. */
 export interface InvokeResult {
-  Payload?: Uint8Array;
+  StatusCode?: number;
   FunctionError?: string;
 }
 
-/** The upload function through Lambda's synchronous Invoke (the SDK client, or a test's transport). */
-export function lambdaInvokeUpload(
+/**
+ * The upload function through Lambda's asynchronous Invoke (`InvocationType: 'Event'`: Lambda queues the event and
+ * answers 202 at once). `send` is the SDK client, or a test's transport.
+ */
+export function lambdaStartUpload(
   functionName: string,
   send: (functionName: string, payload: Uint8Array) => Promise<InvokeResult> = sdkInvoke(),
-): InvokeUpload {
+): StartUpload {
   return async (event) => {
     const out = await send(functionName, Buffer.from(JSON.stringify(event)));
-    const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
-    if (out.FunctionError) {
-      // The function's own crash report ({errorType, errorMessage}); its stack stays in its log.
-      let why = out.FunctionError;
-      try {
-        const report = JSON.parse(text) as { errorType?: string; errorMessage?: string };
-        why = `${report.errorType ?? out.FunctionError}: ${report.errorMessage ?? ''}`;
-      } catch {}
-      // 502: the console's own function failed behind it; the file stays under uploads/ for a re-run.
-      throw new ConsoleApiError(
-        502,
-        'UPLOAD_FUNCTION_FAILED',
-        `the upload function failed (${why}); the file is kept as ${event.file}`,
-      );
-    }
-    return JSON.parse(text) as UploadOutcome;
+    if (out.StatusCode !== 202)
+      throw new Error(`Lambda answered the asynchronous invoke with ${out.StatusCode}`);
   };
 }
 
@@ -84,6 +114,8 @@ function sdkInvoke() {
     // Loaded on the first upload only: most console requests never need the Lambda client.
     const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
     client ??= new LambdaClient({});
-    return client.send(new InvokeCommand({ FunctionName: functionName, Payload: payload }));
+    return client.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: payload }),
+    );
   };
 }

@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ReconUploadAnswer } from '@payhooks/console/api';
+import type { ReconUploadAnswer, UploadStatus } from '@payhooks/console/api';
 import { PayhooksError } from '@payhooks/core/errors';
 import type { Sql } from '@payhooks/core/ledger';
 import type { Clock, Logger, ObjectStore } from '@payhooks/core/ports';
@@ -30,6 +30,24 @@ export interface UploadEvent {
 /** The function's answer: the run, or the one line why the file could not be reconciled. */
 export type UploadOutcome = ({ ok: true } & ReconUploadAnswer) | { ok: false; code: string; message: string };
 
+/**
+ * Where an upload's state is kept: an object beside the file, written `queued` by the console API and then
+ * `running` and `done` / `failed` by the upload function, which the console invokes without waiting (a run can take
+ * longer than API Gateway's 29 s). The page polls it through the console API (docs/decisions.md "Asynchronous uploads").
+ */
+export function uploadStatusKey(file: string): string {
+  return `${file}.status.json`;
+}
+
+export async function readUploadStatus(store: ObjectStore, file: string): Promise<UploadStatus | undefined> {
+  const bytes = await store.get(uploadStatusKey(file));
+  return bytes ? (JSON.parse(Buffer.from(bytes).toString('utf8')) as UploadStatus) : undefined;
+}
+
+export function writeUploadStatus(store: ObjectStore, file: string, status: UploadStatus): Promise<void> {
+  return store.put(uploadStatusKey(file), JSON.stringify(status), 'application/json');
+}
+
 export interface UploadDeps {
   sql: Sql;
   store: ObjectStore;
@@ -51,6 +69,56 @@ function checked(event: UploadEvent): UploadEvent {
   if (typeof e.date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(e.date))
     throw new UploadRefused('UPLOAD_BAD_DATE', 'date must be YYYY-MM-DD');
   return e as UploadEvent;
+}
+
+/**
+ * The upload function: reconciles the file once and records the outcome in its status object. An invocation that
+ * finds the upload already taken (Lambda may deliver an asynchronous event twice) answers the recorded state and
+ * reconciles nothing; a fault is recorded as `failed` with a line that carries no internals (they go to the log), so
+ * the page never waits on a run that died.
+ */
+export async function runUpload(deps: UploadDeps, event: UploadEvent): Promise<UploadOutcome> {
+  let key: string;
+  try {
+    key = checked(event).file;
+  } catch (error) {
+    return refusal(error);
+  }
+  const recorded = await readUploadStatus(deps.store, key);
+  if (recorded && recorded.state !== 'queued') return outcomeOf(recorded);
+  const startedAt = recorded?.startedAt ?? deps.clock.now().toISOString();
+  await writeUploadStatus(deps.store, key, { state: 'running', key, startedAt });
+  let outcome: UploadOutcome;
+  try {
+    outcome = await reconcileUpload(deps, event);
+  } catch (error) {
+    deps.logger.error('uploaded file could not be reconciled', { key, error: String(error) });
+    outcome = {
+      ok: false,
+      code: 'UPLOAD_FAULT',
+      message: `the upload function failed; the file is kept as ${key}`,
+    };
+  }
+  const finishedAt = deps.clock.now().toISOString();
+  await writeUploadStatus(
+    deps.store,
+    key,
+    outcome.ok
+      ? { state: 'done', key, startedAt, finishedAt, file: outcome.file, result: outcome.result }
+      : { state: 'failed', key, startedAt, finishedAt, code: outcome.code, message: outcome.message },
+  );
+  return outcome;
+}
+
+function outcomeOf(status: UploadStatus): UploadOutcome {
+  if (status.state === 'done') return { ok: true, file: status.file, result: status.result };
+  if (status.state === 'failed') return { ok: false, code: status.code, message: status.message };
+  return { ok: false, code: 'UPLOAD_TAKEN', message: `upload ${status.key} is already being reconciled` };
+}
+
+function refusal(error: unknown): UploadOutcome {
+  if (error instanceof PayhooksError) return { ok: false, code: error.code, message: error.message };
+  throw error;
 }
 
 export async function reconcileUpload(deps: UploadDeps, event: UploadEvent): Promise<UploadOutcome> {
@@ -83,7 +151,6 @@ export async function reconcileUpload(deps: UploadDeps, event: UploadEvent): Pro
     }
   } catch (error) {
     // Our own refusals (a file of no known kind, a future date…) go back as one line; anything else is a fault.
-    if (error instanceof PayhooksError) return { ok: false, code: error.code, message: error.message };
-    throw error;
+    return refusal(error);
   }
 }

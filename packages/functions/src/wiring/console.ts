@@ -19,11 +19,11 @@ import {
   sdkGetMetricData,
 } from '../adapters/cloudwatch-ops.ts';
 import { opsQueuesOn } from '../adapters/console-ops-sqs.ts';
-import { lambdaInvokeUpload, reconUploadsVia } from '../adapters/console-upload.ts';
+import { lambdaStartUpload, reconUploadsVia, type StartUpload } from '../adapters/console-upload.ts';
 import { s3StoreFromEnv } from '../adapters/s3-store.ts';
 import { sqsClientFromEnv } from '../adapters/sqs.ts';
 import { type Env, integer, list, optional, required } from '../config.ts';
-import { reconcileUpload, type UploadDeps, type UploadEvent } from '../reconciliation/upload.ts';
+import { runUpload, type UploadDeps, type UploadEvent } from '../reconciliation/upload.ts';
 import { sqlFromEnv } from './db.ts';
 
 /**
@@ -63,8 +63,9 @@ export function consoleApiDepsFromEnv(env: Env): ConsoleApiDeps {
     ops: consoleOpsDepsFromEnv(env),
     uploads: reconUploadsVia({
       store: reports,
-      invoke: lambdaInvokeUpload(required(env, 'CONSOLE_UPLOAD_FUNCTION')),
+      start: lambdaStartUpload(required(env, 'CONSOLE_UPLOAD_FUNCTION')),
       clock: systemClock,
+      stalledAfterSeconds: uploadStalledAfterSeconds(env),
     }),
     ...(origins.length ? { allowedOrigins: origins } : {}),
     ...(env.STRIPE_ORDER_METADATA_KEY ? { stripeOrderMetadataKey: env.STRIPE_ORDER_METADATA_KEY } : {}),
@@ -82,12 +83,35 @@ export function consoleUploadDepsFromEnv(env: Env, overrides: Partial<UploadDeps
   };
 }
 
+/**
+ * An upload still queued or running this long after it was kept is answered as failed: the upload function's
+ * timeout (the stacks set CONSOLE_UPLOAD_TIMEOUT_SECONDS from it) plus two minutes for Lambda's event queue.
+ */
+export function uploadStalledAfterSeconds(env: Env): number {
+  return integer(env, 'CONSOLE_UPLOAD_TIMEOUT_SECONDS', 300) + 120;
+}
+
+/**
+ * The local runtime's StartUpload: the upload function's handler run in the background of this process, as
+ * Lambda's asynchronous invoke runs it beside the API; it records its own outcome, a crash included.
+ */
+export function startUploadInBackground(
+  run: (event: UploadEvent) => Promise<unknown>,
+  logger: { error(message: string, fields?: Record<string, unknown>): void },
+): StartUpload {
+  return async (event) => {
+    run(event).catch((error) =>
+      logger.error('upload function failed', { file: event.file, error: String(error) }),
+    );
+  };
+}
+
 /** The upload function's handler (the local runtime calls it in process): built on the first invocation. */
 export function createConsoleUploadHandler(env: Env, overrides: Partial<UploadDeps> = {}) {
   let deps: UploadDeps | undefined;
   return (event: UploadEvent) => {
     deps ??= consoleUploadDepsFromEnv(env, overrides);
-    return reconcileUpload(deps, event);
+    return runUpload(deps, event);
   };
 }
 

@@ -54,19 +54,25 @@ export function ReportsPage({ api }: PageProps) {
     <${Upload} api=${api} onDone=${reports.reload} />`;
 }
 
-interface UploadAnswer {
-  file: { name: string; bytes: number; sha256: string };
-  result: {
-    status: string;
-    provider: string;
-    account: string;
-    businessDate: string;
-    counts: Record<string, number>;
-    breaks: { total: number };
-    error?: { code: string; message: string };
-    reason?: string;
-  };
+interface UploadRun {
+  status: string;
+  provider: string;
+  account: string;
+  businessDate: string;
+  counts: Record<string, number>;
+  breaks: { total: number };
+  error?: { code: string; message: string };
+  reason?: string;
 }
+
+/** GET /recon/file/status: queued or running, then done (with the run) or failed (with why). */
+type UploadStatus =
+  | { state: 'queued' | 'running'; key: string }
+  | { state: 'done'; key: string; file: { name: string; bytes: number; sha256: string }; result: UploadRun }
+  | { state: 'failed'; key: string; code: string; message: string };
+
+/** How often the page asks where an upload stands; a run of a large bill takes tens of seconds. */
+const POLL_MS = 1000;
 
 function base64(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -75,6 +81,26 @@ function base64(file: File): Promise<string> {
     reader.onerror = () => reject(new Error('the file cannot be read'));
     reader.readAsDataURL(file);
   });
+}
+
+function outcome(status: UploadStatus & { state: 'done' | 'failed' }): { ok: boolean; text: string } {
+  if (status.state === 'failed') return { ok: false, text: `failed: ${status.message}` };
+  const r = status.result;
+  if (r.status !== 'succeeded')
+    return { ok: false, text: `${r.status}: ${r.error?.message ?? r.reason ?? ''}` };
+  return {
+    ok: true,
+    text: `${r.provider} ${accountName(r.account)} ${r.businessDate}: ${r.counts.matched ?? 0} matched, ${r.breaks.total} break(s) (file ${status.file.name}, sha256 ${status.file.sha256.slice(0, 12)}…)`,
+  };
+}
+
+/** Polls the upload's status until the run ended (the upload answered 202 before reconciling). */
+async function finished(api: Api, key: string): Promise<UploadStatus & { state: 'done' | 'failed' }> {
+  for (;;) {
+    const status = await api.get<UploadStatus>('/recon/file/status', { key });
+    if (status.state === 'done' || status.state === 'failed') return status;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 function Upload({ api, onDone }: { api: Api; onDone: () => void }) {
@@ -88,7 +114,7 @@ function Upload({ api, onDone }: { api: Api; onDone: () => void }) {
     setBusy(true);
     setMessage(undefined);
     try {
-      const answer = await api.post<UploadAnswer>('/recon/file', {
+      const started = await api.post<{ key: string }>('/recon/file', {
         provider: form.get('provider'),
         account: form.get('account'),
         businessDate: form.get('businessDate'),
@@ -96,14 +122,8 @@ function Upload({ api, onDone }: { api: Api; onDone: () => void }) {
         contentBase64: await base64(file),
         force: form.get('force') === 'on',
       });
-      const r = answer.result;
-      setMessage({
-        ok: r.status === 'succeeded',
-        text:
-          r.status === 'succeeded'
-            ? `${r.provider} ${accountName(r.account)} ${r.businessDate}: ${r.counts.matched ?? 0} matched, ${r.breaks.total} break(s) (file ${answer.file.name}, sha256 ${answer.file.sha256.slice(0, 12)}…)`
-            : `${r.status}: ${r.error?.message ?? r.reason ?? ''}`,
-      });
+      setMessage({ ok: true, text: `Reconciling ${file.name}… (kept as ${started.key})` });
+      setMessage(outcome(await finished(api, started.key)));
       onDone();
     } catch (error) {
       setMessage({ ok: false, text: (error as Error).message });
@@ -122,5 +142,5 @@ function Upload({ api, onDone }: { api: Api; onDone: () => void }) {
       <div class="field"><label for="up-force"><input id="up-force" name="force" type="checkbox" /> Replace an existing report for that date</label></div>
       <div class="field"><button type="submit" disabled=${busy}>${busy ? 'Reconciling…' : 'Reconcile'}</button></div>
     </form>
-    ${message ? html`<p class=${message.ok ? 'ok' : 'error'} role="status">${message.text}</p>` : null}`;
+    <p class=${message ? (message.ok ? 'ok' : 'error') : ''} role="status" aria-live="polite">${message?.text ?? ''}</p>`;
 }
