@@ -75,6 +75,7 @@ export {
   type VerifyPart,
 } from './merchant-parts.ts';
 export {
+  checkMerchantsDocument,
   type DecryptingMerchant,
   describeMerchant,
   type Merchant,
@@ -82,8 +83,6 @@ export {
   type MerchantDescription,
   type MerchantRegistry,
   type MerchantsDocument,
-  merchantConfigSchema,
-  merchantsDocumentSchema,
   normalizeSerial,
   parseMerchants,
   type VerificationKeyInfo,

@@ -2,17 +2,16 @@
 // need"): the webhook holds `verify` parts only (public keys and ids), the consumer `decrypt` parts (APIv3
 // keys), reconciliation, sweep and backfill all three (`sign` adds the merchant private key). Each part is
 // small (≤ 3.6 KB with a rotation overlap), so one part of one merchant fits one SSM parameter.
-import * as z from 'zod';
+import { checked, list, strictObject } from './config-checks.ts';
 import {
+  checkMerchantsDocument,
   type DecryptingMerchant,
   fail,
-  formatIssues,
   type MerchantConfig,
   type MerchantDescription,
   type MerchantRegistry,
   type MerchantsDocument,
-  merchantConfigSchema,
-  merchantsDocumentSchema,
+  merchantFieldChecks,
   parseApiv3Key,
   parseMerchants,
   parseVerificationKeys,
@@ -23,38 +22,39 @@ import {
 export const MERCHANT_PURPOSES = ['verify', 'decrypt', 'sign'] as const;
 export type MerchantPurpose = (typeof MERCHANT_PURPOSES)[number];
 
-const shape = merchantConfigSchema.shape;
+const shape = merchantFieldChecks;
 // Strict: a part carrying another purpose's field (a privateKey in a verify part) is refused, not ignored.
-export const verifyPartSchema = z.strictObject({
-  id: shape.id,
-  mchid: shape.mchid,
-  appid: shape.appid,
-  serviceProvider: shape.serviceProvider,
-  verificationKeys: shape.verificationKeys,
-});
-export const decryptPartSchema = z.strictObject({
-  id: shape.id,
-  mchid: shape.mchid,
-  appid: shape.appid,
-  apiv3Key: shape.apiv3Key,
-});
-export const signPartSchema = z.strictObject({
-  id: shape.id,
-  mchid: shape.mchid,
-  certificateSerial: shape.certificateSerial,
-  privateKey: shape.privateKey,
-});
+const partChecks = {
+  verify: strictObject(
+    {
+      id: shape.id,
+      mchid: shape.mchid,
+      appid: shape.appid,
+      serviceProvider: shape.serviceProvider,
+      verificationKeys: shape.verificationKeys,
+    },
+    ['serviceProvider'],
+  ),
+  decrypt: strictObject({ id: shape.id, mchid: shape.mchid, appid: shape.appid, apiv3Key: shape.apiv3Key }),
+  sign: strictObject({
+    id: shape.id,
+    mchid: shape.mchid,
+    certificateSerial: shape.certificateSerial,
+    privateKey: shape.privateKey,
+  }),
+};
 
-export type VerifyPart = z.infer<typeof verifyPartSchema>;
-export type DecryptPart = z.infer<typeof decryptPartSchema>;
-export type SignPart = z.infer<typeof signPartSchema>;
+export type VerifyPart = Pick<
+  MerchantConfig,
+  'id' | 'mchid' | 'appid' | 'serviceProvider' | 'verificationKeys'
+>;
+export type DecryptPart = Pick<MerchantConfig, 'id' | 'mchid' | 'appid' | 'apiv3Key'>;
+export type SignPart = Pick<MerchantConfig, 'id' | 'mchid' | 'certificateSerial' | 'privateKey'>;
 export interface MerchantParts {
   verify: VerifyPart;
   decrypt: DecryptPart;
   sign: SignPart;
 }
-
-const partSchemas = { verify: verifyPartSchema, decrypt: decryptPartSchema, sign: signPartSchema };
 
 function parseJson(document: unknown, what: string): unknown {
   if (typeof document !== 'string') return document;
@@ -85,20 +85,22 @@ export function splitMerchantConfig(config: MerchantConfig): MerchantParts {
 
 /** Validates a full merchants document (the single-document format) and splits every merchant. */
 export function splitMerchantsDocument(document: string | unknown): MerchantParts[] {
-  const parsed = merchantsDocumentSchema.safeParse(parseJson(document, 'the merchants document'));
-  if (!parsed.success) fail(formatIssues(parsed.error));
-  return parsed.data.merchants.map(splitMerchantConfig);
+  return checkMerchantsDocument(parseJson(document, 'the merchants document')).merchants.map(
+    splitMerchantConfig,
+  );
 }
 
 /** Validates the parts of one purpose: `{ "merchants": [part, …] }` (JSON text or a value). */
 export function parsePartsDocument<P extends MerchantPurpose>(
   purpose: P,
   document: string | unknown,
-): z.infer<(typeof partSchemas)[P]>[] {
-  const schema = z.strictObject({ merchants: z.array(partSchemas[purpose]) });
-  const parsed = schema.safeParse(parseJson(document, `the ${purpose} merchants document`));
-  if (!parsed.success) fail(`${purpose} parts: ${formatIssues(parsed.error)}`);
-  return parsed.data.merchants as z.infer<(typeof partSchemas)[P]>[];
+): MerchantParts[P][] {
+  const result = checked<{ merchants: MerchantParts[P][] }>(
+    strictObject({ merchants: list(partChecks[purpose]) }),
+    parseJson(document, `the ${purpose} merchants document`),
+  );
+  if (!result.ok) fail(`${purpose} parts: ${result.issues}`);
+  return result.value.merchants;
 }
 
 function describePart(merchant: VerifyingMerchant | DecryptingMerchant): MerchantDescription {

@@ -1,8 +1,8 @@
-// Merchant configuration (the WECHATPAY_MERCHANTS JSON document): validated with zod and parsed once per
+// Merchant configuration (the WECHATPAY_MERCHANTS JSON document): validated (config-checks.ts) and parsed once per
 // container into KeyObjects, so the request path never touches PEM text. Errors never echo key material.
 import crypto, { type KeyObject } from 'node:crypto';
-import * as z from 'zod';
 import { ConfigError } from '../../errors.ts';
+import { type Check, checked, list, optionalFlag, strictObject, stringMap, text } from './config-checks.ts';
 import { WECHATPAY_CODES as C } from './constants.ts';
 
 const RSA_BITS = 2048;
@@ -28,29 +28,47 @@ export function merchantCertificateSerial(configured: string): string {
   return configured.toUpperCase();
 }
 
-const nonEmpty = z.string().trim().min(1);
-
-export const merchantConfigSchema = z.strictObject({
+/** Each field's check, shared by the full document and the parts by purpose (merchant-parts.ts). */
+export const merchantFieldChecks = {
   /** The `{merchant}` path key of `POST /webhooks/wechatpay/{merchant}`. */
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 _ -'),
-  mchid: z.string().regex(/^[0-9]{1,32}$/, 'must be the numeric WeChat Pay merchant id'),
-  appid: nonEmpty,
+  id: text({ pattern: /^[A-Za-z0-9_-]{1,64}$/, message: 'must be 1–64 characters of A-Z a-z 0-9 _ -' }),
+  mchid: text({ pattern: /^[0-9]{1,32}$/, message: 'must be the numeric WeChat Pay merchant id' }),
+  appid: text({ nonEmpty: true }),
   // Checked as bytes later: a 32-character string with non-ASCII characters is not a 32-byte key.
-  apiv3Key: z.string(),
-  verificationKeys: z
-    .record(z.string().regex(/^[\x21-\x7e]{1,128}$/, 'serial must be printable ASCII'), z.string())
-    .refine((keys) => Object.keys(keys).length > 0, 'needs at least one verification key'),
-  privateKey: z.string(),
-  certificateSerial: z.string().regex(HEX, 'must be the hex serial of the merchant certificate'),
-  serviceProvider: z.boolean().optional(),
+  apiv3Key: text(),
+  verificationKeys: stringMap(
+    { pattern: /^[\x21-\x7e]{1,128}$/, message: 'serial must be printable ASCII' },
+    'needs at least one verification key',
+  ),
+  privateKey: text(),
+  certificateSerial: text({ pattern: HEX, message: 'must be the hex serial of the merchant certificate' }),
+  serviceProvider: optionalFlag,
+} satisfies Record<string, Check>;
+
+export interface MerchantConfig {
+  id: string;
+  mchid: string;
+  appid: string;
+  apiv3Key: string;
+  verificationKeys: Record<string, string>;
+  privateKey: string;
+  certificateSerial: string;
+  serviceProvider?: boolean;
+}
+export interface MerchantsDocument {
+  merchants: MerchantConfig[];
+}
+
+const merchantsDocumentCheck = strictObject({
+  merchants: list(strictObject(merchantFieldChecks, ['serviceProvider']), 'needs at least one merchant'),
 });
 
-export const merchantsDocumentSchema = z.strictObject({
-  merchants: z.array(merchantConfigSchema).min(1, 'needs at least one merchant'),
-});
-
-export type MerchantConfig = z.infer<typeof merchantConfigSchema>;
-export type MerchantsDocument = z.infer<typeof merchantsDocumentSchema>;
+/** Validates a full merchants document (already JSON-parsed); throws ConfigError naming paths, never values. */
+export function checkMerchantsDocument(value: unknown, prefix = ''): MerchantsDocument {
+  const result = checked<MerchantsDocument>(merchantsDocumentCheck, value);
+  if (!result.ok) fail(`${prefix}${result.issues}`);
+  return result.value;
+}
 
 export interface VerificationKeyInfo {
   serial: string;
@@ -240,14 +258,6 @@ export function describeMerchant(merchant: Merchant): MerchantDescription {
   };
 }
 
-export function formatIssues(error: z.ZodError): string {
-  // Zod's default messages name the expectation, not the input value, so they are safe to surface.
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(document)'}: ${issue.message}`)
-    .join('; ');
-}
-
 /**
  * Parses the merchant configuration (JSON text or an already-parsed value) and every key in it, once.
  * Throws ConfigError (code WECHATPAY_CONFIG, or WECHATPAY_APIV3_KEY for a bad APIv3 key).
@@ -262,9 +272,7 @@ export function parseMerchants(document: string | unknown): MerchantRegistry {
       fail('not valid JSON');
     }
   }
-  const parsed = merchantsDocumentSchema.safeParse(value);
-  if (!parsed.success) fail(formatIssues(parsed.error));
-  return registryOf(parsed.data.merchants.map(buildMerchant), describeMerchant);
+  return registryOf(checkMerchantsDocument(value).merchants.map(buildMerchant), describeMerchant);
 }
 
 /** Lookup by id and mchid over built merchants; ids and mchids must be unique. */
