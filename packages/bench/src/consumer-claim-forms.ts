@@ -30,46 +30,30 @@ try {
   const head = `insert into inbox_events (provider, event_id, event_type, account, occurred_at, received_at, outcome,
     api_version, raw_payload) select 'stripe', event_id, 't', '', now(), now(), 'stored', null, raw_payload from unnest(`;
   const tail = `) as u(event_id, raw_payload) on conflict do nothing returning provider, event_id`;
-  const ids = arrayLiteral(
-    rows.map((r) => r.id),
-    'text',
-  );
+  const ids = rows.map((r) => r.id);
+  const bodies = rows.map((r) => r.body);
   const forms: Record<string, () => Promise<unknown>> = {
     // What begin + rollback and one round trip cost alone, to subtract.
     'select 1 (overhead)': () => sql.unsafe('select 1'),
     'ARRAY[$v$…$v$]': () =>
-      sql.unsafe(
-        `${head}${ids}, ${arrayOfLiterals(
-          rows.map((r) => r.body),
-          'text',
-        )}${tail}`,
-      ),
+      sql.unsafe(`${head}${arrayLiteral(ids, 'text')}, ${arrayOfLiterals(bodies, 'text')}${tail}`),
     'escaped {…} literal': () =>
-      sql.unsafe(
-        `${head}${ids}, ${arrayLiteral(
-          rows.map((r) => r.body),
-          'text',
-        )}${tail}`,
-      ),
-    'bound $1, $2': () =>
-      sql.unsafe(`${head}$1::text[], $2::text[]${tail}`, [
-        rows.map((r) => r.id),
-        rows.map((r) => r.body),
-      ] as never),
+      sql.unsafe(`${head}${arrayLiteral(ids, 'text')}, ${arrayLiteral(bodies, 'text')}${tail}`),
+    'bound $1, $2': () => sql.unsafe(`${head}$1::text[], $2::text[]${tail}`, [ids, bodies] as never),
   };
   const ticks = () => parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).self;
+  // Each form inside a transaction that is rolled back, so every batch claims the same rows afresh.
+  const repeat = async (run: () => Promise<unknown>, times: number) => {
+    for (let i = 0; i < times; i++) {
+      await sql.unsafe('begin');
+      await run();
+      await sql.unsafe('rollback');
+    }
+  };
   for (const [name, run] of Object.entries(forms)) {
-    for (let i = 0; i < 20; i++) {
-      await sql.unsafe('begin');
-      await run();
-      await sql.unsafe('rollback');
-    }
+    await repeat(run, 20); // warm-up
     const t0 = ticks();
-    for (let i = 0; i < batches; i++) {
-      await sql.unsafe('begin');
-      await run();
-      await sql.unsafe('rollback');
-    }
+    await repeat(run, batches);
     const cpu = ((ticks() - t0) * 10_000) / (batches * 100);
     console.log(`${name.padEnd(22)} backend CPU ${cpu.toFixed(1)} µs per row`);
   }

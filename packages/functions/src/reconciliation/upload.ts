@@ -78,19 +78,20 @@ function checked(event: UploadEvent): UploadEvent {
  * the page never waits on a run that died.
  */
 export async function runUpload(deps: UploadDeps, event: UploadEvent): Promise<UploadOutcome> {
-  let key: string;
+  let valid: UploadEvent;
   try {
-    key = checked(event).file;
+    valid = checked(event);
   } catch (error) {
     return refusal(error);
   }
+  const key = valid.file;
   const recorded = await readUploadStatus(deps.store, key);
   if (recorded && recorded.state !== 'queued') return outcomeOf(recorded);
   const startedAt = recorded?.startedAt ?? deps.clock.now().toISOString();
   await writeUploadStatus(deps.store, key, { state: 'running', key, startedAt });
   let outcome: UploadOutcome;
   try {
-    outcome = await reconcileUpload(deps, event);
+    outcome = await reconcileFile(deps, valid);
   } catch (error) {
     deps.logger.error('uploaded file could not be reconciled', { key, error: String(error) });
     outcome = {
@@ -121,9 +122,10 @@ function refusal(error: unknown): UploadOutcome {
   throw error;
 }
 
-export async function reconcileUpload(deps: UploadDeps, event: UploadEvent): Promise<UploadOutcome> {
+/** Reconciles the (checked) event's file with the providers' file sources; our refusals come back as outcomes. */
+async function reconcileFile(deps: UploadDeps, event: UploadEvent): Promise<UploadOutcome> {
   try {
-    const { file: key, provider, merchant, date, force } = checked(event);
+    const { file: key, provider, merchant, date, force } = event;
     const bytes = await deps.store.get(key);
     if (!bytes) throw new UploadRefused('UPLOAD_MISSING', `no uploaded file ${key}`);
     const fileName = path.basename(event.fileName || key);

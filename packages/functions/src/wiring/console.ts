@@ -9,7 +9,7 @@ import type { ConsoleApiDeps } from '@payhooks/console/api';
 import { consoleApiHandler, createConsoleApi } from '@payhooks/console/api';
 import { type ConsoleConfig, createConsoleStaticHandler, readConsoleAssets } from '@payhooks/console/assets';
 import { createLogger } from '@payhooks/core/logger';
-import { type Clock, systemClock } from '@payhooks/core/ports';
+import { type Clock, type Logger, systemClock } from '@payhooks/core/ports';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   cloudwatchQueueAges,
@@ -97,7 +97,7 @@ export function uploadStalledAfterSeconds(env: Env): number {
  */
 export function startUploadInBackground(
   run: (event: UploadEvent) => Promise<unknown>,
-  logger: { error(message: string, fields?: Record<string, unknown>): void },
+  logger: Logger,
 ): StartUpload {
   return async (event) => {
     run(event).catch((error) =>

@@ -139,6 +139,13 @@ export class CopyBinaryText extends Transform {
   private pending: Buffer = Buffer.alloc(0);
   private headerDone = false;
   private ended = false;
+  private readonly prefix: Buffer | undefined;
+
+  /** `prefix`: bytes pushed before the first record (matched.csv's BOM and header line). */
+  constructor(options: { prefix?: Buffer } = {}) {
+    super();
+    this.prefix = options.prefix;
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
     const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
@@ -156,6 +163,7 @@ export class CopyBinaryText extends Transform {
       }
       at = 19 + extension;
       this.headerDone = true;
+      if (this.prefix) this.push(this.prefix);
     }
     const out = Buffer.allocUnsafe(data.length);
     let written = 0;
@@ -194,9 +202,8 @@ export async function copyMatchedCsv(
   file: string,
 ): Promise<void> {
   const statement = await matchedCopyStatement(sql, provider, runId);
-  const out = createWriteStream(file);
-  const header = UTF8_BOM + csvRecords([MATCHED_COLUMNS]);
-  await new Promise<void>((resolve, reject) => out.write(header, (e) => (e ? reject(e) : resolve())));
   const copy = await sql.unsafe(statement).readable();
-  await pipeline(copy, new CopyBinaryText(), out);
+  // The header first, then the records as COPY sends them; the file is opened only once the COPY has started.
+  const header = UTF8_BOM + csvRecords([MATCHED_COLUMNS]);
+  await pipeline(copy, new CopyBinaryText({ prefix: Buffer.from(header, 'utf8') }), createWriteStream(file));
 }
