@@ -1,6 +1,7 @@
 // The console API's router: who is asking (verified claims only), may they (the route's roles), is a state change
 // a same-origin JSON request with a bearer token (CSRF), then the route. Every refusal is one JSON line with a code.
-import { ConfigError, PayhooksError } from '@payhooks/core/errors';
+import { ConfigError, EnqueueError, PayhooksError } from '@payhooks/core/errors';
+import { errorFields } from '@payhooks/core/logger';
 import type { Logger } from '@payhooks/core/ports';
 import { ConsoleApiError } from './errors.ts';
 import { json, problem } from './http.ts';
@@ -142,10 +143,15 @@ export function createConsoleRouter(routes: readonly ApiRoute[], options: Router
       // Errors thrown on purpose (an invalid break transition, a missing reason, a file that is not a bill): their
       // messages are written for people and carry no secrets.
       if (error instanceof ConfigError) return problem(400, error.code, error.message);
+      // The queue did not take a message (a replay, a resync): nothing changed, the same request may be retried.
+      if (error instanceof EnqueueError)
+        return problem(503, error.code, `${error.message}; nothing was sent — try again`, {
+          'retry-after': '5',
+        });
       if (error instanceof PayhooksError) return problem(409, error.code, error.message);
       options.logger?.error('console api route failed', {
         route: `${route.method} ${route.path}`,
-        error: String(error),
+        ...errorFields(error),
       });
       return json(500, { code: 'CONSOLE_INTERNAL', message: 'internal error; see the console API log' });
     }
