@@ -129,9 +129,10 @@ export function stageSettings(stage: string): StageSettings {
     },
     consumer: {
       timeoutSeconds: 30,
-      // Provisional: the set-based apply commits a whole batch in a handful of round trips, so bigger batches
-      // cost little per event; the final numbers come from the consumer bench (docs/decisions.md).
-      batchSize: 100,
+      // Sized by bench case 3's sweep (docs/decisions.md "Consumer batch size"): a batch pays ≈ 3.5–4 ms of fixed
+      // PostgreSQL work (its statements, begin, commit); at 250 CPU per event is ≈ 27 % below 100, and 500 adds
+      // little more. Lambda cuts a batch at its 6 MB payload limit whatever this says.
+      batchSize: 250,
       batchWindowSeconds: 1,
       maxConcurrency: consumerMaxConcurrency,
     },

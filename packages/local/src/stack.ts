@@ -58,7 +58,7 @@ export interface LocalStackOptions {
   consumerConcurrency?: number;
   /** Like the Lambda timeout: a longer invocation fails its batch and loses its container. Default 30. */
   consumerTimeoutSeconds?: number;
-  /** Messages per consumer invocation, gathered over several receives (default 100). */
+  /** Messages per consumer invocation, gathered over several receives (default 250, as stacks/stage.ts). */
   batchSize?: number;
   /** How long the poller keeps gathering a batch that is not full (default 1000 ms; see poller.ts). */
   batchingWindowMs?: number;
@@ -393,7 +393,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const poller = startPoller({
       queueUrl: queues.queueUrl,
       ...(queues.channel ? { channel: queues.channel } : {}),
-      batchSize: options.batchSize ?? 100,
+      batchSize: options.batchSize ?? 250,
       batchingWindowMs: options.batchingWindowMs ?? 1000,
       visibilityTimeoutSeconds,
       concurrency,

@@ -1,5 +1,5 @@
 // Case 3 — the consumer: events/s applied to PostgreSQL by the shipped consumer handler (createConsumerHandler:
-// envelope decode, one set-based transaction per batch of 100 — the shipped size — plus a batch-size sweep; inbox
+// envelope decode, one set-based transaction per batch of 250 — the shipped size — plus a batch-size sweep; inbox
 // claim, Stripe parse or
 // WeChat AES-GCM decrypt, projections) on a realistic mix with 20 % duplicates, against raw batched
 // `insert … on conflict do nothing` of the same inbox rows with the same number of connections. Then the
@@ -26,11 +26,11 @@ import { atLeast, atMost, median, now, pairedRow, ratioAtLeast, settle, valueRow
 import type { CaseOptions, CaseResult } from '../types.ts';
 
 /** The batch size that ships: stacks/stage.ts (SQS event source, 1 s window) and the local poller's default. */
-const BATCH = 100;
+const BATCH = 250;
 /** SendMessageBatch takes at most 10 entries. */
 const SEND_BATCH = 10;
 /** The batch-size sweep (detail rows): the Lambda event source gives up to 10,000 with a batching window. */
-const SWEEP = [10, 25, 50, 100] as const;
+const SWEEP = [10, 50, 100, 250, 500] as const;
 const DUPLICATE_SHARE = 0.2;
 
 interface Workload {
@@ -452,7 +452,7 @@ async function burstRun(
 export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
   const started = now();
   const size = pick(options, {
-    // Enough events for several batches of 100 per connection and repetition.
+    // Enough events for several batches of 250 per connection and repetition.
     full: { events: 6000, reps: 3, cap: 4, burstMax: 20_000, sweep: SWEEP },
     quick: { events: 2000, reps: 2, cap: 4, burstMax: 5000, sweep: SWEEP },
     // The smoke test runs tiny: one sweep point keeps it short.
@@ -535,17 +535,31 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
       for (const url of [a, b, c]) await dbs.drop(url);
     }
     // The batch-size sweep: consumer and raw insert at the same batch size, one pair per size.
-    const sweep: { batchSize: number; measured: number; baseline: number }[] = [];
+    const sweep: {
+      batchSize: number;
+      measured: number;
+      baseline: number;
+      cpuMicrosPerEvent: number;
+      rawCpuMicrosPerEvent: number;
+    }[] = [];
+    const cpuOf = (c: { processMicrosPerEvent: number; postgresMicrosPerEvent: number | null }) =>
+      c.processMicrosPerEvent + (c.postgresMicrosPerEvent ?? 0);
     for (const batchSize of size.sweep) {
       const [a, b] = [await fresh(), await fresh()];
       await settle(200);
-      const measured = (await containerRun(pool, a, workload, `b${batchSize}`, 'arrival', batchSize))
-        .eventsPerSecond;
-      const baseline = (await rawInsertRun(b, workload, size.cap, batchSize)).eventsPerSecond;
+      const consumer = await containerRun(pool, a, workload, `b${batchSize}`, 'arrival', batchSize);
+      const raw = await rawInsertRun(b, workload, size.cap, batchSize);
+      const point = {
+        batchSize,
+        measured: consumer.eventsPerSecond,
+        baseline: raw.eventsPerSecond,
+        cpuMicrosPerEvent: cpuOf(consumer),
+        rawCpuMicrosPerEvent: cpuOf(raw),
+      };
       options.log(
-        `case 3 batch ${batchSize}: consumer ${Math.round(measured)} events/s vs raw insert ${Math.round(baseline)} rows/s`,
+        `case 3 batch ${batchSize}: consumer ${Math.round(point.measured)} events/s, ${Math.round(point.cpuMicrosPerEvent)} µs CPU per event vs raw insert ${Math.round(point.baseline)} rows/s, ${Math.round(point.rawCpuMicrosPerEvent)} µs`,
       );
-      sweep.push({ batchSize, measured, baseline });
+      sweep.push(point);
       for (const url of [a, b]) await dbs.drop(url);
     }
     const steady = median(pairs.map((p) => p.measured));
