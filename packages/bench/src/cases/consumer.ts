@@ -609,7 +609,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
           null,
           'same messages, random order',
         ),
-        ...sweep.map(({ batchSize, measured, baseline }) =>
+        ...sweep.flatMap(({ batchSize, measured, baseline, cpuMicrosPerEvent, rawCpuMicrosPerEvent }) => [
           pairedRow(
             `3 consumer events/s, batch ${batchSize}`,
             'events/s',
@@ -617,7 +617,14 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
             null,
             `detail: batches of ${batchSize} for both, one run`,
           ),
-        ),
+          pairedRow(
+            `3 consumer CPU per event, batch ${batchSize}`,
+            'µs CPU',
+            [{ measured: cpuMicrosPerEvent, baseline: rawCpuMicrosPerEvent }],
+            null,
+            `detail: the same run; /proc, as the CPU row above`,
+          ),
+        ]),
         valueRow(
           '3 peak DB connections (10× burst)',
           'conns',
