@@ -21,6 +21,9 @@ function fail(lines: string[]): never {
 }
 
 const env = process.env;
+// As the CLI does (packages/cli/src/sdk-warnings.ts): the AWS SDK's notice that releases after January 2027 need a
+// newer Node is not something `npm start` can act on (the stacks run nodejs24.x); an operator may set it to false.
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const parsed = parseStartOptions(process.argv.slice(2));
 if (!parsed.ok) fail(parsed.problems.map((problem) => `LOCAL_USAGE: ${problem}`));
 const args = parsed.options;
