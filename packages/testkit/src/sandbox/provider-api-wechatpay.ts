@@ -1,7 +1,8 @@
 // The WeChat Pay half of the provider API sandbox: the merchant API as WeChat Pay runs it. Checks each request's
 // Authorization signature with the merchant's public key, signs every JSON answer with the platform key the
 // merchant configuration trusts, and serves trade / fund-flow / encrypted sub-merchant bills (gzip, SHA-1,
-// short-lived download URLs) plus the order and refund queries, all built from transactions the caller registers.
+// short-lived download URLs) plus the order and refund queries (direct, and the partner queries of a service
+// provider's sub-merchant orders), all built from transactions the caller registers.
 // Knobs create the differences reconciliation must find (missing rows, amount differences, tampered hashes).
 
 import crypto, { type KeyObject } from 'node:crypto';
