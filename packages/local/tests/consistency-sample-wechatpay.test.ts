@@ -282,6 +282,25 @@ describe("consistency sampling of a service provider's sub-merchants (partner qu
       }),
     );
     await stack.drain();
+    // A refund of SP-A-4 failed (partner REFUND.ABNORMAL notified), then WeChat Pay paid it without a notification:
+    // ledger and mirror both say ABNORMAL, the partner refund query says SUCCESS (and the order now shows REFUND).
+    sandbox.wechatpay!.addRefund({
+      outTradeNo: 'SP-A-4',
+      outRefundNo: 'SP-A-REF-4',
+      amountFen: 200,
+      status: 'ABNORMAL',
+    });
+    const { status: abnormal, ...asked } = sandbox.wechatpay!.refundResource('SP-A-REF-4')!;
+    await queue().send(
+      notification(platform, 'refund', 'REFUND.ABNORMAL', {
+        sp_mchid: platform.mchid,
+        sub_mchid: subA,
+        ...asked,
+        refund_status: abnormal,
+      }),
+    );
+    await stack.drain();
+    const paidLater = sandbox.wechatpay!.setRefundStatus('SP-A-REF-4', 'SUCCESS', new Date());
     // SP-A-3's mirror row says NOTPAY (an older snapshot than the one WeChat Pay holds) while the payment row
     // already says succeeded.
     const stale = await mirrorTransaction('SP-A-3');
@@ -298,11 +317,11 @@ describe("consistency sampling of a service provider's sub-merchants (partner qu
     const first = await sample();
     const byAccount = new Map(first.samples.map((s) => [s.account, s]));
     const atPlatform = byAccount.get(platform.mchid)!;
-    // Four orders and one refund, every one asked through the partner queries (the sandbox answers a direct query
-    // of a sub-merchant order with ORDER_NOT_EXIST, which would count as failed).
-    expect(atPlatform).toMatchObject({ sampled: 5, failed: 0, resynced: 2 });
-    const drifted = [...atPlatform.drifted].sort((a, b) => a.id.localeCompare(b.id));
-    expect(drifted).toEqual(
+    // Four orders and two refunds, every one asked through the partner queries (the sandbox answers a direct query
+    // of a sub-merchant object with ORDER_NOT_EXIST / RESOURCE_NOT_EXISTS, which would count as failed).
+    expect(atPlatform).toMatchObject({ sampled: 6, failed: 0, resynced: 4 });
+    const byId = (x: { id: string }, y: { id: string }) => x.id.localeCompare(y.id);
+    expect([...atPlatform.drifted].sort(byId)).toEqual(
       [
         {
           kind: 'payment',
@@ -311,15 +330,28 @@ describe("consistency sampling of a service provider's sub-merchants (partner qu
         },
         {
           kind: 'payment',
+          id: paidLater.transactionId,
+          differences: ['mirror transaction status SUCCESS, provider REFUND'],
+        },
+        {
+          kind: 'payment',
           id: stale!.id,
           differences: ['mirror transaction status NOTPAY, provider SUCCESS'],
         },
-      ].sort((a, b) => a.id.localeCompare(b.id)),
+        {
+          kind: 'refund',
+          id: paidLater.refundId,
+          differences: [
+            'ledger status abnormal, provider succeeded',
+            'mirror refund status ABNORMAL, provider SUCCESS',
+          ],
+        },
+      ].sort(byId),
     );
-    expect(atPlatform.driftPercent).toBeCloseTo(40, 6);
+    expect(atPlatform.driftPercent).toBeCloseTo(400 / 6, 6);
     expect(
       first.metrics.counts.get(`ConsistencyDrift{provider=wechatpay,account=${platform.mchid}}`),
-    ).toBeCloseTo(40, 6);
+    ).toBeCloseTo(400 / 6, 6);
     // The direct merchant beside it is compared with the ledger alone, as before.
     expect(byAccount.get(kiosk.mchid)).toMatchObject({ sampled: 1, failed: 0, drifted: [], resynced: 0 });
 
@@ -328,6 +360,11 @@ describe("consistency sampling of a service provider's sub-merchants (partner qu
     await stack.drain();
     expect(await mirrorTransaction('SP-A-2')).toMatchObject({ status: 'REFUND', sub_mchid: subA });
     expect(await mirrorTransaction('SP-A-3')).toMatchObject({ status: 'SUCCESS', sub_mchid: subA });
+    expect(await mirrorTransaction('SP-A-4')).toMatchObject({ status: 'REFUND', sub_mchid: subA });
+    const [mirroredRefund] = await stack.sql<MirrorRow[]>`
+      select id, status, sub_mchid from wechatpay.refunds where id = ${paidLater.refundId}`;
+    expect(mirroredRefund).toMatchObject({ status: 'SUCCESS', sub_mchid: subA });
+    expect(await refundStatus('SP-A-REF-4')).toBe('succeeded');
     const after = await stack.sql<{ status: string }[]>`
       select status from payments where account = ${platform.mchid}`;
     expect(after.map((p) => p.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
