@@ -164,19 +164,37 @@ const refundStatus = async (outRefundNo: string) =>
     >`select status from refunds where merchant_refund_no = ${outRefundNo}`
   )[0]?.status;
 
-/** A shop refund WeChat Pay answered ABNORMAL (notified), then paid after a manual retry (not notified). */
-async function abnormalRefundPaidLater(outTradeNo: string, outRefundNo: string) {
-  sandbox.wechatpay!.addRefund({
-    outTradeNo,
-    outRefundNo,
-    amountFen: 400,
-    status: 'ABNORMAL',
-  });
-  const { status, ...rest } = sandbox.wechatpay!.refundResource(outRefundNo)!;
+/**
+ * Registers a refund at the sandbox and delivers its notification (REFUND.SUCCESS, or REFUND.ABNORMAL for an
+ * ABNORMAL one) as WeChat Pay sends it: naming the merchant, or for a sub-merchant (`subMchid`) the service
+ * provider as sp_mchid and the sub-merchant.
+ */
+async function refundNotified(
+  merchant: SandboxMerchant,
+  input: { outTradeNo: string; outRefundNo: string; amountFen: number; status?: 'ABNORMAL' },
+  subMchid?: string,
+) {
+  const registered = sandbox.wechatpay!.addRefund(
+    input.status === 'ABNORMAL' ? input : { ...input, successTime: new Date() },
+  );
+  const { status, ...rest } = sandbox.wechatpay!.refundResource(input.outRefundNo)!;
+  const ids =
+    subMchid === undefined ? { mchid: merchant.mchid } : { sp_mchid: merchant.mchid, sub_mchid: subMchid };
   await queue().send(
-    notification(shop, 'refund', 'REFUND.ABNORMAL', { mchid: shop.mchid, ...rest, refund_status: status }),
+    notification(merchant, 'refund', `REFUND.${String(status)}`, { ...ids, ...rest, refund_status: status }),
   );
   await stack.drain();
+  return registered;
+}
+
+/** A refund WeChat Pay answered ABNORMAL (notified), then paid after a manual retry (not notified). */
+async function abnormalRefundPaidLater(
+  outTradeNo: string,
+  outRefundNo: string,
+  merchant = shop,
+  subMchid?: string,
+) {
+  await refundNotified(merchant, { outTradeNo, outRefundNo, amountFen: 400, status: 'ABNORMAL' }, subMchid);
   return sandbox.wechatpay!.setRefundStatus(outRefundNo, 'SUCCESS', new Date());
 }
 
@@ -266,41 +284,14 @@ describe("consistency sampling of a service provider's sub-merchants (partner qu
     // SP-A-2 was refunded and the partner REFUND.SUCCESS notification arrived: the ledger's refund and the refund's
     // mirror row agree with WeChat Pay, but WeChat Pay now shows the order as REFUND (转入退款), which no
     // notification tells, so the order's mirror row still says SUCCESS.
-    const refund = sandbox.wechatpay!.addRefund({
-      outTradeNo: 'SP-A-2',
-      outRefundNo: 'SP-A-REF-2',
-      amountFen: 300,
-      successTime: new Date(),
-    });
-    const { status, ...queried } = sandbox.wechatpay!.refundResource('SP-A-REF-2')!;
-    await queue().send(
-      notification(platform, 'refund', 'REFUND.SUCCESS', {
-        sp_mchid: platform.mchid,
-        sub_mchid: subA,
-        ...queried,
-        refund_status: status,
-      }),
+    const refund = await refundNotified(
+      platform,
+      { outTradeNo: 'SP-A-2', outRefundNo: 'SP-A-REF-2', amountFen: 300 },
+      subA,
     );
-    await stack.drain();
     // A refund of SP-A-4 failed (partner REFUND.ABNORMAL notified), then WeChat Pay paid it without a notification:
     // ledger and mirror both say ABNORMAL, the partner refund query says SUCCESS (and the order now shows REFUND).
-    sandbox.wechatpay!.addRefund({
-      outTradeNo: 'SP-A-4',
-      outRefundNo: 'SP-A-REF-4',
-      amountFen: 200,
-      status: 'ABNORMAL',
-    });
-    const { status: abnormal, ...asked } = sandbox.wechatpay!.refundResource('SP-A-REF-4')!;
-    await queue().send(
-      notification(platform, 'refund', 'REFUND.ABNORMAL', {
-        sp_mchid: platform.mchid,
-        sub_mchid: subA,
-        ...asked,
-        refund_status: abnormal,
-      }),
-    );
-    await stack.drain();
-    const paidLater = sandbox.wechatpay!.setRefundStatus('SP-A-REF-4', 'SUCCESS', new Date());
+    const paidLater = await abnormalRefundPaidLater('SP-A-4', 'SP-A-REF-4', platform, subA);
     // SP-A-3's mirror row says NOTPAY (an older snapshot than the one WeChat Pay holds) while the payment row
     // already says succeeded.
     const stale = await mirrorTransaction('SP-A-3');
