@@ -350,6 +350,54 @@ describe('queries', () => {
     const error = await rejectionOf(client().queryTransactionByOutTradeNo('NO-SUCH-ORDER'));
     expect([error.status, error.code, error.signed]).toEqual([404, 'ORDER_NOT_EXIST', true]);
   });
+
+  it('asks a sub-merchant order and refund through the partner queries, answered in the partner shape', async () => {
+    // On another day than BILL_DATE, so the bills above stay as registered.
+    wechat.addTransaction({
+      outTradeNo: 'ORDER-SUB-Q',
+      amountFen: 2_000,
+      successTime: '2025-02-20 09:00:00',
+      subMchid: '1900000200',
+    });
+    wechat.addRefund({
+      outTradeNo: 'ORDER-SUB-Q',
+      outRefundNo: 'REFUND-SUB-Q',
+      amountFen: 500,
+      successTime: '2025-02-20 10:00:00',
+    });
+    const paths: string[] = [];
+    const recording: typeof fetch = (input, init) => {
+      const url = new URL(String(input));
+      paths.push(`${url.pathname}${url.search}`);
+      return fetch(input, init);
+    };
+    const partner = client({ fetch: recording });
+    const byNo = await partner.queryTransactionByOutTradeNo('ORDER-SUB-Q', '1900000200');
+    expect(byNo.transaction).toMatchObject({
+      sp_mchid: MCHID,
+      sub_mchid: '1900000200',
+      trade_state: 'REFUND',
+      amount: { total: 2_000, currency: 'CNY' },
+    });
+    expect(byNo.transaction.mchid).toBeUndefined();
+    const byId = await partner.queryTransactionById(byNo.transaction.transaction_id!, '1900000200');
+    expect(byId.transaction.out_trade_no).toBe('ORDER-SUB-Q');
+    const refund = await partner.queryRefund('REFUND-SUB-Q', '1900000200');
+    expect(refund.refund).toMatchObject({ out_refund_no: 'REFUND-SUB-Q', amount: { refund: 500 } });
+    expect(paths).toEqual([
+      `/v3/pay/partner/transactions/out-trade-no/ORDER-SUB-Q?sp_mchid=${MCHID}&sub_mchid=1900000200`,
+      `/v3/pay/partner/transactions/id/${byNo.transaction.transaction_id}?sp_mchid=${MCHID}&sub_mchid=1900000200`,
+      '/v3/refund/domestic/refunds/REFUND-SUB-Q?sub_mchid=1900000200',
+    ]);
+    // Neither the direct query nor another sub-merchant finds it.
+    for (const asked of [
+      client().queryTransactionByOutTradeNo('ORDER-SUB-Q'),
+      client().queryTransactionByOutTradeNo('ORDER-SUB-Q', '1900000999'),
+    ]) {
+      expect((await rejectionOf(asked)).code).toBe('ORDER_NOT_EXIST');
+    }
+    expect((await rejectionOf(client().queryRefund('REFUND-SUB-Q'))).code).toBe('RESOURCE_NOT_EXISTS');
+  });
 });
 
 describe('retries and failover', () => {

@@ -1,5 +1,6 @@
 // Consistency sampling's dependencies (core/recon/consistency/sample.ts): the ledger, the queue and the
-// claim-check store (resync envelopes too large for one message), the consumer's normalizer and, per account, the reconciliation healer that asks the provider for an object's current state.
+// claim-check store (resync envelopes too large for one message), the consumer's normalizer and, per account, the
+// reconciliation healer that asks the provider for an object's current state.
 // Explicit options for the local runtime and tests; `…FromEnv` maps the Lambda's variables (one function per
 // provider, CONSISTENCY_PROVIDER says which, so each holds only its provider's secrets).
 
@@ -15,6 +16,7 @@ import {
   type StripeRetrieveApi,
   sampleConsistency,
   stripeHealer,
+  subMerchantFromMirror,
   type WechatpayQueryApi,
   wechatpayHealer,
 } from '@payhooks/core/recon/run';
@@ -81,7 +83,9 @@ export function wechatpayConsistencyDeps(options: WechatpayConsistencyOptions): 
     clock,
     logger: options.logger ?? createLogger({ name: 'consistency-wechatpay' }),
     normalizer: wechatpayNormalizer(options.merchants),
-    // The ledger's WeChat Pay account is the mchid; an unconfigured one is skipped (nothing sampled).
+    // The ledger's WeChat Pay account is the mchid; an unconfigured one is skipped (nothing sampled). A
+    // service provider's sub-merchant objects are asked through the partner queries, with the sub_mchid the
+    // mirror holds, so the answer carries the mirror row that sampling compares.
     fetcherFor: (mchid) => {
       const merchant = options.merchants.byMchid(mchid);
       if (!merchant) return undefined;
@@ -89,6 +93,7 @@ export function wechatpayConsistencyDeps(options: WechatpayConsistencyOptions): 
         options.clientFor(merchant),
         { id: merchant.id, mchid: merchant.mchid, apiv3Key: merchant.apiv3Key },
         clock,
+        { subMerchantOf: subMerchantFromMirror(options.sql, merchant.mchid) },
       );
     },
     ...limitsOf(options),

@@ -1,7 +1,8 @@
 // The WeChat Pay half of the provider API sandbox: the merchant API as WeChat Pay runs it. Checks each request's
 // Authorization signature with the merchant's public key, signs every JSON answer with the platform key the
 // merchant configuration trusts, and serves trade / fund-flow / encrypted sub-merchant bills (gzip, SHA-1,
-// short-lived download URLs) plus the order and refund queries, all built from transactions the caller registers.
+// short-lived download URLs) plus the order and refund queries (direct, and the partner queries of a service
+// provider's sub-merchant orders), all built from transactions the caller registers.
 // Knobs create the differences reconciliation must find (missing rows, amount differences, tampered hashes).
 
 import crypto, { type KeyObject } from 'node:crypto';
@@ -391,14 +392,21 @@ export class WechatpayProviderSandbox {
     return [...this.refundsByOutRefundNo.values()];
   }
 
-  /** The order as the query API answers it (also the decrypted resource of its notification). */
+  /**
+   * The order as the query API answers it (also the decrypted resource of its notification): a direct order as
+   * `/v3/pay/transactions/…` does, a sub-merchant order as `/v3/pay/partner/transactions/…` does.
+   */
   transactionResource(outTradeNo: string): Record<string, unknown> | undefined {
     const tx = this.transactionsByOutTradeNo.get(outTradeNo);
     if (!tx) return undefined;
     const paid = tx.transactionId !== null;
+    // A sub-merchant order answers the partner query's shape: the service provider as sp_*, then the sub-merchant.
+    const ids =
+      tx.subMchid === null
+        ? { appid: tx.appid, mchid: tx.mchid }
+        : { sp_appid: tx.appid, sp_mchid: tx.mchid, sub_mchid: tx.subMchid };
     return {
-      appid: tx.appid,
-      mchid: tx.mchid,
+      ...ids,
       out_trade_no: tx.outTradeNo,
       ...(paid ? { transaction_id: tx.transactionId } : {}),
       trade_type: paid ? tx.tradeType : '',
@@ -408,7 +416,7 @@ export class WechatpayProviderSandbox {
       ...(paid ? { bank_type: tx.bankType } : {}),
       attach: tx.attach,
       ...(tx.successTime ? { success_time: rfc3339(tx.successTime) } : {}),
-      ...(paid ? { payer: { openid: tx.openid } } : {}),
+      ...(paid ? { payer: tx.subMchid === null ? { openid: tx.openid } : { sp_openid: tx.openid } } : {}),
       // Unpaid orders answer without currency (payer_currency only), as WeChat does.
       amount: paid
         ? {
@@ -489,16 +497,20 @@ export class WechatpayProviderSandbox {
     if (path === '/v3/bill/tradebill') return this.tradeBill(merchant, q);
     if (path === '/v3/bill/fundflowbill') return this.fundFlowBill(merchant, q);
     if (path === '/v3/bill/sub-merchant-fundflowbill') return this.subMerchantBill(merchant, q);
-    let match = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/.exec(path);
-    if (match)
-      return this.queryTransaction(merchant, q, (tx) => tx.outTradeNo === decodeURIComponent(match![1]!));
-    match = /^\/v3\/pay\/transactions\/id\/([^/]+)$/.exec(path);
-    if (match)
-      return this.queryTransaction(merchant, q, (tx) => tx.transactionId === decodeURIComponent(match![1]!));
+    let match = /^\/v3\/pay\/(partner\/)?transactions\/(out-trade-no|id)\/([^/]+)$/.exec(path);
+    if (match) {
+      const [, partner, by, raw] = match as unknown as [string, string | undefined, string, string];
+      const value = decodeURIComponent(raw);
+      return this.queryTransaction(merchant, q, partner !== undefined, (tx) =>
+        by === 'id' ? tx.transactionId === value : tx.outTradeNo === value,
+      );
+    }
     match = /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/.exec(path);
     if (match) {
       const refund = this.refundsByOutRefundNo.get(decodeURIComponent(match[1]!));
-      if (!refund || refund.mchid !== merchant.mchid) {
+      // A service provider names the refund's sub-merchant (`?sub_mchid=`); a direct merchant names none.
+      const sub = refund && this.transactionsByOutTradeNo.get(refund.outTradeNo)?.subMchid;
+      if (!refund || refund.mchid !== merchant.mchid || (sub ?? null) !== q.get('sub_mchid')) {
         return this.answer(merchant, wechatError(404, 'RESOURCE_NOT_EXISTS', '退款单不存在'));
       }
       return this.answer(merchant, { status: 200, body: this.refundResource(refund.outRefundNo) });
@@ -743,16 +755,29 @@ export class WechatpayProviderSandbox {
     return bytesResponse(200, entry.body, 'application/octet-stream');
   }
 
+  /**
+   * The direct query (`?mchid=`) finds a merchant's own orders; the partner query (`?sp_mchid=&sub_mchid=`) a
+   * service provider's orders of that sub-merchant. Neither finds the other's: 404 ORDER_NOT_EXIST.
+   */
   private queryTransaction(
     merchant: WechatpaySandboxMerchant,
     q: URLSearchParams,
+    partner: boolean,
     matches: (tx: SandboxTransaction) => boolean,
   ): SandboxResponse {
-    if (q.get('mchid') !== merchant.mchid) {
-      return this.answer(merchant, wechatError(400, 'PARAM_ERROR', 'mchid must be the requesting merchant'));
+    const subMchid = partner ? q.get('sub_mchid') : null;
+    if (q.get(partner ? 'sp_mchid' : 'mchid') !== merchant.mchid) {
+      const field = partner ? 'sp_mchid' : 'mchid';
+      return this.answer(
+        merchant,
+        wechatError(400, 'PARAM_ERROR', `${field} must be the requesting merchant`),
+      );
+    }
+    if (partner && !subMchid) {
+      return this.answer(merchant, wechatError(400, 'PARAM_ERROR', 'sub_mchid is required'));
     }
     const tx = [...this.transactionsByOutTradeNo.values()].find(
-      (t) => t.mchid === merchant.mchid && matches(t),
+      (t) => t.mchid === merchant.mchid && t.subMchid === subMchid && matches(t),
     );
     if (!tx) return this.answer(merchant, wechatError(404, 'ORDER_NOT_EXIST', '订单不存在'));
     return this.answer(merchant, { status: 200, body: this.transactionResource(tx.outTradeNo) });

@@ -366,21 +366,27 @@ export class WechatpayClient {
     return Readable.fromWeb(response.body as unknown as WebReadableStream<Uint8Array>);
   }
 
-  /** `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=…`; unknown order: 404 ORDER_NOT_EXIST. */
-  async queryTransactionByOutTradeNo(outTradeNo: string): Promise<QueriedTransaction> {
-    const path = `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(this.merchant.mchid)}`;
-    return this.transaction(path);
+  /**
+   * `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=…`; unknown order: 404 ORDER_NOT_EXIST. With
+   * `subMchid` (a service provider's sub-merchant order): `GET /v3/pay/partner/transactions/out-trade-no/…
+   * ?sp_mchid=…&sub_mchid=…`, whose answer names sp_mchid/sp_appid and the sub-merchant.
+   */
+  async queryTransactionByOutTradeNo(outTradeNo: string, subMchid?: string): Promise<QueriedTransaction> {
+    return this.transaction(transactionQueryPath('out-trade-no', outTradeNo, this.merchant.mchid, subMchid));
   }
 
-  /** `GET /v3/pay/transactions/id/{transaction_id}?mchid=…`. */
-  async queryTransactionById(transactionId: string): Promise<QueriedTransaction> {
-    const path = `/v3/pay/transactions/id/${encodeURIComponent(transactionId)}?mchid=${encodeURIComponent(this.merchant.mchid)}`;
-    return this.transaction(path);
+  /** `GET /v3/pay/transactions/id/{transaction_id}?mchid=…`; with `subMchid` the partner query (see above). */
+  async queryTransactionById(transactionId: string, subMchid?: string): Promise<QueriedTransaction> {
+    return this.transaction(transactionQueryPath('id', transactionId, this.merchant.mchid, subMchid));
   }
 
-  /** `GET /v3/refund/domestic/refunds/{out_refund_no}`; unknown refund: 404 RESOURCE_NOT_EXISTS. */
-  async queryRefund(outRefundNo: string): Promise<QueriedRefund> {
-    const body = await this.getJson(`/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}`);
+  /**
+   * `GET /v3/refund/domestic/refunds/{out_refund_no}`; a service provider names the sub-merchant
+   * (`?sub_mchid=…`, same answer shape). Unknown refund: 404 RESOURCE_NOT_EXISTS.
+   */
+  async queryRefund(outRefundNo: string, subMchid?: string): Promise<QueriedRefund> {
+    const query = subMchid === undefined ? '' : `?${new URLSearchParams({ sub_mchid: subMchid })}`;
+    const body = await this.getJson(`/v3/refund/domestic/refunds/${encodeURIComponent(outRefundNo)}${query}`);
     const refund = parseWith(refundQuerySchema, body.json, 'refund query');
     return { refund, status: refundStatusFromRefundState(refund.status), rawBody: body.text };
   }
@@ -546,6 +552,22 @@ export class WechatpayClient {
     }
     throw lastError!;
   }
+}
+
+/**
+ * The order query's path: a direct merchant's (`/v3/pay/transactions/…?mchid=`) or, for a service provider's
+ * sub-merchant, the partner query (`/v3/pay/partner/transactions/…?sp_mchid=&sub_mchid=`).
+ */
+export function transactionQueryPath(
+  by: 'id' | 'out-trade-no',
+  value: string,
+  mchid: string,
+  subMchid?: string,
+): string {
+  const id = encodeURIComponent(value);
+  if (subMchid === undefined) return `/v3/pay/transactions/${by}/${id}?mchid=${encodeURIComponent(mchid)}`;
+  const query = new URLSearchParams({ sp_mchid: mchid, sub_mchid: subMchid });
+  return `/v3/pay/partner/transactions/${by}/${id}?${query}`;
 }
 
 function checkBillDate(billDate: string): string {

@@ -184,6 +184,11 @@ export interface HealCandidate {
   merchantOrderNo: string | null;
   merchantRefundNo: string | null;
   payoutId: string | null;
+  /**
+   * WeChat Pay 特约商户号 of a service provider's sub-merchant object (the partner queries need it); when absent
+   * the healer may look it up (WechatpayHealerOptions.subMerchantOf).
+   */
+  subAccount?: string | null;
 }
 
 /** Asks the provider about a break (recon/stripe/healer.ts, recon/wechatpay/healer.ts implement it). */
