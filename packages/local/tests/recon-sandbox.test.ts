@@ -41,6 +41,16 @@ const seed = (id: string, amount: number, at: string) => db.sql`
     status_rank, first_seen_at, succeeded_at, updated_at, last_event_id, version)
   values ('wechatpay', ${id}, ${mchid}, ${`O-${id}`}, ${amount}, 'CNY', 'succeeded', 100, ${at}, ${at}, ${at}, 'seed', '0')`;
 
+/** The sandbox merchant as a service provider (its sub-merchants' bills and partner queries). */
+async function serviceProviderFile(name: string): Promise<string> {
+  const document = JSON.parse(await readFile(merchantsFile, 'utf8')) as {
+    merchants: Record<string, unknown>[];
+  };
+  return writeMerchantsFile(path.join(dir, name), {
+    merchants: document.merchants.map((m) => ({ ...m, serviceProvider: true })),
+  } as never);
+}
+
 describe('local reconciliation against the provider sandbox', () => {
   it('ends with exactly the deliberate breaks, heals the payment never notified, and writes the report folder', async () => {
     const wx = sandbox.wechatpay!;
@@ -93,6 +103,39 @@ describe('local reconciliation against the provider sandbox', () => {
     expect(healed).toEqual({ amount_minor: 2000n, status: 'succeeded' });
   });
 
+  it('service providers: heals a sub-merchant order never notified through the partner query the bill line names', async () => {
+    const wx = sandbox.wechatpay!;
+    const at = '2025-03-03T10:00:00+08:00';
+    const sub = '1900000202';
+    const never = wx.addTransaction({
+      mchid,
+      subMchid: sub,
+      outTradeNo: 'SP-NEVER-1',
+      amountFen: 6000,
+      successTime: at,
+      notified: false,
+    });
+    const outcome = await runLocalReconciliation({
+      sql: db.sql,
+      env: { WECHATPAY_MERCHANTS_FILE: await serviceProviderFile('sp-heal-merchants.json') },
+      reportsDir: path.join(dir, 'reports-sp-heal'),
+      providerApiUrl: sandbox.url,
+      providers: ['wechatpay'],
+      dates: { wechatpay: '2025-03-03' },
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    const [result] = outcome.results;
+    expect(result?.status).toBe('succeeded');
+    expect(result?.breaks).toMatchObject({ healed: 1, unhealed: 0 });
+    // The direct order query does not know a sub-merchant's order: only the partner query could heal it.
+    const [payment] = await db.sql`
+      select amount_minor, status from payments where provider_payment_id = ${never.transactionId!}`;
+    expect(payment).toEqual({ amount_minor: 6000n, status: 'succeeded' });
+    const [mirrored] = await db.sql`
+      select sub_mchid from wechatpay.transactions where id = ${never.transactionId!}`;
+    expect(mirrored).toEqual({ sub_mchid: sub });
+  });
+
   it('service providers: fetches, decrypts and joins the encrypted sub-merchant fund-flow bill of each sub-merchant', async () => {
     const wx = sandbox.wechatpay!;
     const at = '2025-03-02T10:00:00+08:00';
@@ -105,12 +148,7 @@ describe('local reconciliation against the provider sandbox', () => {
       successTime: at,
     });
     await seed(paid.transactionId!, 5000, '2025-03-02T02:00:00Z');
-    const document = JSON.parse(await readFile(merchantsFile, 'utf8')) as {
-      merchants: Record<string, unknown>[];
-    };
-    const spFile = await writeMerchantsFile(path.join(dir, 'sp-merchants.json'), {
-      merchants: document.merchants.map((m) => ({ ...m, serviceProvider: true })),
-    } as never);
+    const spFile = await serviceProviderFile('sp-merchants.json');
 
     const outcome = await runLocalReconciliation({
       sql: db.sql,

@@ -9,6 +9,7 @@ import {
   type ReconcileResult,
   type ReconProgress,
   reconcile,
+  subMerchantFromMirror,
   wechatpayHealer,
   wechatpaySource,
 } from '@payhooks/core/recon/run';
@@ -59,10 +60,13 @@ export async function runWechatpayReconciliation(
           clock: deps.clock,
           logger: deps.logger,
           normalizer,
+          // A sub-merchant's break is asked through the partner queries: its bill line names the sub-merchant;
+          // a ledger-side break (no line) takes it from the mirror.
           healer: wechatpayHealer(
             client,
             { id: merchant.id, mchid: merchant.mchid, apiv3Key: merchant.apiv3Key },
             deps.clock,
+            { subMerchantOf: subMerchantFromMirror(deps.sql, merchant.mchid) },
           ),
           ...(deps.toleranceMinutes === undefined ? {} : { toleranceMinutes: deps.toleranceMinutes }),
           ...(deps.onProgress ? { onProgress: (p: ReconProgress) => deps.onProgress!(merchant, p) } : {}),

@@ -277,12 +277,18 @@ export async function classTotals(sql: Sql, runId: string): Promise<ClassTotal[]
   }));
 }
 
-/** The run's distinct breaks that a provider query can fix. */
+/**
+ * The run's distinct breaks that a provider query can fix, with the sub-account of the bill line they came from
+ * (a WeChat Pay service provider's 特约商户号: its sub-merchants' orders are asked through the partner queries).
+ */
 export async function healCandidates(sql: Sql, runId: string): Promise<HealCandidate[]> {
   return sql<HealCandidate[]>`
-    select distinct class, kind, provider_payment_id as "providerPaymentId", provider_refund_id as "providerRefundId",
-      merchant_order_no as "merchantOrderNo", merchant_refund_no as "merchantRefundNo", payout_id as "payoutId"
-    from recon_items where run_id = ${runId} and class in ${sql(HEALABLE_CLASSES as string[])}`;
+    select distinct i.class, i.kind, i.provider_payment_id as "providerPaymentId",
+      i.provider_refund_id as "providerRefundId", i.merchant_order_no as "merchantOrderNo",
+      i.merchant_refund_no as "merchantRefundNo", i.payout_id as "payoutId", l.sub_account as "subAccount"
+    from recon_items i
+      left join recon_lines l on l.run_id = i.run_id and l.source = i.source and l.line_no = i.line_no
+    where i.run_id = ${runId} and i.class in ${sql(HEALABLE_CLASSES as string[])}`;
 }
 
 /** Records on an item (after re-matching) what healing did: `healedFrom` is set only when it is now matched. */
