@@ -6,6 +6,7 @@
 // data reaches the queue or the logs in plaintext.
 
 import { VerificationError } from '../errors.ts';
+import { isoTime } from '../iso-time.ts';
 import { errorFields } from '../logger.ts';
 import { HEADERS, WECHATPAY_CODES } from '../providers/wechatpay/constants.ts';
 import {
@@ -181,7 +182,7 @@ export async function receiveWechatpayCallback(
     eventType: notification.event_type,
     account: merchant.id,
     occurredAt: notification.create_time,
-    receivedAt: receivedAt.toISOString(),
+    receivedAt: isoTime(receivedAt.getTime()),
     // parseNotification decoded it as strict UTF-8, so this text is the received bytes exactly.
     rawBody: parsed.text,
   };
