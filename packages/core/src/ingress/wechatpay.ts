@@ -121,11 +121,12 @@ export async function receiveWechatpayCallback(
   let unknownPath = false;
   let verified: ReturnType<typeof verifyNotification>;
   let parsed: ParsedNotification;
-  // Text stays text when it is exactly what its UTF-8 encoding decodes to: no encode of the body alone, and the
-  // parse takes it as the body's text without a strict decode.
-  const body = receivedBody(request.body);
+  let body: Uint8Array | string = request.body;
   try {
     assertBodySize(body, config.maxBodyBytes);
+    // Text stays text when it is exactly what its UTF-8 encoding decodes to: no encode of the body alone, and the
+    // parse takes it as the body's text without a strict decode.
+    body = receivedBody(body);
     ({ merchant, unknownPath } = selectMerchant(request, wechatpayRouting(config.merchants)));
     verified = verifyNotification({
       rawBody: body,

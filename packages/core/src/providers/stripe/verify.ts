@@ -117,21 +117,27 @@ function signedWith(
 
 export function verifyStripeWebhook(input: StripeVerifyInput): VerifiedStripeEvent {
   const { signatureHeader, secrets, toleranceSeconds, now } = input;
-  // Text stays text when it is exactly what its UTF-8 encoding decodes to (no encode, no decode below).
-  const rawBody = receivedBody(input.rawBody);
-  const isText = typeof rawBody === 'string';
   if (secrets.length === 0)
     throw new VerificationError('STRIPE_NO_SECRET', 'no Stripe webhook secret is configured', 500);
-  // A UTF-16 code unit is at most 3 UTF-8 bytes: most text bodies are within the limit without counting.
+  // Bounded before anything scans the body. A UTF-16 code unit is at most 3 UTF-8 bytes: most text bodies are
+  // within the limit without counting (a lone surrogate counts 3, as its U+FFFD encoding).
   const max = input.maxBodyBytes;
-  if (isText ? rawBody.length * 3 > max && receivedByteLength(rawBody) > max : rawBody.byteLength > max) {
+  const received = input.rawBody;
+  if (
+    typeof received === 'string'
+      ? received.length * 3 > max && receivedByteLength(received) > max
+      : received.byteLength > max
+  ) {
     // 413, as WeChat Pay's path answers: the one size refusal both providers share (MAX_BODY_BYTES).
     throw new VerificationError(
       'BODY_TOO_LARGE',
-      `body of ${receivedByteLength(rawBody)} bytes exceeds the limit of ${max}`,
+      `body of ${receivedByteLength(received)} bytes exceeds the limit of ${max}`,
       413,
     );
   }
+  // Text stays text when it is exactly what its UTF-8 encoding decodes to (no encode, no decode below).
+  const rawBody = receivedBody(received);
+  const isText = typeof rawBody === 'string';
   if (rawBody.length === 0) reject('BODY_EMPTY', 'empty body');
   // Stripe never sends a byte-order mark; a decoder that drops it would make the stored text differ from the
   // signed bytes. (U+FEFF is exactly the text whose UTF-8 encoding is EF BB BF.)
