@@ -7,6 +7,7 @@
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ConfigError } from './errors.ts';
+import { isoNow } from './iso-time.ts';
 import type { LogFields, Logger } from './ports.ts';
 
 // Field names whose values are censored, at the top level of a line's fields and one level down (the reach of
@@ -144,7 +145,7 @@ export function createLogger(options: {
     const enabled = LEVELS[level] >= minimum;
     return (message: string, fields?: LogFields) => {
       if (!enabled) return;
-      const line = `${head}${new Date().toISOString()}"${bindings}${fields ? fieldsJson(fields) : ''},"message":${JSON.stringify(message)}}\n`;
+      const line = `${head}${isoNow()}"${bindings}${fields ? fieldsJson(fields) : ''},"message":${JSON.stringify(message)}}\n`;
       destination.write(maskSecrets(line));
     };
   };

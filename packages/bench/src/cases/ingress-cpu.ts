@@ -224,7 +224,7 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
     case: 1,
     title: 'Ingress CPU per callback (in process)',
     measuredIncludes:
-      'handler(event) of createStripeWebhookHandler / createWechatpayWebhookHandler: API Gateway v2 event → raw bytes, ' +
+      'handler(event) of createStripeWebhookHandler / createWechatpayWebhookHandler: API Gateway v2 event → raw body (text as delivered), ' +
       'signature + timestamp verification (Stripe: stripe.webhooks.constructEvent incl. its one JSON.parse; WeChat: RSA ' +
       'verify + one parse of the zod-checked body), envelope JSON.stringify, one production pino log line to /dev/null, ' +
       'in-memory metrics, a queue port that stores nothing (no SQS). SQS row: CPU µs of this process per SendMessage ' +

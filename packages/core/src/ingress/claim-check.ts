@@ -78,6 +78,12 @@ export interface EnvelopeQueue {
   claims?: ClaimStore | undefined;
 }
 
+/** The ingress serialisation (its length bounds), keeping `source` when the envelope has one. */
+function serializedWithSource(envelope: IngressEnvelope & { source?: 'eventbridge' }): string {
+  const message = serializeIngressEnvelope(envelope);
+  return envelope.source === undefined ? message : JSON.stringify(envelope);
+}
+
 /**
  * The one way envelopes enter the queue: inline when the encoded envelope (`message`; by default the ingress
  * serialisation) fits one queue message, else by claim check. Without a store an oversized envelope throws
@@ -86,7 +92,7 @@ export interface EnvelopeQueue {
 export async function sendEnvelope(
   envelope: IngressEnvelope & { source?: 'eventbridge' },
   deps: EnvelopeQueue,
-  message: string = serializeIngressEnvelope(envelope),
+  message: string = serializedWithSource(envelope),
 ): Promise<{ messageId: string; claim?: ClaimReference }> {
   if (fitsQueueMessage(message)) return deps.queue.send(message);
   if (!deps.claims)

@@ -7,6 +7,7 @@
 
 import crypto from 'node:crypto';
 import { VerificationError } from '../errors.ts';
+import { isoTime } from '../iso-time.ts';
 import { errorFields } from '../logger.ts';
 import { verifyStripeWebhook } from '../providers/stripe/verify.ts';
 import { sendEnvelope } from './claim-check.ts';
@@ -105,8 +106,8 @@ export async function receiveStripeCallback(
     eventId: event.id,
     eventType: event.type,
     account,
-    occurredAt: event.created.toISOString(),
-    receivedAt: receivedAt.toISOString(),
+    occurredAt: isoTime(event.created.getTime()),
+    receivedAt: isoTime(receivedAt.getTime()),
     rawBody: event.rawBody,
   };
   const message = serializeIngressEnvelope(envelope);

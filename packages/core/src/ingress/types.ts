@@ -2,8 +2,12 @@
 import type { Clock, Logger, Metrics, ObjectStore, Queue } from '../ports.ts';
 
 export interface IngressRequest {
-  /** The raw body bytes exactly as received (base64 already decoded). */
-  body: Uint8Array;
+  /**
+   * The raw body exactly as received: the bytes (base64 already decoded), or the text the transport delivered,
+   * standing for its UTF-8 encoding (API Gateway's body when not base64-encoded). Text spares the callback path
+   * an encode and a strict decode of the same body (../received-body.ts keeps the two forms equivalent).
+   */
+  body: Uint8Array | string;
   /** Header names lower-cased. */
   headers: Readonly<Record<string, string | undefined>>;
   pathParameters: Readonly<Record<string, string | undefined>>;

@@ -6,6 +6,7 @@
 // data reaches the queue or the logs in plaintext.
 
 import { VerificationError } from '../errors.ts';
+import { isoTime } from '../iso-time.ts';
 import { errorFields } from '../logger.ts';
 import { HEADERS, WECHATPAY_CODES } from '../providers/wechatpay/constants.ts';
 import {
@@ -19,6 +20,7 @@ import {
   parseNotification,
 } from '../providers/wechatpay/parse-notification.ts';
 import { verifyNotification } from '../providers/wechatpay/verify.ts';
+import { receivedBody } from '../received-body.ts';
 import { sendEnvelope } from './claim-check.ts';
 import { fitsQueueMessage, type IngressEnvelope, serializeIngressEnvelope } from './envelope.ts';
 import type { IngressDeps, IngressRequest, IngressResponse } from './types.ts';
@@ -119,11 +121,15 @@ export async function receiveWechatpayCallback(
   let unknownPath = false;
   let verified: ReturnType<typeof verifyNotification>;
   let parsed: ParsedNotification;
+  let body: Uint8Array | string = request.body;
   try {
-    assertBodySize(request.body, config.maxBodyBytes);
+    assertBodySize(body, config.maxBodyBytes);
+    // Text stays text when it is exactly what its UTF-8 encoding decodes to: no encode of the body alone, and the
+    // parse takes it as the body's text without a strict decode.
+    body = receivedBody(body);
     ({ merchant, unknownPath } = selectMerchant(request, wechatpayRouting(config.merchants)));
     verified = verifyNotification({
-      rawBody: request.body,
+      rawBody: body,
       headers: request.headers,
       verificationKeys: merchant?.verificationKeys ?? EMPTY_KEYS,
       now: receivedAt,
@@ -137,7 +143,7 @@ export async function receiveWechatpayCallback(
         401,
       );
     }
-    parsed = parseNotification(request.body, { parser: 'ingress' });
+    parsed = parseNotification(body, { parser: 'ingress' });
   } catch (error) {
     if (!(error instanceof VerificationError)) throw error;
     const fields = {
@@ -181,8 +187,8 @@ export async function receiveWechatpayCallback(
     eventType: notification.event_type,
     account: merchant.id,
     occurredAt: notification.create_time,
-    receivedAt: receivedAt.toISOString(),
-    // parseNotification decoded it as strict UTF-8, so this text is the received bytes exactly.
+    receivedAt: isoTime(receivedAt.getTime()),
+    // parseNotification decoded bytes as strict UTF-8, and text is well-formed: this is the received body exactly.
     rawBody: parsed.text,
   };
   const message = serializeIngressEnvelope(envelope);

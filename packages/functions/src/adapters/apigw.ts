@@ -4,7 +4,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 
 export function toIngressRequest(event: APIGatewayProxyEventV2): IngressRequest {
   const raw = event.body ?? '';
-  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  // A text body goes on as text (IngressRequest.body): no encode here, no strict decode after verification.
+  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64') : raw;
   return {
     body,
     headers: lowerCased(event.headers ?? {}),

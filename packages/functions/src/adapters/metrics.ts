@@ -21,11 +21,15 @@ export class MemoryMetrics implements TimedMetrics {
     this.durations.set(name, values);
   }
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
-    const key = dimensions
-      ? `${name}{${Object.entries(dimensions)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(',')}}`
-      : name;
+    // `name{k=v,…}` in the dimensions' own order, concatenated without the entries/map/join arrays (the
+    // local runtime and case 1 count every callback through here).
+    let key = name;
+    if (dimensions) {
+      let inner = '';
+      for (const k in dimensions)
+        inner = inner === '' ? `${k}=${dimensions[k]}` : `${inner},${k}=${dimensions[k]}`;
+      key = `${name}{${inner}}`;
+    }
     this.counts.set(key, (this.counts.get(key) ?? 0) + value);
   }
   /** Sum over all dimension sets of one metric. */

@@ -11,9 +11,11 @@
 // before; the known-answer tests check against stripe-node's own signer.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { VerificationError } from '../../errors.ts';
+import { receivedBody, receivedByteLength } from '../../received-body.ts';
 
 export interface StripeVerifyInput {
-  rawBody: Uint8Array;
+  /** The received bytes, or the text standing for their UTF-8 encoding (API Gateway's text body). */
+  rawBody: Uint8Array | string;
   signatureHeader: string | undefined;
   secrets: readonly string[];
   toleranceSeconds: number;
@@ -54,7 +56,16 @@ interface SignatureHeader {
   signatures: Buffer[];
 }
 
+// What Stripe sends: one timestamp, one v1 signature, nothing else. Parsed by the general loop below, it gives
+// exactly this timestamp, prefix and signature; matched whole, it costs no split, slices or trims.
+const USUAL_HEADER = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/;
+
 function parseSignatureHeader(header: string): SignatureHeader {
+  const usual = USUAL_HEADER.exec(header);
+  if (usual) {
+    const timestamp = Number(usual[1]);
+    return { timestamp, signedPrefix: `${timestamp}.`, signatures: [Buffer.from(usual[2]!, 'hex')] };
+  }
   let timestamp: number | undefined;
   let signedPrefix: string | undefined;
   let hasV1 = false;
@@ -94,7 +105,7 @@ function parseSignatureHeader(header: string): SignatureHeader {
 function signedWith(
   secret: string,
   prefix: string,
-  body: Uint8Array,
+  body: Uint8Array | string,
   signatures: readonly Buffer[],
 ): boolean {
   const expected = createHmac('sha256', secret).update(prefix).update(body).digest();
@@ -105,21 +116,36 @@ function signedWith(
 }
 
 export function verifyStripeWebhook(input: StripeVerifyInput): VerifiedStripeEvent {
-  const { rawBody, signatureHeader, secrets, toleranceSeconds, now } = input;
+  const { signatureHeader, secrets, toleranceSeconds, now } = input;
   if (secrets.length === 0)
     throw new VerificationError('STRIPE_NO_SECRET', 'no Stripe webhook secret is configured', 500);
-  if (rawBody.byteLength > input.maxBodyBytes) {
+  // Bounded before anything scans the body. A UTF-16 code unit is at most 3 UTF-8 bytes: most text bodies are
+  // within the limit without counting (a lone surrogate counts 3, as its U+FFFD encoding).
+  const max = input.maxBodyBytes;
+  const received = input.rawBody;
+  if (
+    typeof received === 'string'
+      ? received.length * 3 > max && receivedByteLength(received) > max
+      : received.byteLength > max
+  ) {
     // 413, as WeChat Pay's path answers: the one size refusal both providers share (MAX_BODY_BYTES).
     throw new VerificationError(
       'BODY_TOO_LARGE',
-      `body of ${rawBody.byteLength} bytes exceeds the limit of ${input.maxBodyBytes}`,
+      `body of ${receivedByteLength(received)} bytes exceeds the limit of ${max}`,
       413,
     );
   }
-  if (rawBody.byteLength === 0) reject('BODY_EMPTY', 'empty body');
+  // Text stays text when it is exactly what its UTF-8 encoding decodes to (no encode, no decode below).
+  const rawBody = receivedBody(received);
+  const isText = typeof rawBody === 'string';
+  if (rawBody.length === 0) reject('BODY_EMPTY', 'empty body');
   // Stripe never sends a byte-order mark; a decoder that drops it would make the stored text differ from the
-  // signed bytes.
-  if (rawBody[0] === 0xef && rawBody[1] === 0xbb && rawBody[2] === 0xbf)
+  // signed bytes. (U+FEFF is exactly the text whose UTF-8 encoding is EF BB BF.)
+  if (
+    isText
+      ? rawBody.charCodeAt(0) === 0xfeff
+      : rawBody[0] === 0xef && rawBody[1] === 0xbb && rawBody[2] === 0xbf
+  )
     reject('BODY_HAS_BOM', 'body starts with a byte-order mark');
   if (!signatureHeader) reject('STRIPE_SIGNATURE_MISSING', 'missing Stripe-Signature header');
 
@@ -134,13 +160,14 @@ export function verifyStripeWebhook(input: StripeVerifyInput): VerifiedStripeEve
 
   let text: string;
   try {
-    text = utf8.decode(rawBody);
+    text = isText ? rawBody : utf8.decode(rawBody);
   } catch {
     reject('BODY_NOT_UTF8', 'body is not valid UTF-8');
   }
 
   // The strictly decoded text is exactly the signed bytes (BOM refused, invalid UTF-8 refused): the HMAC runs
-  // over the bytes, the text is what the envelope carries.
+  // over the bytes (a text body's UTF-8 encoding, which Hmac.update writes itself), the text is what the
+  // envelope carries.
   const { signedPrefix, signatures } = header;
   if (signedPrefix !== undefined && signatures.length > 0) {
     for (let secretIndex = 0; secretIndex < secrets.length; secretIndex++) {

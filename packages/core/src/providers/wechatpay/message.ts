@@ -9,6 +9,9 @@ const NEWLINE = Buffer.from('\n');
  * bytes: decoding and re-encoding could change them (BOM, invalid UTF-8, re-serialised JSON).
  */
 export function notificationMessage(timestamp: string, nonce: string, body: Uint8Array | string): Buffer {
+  // Text: one encode of the whole message. The same bytes as encoding the parts apart, since `\n` stands on
+  // both sides of the body (no surrogate pair can form across a join).
+  if (typeof body === 'string') return Buffer.from(`${timestamp}\n${nonce}\n${body}\n`, 'utf8');
   return Buffer.concat([Buffer.from(`${timestamp}\n${nonce}\n`, 'utf8'), toBytes(body), NEWLINE]);
 }
 

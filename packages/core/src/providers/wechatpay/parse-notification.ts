@@ -3,6 +3,7 @@
 // the provider a 4xx (VerificationError), the consumer fails the message (NormalizeError) so it goes back to
 // the queue and on to the dead-letter queue.
 import { NormalizeError, VerificationError } from '../../errors.ts';
+import { receivedByteLength } from '../../received-body.ts';
 import { WECHATPAY_CODES as C } from './constants.ts';
 import { isBytes } from './encoding.ts';
 import type { Notification } from './notification.ts';
@@ -23,15 +24,18 @@ export interface ParsedNotification {
   text: string;
 }
 
-/** Cheap bound to apply before verifying, so an oversized body costs no hashing. 413 on failure. */
-export function assertBodySize(rawBody: Uint8Array, maxBytes = DEFAULT_MAX_BODY_BYTES): void {
-  if (!isBytes(rawBody)) throw new VerificationError(C.bodyInvalid, 'rawBody must be bytes', 400);
-  if (rawBody.length > maxBytes) {
-    throw new VerificationError(
-      C.bodyTooLarge,
-      `body is ${rawBody.length} bytes, more than ${maxBytes}`,
-      413,
-    );
+/**
+ * Cheap bound to apply before verifying, so an oversized body costs no hashing. 413 on failure. A string is the
+ * text standing for its UTF-8 encoding (IngressRequest.body); its bytes are counted only when it could be over.
+ */
+export function assertBodySize(rawBody: Uint8Array | string, maxBytes = DEFAULT_MAX_BODY_BYTES): void {
+  let bytes: number;
+  if (typeof rawBody === 'string')
+    bytes = rawBody.length * 3 > maxBytes ? receivedByteLength(rawBody) : rawBody.length;
+  else if (isBytes(rawBody)) bytes = rawBody.length;
+  else throw new VerificationError(C.bodyInvalid, 'rawBody must be bytes', 400);
+  if (bytes > maxBytes) {
+    throw new VerificationError(C.bodyTooLarge, `body is ${bytes} bytes, more than ${maxBytes}`, 413);
   }
 }
 

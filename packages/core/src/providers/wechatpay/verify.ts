@@ -14,8 +14,11 @@ import { normalizeSerial } from './merchants.ts';
 import { notificationMessage } from './message.ts';
 
 export interface VerifyNotificationInput {
-  /** The body bytes exactly as received (the caller decodes API Gateway's isBase64Encoded). */
-  rawBody: Uint8Array;
+  /**
+   * The body bytes exactly as received (the caller decodes API Gateway's isBase64Encoded), or the text standing
+   * for their UTF-8 encoding (IngressRequest.body).
+   */
+  rawBody: Uint8Array | string;
   /** Header names must already be lower-case (API Gateway HTTP APIs deliver them so; see lowerCaseHeaders). */
   headers: Readonly<Record<string, string | undefined>>;
   /** serial (`PUB_KEY_ID_…` or platform certificate serial) → public key; `Merchant.verificationKeys`. */
@@ -94,7 +97,7 @@ function checkArguments(input: VerifyNotificationInput): number {
 export function verifyNotification(input: VerifyNotificationInput): VerifiedSignature {
   const tolerance = checkArguments(input);
   const { headers } = input;
-  if (!isBytes(input.rawBody)) {
+  if (typeof input.rawBody !== 'string' && !isBytes(input.rawBody)) {
     throw new VerificationError(C.bodyInvalid, 'rawBody must be the received bytes (Buffer)', 400);
   }
   const timestampText = requireHeader(headers, HEADERS.timestamp);
