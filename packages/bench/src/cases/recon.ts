@@ -52,6 +52,8 @@ interface WorkerResult {
   reportBytes: Record<string, number>;
   stages: { stage: string; ms: number; rssMb: number }[];
   maxRssBytes: number;
+  workerCpuSeconds: number;
+  backendCpuSeconds: number | null;
   sampledPeakRssMb: number;
 }
 
