@@ -127,6 +127,7 @@ function wechatBillFile(
     name,
     lines: lines(),
     ...(kind === 'trade' ? { stagingRecords: tradeRecords } : {}),
+    prepare: () => copy.prefetch(body),
     evidence() {
       const integrity = bill.integrity()[0];
       return {
