@@ -154,6 +154,7 @@ export interface SourceFile {
    * Fetches whatever reading the file needs from the network (the whole download, to a temporary copy), so that
    * reading it afterwards waits only on the disk and the CPU. A file with `prepare` and `stagingRecords` is read
    * inside the load transaction, its records streamed straight into the COPY (no spool); others are spooled first.
+   * Only for a file whose reading the source's later files do not depend on (files() goes on before it is read).
    */
   prepare?(): Promise<void>;
   evidence(): SourceFileEvidence;
