@@ -582,6 +582,15 @@ describe.each(STAGES)('%s stage', (stage) => {
       }
     });
 
+    it('size the reconciliation jobs for a 10,000,000-row bill: one vCPU, 4 GB of /tmp, 15 minutes', () => {
+      for (const entry of ['recon-wechatpay', 'recon-stripe']) {
+        const properties = cfn().fn(entry).resource.Properties;
+        expect(properties.MemorySize).toBe(1769);
+        expect(properties.EphemeralStorage).toEqual({ Size: 4096 });
+        expect(properties.Timeout).toBe(900);
+      }
+    });
+
     it('grant S3 on the reports bucket per provider prefix to reconciliation, read-only to reports', () => {
       for (const [entry, prefix] of [
         ['recon-wechatpay', 'wechatpay/'],

@@ -35,6 +35,16 @@ export const SCHEDULES = {
   consistency: CONSISTENCY_SCHEDULE,
 } as const;
 
+/**
+ * Size of each nightly reconciliation job, from the 10,000,000-row WeChat Pay trade bill measured in case 5
+ * (docs/benchmarks.md, "Case 5 after session 7"; docs/decisions.md): 384 s on 2 shared vCPUs, of which ≈ 137 s the
+ * worker's own CPU and the rest waiting on PostgreSQL; peak RSS 272 MiB; up to 2.0 GB of /tmp (the 0.44 GB gzip
+ * copy plus a spooled file) and a 1.36 GB matched.csv written there before its upload. 1,769 MB buys one full vCPU
+ * (1,024 MB ≈ 0.58 vCPU: ≈ 480 s estimated, over half the 900 s limit); 4 GB of ephemeral storage instead of the
+ * default 512 MB, which a 10 M-row matched.csv alone exceeds.
+ */
+export const RECON_JOB_SIZE = { memorySize: 1769, diskSizeMb: 4096, timeoutSeconds: 900 } as const;
+
 /** Report keys: `<provider>/<business date YYYY-MM-DD>/{summary.json,breaks.csv,matched.csv}`. */
 export const REPORT_PREFIX = { wechatpay: 'wechatpay/', stripe: 'stripe/' } as const;
 
@@ -114,8 +124,9 @@ export function Reconciliation({ stack, app }: StackContext) {
     const fn = payhooksFunction(stack, id, {
       entry,
       description: `Nightly reconciliation (${entry})`,
-      timeoutSeconds: 900,
-      memorySize: 1024,
+      timeoutSeconds: RECON_JOB_SIZE.timeoutSeconds,
+      memorySize: RECON_JOB_SIZE.memorySize,
+      diskSize: RECON_JOB_SIZE.diskSizeMb,
       ...inVpc,
       environment: { REPORTS_BUCKET: bucket.bucketName, ALERT_TOPIC_ARN: topic.topicArn },
     });

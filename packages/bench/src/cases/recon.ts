@@ -52,6 +52,8 @@ interface WorkerResult {
   reportBytes: Record<string, number>;
   stages: { stage: string; ms: number; rssMb: number }[];
   maxRssBytes: number;
+  workerCpuSeconds: number;
+  backendCpuSeconds: number | null;
   sampledPeakRssMb: number;
 }
 
@@ -93,7 +95,19 @@ export async function runRecon(options: CaseOptions): Promise<CaseResult> {
     quick: { plan: { rows: 200_000, breaksPerClass: 10 }, reps: 2 },
     tiny: { plan: { rows: 2000, breaksPerClass: 4 }, reps: 1 },
   });
-  const plan: DayPlan = size.plan;
+  // BENCH_RECON_ROWS=<n>: any bill size (a multiple of 200; one repetition above the full size), e.g. the
+  // 10,000,000-row bill of issue 15 (docs/benchmarks.md "Running").
+  const rowsOverride = process.env.BENCH_RECON_ROWS ? Number(process.env.BENCH_RECON_ROWS) : undefined;
+  if (
+    rowsOverride !== undefined &&
+    (!Number.isSafeInteger(rowsOverride) || rowsOverride <= 0 || rowsOverride % 200 !== 0)
+  ) {
+    throw new Error(
+      `BENCH_RECON_ROWS must be a positive multiple of 200 (got ${process.env.BENCH_RECON_ROWS})`,
+    );
+  }
+  const plan: DayPlan = rowsOverride ? { ...size.plan, rows: rowsOverride } : size.plan;
+  const reps = rowsOverride && rowsOverride > 1_000_000 ? 1 : size.reps;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'payhooks-bench-recon-'));
   const databases = await ledgerDatabases(options.pgAdminUrl);
   const databaseUrl = await databases.fresh();
@@ -222,7 +236,7 @@ export async function runRecon(options: CaseOptions): Promise<CaseResult> {
     const pairs: { measured: number; baseline: number }[] = [];
     const rss: number[] = [];
     const workerResults: WorkerResult[] = [];
-    for (let r = 0; r < size.reps; r++) {
+    for (let r = 0; r < reps; r++) {
       await settle(200);
       let m: WorkerResult;
       let b: number;
@@ -267,7 +281,7 @@ export async function runRecon(options: CaseOptions): Promise<CaseResult> {
         valueRow('5 recon peak RSS', 'MiB', rss, atMost(200)),
       ],
       details: {
-        reps: size.reps,
+        reps,
         rows: plan.rows,
         breaksPerClass: plan.breaksPerClass,
         ledgerRows: ledger,

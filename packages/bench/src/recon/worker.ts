@@ -75,7 +75,17 @@ const bills: WechatpayBillApi = {
 };
 
 const sql = createSql({ url: input.databaseUrl, max: 1, applicationName: 'payhooks-recon-wechatpay' });
-await sql`select 1`;
+const [{ pid: backendPid }] = (await sql`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
+/** CPU seconds of the worker's PostgreSQL backend so far (from /proc: the bench runs PostgreSQL on this machine). */
+const backendCpuSeconds = async (): Promise<number | null> => {
+  try {
+    const fields = (await readFile(`/proc/${backendPid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+};
+const backendCpuAtStart = await backendCpuSeconds();
 const store = createFolderStore(input.reportsDir);
 const stages: { stage: string; ms: number; rssMb: number }[] = [];
 const started = performance.now();
@@ -113,6 +123,8 @@ const result = await reconcile(
   },
 );
 const totalMs = performance.now() - started;
+const cpu = process.cpuUsage();
+const backendCpuAtEnd = await backendCpuSeconds();
 clearInterval(sampler);
 if (result.status !== 'succeeded') {
   throw new Error(`reconcile ${result.status}: ${result.error?.message ?? result.reason ?? ''}`);
@@ -137,6 +149,10 @@ process.stdout.write(
     reportBytes,
     stages,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    /** User + system CPU of this process (from its start) and of its PostgreSQL backend (during reconcile()). */
+    workerCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    backendCpuSeconds:
+      backendCpuAtStart === null || backendCpuAtEnd === null ? null : backendCpuAtEnd - backendCpuAtStart,
     sampledPeakRssMb: sampledPeakMb,
   })}\n`,
 );

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@payhooks/testkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchedItemPages, reconcile, wechatpaySource } from '../../src/recon/run/index.ts';
-import { copyMatchedCsv } from '../../src/recon/run/report-copy.ts';
+import { copyMatchedCsv, MatchedCsvFromCopy, matchedCopyStatement } from '../../src/recon/run/report-copy.ts';
 import { writeMatchedCsv } from '../../src/recon/run/report-csv.ts';
 import {
   billApi,
@@ -97,6 +97,20 @@ describe('matched.csv through COPY', () => {
       expect(text).toContain(',-12.50,');
       expect(text).toContain("'-1x");
       expect(text.split('\r\n').length).toBeGreaterThan(AWKWARD.length + 5);
+      // The same COPY bytes cut into 7-byte chunks (tuples, lengths and UTF-8 characters split across chunks).
+      const raw: Buffer[] = [];
+      for await (const chunk of await db.sql.unsafe(matchedCopyStatement(runId)).readable())
+        raw.push(chunk as Buffer);
+      const bytes = Buffer.concat(raw);
+      const header = reference.subarray(0, reference.indexOf('\r\n') + 2);
+      const transform = new MatchedCsvFromCopy('wechatpay', header);
+      const out: Buffer[] = [];
+      transform.on('data', (chunk: Buffer) => out.push(chunk));
+      const ended = new Promise((resolve, reject) => transform.on('end', resolve).on('error', reject));
+      for (let at = 0; at < bytes.length; at += 7) transform.write(bytes.subarray(at, at + 7));
+      transform.end();
+      await ended;
+      expect(Buffer.concat(out).toString('utf8')).toBe(reference.toString('utf8'));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,8 @@
 // Knobs create the differences reconciliation must find (missing rows, amount differences, tampered hashes).
 
 import crypto, { type KeyObject } from 'node:crypto';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
 import type { Clock } from '@payhooks/core/ports';
 import {
   buildSignatureHeaders,
@@ -647,10 +649,17 @@ export class WechatpayProviderSandbox {
   private billAnswer(
     merchant: WechatpaySandboxMerchant,
     date: string,
-    text: string,
+    text: string | Uint8Array,
     gzip: boolean,
   ): SandboxResponse {
-    const packed = BillFixtures.packBill(text, { gzip });
+    return this.packedAnswer(merchant, date, BillFixtures.packBill(text, { gzip }));
+  }
+
+  private packedAnswer(
+    merchant: WechatpaySandboxMerchant,
+    date: string,
+    packed: BillFixtures.BillDownload,
+  ): SandboxResponse {
     return this.answer(merchant, {
       status: 200,
       body: {
@@ -674,10 +683,11 @@ export class WechatpayProviderSandbox {
     if (creating) return creating;
     const records = this.tradeRecords(merchant.mchid, date, billType as 'ALL' | 'SUCCESS' | 'REFUND');
     if (records.length === 0) return this.noStatement(merchant);
-    const text = await collectText(
+    const packed = await packStreamed(
       writeTradeBill(records, { billType: billType as 'ALL' | 'SUCCESS' | 'REFUND' }),
+      q.get('tar_type') === 'GZIP',
     );
-    return this.billAnswer(merchant, date, text, q.get('tar_type') === 'GZIP');
+    return this.packedAnswer(merchant, date, packed);
   }
 
   private async fundFlowBill(
@@ -923,8 +933,52 @@ function tamper(hash: string): string {
   return hash.slice(0, -1) + last;
 }
 
-async function collectText(chunks: AsyncIterable<string>): Promise<string> {
-  let text = '';
-  for await (const chunk of chunks) text += chunk;
-  return text;
+/**
+ * BillFixtures.packBill of the bill writer's text, without ever holding the whole text: each chunk is hashed and
+ * gzipped as it comes (a 10,000,000-row trade bill is ≈ 3 GB of text, beyond V8's longest string; its gzip is a
+ * tenth of that).
+ */
+async function packStreamed(
+  chunks: AsyncIterable<string>,
+  gzip: boolean,
+): Promise<BillFixtures.BillDownload> {
+  const hash = crypto.createHash('sha1');
+  const out: Buffer[] = [];
+  const gzipper = gzip ? createGzip() : undefined;
+  gzipper?.on('data', (chunk: Buffer) => out.push(chunk));
+  const finished = gzipper ? once(gzipper, 'end') : undefined;
+  let pending = '';
+  const flush = async () => {
+    const bytes = Buffer.from(pending, 'utf8');
+    pending = '';
+    hash.update(bytes);
+    if (!gzipper) out.push(bytes);
+    else if (!gzipper.write(bytes)) await once(gzipper, 'drain');
+  };
+  for await (const chunk of chunks) {
+    pending += chunk;
+    if (pending.length >= 1 << 20) await flush();
+  }
+  await flush();
+  gzipper?.end();
+  await finished;
+  return { body: Buffer.concat(out), hashType: 'SHA1', hashValue: hash.digest('hex') };
+}
+
+/**
+ * The bill writer's text as UTF-8 bytes. Not one string: a 10,000,000-row bill (≈ 3 GB) is beyond V8's longest
+ * string (≈ 512 MiB), so the text is encoded chunk by chunk and joined as a Buffer.
+ */
+async function collectText(chunks: AsyncIterable<string>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let pending = '';
+  for await (const chunk of chunks) {
+    pending += chunk;
+    if (pending.length >= 1 << 20) {
+      parts.push(Buffer.from(pending, 'utf8'));
+      pending = '';
+    }
+  }
+  if (pending.length > 0) parts.push(Buffer.from(pending, 'utf8'));
+  return Buffer.concat(parts);
 }

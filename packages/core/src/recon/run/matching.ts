@@ -74,14 +74,24 @@ export async function rematchObjects(
   only: MatchKeys,
 ): Promise<Record<string, number>> {
   if (only.keys.length > 0) {
-    const selected = `(l.kind, ${lineObjectKey('l')}) in (select * from unnest($3::text[], $4::text[]))`;
-    await tx.unsafe(
-      `delete from recon_items i using recon_lines l
-        where i.run_id = $1 and l.run_id = i.run_id and l.source = i.source and l.line_no = i.line_no and ${selected}
-          and $2::text is not null`,
-      [input.runId, input.provider, only.kinds, only.keys],
+    // The objects' lines, found from their items: every line of an object with a healable break has an item (the
+    // first line its break, later ones `duplicate`), so these are all its lines. Looked up through the items and
+    // the primary key, not by scanning the run's lines for the keys: the cost follows the breaks, not the bill.
+    const lines = await tx.unsafe<{ source: string; line_no: number }[]>(
+      `select distinct l.source, l.line_no
+         from recon_items i join recon_lines l on l.run_id = i.run_id and l.source = i.source and l.line_no = i.line_no
+        where i.run_id = $1 and (l.kind, ${lineObjectKey('l')}) in (select * from unnest($2::text[], $3::text[]))`,
+      [input.runId, only.kinds, only.keys],
     );
-    await classifyBillLines(tx, input, { selected, keepMatches: true, params: [only.kinds, only.keys] });
+    const sources = lines.map((l) => l.source);
+    const lineNos = lines.map((l) => String(l.line_no));
+    await tx.unsafe(
+      `delete from recon_items i
+        where i.run_id = $1 and (i.source, i.line_no) in (select * from unnest($2::text[], $3::int[]))`,
+      [input.runId, sources, lineNos],
+    );
+    const selected = `(l.source, l.line_no) in (select * from unnest($3::text[], $4::int[]))`;
+    await classifyBillLines(tx, input, { selected, keepMatches: true, params: [sources, lineNos] });
   }
   return runCounts(tx, input.runId);
 }

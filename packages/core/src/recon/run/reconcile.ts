@@ -33,7 +33,7 @@ import {
   previousDaySucceededRunId,
   type RunClaim,
 } from './run-repository.ts';
-import { copySpooled, spoolLines, spoolRecords } from './staging.ts';
+import { copyRecords, copySpooled, spoolLines, spoolRecords } from './staging.ts';
 import { runTotals } from './totals.ts';
 import type {
   Healer,
@@ -148,29 +148,51 @@ function skipped(
 }
 
 /**
- * Stage 1, load. Downloads, verifies and parses every file into a local spool first, with no transaction open (a
- * Stripe report run may be polled for minutes); then COPYs all spools in one transaction, so a failure stages nothing.
+ * Stage 1, load. Every file is first fetched with no transaction open (a Stripe report run may be polled for
+ * minutes): a file that can be read from a local copy (SourceFile.prepare, the WeChat Pay bills) is downloaded
+ * whole; any other is parsed into a local spool. Then one transaction loads them all: spools by COPY, prepared files
+ * parsed and verified while their records stream into the COPY (parse and load on both cores). A file that fails
+ * verification, at any point, rolls the transaction back: nothing is staged.
  */
 async function loadSources(run: RunContext, source: ReconSource): Promise<void> {
   const { deps, claim } = run;
   const spoolDir = await mkdtemp(path.join(os.tmpdir(), `recon-${claim.runId}-`));
+  // Evidence in file order, whichever order the files finish in (spooled ones before the load, prepared ones in it).
+  const proofs: (SourceFileEvidence | undefined)[] = [];
+  const fileDone = (file: SourceFile, index: number) => {
+    const proof = file.evidence();
+    proofs[index] = proof;
+    run.evidence.splice(0, run.evidence.length, ...proofs.filter((p) => p !== undefined));
+    deps.onProgress?.({ stage: 'file-done', name: file.name, rows: proof.rows, empty: proof.empty });
+  };
   try {
-    const spools: string[] = [];
+    const loads: { file: SourceFile; spool?: string }[] = [];
     for await (const file of source.files()) {
       run.opened.push(file);
       deps.onProgress?.({ stage: 'file', name: file.name });
-      const spool = path.join(spoolDir, `${spools.length}.csv`);
+      if (file.prepare && file.stagingRecords) {
+        await file.prepare();
+        loads.push({ file });
+        continue;
+      }
+      const spool = path.join(spoolDir, `${loads.length}.csv`);
       const progress = (lines: number) => deps.onProgress?.({ stage: 'lines', name: file.name, lines });
       await (file.stagingRecords
         ? spoolRecords(file.stagingRecords(claim.runId), spool, progress)
         : spoolLines(claim.runId, file.lines, spool, progress));
-      spools.push(spool);
-      const proof = file.evidence();
-      run.evidence.push(proof);
-      deps.onProgress?.({ stage: 'file-done', name: file.name, rows: proof.rows, empty: proof.empty });
+      loads.push({ file, spool });
+      fileDone(file, loads.length - 1);
     }
     await deps.sql.begin(async (tx) => {
-      for (const spool of spools) await copySpooled(tx, spool);
+      for (const [index, { file, spool }] of loads.entries()) {
+        if (spool !== undefined) {
+          await copySpooled(tx, spool);
+          continue;
+        }
+        const progress = (lines: number) => deps.onProgress?.({ stage: 'lines', name: file.name, lines });
+        await copyRecords(tx, file.stagingRecords!(claim.runId), progress);
+        fileDone(file, index);
+      }
     });
     // Fresh statistics for the lines just staged: without them the planner takes a million-line run for a few
     // rows and nests loops over it (matched.csv's anti-join probed every item of the run per line). ANALYZE

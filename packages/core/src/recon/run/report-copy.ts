@@ -1,25 +1,24 @@
-// matched.csv straight from the join: `COPY (select …) TO STDOUT (format binary)`, each row one finished CSV record
-// built in SQL, streamed into a local file with backpressure. No row object, no JavaScript per cell: on a
-// million-line bill the cursor path (postgres.js row parsing, matchedRow, the formula guard, CSV quoting per row)
-// was the run's longest stage (docs/benchmarks.md, "Case 5 after session 6, part reconscale").
+// matched.csv straight from the join: `COPY (select …) TO STDOUT (format binary)` streams the raw cells of every
+// matched line in report order, and this process turns them into CSV records as they arrive, with backpressure into
+// a local file. No postgres.js row objects, no ReconItem: on a million-line bill that cursor path was the run's
+// longest stage (docs/benchmarks.md, "Case 5 after session 6, part reconscale").
 //
-// The bytes are those of report-csv.ts's writeMatchedCsv (the reference writer, kept for tests): the same BOM and
-// header, each text cell through the same formula guard (spreadsheetSafe) and the same quoting (csvField, including
-// JavaScript's \s at either edge), amounts as minorToDecimal in the provider's currency exponent, times as
-// Date#toISOString (milliseconds, truncated), CRLF after each record. Cells that are generated (kind, amounts, fee,
-// time, line number, healed_from's class name) cannot start with = + @ TAB CR, only '-' before a number (which the
-// guard keeps), and hold no quote, comma or edge whitespace, so they skip the guard.
+// The bytes are those of report-csv.ts's writeMatchedCsv (the reference writer, kept for tests): the same functions
+// build them (amountText, minorToDecimal, Date#toISOString, csvRecords with the formula guard and quoting).
+// Session 6 built each record in SQL instead; auto_explain showed those cell expressions (guard, quoting, decimal
+// text, to_char) were 70 % of the statement, on PostgreSQL's core while this process waited (docs/benchmarks.md,
+// "Case 5 after session 7"). Now PostgreSQL only joins and sorts, and the formatting runs on the other core.
 //
-// Binary format, not csv: a CSV-format COPY would quote the whole record (it holds commas and CRLF) and cannot
-// write CRLF; a text-format COPY escapes backslashes and control characters. In binary each record arrives as
-// length-prefixed bytes, copied out unchanged.
+// Binary format, not text or csv: each cell arrives as length-prefixed bytes (no escaping to undo) and the time as
+// 8 bytes of microseconds.
 import { createWriteStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Provider } from '../../ledger/changes.ts';
 import type { Sql } from '../../ledger/db.ts';
+import { csvField } from './csv-record.ts';
 import { providerCurrencyExponent } from './report-amounts.ts';
-import { csvRecords, MATCHED_COLUMNS, UTF8_BOM } from './report-csv.ts';
+import { csvRecords, MATCHED_COLUMNS, spreadsheetSafe, UTF8_BOM } from './report-csv.ts';
 import { ITEM_MATCH_COLUMNS, PLAIN_MATCH_COLUMNS } from './run-repository.ts';
 
 /** A SQL string literal (standard_conforming_strings is on: only quotes need doubling). COPY takes no parameters. */
@@ -27,124 +26,73 @@ function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-// JavaScript's \s (ECMAScript WhiteSpace and LineTerminator), as a regex bracket body for PostgreSQL.
-const JS_SPACE = String.raw`\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff`;
+/**
+ * The cells of a matched line as COPY sends them, in MATCHED_COLUMNS order, each one text column (NULL allowed)
+ * except `occurred_at` (timestamptz, 8 bytes: microseconds since 2000-01-01 UTC).
+ */
+const RAW_CELLS = [
+  'kind',
+  'provider_payment_id',
+  'provider_refund_id',
+  'payout_id',
+  'merchant_order_no',
+  'merchant_refund_no',
+  'trim(bill_currency)',
+  'bill_amount_minor::text',
+  'bill_status',
+  'fee_scaled::text',
+  'fee_scale::text',
+  'occurred_at',
+  'source',
+  'line_no::text',
+  'healed_from',
+] as const;
 
-/** spreadsheetSafe in SQL, of a text expression (null is an empty cell). */
-function guarded(expr: string): string {
-  const v = `coalesce(${expr}, '')`;
-  return `case when left(${v}, 1) in ('=', '+', '-', '@', E'\\t', E'\\r') and ${v} !~ '^-?[0-9]+(\\.[0-9]+)?$'
-               then '''' || ${v} else ${v} end`;
-}
-
-/** csvField in SQL, of a column already through the guard. */
-function quoted(column: string): string {
-  return `case when ${column} ~ '[",\\r\\n]|^[${JS_SPACE}]|[${JS_SPACE}]$'
-               then '"' || replace(${column}, '"', '""') || '"' else ${column} end`;
-}
-
-/** minorToDecimal in SQL: a bigint of minor units as a decimal with `exponent` decimals ('' for null). */
-function decimalCell(minor: string, exponent: string): string {
-  const digits = `(case when length(abs(${minor})::text) < ${exponent} + 1 then lpad(abs(${minor})::text, ${exponent} + 1, '0') else abs(${minor})::text end)`;
-  return `coalesce(case when ${minor} < 0 then '-' else '' end ||
-    case when ${exponent} = 0 then abs(${minor})::text else left(${digits}, -${exponent}) || '.' || right(${digits}, ${exponent}) end, '')`;
-}
-
-/** The exponent of each currency the run's matched lines carry, as JavaScript's report computes it. */
-async function exponentCase(sql: Sql, provider: Provider, runId: string, column: string): Promise<string> {
-  const rows = await sql<{ currency: string }[]>`
-    select distinct trim(currency) as currency from recon_lines where run_id = ${runId} and currency is not null
-    union
-    select distinct trim(bill_currency) from recon_items
-     where run_id = ${runId} and class = 'matched' and bill_currency is not null`;
-  const arms = rows
-    .filter((r) => r.currency !== '')
-    .map((r) => ({ currency: r.currency, exponent: providerCurrencyExponent(provider, r.currency) }))
-    .filter((r) => r.exponent !== 2)
-    .map((r) => `when ${literal(r.currency)} then ${r.exponent}`);
-  return arms.length === 0 ? '2' : `(case trim(${column}) ${arms.join(' ')} else 2 end)`;
-}
-
-/** The COPY statement of a run's matched.csv records (exported for tests). */
-export async function matchedCopyStatement(sql: Sql, provider: Provider, runId: string): Promise<string> {
+/** The COPY statement of a run's matched lines, raw cells in report order (exported for tests). */
+export function matchedCopyStatement(runId: string): string {
   const run = literal(runId);
-  const exponent = await exponentCase(sql, provider, runId, 'm.bill_currency');
-  // Text cells: guarded in the middle layer, quoted outside (each guarded value is then a plain column).
-  const text = [
-    'provider_payment_id',
-    'provider_refund_id',
-    'payout_id',
-    'merchant_order_no',
-    'merchant_refund_no',
-    'bill_currency',
-    'bill_status',
-    'source',
-  ];
-  const guardedCells = text.map(
-    (column) =>
-      `${guarded(column === 'bill_currency' ? 'trim(m.bill_currency)' : `m.${column}`)} as g_${column}`,
-  );
-  const generated = [
-    "coalesce(m.kind, '') as kind",
-    `${decimalCell('m.bill_amount_minor', exponent)} as amount`,
-    `case when m.fee_scaled is null or m.fee_scale is null then '' else ${decimalCell('m.fee_scaled', 'm.fee_scale')} end as fee`,
-    `coalesce(to_char(m.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '') as occurred`,
-    `coalesce(m.line_no::text, '') as line`,
-    `coalesce(m.healed_from, '') as healed_from`,
-  ];
-  const q = (column: string) => quoted(`g.g_${column}`);
-  const record = [
-    'g.kind',
-    q('provider_payment_id'),
-    q('provider_refund_id'),
-    q('payout_id'),
-    q('merchant_order_no'),
-    q('merchant_refund_no'),
-    q('bill_currency'),
-    'g.amount',
-    q('bill_status'),
-    'g.fee',
-    'g.occurred',
-    q('source'),
-    'g.line',
-    'g.healed_from',
-  ];
-  // `offset 0` keeps each layer a subquery: flattened, every use of a column would re-run its expression (the plain
-  // matches' ledger look-ups, the guard).
   return `copy (
-    select concat_ws(',', ${record.join(',\n      ')}) || E'\\r\\n'
+    select ${RAW_CELLS.join(', ')}
     from (
-      select ${[...generated, ...guardedCells].join(',\n        ')}
-      from (
-        select * from (
-          select ${PLAIN_MATCH_COLUMNS}
-            from recon_plain_matches l join recon_runs r on r.run_id = l.run_id
-           where l.run_id = ${run}
-          union all
-          select ${ITEM_MATCH_COLUMNS} from recon_items
-           where run_id = ${run} and class = 'matched' and source is not null
-        ) u order by source, line_no offset 0
-      ) m offset 0
-    ) g
+      select ${PLAIN_MATCH_COLUMNS}
+        from recon_plain_matches l join recon_runs r on r.run_id = l.run_id
+       where l.run_id = ${run}
+      union all
+      select ${ITEM_MATCH_COLUMNS} from recon_items
+       where run_id = ${run} and class = 'matched' and source is not null
+    ) u order by u.source, u.line_no -- qualified: the output column line_no is text (would sort '10' < '2')
   ) to stdout (format binary)`;
 }
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
+const EMPTY = Buffer.alloc(0);
+const BATCH_CHARS = 65_536;
+
+/** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix milliseconds. */
+const PG_EPOCH_MS = 946_684_800_000;
+
 /**
- * COPY binary of one text column → the column's bytes, record after record. Header: 11-byte signature, flags,
- * extension length (+ extension); each tuple: int16 field count, int32 length, bytes; trailer: int16 -1.
+ * COPY binary of RAW_CELLS → matched.csv records, byte for byte those of writeMatchedCsv: the same cells (amounts
+ * through amountText, the fee through minorToDecimal at its scale, times as Date#toISOString) through the same
+ * csvRecords (formula guard, quoting, CRLF). Header: 11-byte signature, flags, extension length (+ extension); each
+ * tuple: int16 field count, per field int32 length (-1 = NULL) and bytes; trailer: int16 -1. A tuple cut by a chunk
+ * boundary waits for the next chunk.
  */
-export class CopyBinaryText extends Transform {
-  private pending: Buffer = Buffer.alloc(0);
+export class MatchedCsvFromCopy extends Transform {
+  private pending: Buffer = EMPTY;
+  private records = '';
   private headerDone = false;
   private ended = false;
-  private readonly prefix: Buffer | undefined;
+  private readonly cells: (string | null)[] = new Array(RAW_CELLS.length).fill(null);
+  private readonly exponents = new Map<string, number>();
 
   /** `prefix`: bytes pushed before the first record (matched.csv's BOM and header line). */
-  constructor(options: { prefix?: Buffer } = {}) {
+  constructor(
+    private readonly provider: Provider,
+    private readonly prefix?: Buffer,
+  ) {
     super();
-    this.prefix = options.prefix;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
@@ -165,8 +113,7 @@ export class CopyBinaryText extends Transform {
       this.headerDone = true;
       if (this.prefix) this.push(this.prefix);
     }
-    const out = Buffer.allocUnsafe(data.length);
-    let written = 0;
+    const cells = this.cells;
     while (at + 2 <= data.length && !this.ended) {
       const fields = data.readInt16BE(at);
       if (fields === -1) {
@@ -174,36 +121,110 @@ export class CopyBinaryText extends Transform {
         at += 2;
         break;
       }
-      if (fields !== 1) return done(new Error(`COPY binary: expected 1 field, got ${fields}`));
-      if (at + 6 > data.length) break;
-      const length = data.readInt32BE(at + 2);
-      if (length < 0) return done(new Error('COPY binary: a null record'));
-      if (at + 6 + length > data.length) break;
-      written += data.copy(out, written, at + 6, at + 6 + length);
-      at += 6 + length;
+      if (fields !== RAW_CELLS.length) {
+        return done(new Error(`COPY binary: expected ${RAW_CELLS.length} fields, got ${fields}`));
+      }
+      let p = at + 2;
+      let complete = true;
+      for (let f = 0; f < fields; f += 1) {
+        if (p + 4 > data.length) {
+          complete = false;
+          break;
+        }
+        const length = data.readInt32BE(p);
+        p += 4;
+        if (length === -1) {
+          cells[f] = null;
+          continue;
+        }
+        if (p + length > data.length) {
+          complete = false;
+          break;
+        }
+        if (f === OCCURRED_AT) {
+          const micros = data.readInt32BE(p) * 4_294_967_296 + data.readUInt32BE(p + 4);
+          cells[f] = new Date(PG_EPOCH_MS + Math.floor(micros / 1000)).toISOString();
+        } else cells[f] = data.toString('utf8', p, p + length);
+        p += length;
+      }
+      if (!complete) break;
+      this.records += this.record(cells);
+      at = p;
     }
-    // What is left is shorter than one record (or the trailer): kept for the next chunk.
-    this.pending = at < data.length ? Buffer.from(data.subarray(at)) : Buffer.alloc(0);
-    if (written > 0) this.push(out.subarray(0, written));
+    // What is left is shorter than one tuple (or the trailer): kept for the next chunk.
+    this.pending = at < data.length ? Buffer.from(data.subarray(at)) : EMPTY;
+    // COPY sends one message per row: records are pushed in batches, not one small write each.
+    if (this.records.length >= BATCH_CHARS) {
+      this.push(Buffer.from(this.records, 'utf8'));
+      this.records = '';
+    }
     done();
+  }
+
+  /**
+   * writeMatchedCsv's record (matchedRow through csvRecords), from the raw cells. Amount, fee, time and line are
+   * generated text — digits, '-' only before a number, '.', ':', 'T', 'Z' — which the formula guard and the quoting
+   * leave unchanged, so they skip both; every other cell takes the reference path.
+   */
+  private record(c: readonly (string | null)[]): string {
+    const currency = c[6] ?? null;
+    const amount = c[7] ?? null;
+    const feeScaled = c[9] ?? null;
+    const feeScale = c[10] ?? null;
+    const amountCell = amount === null ? '' : decimalText(amount, this.exponent(currency));
+    const feeCell = feeScaled === null || feeScale === null ? '' : decimalText(feeScaled, Number(feeScale));
+    return `${cell(c[0])},${cell(c[1])},${cell(c[2])},${cell(c[3])},${cell(c[4])},${cell(c[5])},${cell(currency)},${amountCell},${cell(c[8])},${feeCell},${c[OCCURRED_AT] ?? ''},${cell(c[12])},${c[13] ?? ''},${cell(c[14])}\r\n`;
+  }
+
+  /** amountText's exponent: the currency's in the provider's files, 2 without a currency. */
+  private exponent(currency: string | null): number {
+    if (currency === null || currency === '') return 2;
+    let exponent = this.exponents.get(currency);
+    if (exponent === undefined) {
+      exponent = providerCurrencyExponent(this.provider, currency);
+      this.exponents.set(currency, exponent);
+    }
+    return exponent;
   }
 
   override _flush(done: TransformCallback) {
     if (!this.ended || this.pending.length > 0) return done(new Error('COPY binary: the stream was cut'));
+    if (this.records.length > 0) this.push(Buffer.from(this.records, 'utf8'));
+    this.records = '';
     done();
   }
 }
 
-/** Writes a run's matched.csv to a local file with COPY TO STDOUT (same bytes as writeMatchedCsv). */
+const OCCURRED_AT = RAW_CELLS.indexOf('occurred_at');
+
+/** A text cell as csvRecords writes it: the formula guard, then the quoting; NULL is an empty cell. */
+const cell = (value: string | null | undefined) => csvField(spreadsheetSafe(value ?? ''));
+
+/** minorToDecimal of an int8's text (PostgreSQL writes it as BigInt#toString does: no leading zeros, '-' sign). */
+function decimalText(minor: string, exponent: number): string {
+  const negative = minor.charCodeAt(0) === 45;
+  const digits = (negative ? minor.slice(1) : minor).padStart(exponent + 1, '0');
+  const whole = exponent === 0 ? digits : digits.slice(0, -exponent);
+  const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`;
+  return `${negative ? '-' : ''}${whole}${fraction}`;
+}
+
+/**
+ * Writes a run's matched.csv to a local file (same bytes as writeMatchedCsv): PostgreSQL streams the raw cells of
+ * the join in report order, this process turns them into CSV records while the next ones arrive.
+ */
 export async function copyMatchedCsv(
   sql: Sql,
   provider: Provider,
   runId: string,
   file: string,
 ): Promise<void> {
-  const statement = await matchedCopyStatement(sql, provider, runId);
-  const copy = await sql.unsafe(statement).readable();
-  // The header first, then the records as COPY sends them; the file is opened only once the COPY has started.
+  const copy = await sql.unsafe(matchedCopyStatement(runId)).readable();
+  // The header first, then the records; the file is opened only once the COPY has started.
   const header = UTF8_BOM + csvRecords([MATCHED_COLUMNS]);
-  await pipeline(copy, new CopyBinaryText({ prefix: Buffer.from(header, 'utf8') }), createWriteStream(file));
+  await pipeline(
+    copy,
+    new MatchedCsvFromCopy(provider, Buffer.from(header, 'utf8')),
+    createWriteStream(file),
+  );
 }

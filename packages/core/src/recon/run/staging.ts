@@ -136,6 +136,36 @@ export async function spoolRecords(
   return staged;
 }
 
+/**
+ * COPYs staging records straight into recon_lines inside the load transaction (a file whose reading waits on
+ * nothing but the disk and the CPU, SourceFile.prepare): the parse runs here while PostgreSQL loads the previous
+ * batch, on the other core. A parse or verification error ends the COPY with that error; the caller's transaction
+ * rolls back.
+ */
+export async function copyRecords(
+  tx: Tx,
+  records: AsyncIterable<string>,
+  onProgress?: (staged: number) => void,
+): Promise<number> {
+  let staged = 0;
+  async function* batches(): AsyncGenerator<string> {
+    let buffer = '';
+    for await (const record of records) {
+      buffer += record;
+      staged += 1;
+      if (buffer.length >= 262_144) {
+        yield buffer;
+        buffer = '';
+        onProgress?.(staged);
+      }
+    }
+    if (buffer) yield buffer;
+    onProgress?.(staged);
+  }
+  await copyFrom(tx, Readable.from(batches()));
+  return staged;
+}
+
 /** COPYs a file written by spoolLines into recon_lines. */
 export async function copySpooled(tx: Tx, file: string): Promise<void> {
   await copyFrom(tx, createReadStream(file));

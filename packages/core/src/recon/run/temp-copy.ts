@@ -31,9 +31,15 @@ export class TempCopy {
    * cut on the way throws RECON_DOWNLOAD, naming how many bytes arrived — never a parse or gzip error.
    */
   async *tee(source: AsyncIterable<unknown> | Iterable<unknown>): AsyncGenerator<Buffer> {
-    this.saved = this.save(source);
+    this.saved ??= this.save(source);
     await this.saved;
     yield* createReadStream(this.file!, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>;
+  }
+
+  /** Saves the whole download now (as `tee` does on its first read, which then reads the copy at once). */
+  prefetch(source: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {
+    this.saved ??= this.save(source);
+    return this.saved;
   }
 
   private async save(source: AsyncIterable<unknown> | Iterable<unknown>): Promise<void> {

@@ -150,6 +150,13 @@ export interface SourceFile {
    * without a ReconLine each; reconcile() spools these when a file has them. Read either this or `lines`, once.
    */
   stagingRecords?(runId: string): AsyncIterable<string>;
+  /**
+   * Fetches whatever reading the file needs from the network (the whole download, to a temporary copy), so that
+   * reading it afterwards waits only on the disk and the CPU. A file with `prepare` and `stagingRecords` is read
+   * inside the load transaction, its records streamed straight into the COPY (no spool); others are spooled first.
+   * Only for a file whose reading the source's later files do not depend on (files() goes on before it is read).
+   */
+  prepare?(): Promise<void>;
   evidence(): SourceFileEvidence;
   /** The downloaded bytes (one entry per downloaded part), for keeping a file that failed verification. */
   kept(): Promise<{ name: string; body: Uint8Array }[]>;

@@ -130,6 +130,26 @@ function splitHeader(line: string): string[] {
 
 const isBlank = (line: string) => line.trim().length === 0;
 
+/**
+ * The common shape of a bill amount, read without regular expressions: 1–15 digits, '.', exactly `scale` digits
+ * ("12.34" at scale 2, "0.00600" at scale 5). For that shape parseAmount's result is the digits without the point,
+ * which fits a double exactly below 2^53. Anything else (a sign, spaces, fewer or more decimals, a long number)
+ * returns undefined and takes parseAmount, with its checks and errors.
+ */
+function plainAmount(value: string, scale: number): bigint | undefined {
+  const length = value.length;
+  const dot = length - scale - 1;
+  if (scale <= 0 || dot < 1 || length > 16 || value.charCodeAt(dot) !== 46) return undefined;
+  let n = 0;
+  for (let i = 0; i < length; i += 1) {
+    if (i === dot) continue;
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    n = n * 10 + digit;
+  }
+  return BigInt(n);
+}
+
 /** Field readers bound to one row: each names the column in its error. */
 class FieldReader<K extends string> {
   fields: string[] = [];
@@ -160,6 +180,8 @@ class FieldReader<K extends string> {
     const cache = scale === FEE_SCALE ? this.feeCache : this.amountCache;
     const cached = cache.get(value);
     if (cached !== undefined) return cached;
+    const plain = plainAmount(value, scale);
+    if (plain !== undefined) return plain;
     try {
       const amount = parseAmount(value, scale);
       if (cache.size < AMOUNT_CACHE_SIZE) cache.set(value, amount);

@@ -127,6 +127,9 @@ function wechatBillFile(
     name,
     lines: lines(),
     ...(kind === 'trade' ? { stagingRecords: tradeRecords } : {}),
+    // Not for a service provider's trade bill: its rows name the sub-merchants whose bills files() fetches next, so
+    // it must be read before files() goes on (reconcile() spools it).
+    ...(onSubMerchant === undefined ? { prepare: () => copy.prefetch(body) } : {}),
     evidence() {
       const integrity = bill.integrity()[0];
       return {
@@ -168,8 +171,13 @@ export function wechatpaySource(api: WechatpayBillApi, options: WechatpaySourceO
         api.tradeBill(date, 'ALL', { gzip: true }),
       );
       yield trade
-        ? wechatBillFile('tradebill', trade.answer, trade.body, 'trade', options.tempDir, (sub) =>
-            subMerchants.add(sub),
+        ? wechatBillFile(
+            'tradebill',
+            trade.answer,
+            trade.body,
+            'trade',
+            options.tempDir,
+            options.serviceProvider ? (sub) => subMerchants.add(sub) : undefined,
           )
         : emptyFile('tradebill');
       const fund = await downloadBill(api, 'fund-flow bill', date, () =>
