@@ -78,47 +78,25 @@ interface Decoded {
 /** The inbox claim of the decoded envelopes (sorted by inbox key: rows are locked in that order), with outcomes. */
 function claimStatement(decoded: readonly Decoded[]): string {
   const envelopes = decoded.map((d) => d.item.envelope);
+  const text = (values: (string | null)[]) => arrayLiteral(values, 'text');
+  const time = (values: string[]) => arrayLiteral(values, 'timestamptz');
+  const providers = text(envelopes.map((e) => e.provider));
+  const eventIds = text(envelopes.map((e) => e.eventId));
+  const eventTypes = text(envelopes.map((e) => e.eventType));
+  const accounts = text(envelopes.map((e) => e.account));
+  const occurred = time(envelopes.map((e) => e.occurredAt));
+  const received = time(envelopes.map((e) => e.receivedAt));
+  const outcomes = text(decoded.map((d) => outcomeOf(d.event)));
+  const apiVersions = text(decoded.map((d) => d.event.apiVersion));
+  const bodies = arrayOfLiterals(
+    envelopes.map((e) => e.rawBody),
+    'text',
+  );
+  // A template, not a join: the raw bodies stay one rope with the rest, flattened once when it is written.
   return `insert into inbox_events
        (provider, event_id, event_type, account, occurred_at, received_at, outcome, api_version, raw_payload)
      select provider, event_id, event_type, account, occurred_at, received_at, outcome, api_version, raw_payload
-     from unnest(${[
-       arrayLiteral(
-         envelopes.map((e) => e.provider),
-         'text',
-       ),
-       arrayLiteral(
-         envelopes.map((e) => e.eventId),
-         'text',
-       ),
-       arrayLiteral(
-         envelopes.map((e) => e.eventType),
-         'text',
-       ),
-       arrayLiteral(
-         envelopes.map((e) => e.account),
-         'text',
-       ),
-       arrayLiteral(
-         envelopes.map((e) => e.occurredAt),
-         'timestamptz',
-       ),
-       arrayLiteral(
-         envelopes.map((e) => e.receivedAt),
-         'timestamptz',
-       ),
-       arrayLiteral(
-         decoded.map((d) => outcomeOf(d.event)),
-         'text',
-       ),
-       arrayLiteral(
-         decoded.map((d) => d.event.apiVersion),
-         'text',
-       ),
-       arrayOfLiterals(
-         envelopes.map((e) => e.rawBody),
-         'text',
-       ),
-     ].join(', ')})
+     from unnest(${providers}, ${eventIds}, ${eventTypes}, ${accounts}, ${occurred}, ${received}, ${outcomes}, ${apiVersions}, ${bodies})
        with ordinality as u(provider, event_id, event_type, account, occurred_at, received_at, outcome, api_version,
          raw_payload, ord)
      order by ord
@@ -213,25 +191,24 @@ async function applyEnvelopes(
   normalizerFor: (envelope: Envelope) => EnvelopeNormalizer,
 ): Promise<Map<string, BatchOutcome>> {
   const outcomes = new Map<string, BatchOutcome>();
-  const ordered = [...items].sort((a, b) => {
-    const ka = keyOf(a.envelope);
-    const kb = keyOf(b.envelope);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
+  // Each inbox key built once (not twice per comparison of the sort).
+  const ordered = items
+    .map((item) => ({ item, key: keyOf(item.envelope) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
   // The first message of a key takes the claim; a copy in the same batch shares its fate (a duplicate, or failed
   // with it: "duplicate" means the ledger has the event).
   const decoded: Decoded[] = [];
   const undecodable: { item: BatchItem; error: unknown }[] = [];
   const copies: { item: BatchItem; first: BatchItem }[] = [];
-  let previous: BatchItem | undefined;
-  for (const item of ordered) {
-    const key = keyOf(item.envelope);
-    if (previous && key === keyOf(previous.envelope)) {
-      copies.push({ item, first: previous });
+  let previous: { item: BatchItem; key: string } | undefined;
+  for (const entry of ordered) {
+    const { item, key } = entry;
+    if (previous && key === previous.key) {
+      copies.push({ item, first: previous.item });
       continue;
     }
-    previous = item;
+    previous = entry;
     try {
       const event = await decode(item.envelope, normalizerFor(item.envelope));
       decoded.push({ item, event, prepared: prepareChanges(event.changes, event.eventId) });

@@ -42,6 +42,15 @@ export function arrayLiteral(values: readonly (string | null)[], type: string): 
 export function arrayOfLiterals(values: readonly (string | null)[], type: string): string {
   let tag = 'v';
   for (let n = 0; values.some((v) => v?.includes(`$${tag}`)); n++) tag = `v${n}`;
-  const quoted = values.map((v) => (v === null ? 'NULL' : `$${tag}$${v}$${tag}$`));
-  return `ARRAY[${quoted.join(',')}]::${type}[]`;
+  const quote = `$${tag}$`;
+  // Concatenated, not joined: `+` links the long texts into a rope that postgres.js flattens once as it writes
+  // the statement, where join() copies them here and again in every join above (a two-byte text — any
+  // non-Latin-1 character — widens the whole result each time).
+  let text = 'ARRAY[';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as string | null;
+    if (i > 0) text += ',';
+    text += v === null ? 'NULL' : quote + v + quote;
+  }
+  return `${text}]::${type}[]`;
 }
