@@ -108,15 +108,41 @@ interface LineSelection {
 async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelection): Promise<void> {
   const { runId, provider } = input;
   const keep = selection.keepMatches ? '' : `where class <> 'matched'`;
+  // The object a payment or refund line speaks about (payout lines are ranked by payout_id below).
+  const key = `case when l.kind = 'refund' then coalesce(l.provider_refund_id, l.merchant_refund_no)
+                    else coalesce(l.provider_payment_id, l.merchant_order_no) end`;
   // Bill lines about payments and refunds. The first line per object is compared; later ones are duplicates.
+  // The objects listed more than once come first, from a hash aggregate of the keys alone (a bill rarely has any):
+  // only their lines are ranked, not every line sorted with all its columns for a row_number (issue 15). A line
+  // without a key groups with the other keyless lines of its kind, as the partition did.
+  const lines = `from recon_lines l where l.run_id = $1 and l.kind in ('payment', 'refund') and ${selection.selected}`;
+  const repeated = await tx.unsafe<{ kind: string; no_key: boolean; obj_key: string }[]>(
+    `select l.kind, ${key} is null as no_key, coalesce(${key}, '') as obj_key
+     ${lines} and $2::text is not null
+     group by 1, 2, 3 having count(*) > 1`,
+    [runId, provider, ...selection.params],
+  );
+  const at = 3 + selection.params.length;
+  const ranked =
+    repeated.length === 0
+      ? `ranked as (select l.*, 1::bigint as rn ${lines})`
+      : `occurrences as (
+       select l.source, l.line_no,
+         row_number() over (partition by l.kind, ${key} is null, coalesce(${key}, '') order by l.source, l.line_no) as rn
+       ${lines}
+         and (l.kind, ${key} is null, coalesce(${key}, ''))
+             in (select * from unnest($${at}::text[], $${at + 1}::bool[], $${at + 2}::text[]))
+     ), ranked as (
+       select l.*, coalesce(o.rn, 1) as rn
+       from recon_lines l left join occurrences o on o.source = l.source and o.line_no = l.line_no
+       where l.run_id = $1 and l.kind in ('payment', 'refund') and ${selection.selected}
+     )`;
+  const repeatedParams =
+    repeated.length === 0
+      ? []
+      : [repeated.map((r) => r.kind), repeated.map((r) => String(r.no_key)), repeated.map((r) => r.obj_key)];
   await tx.unsafe(
-    `with ranked as (
-       select l.*, row_number() over (
-         partition by l.kind, case when l.kind = 'refund' then coalesce(l.provider_refund_id, l.merchant_refund_no)
-                                   else coalesce(l.provider_payment_id, l.merchant_order_no) end
-         order by l.source, l.line_no) as rn
-       from recon_lines l where l.run_id = $1 and l.kind in ('payment', 'refund') and ${selection.selected}
-     ), joined as (
+    `with ${ranked}, joined as (
        select r.*,
          coalesce(p.amount_minor, f.amount_minor) as ledger_amount,
          trim(coalesce(p.currency, f.currency)) as ledger_currency,
@@ -157,7 +183,7 @@ async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelec
             ), '') end,
        provider_status
      from classified ${keep}`,
-    [runId, provider, ...selection.params],
+    [runId, provider, ...selection.params, ...repeatedParams],
   );
 
   // Stripe payouts: each payouts.itemized row against the payout mirrored from payout.* events.
