@@ -62,10 +62,40 @@ export async function runCounts(tx: Tx, runId: string): Promise<Record<string, n
     select class, count(*)::int as n from recon_items where run_id = ${runId} group by class
     union all
     select 'matched', count(*)::int from recon_plain_matches where run_id = ${runId}`;
+  return countsOf(rows);
+}
+
+/**
+ * The same counts when matching knows how many lines it classified: the plain matches are those lines less the
+ * ones with an item, found through the items (index lookups), not by an anti-join over every line of the run.
+ */
+async function countsAfterMatching(
+  tx: Tx,
+  runId: string,
+  classified: number,
+): Promise<Record<string, number>> {
+  const rows = await tx<{ class: string; n: number }[]>`
+    select class, count(*)::int as n from recon_items where run_id = ${runId} group by class
+    union all
+    select 'matched', ${classified}::int - count(*)::int
+      from recon_lines l
+     where (l.run_id, l.source, l.line_no) in
+             (select run_id, source, line_no from recon_items where run_id = ${runId} and source is not null)
+       and (l.kind in ('payment', 'refund') or (l.kind = 'payout' and l.source = 'payouts'))`;
+  return countsOf(rows);
+}
+
+function countsOf(rows: readonly { class: string; n: number }[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const row of rows) if (row.n > 0) counts[row.class] = (counts[row.class] ?? 0) + row.n;
   return counts;
 }
+
+/**
+ * Lines a run's matching classified, by its input (reconcile passes the same input to re-matching). Re-matching
+ * leaves that number as it is: it replaces the items of lines that all had one, with one item per line.
+ */
+const classifiedByInput = new WeakMap<MatchInput, number>();
 
 /** Re-classifies the bill lines of the given objects (after healing); their old items are replaced. */
 export async function rematchObjects(
@@ -93,7 +123,10 @@ export async function rematchObjects(
     const selected = `(l.source, l.line_no) in (select * from unnest($3::text[], $4::int[]))`;
     await classifyBillLines(tx, input, { selected, keepMatches: true, params: [sources, lineNos] });
   }
-  return runCounts(tx, input.runId);
+  const classified = classifiedByInput.get(input);
+  return classified === undefined
+    ? runCounts(tx, input.runId)
+    : countsAfterMatching(tx, input.runId, classified);
 }
 
 interface LineSelection {
@@ -105,23 +138,39 @@ interface LineSelection {
 }
 
 /** Bill lines about payments, refunds and Stripe payouts → items (every class but plain matches, unless kept). */
-async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelection): Promise<void> {
+/** Returns how many lines it classified (payment, refund and payouts.itemized lines of the selection). */
+async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelection): Promise<number> {
   const { runId, provider } = input;
   const keep = selection.keepMatches ? '' : `where class <> 'matched'`;
   // The object a payment or refund line speaks about (payout lines are ranked by payout_id below).
   const key = `case when l.kind = 'refund' then coalesce(l.provider_refund_id, l.merchant_refund_no)
                     else coalesce(l.provider_payment_id, l.merchant_order_no) end`;
+  const objectKey = `case when l.kind = 'payout' then l.payout_id else ${key} end`;
   // Bill lines about payments and refunds. The first line per object is compared; later ones are duplicates.
   // The objects listed more than once come first, from a hash aggregate of the keys alone (a bill rarely has any):
   // only their lines are ranked, not every line sorted with all its columns for a row_number (issue 15). A line
   // without a key groups with the other keyless lines of its kind, as the partition did.
   const lines = `from recon_lines l where l.run_id = $1 and l.kind in ('payment', 'refund') and ${selection.selected}`;
-  const repeated = await tx.unsafe<{ kind: string; no_key: boolean; obj_key: string }[]>(
-    `select l.kind, ${key} is null as no_key, coalesce(${key}, '') as obj_key
-     ${lines} and $2::text is not null
-     group by 1, 2, 3 having count(*) > 1`,
+  // The same pass counts the lines classified (payouts.itemized rows too): runCounts' plain matches follow from it.
+  const [found] = await tx.unsafe<
+    { classified: number; kinds: string[] | null; no_keys: boolean[] | null; obj_keys: string[] | null }[]
+  >(
+    `select coalesce(sum(n), 0)::int as classified,
+            array_agg(kind) filter (where n > 1 and kind <> 'payout') as kinds,
+            array_agg(no_key) filter (where n > 1 and kind <> 'payout') as no_keys,
+            array_agg(obj_key) filter (where n > 1 and kind <> 'payout') as obj_keys
+       from (select l.kind, ${objectKey} is null as no_key, coalesce(${objectKey}, '') as obj_key, count(*) as n
+               from recon_lines l
+              where l.run_id = $1 and (l.kind in ('payment', 'refund') or (l.kind = 'payout' and l.source = 'payouts'))
+                and ${selection.selected} and $2::text is not null
+              group by 1, 2, 3) objects`,
     [runId, provider, ...selection.params],
   );
+  const repeated = (found?.kinds ?? []).map((kind, i) => ({
+    kind,
+    no_key: found!.no_keys![i]!,
+    obj_key: found!.obj_keys![i]!,
+  }));
   const at = 3 + selection.params.length;
   const ranked =
     repeated.length === 0
@@ -213,6 +262,7 @@ async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelec
      from classified ${keep}`,
     [runId, provider, ...selection.params],
   );
+  return found?.classified ?? 0;
 }
 
 /** Classifies a run's staged lines and the day's ledger objects; returns the number of items per class. */
@@ -220,8 +270,13 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
   const { runId, provider, account, window } = input;
   const tolerance = Math.max(0, Math.trunc(input.toleranceMinutes));
   await tx`delete from recon_items where run_id = ${runId}`;
-  await classifyBillLines(tx, input, { selected: 'true', keepMatches: false, params: [] });
-  if (input.checkLedgerSide === false) return runCounts(tx, runId);
+  const classified = await classifyBillLines(tx, input, {
+    selected: 'true',
+    keepMatches: false,
+    params: [],
+  });
+  classifiedByInput.set(input, classified);
+  if (input.checkLedgerSide === false) return countsAfterMatching(tx, runId, classified);
 
   // Ledger objects of the day the provider did not list. Within the tolerance before midnight: expected in the
   // next day's bill (informational). Within the tolerance before this day's start and left pending by the
@@ -269,5 +324,5 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
     );
   }
 
-  return runCounts(tx, runId);
+  return countsAfterMatching(tx, runId, classified);
 }
