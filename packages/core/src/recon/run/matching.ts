@@ -6,6 +6,7 @@
 // for a run replaces that run's items; healing re-matches only the healed objects' lines (`only`).
 import type { Provider } from '../../ledger/changes.ts';
 import type { Tx } from '../../ledger/db.ts';
+import { recordLineTotals } from './totals.ts';
 import type { RunWindow } from './types.ts';
 
 export interface MatchInput {
@@ -276,6 +277,8 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
     params: [],
   });
   classifiedByInput.set(input, classified);
+  // The run's lines summed once, for its totals, day totals and class totals (totals.ts).
+  await recordLineTotals(tx, runId);
   if (input.checkLedgerSide === false) return countsAfterMatching(tx, runId, classified);
 
   // Ledger objects of the day the provider did not list. Within the tolerance before midnight: expected in the
