@@ -93,8 +93,9 @@ function countsOf(rows: readonly { class: string; n: number }[]): Record<string,
 }
 
 /**
- * Lines a run's matching classified, by its input (reconcile passes the same input to re-matching). Re-matching
- * leaves that number as it is: it replaces the items of lines that all had one, with one item per line.
+ * Lines a run's matching classified, by its input (reconcile passes the same input to re-matching). The number
+ * holds for re-matching: the staged lines do not change once matching starts, only their items do, and the counts
+ * read the items afresh.
  */
 const classifiedByInput = new WeakMap<MatchInput, number>();
 
@@ -180,8 +181,9 @@ async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelec
        select l.source, l.line_no,
          row_number() over (partition by l.kind, ${key} is null, coalesce(${key}, '') order by l.source, l.line_no) as rn
        ${lines}
-         and (l.kind, ${key} is null, coalesce(${key}, ''))
-             in (select * from unnest($${at}::text[], $${at + 1}::bool[], $${at + 2}::text[]))
+         -- The flag as text: a boolean[] parameter does not round-trip through postgres.js here.
+         and (l.kind, (${key} is null)::text, coalesce(${key}, ''))
+             in (select * from unnest($${at}::text[], $${at + 1}::text[], $${at + 2}::text[]))
      ), ranked as (
        select l.*, coalesce(o.rn, 1) as rn
        from recon_lines l left join occurrences o on o.source = l.source and o.line_no = l.line_no

@@ -63,11 +63,14 @@ export async function recordLineTotals(tx: Tx, runId: string): Promise<void> {
     [runId],
   );
   if (rows.length === 0) return;
+  // Every cell as text, cast back in SQL: a boolean[] parameter does not round-trip through postgres.js here.
   const column = (i: number) => rows.map((row) => row[`c${i}`] ?? null);
   await tx.unsafe(
     `insert into recon_line_totals (run_id, kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale)
-     select $1, * from unnest($2::text[], $3::boolean[], $4::text[], $5::text[], $6::int[], $7::numeric[],
-                              $8::numeric[], $9::int[])`,
+     select $1, kind, payouts::boolean, currency, status, n::int, amount_minor::numeric, fee_scaled::numeric,
+            fee_scale::int
+       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+            as t (kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale)`,
     [
       runId,
       column(0),
