@@ -6,6 +6,7 @@
 // for a run replaces that run's items; healing re-matches only the healed objects' lines (`only`).
 import type { Provider } from '../../ledger/changes.ts';
 import type { Tx } from '../../ledger/db.ts';
+import { recordLineTotals } from './totals.ts';
 import type { RunWindow } from './types.ts';
 
 export interface MatchInput {
@@ -62,10 +63,41 @@ export async function runCounts(tx: Tx, runId: string): Promise<Record<string, n
     select class, count(*)::int as n from recon_items where run_id = ${runId} group by class
     union all
     select 'matched', count(*)::int from recon_plain_matches where run_id = ${runId}`;
+  return countsOf(rows);
+}
+
+/**
+ * The same counts when matching knows how many lines it classified: the plain matches are those lines less the
+ * ones with an item, found through the items (index lookups), not by an anti-join over every line of the run.
+ */
+async function countsAfterMatching(
+  tx: Tx,
+  runId: string,
+  classified: number,
+): Promise<Record<string, number>> {
+  const rows = await tx<{ class: string; n: number }[]>`
+    select class, count(*)::int as n from recon_items where run_id = ${runId} group by class
+    union all
+    select 'matched', ${classified}::int - count(*)::int
+      from recon_lines l
+     where (l.run_id, l.source, l.line_no) in
+             (select run_id, source, line_no from recon_items where run_id = ${runId} and source is not null)
+       and (l.kind in ('payment', 'refund') or (l.kind = 'payout' and l.source = 'payouts'))`;
+  return countsOf(rows);
+}
+
+function countsOf(rows: readonly { class: string; n: number }[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const row of rows) if (row.n > 0) counts[row.class] = (counts[row.class] ?? 0) + row.n;
   return counts;
 }
+
+/**
+ * Lines a run's matching classified, by its input (reconcile passes the same input to re-matching). The number
+ * holds for re-matching: the staged lines do not change once matching starts, only their items do, and the counts
+ * read the items afresh.
+ */
+const classifiedByInput = new WeakMap<MatchInput, number>();
 
 /** Re-classifies the bill lines of the given objects (after healing); their old items are replaced. */
 export async function rematchObjects(
@@ -93,7 +125,10 @@ export async function rematchObjects(
     const selected = `(l.source, l.line_no) in (select * from unnest($3::text[], $4::int[]))`;
     await classifyBillLines(tx, input, { selected, keepMatches: true, params: [sources, lineNos] });
   }
-  return runCounts(tx, input.runId);
+  const classified = classifiedByInput.get(input);
+  return classified === undefined
+    ? runCounts(tx, input.runId)
+    : countsAfterMatching(tx, input.runId, classified);
 }
 
 interface LineSelection {
@@ -105,18 +140,61 @@ interface LineSelection {
 }
 
 /** Bill lines about payments, refunds and Stripe payouts → items (every class but plain matches, unless kept). */
-async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelection): Promise<void> {
+/** Returns how many lines it classified (payment, refund and payouts.itemized lines of the selection). */
+async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelection): Promise<number> {
   const { runId, provider } = input;
   const keep = selection.keepMatches ? '' : `where class <> 'matched'`;
+  // The object a payment or refund line speaks about (payout lines are ranked by payout_id below).
+  const key = `case when l.kind = 'refund' then coalesce(l.provider_refund_id, l.merchant_refund_no)
+                    else coalesce(l.provider_payment_id, l.merchant_order_no) end`;
+  const objectKey = `case when l.kind = 'payout' then l.payout_id else ${key} end`;
   // Bill lines about payments and refunds. The first line per object is compared; later ones are duplicates.
+  // The objects listed more than once come first, from a hash aggregate of the keys alone (a bill rarely has any):
+  // only their lines are ranked, not every line sorted with all its columns for a row_number (issue 15). A line
+  // without a key groups with the other keyless lines of its kind, as the partition did.
+  const lines = `from recon_lines l where l.run_id = $1 and l.kind in ('payment', 'refund') and ${selection.selected}`;
+  // The same pass counts the lines classified (payouts.itemized rows too): runCounts' plain matches follow from it.
+  const [found] = await tx.unsafe<
+    { classified: number; kinds: string[] | null; no_keys: boolean[] | null; obj_keys: string[] | null }[]
+  >(
+    `select coalesce(sum(n), 0)::int as classified,
+            array_agg(kind) filter (where n > 1 and kind <> 'payout') as kinds,
+            array_agg(no_key) filter (where n > 1 and kind <> 'payout') as no_keys,
+            array_agg(obj_key) filter (where n > 1 and kind <> 'payout') as obj_keys
+       from (select l.kind, ${objectKey} is null as no_key, coalesce(${objectKey}, '') as obj_key, count(*) as n
+               from recon_lines l
+              where l.run_id = $1 and (l.kind in ('payment', 'refund') or (l.kind = 'payout' and l.source = 'payouts'))
+                and ${selection.selected} and $2::text is not null
+              group by 1, 2, 3) objects`,
+    [runId, provider, ...selection.params],
+  );
+  const repeated = (found?.kinds ?? []).map((kind, i) => ({
+    kind,
+    no_key: found!.no_keys![i]!,
+    obj_key: found!.obj_keys![i]!,
+  }));
+  const at = 3 + selection.params.length;
+  const ranked =
+    repeated.length === 0
+      ? `ranked as (select l.*, 1::bigint as rn ${lines})`
+      : `occurrences as (
+       select l.source, l.line_no,
+         row_number() over (partition by l.kind, ${key} is null, coalesce(${key}, '') order by l.source, l.line_no) as rn
+       ${lines}
+         -- The flag as text: a boolean[] parameter does not round-trip through postgres.js here.
+         and (l.kind, (${key} is null)::text, coalesce(${key}, ''))
+             in (select * from unnest($${at}::text[], $${at + 1}::text[], $${at + 2}::text[]))
+     ), ranked as (
+       select l.*, coalesce(o.rn, 1) as rn
+       from recon_lines l left join occurrences o on o.source = l.source and o.line_no = l.line_no
+       where l.run_id = $1 and l.kind in ('payment', 'refund') and ${selection.selected}
+     )`;
+  const repeatedParams =
+    repeated.length === 0
+      ? []
+      : [repeated.map((r) => r.kind), repeated.map((r) => String(r.no_key)), repeated.map((r) => r.obj_key)];
   await tx.unsafe(
-    `with ranked as (
-       select l.*, row_number() over (
-         partition by l.kind, case when l.kind = 'refund' then coalesce(l.provider_refund_id, l.merchant_refund_no)
-                                   else coalesce(l.provider_payment_id, l.merchant_order_no) end
-         order by l.source, l.line_no) as rn
-       from recon_lines l where l.run_id = $1 and l.kind in ('payment', 'refund') and ${selection.selected}
-     ), joined as (
+    `with ${ranked}, joined as (
        select r.*,
          coalesce(p.amount_minor, f.amount_minor) as ledger_amount,
          trim(coalesce(p.currency, f.currency)) as ledger_currency,
@@ -157,7 +235,7 @@ async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelec
             ), '') end,
        provider_status
      from classified ${keep}`,
-    [runId, provider, ...selection.params],
+    [runId, provider, ...selection.params, ...repeatedParams],
   );
 
   // Stripe payouts: each payouts.itemized row against the payout mirrored from payout.* events.
@@ -187,6 +265,7 @@ async function classifyBillLines(tx: Tx, input: MatchInput, selection: LineSelec
      from classified ${keep}`,
     [runId, provider, ...selection.params],
   );
+  return found?.classified ?? 0;
 }
 
 /** Classifies a run's staged lines and the day's ledger objects; returns the number of items per class. */
@@ -194,8 +273,15 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
   const { runId, provider, account, window } = input;
   const tolerance = Math.max(0, Math.trunc(input.toleranceMinutes));
   await tx`delete from recon_items where run_id = ${runId}`;
-  await classifyBillLines(tx, input, { selected: 'true', keepMatches: false, params: [] });
-  if (input.checkLedgerSide === false) return runCounts(tx, runId);
+  const classified = await classifyBillLines(tx, input, {
+    selected: 'true',
+    keepMatches: false,
+    params: [],
+  });
+  classifiedByInput.set(input, classified);
+  // The run's lines summed once, for its totals, day totals and class totals (totals.ts).
+  await recordLineTotals(tx, runId);
+  if (input.checkLedgerSide === false) return countsAfterMatching(tx, runId, classified);
 
   // Ledger objects of the day the provider did not list. Within the tolerance before midnight: expected in the
   // next day's bill (informational). Within the tolerance before this day's start and left pending by the
@@ -243,5 +329,5 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
     );
   }
 
-  return runCounts(tx, runId);
+  return countsAfterMatching(tx, runId, classified);
 }

@@ -6,6 +6,7 @@ import type { Provider } from '../../ledger/changes.ts';
 import type { Sql } from '../../ledger/db.ts';
 import { addDays, businessWindow } from './dates.ts';
 import type { ClassTotal } from './report.ts';
+import { LINE_TOTALS_CTE } from './totals.ts';
 import {
   HEALABLE_CLASSES,
   type HealCandidate,
@@ -72,6 +73,7 @@ export async function claimRun(sql: Sql, request: ClaimRequest): Promise<RunClai
   if (claimed.previous_run_id && claimed.previous_run_id !== claimed.run_id) {
     await sql`delete from recon_lines where run_id = ${claimed.previous_run_id}`;
     await sql`delete from recon_items where run_id = ${claimed.previous_run_id}`;
+    await sql`delete from recon_line_totals where run_id = ${claimed.previous_run_id}`;
   }
   return { runId: claimed.run_id, attempt: claimed.attempt, previousRunId: claimed.previous_run_id };
 }
@@ -252,22 +254,39 @@ export async function* matchedItemPages(
   for await (const rows of cursor) yield rows.map(toItem);
 }
 
-/** Counts and amounts per class and currency, aggregated in the database (plain matches from the staged lines). */
+/**
+ * Counts and amounts per class and currency, aggregated in the database. Plain matches: the run's line totals of the
+ * kinds matching classifies, less the classified lines that have an item (found through the items), not an anti-join
+ * over every line of the run.
+ */
 export async function classTotals(sql: Sql, runId: string): Promise<ClassTotal[]> {
-  const rows = await sql<
+  const rows = await sql.unsafe<
     { cls: string; currency: string; count: number; provider_minor: bigint; ledger_minor: bigint }[]
-  >`
+  >(
+    `with ${LINE_TOTALS_CTE}
     select cls, currency, sum(n)::int as count, sum(provider_minor)::int8 as provider_minor,
            sum(ledger_minor)::int8 as ledger_minor
     from (
       select case when class = 'matched' and healed_from is not null then healed_from || ' (healed)' else class end as cls,
              coalesce(trim(bill_currency), trim(ledger_currency), '---') as currency, count(*) as n,
              coalesce(sum(bill_amount_minor), 0) as provider_minor, coalesce(sum(ledger_amount_minor), 0) as ledger_minor
-      from recon_items where run_id = ${runId} group by 1, 2
+      from recon_items where run_id = $1 group by 1, 2
       union all
-      select 'matched', trim(currency), count(*), sum(amount_minor), sum(amount_minor)
-      from recon_plain_matches where run_id = ${runId} group by 2
-    ) t group by 1, 2 order by 1, 2`;
+      select 'matched', currency, sum(n), sum(amount_minor), sum(amount_minor)
+      from (
+        select currency, n, amount_minor from line_totals
+         where kind in ('payment', 'refund') or (kind = 'payout' and payouts)
+        union all
+        select trim(l.currency), -count(*), -sum(l.amount_minor)
+          from recon_lines l
+         where (l.run_id, l.source, l.line_no) in
+                 (select run_id, source, line_no from recon_items where run_id = $1 and source is not null)
+           and (l.kind in ('payment', 'refund') or (l.kind = 'payout' and l.source = 'payouts'))
+         group by 1
+      ) plain group by currency having sum(n) > 0
+    ) t group by 1, 2 order by 1, 2`,
+    [runId],
+  );
   return rows.map((r) => ({
     cls: r.cls,
     currency: r.currency,

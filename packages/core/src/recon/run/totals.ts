@@ -2,7 +2,7 @@
 // duplicates included) against what the ledger holds as succeeded in the business window, per currency and kind,
 // with the difference and the provider's fees.
 import type { Provider } from '../../ledger/changes.ts';
-import type { Sql } from '../../ledger/db.ts';
+import type { Sql, Tx } from '../../ledger/db.ts';
 import { minorToDecimal } from '../../money.ts';
 import { providerCurrencyExponent } from './report-amounts.ts';
 import type { RunWindow } from './types.ts';
@@ -25,6 +25,66 @@ export type RunTotals = Record<
   fees: Record<string, string>;
 };
 
+/** recon_line_totals' columns after run_id, as sums over the run's lines. */
+const LINE_TOTALS_COLUMNS = [
+  'kind',
+  `source = 'payouts'`,
+  'trim(currency)',
+  'status',
+  'count(*)::int',
+  'sum(amount_minor)',
+  'sum(fee_scaled)',
+  'max(fee_scale)::int',
+];
+const LINE_TOTALS_SELECT = LINE_TOTALS_COLUMNS.join(', ');
+
+/**
+ * CTE `line_totals` (kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale): the run's staged lines
+ * summed, from recon_line_totals (written by matching), or from the lines themselves when it holds no row for the run.
+ * `$1` is the run id.
+ */
+export const LINE_TOTALS_CTE = `line_totals (kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale) as (
+    select kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale from recon_line_totals where run_id = $1
+    union all
+    select ${LINE_TOTALS_SELECT} from recon_lines
+     where run_id = $1 and not exists (select 1 from recon_line_totals where run_id = $1)
+     group by 1, 2, 3, 4)`;
+
+/**
+ * Sums the run's staged lines into recon_line_totals, in one pass (matching calls it once the lines are staged):
+ * the run's totals, day totals and class totals read these rows, not the lines again.
+ */
+export async function recordLineTotals(tx: Tx, runId: string): Promise<void> {
+  await tx`delete from recon_line_totals where run_id = ${runId}`;
+  // Summed by a plain select, which PostgreSQL may run in parallel (an insert … select never is), then written back.
+  const rows = await tx.unsafe<Record<string, string | null>[]>(
+    `select ${LINE_TOTALS_COLUMNS.map((expr, i) => `(${expr})::text as c${i}`).join(', ')}
+       from recon_lines where run_id = $1 group by 1, 2, 3, 4`,
+    [runId],
+  );
+  if (rows.length === 0) return;
+  // Every cell as text, cast back in SQL: a boolean[] parameter does not round-trip through postgres.js here.
+  const column = (i: number) => rows.map((row) => row[`c${i}`] ?? null);
+  await tx.unsafe(
+    `insert into recon_line_totals (run_id, kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale)
+     select $1, kind, payouts::boolean, currency, status, n::int, amount_minor::numeric, fee_scaled::numeric,
+            fee_scale::int
+       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+            as t (kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale)`,
+    [
+      runId,
+      column(0),
+      column(1),
+      column(2),
+      column(3),
+      column(4),
+      column(5),
+      column(6),
+      column(7),
+    ] as never[],
+  );
+}
+
 /** Aggregates the run's staged lines and the ledger's succeeded payments and refunds of the window, in SQL. */
 export async function loadTotalsRows(
   sql: Sql,
@@ -34,25 +94,28 @@ export async function loadTotalsRows(
   window: Pick<RunWindow, 'start' | 'end'>,
 ): Promise<TotalsRow[]> {
   const { start, end } = window;
-  return sql<TotalsRow[]>`
-    select 'provider' as side, total_kind as kind, trim(currency) as currency, count(*)::int as n,
+  return sql.unsafe<TotalsRow[]>(
+    `with ${LINE_TOTALS_CTE}
+    select 'provider' as side, total_kind as kind, currency, sum(n)::int as n,
            sum(amount_minor)::bigint as amount, max(fee_scale)::int as fee_scale, sum(fee_scaled)::bigint as fee
       from (
         -- Only paid payments and settled refunds are "payment" / "refund"; a REVOKED or CLOSED row (or a refund
         -- still processing) is listed apart as e.g. "payment:canceled", so it never inflates what was paid.
-        select l.*, case when kind in ('payment', 'refund') and status is distinct from 'succeeded'
+        select t.*, case when kind in ('payment', 'refund') and status is distinct from 'succeeded'
                          then kind || ':' || coalesce(status, 'unknown') else kind end as total_kind
-          from recon_lines l where run_id = ${runId}
-      ) lines group by total_kind, trim(currency)
+          from line_totals t
+      ) lines group by total_kind, currency
     union all
     select 'ledger', 'payment', trim(currency), count(*)::int, sum(amount_minor)::bigint, 0, 0
-      from payments where provider = ${provider} and account = ${account} and status = 'succeeded'
-       and succeeded_at >= ${start} and succeeded_at < ${end} group by trim(currency)
+      from payments where provider = $2 and account = $3 and status = 'succeeded'
+       and succeeded_at >= $4 and succeeded_at < $5 group by trim(currency)
     union all
     select 'ledger', 'refund', trim(currency), count(*)::int, sum(amount_minor)::bigint, 0, 0
-      from refunds where provider = ${provider} and account = ${account} and status = 'succeeded'
-       and succeeded_at >= ${start} and succeeded_at < ${end} group by trim(currency)
-    order by 1, 2, 3`;
+      from refunds where provider = $2 and account = $3 and status = 'succeeded'
+       and succeeded_at >= $4 and succeeded_at < $5 group by trim(currency)
+    order by 1, 2, 3`,
+    [runId, provider, account, start, end],
+  );
 }
 
 /** Provider vs ledger per currency and kind, their difference (payments and refunds), and fees per currency. */
