@@ -6,12 +6,12 @@
 // baseline (raw HMAC resp. RSA verify with a pre-parsed key, plus one JSON.parse), and the per-round ratios
 // after/before and baseline/side, medians over the rounds. For deciding a change; the figures of record come from
 // `npm run bench -- --case 1`.
-import crypto from 'node:crypto';
+import type crypto from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { systemClock } from '@payhooks/core/ports';
-import { normalizeSerial } from '@payhooks/core/providers/wechatpay';
 import pino from 'pino';
+import { stripeBaseline, wechatpayBaseline } from './cases/ingress-cpu.ts';
 import { apiEvent, nullQueue, stripeTraffic, wechatpayTraffic } from './fixtures.ts';
 import { median } from './stats.ts';
 
@@ -62,27 +62,14 @@ const after = await load(trees.after);
 
 const stripe = stripeTraffic(400);
 const stripeEnv = { STRIPE_WEBHOOK_SECRETS: stripe.secret, QUEUE_URL: 'http://127.0.0.1:9/unused' };
-const stripeBase = stripe.callbacks.map((c) => {
-  const header = c.headers['stripe-signature']!;
-  const t = /t=(\d+)/.exec(header)![1]!;
-  const v1 = Buffer.from(/v1=([0-9a-f]{64})/.exec(header)![1]!, 'hex');
-  return { payload: Buffer.from(`${t}.${c.body}`, 'utf8'), v1, body: c.body };
-});
+const stripeBase = stripeBaseline(stripe.secret, stripe.callbacks);
 
 const wechat = await wechatpayTraffic(400);
 const wechatEnv = { WECHATPAY_MERCHANTS: wechat.merchantsJson, QUEUE_URL: 'http://127.0.0.1:9/unused' };
 const keys = new Map<string, crypto.KeyObject>();
 for (const merchant of wechat.registry.merchants)
   for (const [serial, key] of merchant.verificationKeys) keys.set(serial, key);
-const wechatBase = wechat.callbacks.map((c) => {
-  const h = c.headers;
-  return {
-    message: Buffer.from(`${h['wechatpay-timestamp']}\n${h['wechatpay-nonce']}\n${c.body}\n`, 'utf8'),
-    signature: Buffer.from(h['wechatpay-signature']!, 'base64'),
-    key: keys.get(normalizeSerial(h['wechatpay-serial']!))!,
-    body: c.body,
-  };
-});
+const wechatBase = wechatpayBaseline(wechat.callbacks, keys);
 
 const providers = [
   {
@@ -91,12 +78,7 @@ const providers = [
     expected: 200,
     events: stripe.callbacks.map(apiEvent),
     handlers: { before: before.stripe(stripeEnv), after: after.stripe(stripeEnv) },
-    baseline: (i: number) => {
-      const { payload, v1, body } = stripeBase[i % stripeBase.length]!;
-      const mac = crypto.createHmac('sha256', stripe.secret).update(payload).digest();
-      if (!crypto.timingSafeEqual(mac, v1)) throw new Error('baseline HMAC mismatch');
-      return JSON.parse(body);
-    },
+    baseline: (i: number) => stripeBase.run(i),
   },
   {
     name: 'wechatpay',
@@ -104,12 +86,7 @@ const providers = [
     expected: 204,
     events: wechat.callbacks.map(apiEvent),
     handlers: { before: before.wechatpay(wechatEnv), after: after.wechatpay(wechatEnv) },
-    baseline: (i: number) => {
-      const { message, signature, key, body } = wechatBase[i % wechatBase.length]!;
-      if (!crypto.verify('RSA-SHA256', message, key, signature))
-        throw new Error('baseline RSA verify failed');
-      return JSON.parse(body);
-    },
+    baseline: (i: number) => wechatBase.run(i),
   },
 ];
 

@@ -10,58 +10,11 @@ import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
 import { createStripeWebhookHandler, type HttpHandler } from '@payhooks/functions/stripe-webhook';
 import { createWechatpayWebhookHandler } from '@payhooks/functions/wechatpay-webhook';
 import { apiEvent, devNullLogger, nullQueue, stripeTraffic, wechatpayTraffic } from './fixtures.ts';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { type CpuProfile, printSelfTime } from './profile-summary.ts';
 
 const provider = process.argv[2] === 'wechatpay' ? 'wechatpay' : 'stripe';
 const count = Number(process.argv[3] ?? (provider === 'stripe' ? 40_000 : 15_000));
 const out = process.argv[4];
-
-function moduleOf(url: string): string {
-  if (!url) return '(native)';
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) {
-    const rest = url.slice(nm + 'node_modules/'.length).split('/');
-    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
-  }
-  const pk = url.indexOf('/packages/');
-  return pk >= 0 ? url.slice(pk + 1) : url.replace(/^.*\//, '');
-}
-
-function summarize(profile: Profile): void {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const modules = new Map<string, number>();
-  const functions = new Map<string, number>();
-  for (const [id, us] of self) {
-    const frame = byId.get(id)!.callFrame;
-    const mod = moduleOf(frame.url);
-    modules.set(mod, (modules.get(mod) ?? 0) + us);
-    const fn = `${frame.functionName || '(anonymous)'} ${mod}:${frame.lineNumber + 1}`;
-    functions.set(fn, (functions.get(fn) ?? 0) + us);
-  }
-  const top = (m: Map<string, number>, n: number) =>
-    [...m]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([k, v]) => `${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`)
-      .join('\n');
-  console.log(`self time by module (of ${(total / 1e3).toFixed(0)} ms sampled):\n${top(modules, 15)}`);
-  console.log(`\nself time by function:\n${top(functions, 30)}`);
-}
 
 const deps = {
   queue: nullQueue(),
@@ -111,4 +64,4 @@ const { profile } = await session.post('Profiler.stop');
 session.disconnect();
 console.log(`${provider}: ${count} callbacks, ${(msPer * 1000).toFixed(1)} µs per callback (profiled)\n`);
 if (out) writeFileSync(out, JSON.stringify(profile));
-summarize(profile as unknown as Profile);
+printSelfTime(profile as unknown as CpuProfile, { modules: 15, functions: 30 });

@@ -456,7 +456,8 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
     full: { events: 6000, reps: 3, cap: 4, burstMax: 20_000, sweep: SWEEP },
     quick: { events: 2000, reps: 2, cap: 4, burstMax: 5000, sweep: SWEEP },
     // The smoke test runs tiny: one sweep point keeps it short.
-    tiny: { events: 60, reps: 1, cap: 2, burstMax: 100, sweep: [25] },
+    // 400 events: enough CPU for /proc's 10 ms ticks to see (with 60, a side could read 0 µs per event).
+    tiny: { events: 400, reps: 1, cap: 2, burstMax: 100, sweep: [25] },
   });
   options.log('case 3: building the workload');
   const workload = await buildWorkload(size.events, 23);
@@ -517,9 +518,10 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
         `case 3 rep ${r + 1}: consumer ${Math.round(got.m!)} events/s (shuffled ${Math.round(got.s!)}) vs raw insert ${Math.round(got.b!)} rows/s`,
       );
       pairs.push({ measured: got.m!, baseline: got.b! });
-      if (lastCpu && rawCpu) {
-        const total = (c: NonNullable<typeof lastCpu>) =>
-          c.processMicrosPerEvent + (c.postgresMicrosPerEvent ?? 0);
+      const total = (c: NonNullable<typeof lastCpu>) =>
+        c.processMicrosPerEvent + (c.postgresMicrosPerEvent ?? 0);
+      // A side that ran for less than one /proc tick has no CPU figure: left out rather than reported as 0.
+      if (lastCpu && rawCpu && total(lastCpu) > 0 && total(rawCpu) > 0) {
         cpuPairs.push({ measured: total(lastCpu), baseline: total(rawCpu) });
         cpuSplit.push({
           process: lastCpu.processMicrosPerEvent,
@@ -617,13 +619,17 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
             null,
             `detail: batches of ${batchSize} for both, one run`,
           ),
-          pairedRow(
-            `3 consumer CPU per event, batch ${batchSize}`,
-            'µs CPU',
-            [{ measured: cpuMicrosPerEvent, baseline: rawCpuMicrosPerEvent }],
-            null,
-            `detail: the same run; /proc, as the CPU row above`,
-          ),
+          ...(cpuMicrosPerEvent > 0 && rawCpuMicrosPerEvent > 0
+            ? [
+                pairedRow(
+                  `3 consumer CPU per event, batch ${batchSize}`,
+                  'µs CPU',
+                  [{ measured: cpuMicrosPerEvent, baseline: rawCpuMicrosPerEvent }],
+                  null,
+                  `detail: the same run; /proc, as the CPU row above`,
+                ),
+              ]
+            : []),
         ]),
         valueRow(
           '3 peak DB connections (10× burst)',

@@ -26,7 +26,7 @@ import { pick } from '../sizes.ts';
 import { median, now, pairedRow, ratioAtLeast } from '../stats.ts';
 import type { CaseOptions, CaseResult } from '../types.ts';
 
-interface Side {
+export interface Side {
   run(i: number): unknown;
 }
 
@@ -67,7 +67,8 @@ function handlerSide(handler: HttpHandler, events: APIGatewayProxyEventV2[], exp
   };
 }
 
-function stripeBaseline(secret: string, callbacks: Callback[], parse = true): Side {
+/** Case 1's Stripe baseline (also ingress-ab.ts's): HMAC-SHA256 + constant-time compare, then one JSON.parse. */
+export function stripeBaseline(secret: string, callbacks: Callback[], parse = true): Side {
   const parsed = callbacks.map((c) => {
     const header = c.headers['stripe-signature']!;
     const t = /t=(\d+)/.exec(header)![1]!;
@@ -84,7 +85,8 @@ function stripeBaseline(secret: string, callbacks: Callback[], parse = true): Si
   };
 }
 
-function wechatpayBaseline(
+/** Case 1's WeChat Pay baseline (also ingress-ab.ts's): RSA verify with a pre-parsed key, then one JSON.parse. */
+export function wechatpayBaseline(
   callbacks: Callback[],
   keys: ReadonlyMap<string, crypto.KeyObject>,
   parse = true,

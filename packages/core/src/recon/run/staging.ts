@@ -111,6 +111,29 @@ export async function spoolLines(
   return staged;
 }
 
+/**
+ * Staging records joined into chunks of ≈ 256 KiB (one write or CopyData each, not one per record); `counted`
+ * hears the number of records so far after each chunk and at the end.
+ */
+async function* recordChunks(
+  records: AsyncIterable<string>,
+  counted: (staged: number) => void,
+): AsyncGenerator<string> {
+  let staged = 0;
+  let buffer = '';
+  for await (const record of records) {
+    buffer += record;
+    staged += 1;
+    if (buffer.length >= 262_144) {
+      yield buffer;
+      buffer = '';
+      counted(staged);
+    }
+  }
+  if (buffer) yield buffer;
+  counted(staged);
+}
+
 /** spoolLines for a file that writes its own staging records (SourceFile.stagingRecords). */
 export async function spoolRecords(
   records: AsyncIterable<string>,
@@ -118,21 +141,11 @@ export async function spoolRecords(
   onProgress?: (staged: number) => void,
 ): Promise<number> {
   let staged = 0;
-  async function* batches(): AsyncGenerator<string> {
-    let buffer = '';
-    for await (const record of records) {
-      buffer += record;
-      staged += 1;
-      if (buffer.length >= 262_144) {
-        yield buffer;
-        buffer = '';
-        onProgress?.(staged);
-      }
-    }
-    if (buffer) yield buffer;
-    onProgress?.(staged);
-  }
-  await pipeline(Readable.from(batches()), createWriteStream(file));
+  const counted = (n: number) => {
+    staged = n;
+    onProgress?.(n);
+  };
+  await pipeline(Readable.from(recordChunks(records, counted)), createWriteStream(file));
   return staged;
 }
 
@@ -148,21 +161,11 @@ export async function copyRecords(
   onProgress?: (staged: number) => void,
 ): Promise<number> {
   let staged = 0;
-  async function* batches(): AsyncGenerator<string> {
-    let buffer = '';
-    for await (const record of records) {
-      buffer += record;
-      staged += 1;
-      if (buffer.length >= 262_144) {
-        yield buffer;
-        buffer = '';
-        onProgress?.(staged);
-      }
-    }
-    if (buffer) yield buffer;
-    onProgress?.(staged);
-  }
-  await copyFrom(tx, Readable.from(batches()));
+  const counted = (n: number) => {
+    staged = n;
+    onProgress?.(n);
+  };
+  await copyFrom(tx, Readable.from(recordChunks(records, counted)));
   return staged;
 }
 
