@@ -92,13 +92,6 @@ function countsOf(rows: readonly { class: string; n: number }[]): Record<string,
   return counts;
 }
 
-/**
- * Lines a run's matching classified, by its input (reconcile passes the same input to re-matching). The number
- * holds for re-matching: the staged lines do not change once matching starts, only their items do, and the counts
- * read the items afresh.
- */
-const classifiedByInput = new WeakMap<MatchInput, number>();
-
 /** Re-classifies the bill lines of the given objects (after healing); their old items are replaced. */
 export async function rematchObjects(
   tx: Tx,
@@ -125,10 +118,8 @@ export async function rematchObjects(
     const selected = `(l.source, l.line_no) in (select * from unnest($3::text[], $4::int[]))`;
     await classifyBillLines(tx, input, { selected, keepMatches: true, params: [sources, lineNos] });
   }
-  const classified = classifiedByInput.get(input);
-  return classified === undefined
-    ? runCounts(tx, input.runId)
-    : countsAfterMatching(tx, input.runId, classified);
+  // Only when healing asked about something: one count over the run, once (matching's own count is not kept).
+  return runCounts(tx, input.runId);
 }
 
 interface LineSelection {
@@ -278,7 +269,6 @@ export async function matchRun(tx: Tx, input: MatchInput): Promise<Record<string
     keepMatches: false,
     params: [],
   });
-  classifiedByInput.set(input, classified);
   // The run's lines summed once, for its totals, day totals and class totals (totals.ts).
   await recordLineTotals(tx, runId);
   if (input.checkLedgerSide === false) return countsAfterMatching(tx, runId, classified);

@@ -61,24 +61,8 @@ export function stagingCsvLine(runId: string, line: ReconLine): string {
     .join(',')}\n`;
 }
 
-async function* stagingCsv(
-  runId: string,
-  lines: AsyncIterable<ReconLine>,
-  count: (staged: number) => void,
-): AsyncGenerator<string> {
-  let buffer = '';
-  let staged = 0;
-  for await (const line of lines) {
-    buffer += stagingCsvLine(runId, line);
-    staged += 1;
-    if (buffer.length >= 65_536) {
-      yield buffer;
-      buffer = '';
-      count(staged);
-    }
-  }
-  if (buffer) yield buffer;
-  count(staged);
+async function* stagingRecordsOf(runId: string, lines: AsyncIterable<ReconLine>): AsyncGenerator<string> {
+  for await (const line of lines) yield stagingCsvLine(runId, line);
 }
 
 async function copyFrom(tx: Tx, source: Readable): Promise<void> {
@@ -98,40 +82,30 @@ export async function spoolLines(
   file: string,
   onProgress?: (staged: number) => void,
 ): Promise<number> {
-  let staged = 0;
-  await pipeline(
-    Readable.from(
-      stagingCsv(runId, lines, (n) => {
-        staged = n;
-        onProgress?.(n);
-      }),
-    ),
-    createWriteStream(file),
-  );
-  return staged;
+  return spoolRecords(stagingRecordsOf(runId, lines), file, onProgress);
 }
 
 /**
- * Staging records joined into chunks of ≈ 256 KiB (one write or CopyData each, not one per record); `counted`
- * hears the number of records so far after each chunk and at the end.
+ * Staging records joined into chunks of ≈ 256 KiB (one write or CopyData each, not one per record); `tally.staged`
+ * holds the records so far, and `onProgress` hears it after each chunk and at the end.
  */
-async function* recordChunks(
-  records: AsyncIterable<string>,
-  counted: (staged: number) => void,
-): AsyncGenerator<string> {
-  let staged = 0;
-  let buffer = '';
-  for await (const record of records) {
-    buffer += record;
-    staged += 1;
-    if (buffer.length >= 262_144) {
-      yield buffer;
-      buffer = '';
-      counted(staged);
+function chunked(records: AsyncIterable<string>, onProgress?: (staged: number) => void) {
+  const tally = { staged: 0 };
+  async function* chunks(): AsyncGenerator<string> {
+    let buffer = '';
+    for await (const record of records) {
+      buffer += record;
+      tally.staged += 1;
+      if (buffer.length >= 262_144) {
+        yield buffer;
+        buffer = '';
+        onProgress?.(tally.staged);
+      }
     }
+    if (buffer) yield buffer;
+    onProgress?.(tally.staged);
   }
-  if (buffer) yield buffer;
-  counted(staged);
+  return { chunks: Readable.from(chunks()), tally };
 }
 
 /** spoolLines for a file that writes its own staging records (SourceFile.stagingRecords). */
@@ -140,13 +114,9 @@ export async function spoolRecords(
   file: string,
   onProgress?: (staged: number) => void,
 ): Promise<number> {
-  let staged = 0;
-  const counted = (n: number) => {
-    staged = n;
-    onProgress?.(n);
-  };
-  await pipeline(Readable.from(recordChunks(records, counted)), createWriteStream(file));
-  return staged;
+  const { chunks, tally } = chunked(records, onProgress);
+  await pipeline(chunks, createWriteStream(file));
+  return tally.staged;
 }
 
 /**
@@ -160,13 +130,9 @@ export async function copyRecords(
   records: AsyncIterable<string>,
   onProgress?: (staged: number) => void,
 ): Promise<number> {
-  let staged = 0;
-  const counted = (n: number) => {
-    staged = n;
-    onProgress?.(n);
-  };
-  await copyFrom(tx, Readable.from(recordChunks(records, counted)));
-  return staged;
+  const { chunks, tally } = chunked(records, onProgress);
+  await copyFrom(tx, chunks);
+  return tally.staged;
 }
 
 /** COPYs a file written by spoolLines into recon_lines. */

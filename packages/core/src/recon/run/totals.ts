@@ -25,18 +25,9 @@ export type RunTotals = Record<
   fees: Record<string, string>;
 };
 
-/** recon_line_totals' columns after run_id, as sums over the run's lines. */
-const LINE_TOTALS_COLUMNS = [
-  'kind',
-  `source = 'payouts'`,
-  'trim(currency)',
-  'status',
-  'count(*)::int',
-  'sum(amount_minor)',
-  'sum(fee_scaled)',
-  'max(fee_scale)::int',
-];
-const LINE_TOTALS_SELECT = LINE_TOTALS_COLUMNS.join(', ');
+/** recon_line_totals' columns after run_id, as sums over the run's lines (grouped by the first four). */
+const LINE_TOTALS_SELECT = `kind, source = 'payouts', trim(currency), status, count(*)::int, sum(amount_minor),
+       sum(fee_scaled), max(fee_scale)::int`;
 
 /**
  * CTE `line_totals` (kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale): the run's staged lines
@@ -56,32 +47,10 @@ export const LINE_TOTALS_CTE = `line_totals (kind, payouts, currency, status, n,
  */
 export async function recordLineTotals(tx: Tx, runId: string): Promise<void> {
   await tx`delete from recon_line_totals where run_id = ${runId}`;
-  // Summed by a plain select, which PostgreSQL may run in parallel (an insert … select never is), then written back.
-  const rows = await tx.unsafe<Record<string, string | null>[]>(
-    `select ${LINE_TOTALS_COLUMNS.map((expr, i) => `(${expr})::text as c${i}`).join(', ')}
-       from recon_lines where run_id = $1 group by 1, 2, 3, 4`,
-    [runId],
-  );
-  if (rows.length === 0) return;
-  // Every cell as text, cast back in SQL: a boolean[] parameter does not round-trip through postgres.js here.
-  const column = (i: number) => rows.map((row) => row[`c${i}`] ?? null);
   await tx.unsafe(
     `insert into recon_line_totals (run_id, kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale)
-     select $1, kind, payouts::boolean, currency, status, n::int, amount_minor::numeric, fee_scaled::numeric,
-            fee_scale::int
-       from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-            as t (kind, payouts, currency, status, n, amount_minor, fee_scaled, fee_scale)`,
-    [
-      runId,
-      column(0),
-      column(1),
-      column(2),
-      column(3),
-      column(4),
-      column(5),
-      column(6),
-      column(7),
-    ] as never[],
+     select $1::text, ${LINE_TOTALS_SELECT} from recon_lines where run_id = $1 group by 2, 3, 4, 5`,
+    [runId],
   );
 }
 
