@@ -109,4 +109,36 @@ describe('WeChat Pay pending-order sweep', () => {
     const [count] = await stack.sql<{ n: number }[]>`select count(*)::int as n from inbox_events`;
     expect(count?.n).toBe(2);
   });
+
+  it("queries a sub-merchant's order through the partner query, named by merchant_orders.sub_account", async () => {
+    const [main] = generated.merchants;
+    const now = new Date();
+    sandbox.wechatpay!.addTransaction({
+      mchid: main!.mchid,
+      subMchid: '1900000901',
+      outTradeNo: 'SUB-LOST-1',
+      amountFen: 4200,
+      successTime: new Date(now.getTime() - 20 * 60_000),
+      notified: false,
+    });
+    // The direct query does not know a sub-merchant's order: without sub_account the sweep would call it pending.
+    await stack.sql`insert into merchant_orders (provider, merchant_order_no, amount_minor, currency, account, sub_account, created_at)
+      values ('wechatpay', 'SUB-LOST-1', 4200, 'CNY', ${main!.mchid}, '1900000901', ${new Date(now.getTime() - 30 * 60_000)})`;
+
+    const result = await sweepPendingOrders({
+      sql: stack.sql,
+      queue: createSqsQueue(stack.queues.client, stack.queues.queueUrl),
+      healerFor: healersFor(parseMerchants(generated.document), { baseUrl: sandbox.url }),
+      clock: { now: () => now },
+      pendingMinutes: 10,
+      lookbackHours: 24,
+    });
+    expect(result).toEqual({ checked: 2, enqueued: 1, stillPending: 1, errors: [] }); // UNPAID-1 of the first test
+    await stack.drain();
+    const [payment] = await stack.sql<{ status: string; amount_minor: bigint; sub_mchid: string | null }[]>`
+      select p.status, p.amount_minor, m.sub_mchid from payments p
+      left join wechatpay.transactions m on m.out_trade_no = p.merchant_order_no
+      where p.merchant_order_no = 'SUB-LOST-1'`;
+    expect(payment).toEqual({ status: 'succeeded', amount_minor: 4200n, sub_mchid: '1900000901' });
+  });
 });

@@ -12,6 +12,8 @@ import type { Healer } from '../recon/run/types.ts';
 export interface PendingOrder {
   merchantOrderNo: string;
   account: string;
+  /** The sub-merchant (sub_mchid) of a service provider's order; null for a direct merchant's own. */
+  subAccount: string | null;
   createdAt: Date;
 }
 
@@ -20,8 +22,10 @@ export async function pendingWechatpayOrders(
   sql: Sql,
   window: { createdAfter: Date; createdBefore: Date; limit: number },
 ): Promise<PendingOrder[]> {
-  const rows = await sql<{ merchant_order_no: string; account: string; created_at: Date }[]>`
-    select mo.merchant_order_no, mo.account, mo.created_at
+  const rows = await sql<
+    { merchant_order_no: string; account: string; sub_account: string | null; created_at: Date }[]
+  >`
+    select mo.merchant_order_no, mo.account, mo.sub_account, mo.created_at
     from merchant_orders mo
     where mo.provider = 'wechatpay' and mo.created_at >= ${window.createdAfter} and mo.created_at < ${window.createdBefore}
       and not exists (
@@ -33,6 +37,7 @@ export async function pendingWechatpayOrders(
   return rows.map((row) => ({
     merchantOrderNo: row.merchant_order_no,
     account: row.account,
+    subAccount: row.sub_account,
     createdAt: row.created_at,
   }));
 }
@@ -82,6 +87,7 @@ export async function backfillWechatpay(options: WechatpayBackfillOptions): Prom
         merchantOrderNo: order.merchantOrderNo,
         merchantRefundNo: null,
         payoutId: null,
+        subAccount: order.subAccount,
       });
       const paid = envelopes.filter((envelope) => envelope.eventType === 'TRANSACTION.SUCCESS');
       if (paid.length === 0) result.stillPending += 1;

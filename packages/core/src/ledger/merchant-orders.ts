@@ -28,6 +28,8 @@ export interface MerchantOrderInput {
    * Stripe (required): STRIPE_PLATFORM_ACCOUNT, acct_… of a Connect account, or a configured account id.
    */
   account?: string;
+  /** WeChat Pay: the sub-merchant (sub_mchid) of a service provider's order; the sweep's partner query needs it. */
+  subAccount?: string;
 }
 
 /**
@@ -54,9 +56,11 @@ export async function recordMerchantOrders(
     merchant_order_no: order.merchantOrderNo,
     amount_minor: order.amountMinor.toString(),
     currency: order.currency,
+    sub_account: order.subAccount ?? null,
   }));
   const written = await sql`insert into merchant_orders ${sql(rows)}
     on conflict (provider, account, merchant_order_no)
-    do update set amount_minor = excluded.amount_minor, currency = excluded.currency`;
+    do update set amount_minor = excluded.amount_minor, currency = excluded.currency,
+      sub_account = excluded.sub_account`;
   return written.count;
 }
