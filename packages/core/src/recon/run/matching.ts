@@ -118,8 +118,20 @@ export async function rematchObjects(
     const selected = `(l.source, l.line_no) in (select * from unnest($3::text[], $4::int[]))`;
     await classifyBillLines(tx, input, { selected, keepMatches: true, params: [sources, lineNos] });
   }
-  // Only when healing asked about something: one count over the run, once (matching's own count is not kept).
-  return runCounts(tx, input.runId);
+  // Only when healing asked about something. The classified lines are matching's line totals (the lines do not
+  // change after the load), so the count goes through the items, not over every line; a run without totals (the
+  // unlogged table emptied by a crash) is counted over its lines.
+  const classified = await classifiedLineCount(tx, input.runId);
+  return classified === null ? runCounts(tx, input.runId) : countsAfterMatching(tx, input.runId, classified);
+}
+
+/** The run's lines of the kinds matching classifies, from recon_line_totals; null when the run has no row there. */
+async function classifiedLineCount(tx: Tx, runId: string): Promise<number | null> {
+  const [row] = await tx<{ groups: number; n: number }[]>`
+    select count(*)::int as groups,
+           coalesce(sum(n) filter (where kind in ('payment', 'refund') or (kind = 'payout' and payouts)), 0)::int as n
+      from recon_line_totals where run_id = ${runId}`;
+  return row && row.groups > 0 ? row.n : null;
 }
 
 interface LineSelection {

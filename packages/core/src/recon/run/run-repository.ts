@@ -204,25 +204,31 @@ export async function loadItemsByKey(sql: Sql, runId: string, keys: readonly str
 
 // A plain match is a staged line without an item (recon_plain_matches): its ledger side equals its bill side by
 // definition, so only the ids the bill may lack are looked up in the ledger, and only when the line lacks them
-// (COALESCE evaluates a sub-select only when the line's own value is null).
-export const PLAIN_MATCH_COLUMNS = `'matched' as class, l.kind, l.source, l.line_no,
+// (COALESCE evaluates a sub-select only when the line's own value is null). `provider`: a SQL expression of the
+// run's provider; `healedFrom`: of the column healed_from.
+export const plainMatchColumns = (
+  provider: string,
+  healedFrom = 'null::text',
+) => `'matched' as class, l.kind, l.source, l.line_no,
   case when l.kind = 'payout' then null
        else coalesce(l.provider_payment_id, case when l.kind = 'refund' then
-         (select f.provider_payment_id from refunds f where f.provider = r.provider and f.provider_refund_id = l.provider_refund_id) end)
+         (select f.provider_payment_id from refunds f where f.provider = ${provider} and f.provider_refund_id = l.provider_refund_id) end)
   end as provider_payment_id,
   case when l.kind = 'payout' then null else l.provider_refund_id end as provider_refund_id,
   case when l.kind = 'payout' then null
        else coalesce(l.merchant_order_no, case
-         when l.kind = 'payment' then (select p.merchant_order_no from payments p where p.provider = r.provider and p.provider_payment_id = l.provider_payment_id)
-         else (select f.merchant_order_no from refunds f where f.provider = r.provider and f.provider_refund_id = l.provider_refund_id) end)
+         when l.kind = 'payment' then (select p.merchant_order_no from payments p where p.provider = ${provider} and p.provider_payment_id = l.provider_payment_id)
+         else (select f.merchant_order_no from refunds f where f.provider = ${provider} and f.provider_refund_id = l.provider_refund_id) end)
   end as merchant_order_no,
   case when l.kind = 'refund' then coalesce(l.merchant_refund_no,
-         (select f.merchant_refund_no from refunds f where f.provider = r.provider and f.provider_refund_id = l.provider_refund_id))
+         (select f.merchant_refund_no from refunds f where f.provider = ${provider} and f.provider_refund_id = l.provider_refund_id))
        when l.kind = 'payout' then null else l.merchant_refund_no end as merchant_refund_no,
   l.payout_id, l.amount_minor as bill_amount_minor, l.amount_minor as ledger_amount_minor, l.currency as bill_currency,
   l.currency as ledger_currency, l.status as bill_status, l.provider_status as bill_provider_status,
   l.status as ledger_status, l.fee_scaled, l.fee_scale::smallint as fee_scale, l.occurred_at, null::text as detail,
-  null::text as healed_from, null::text as heal_note`;
+  ${healedFrom} as healed_from, null::text as heal_note`;
+
+export const PLAIN_MATCH_COLUMNS = plainMatchColumns('r.provider');
 
 export const ITEM_MATCH_COLUMNS = `class, kind, source, line_no, provider_payment_id, provider_refund_id, merchant_order_no,
   merchant_refund_no, payout_id, bill_amount_minor, ledger_amount_minor, bill_currency, ledger_currency, bill_status,
