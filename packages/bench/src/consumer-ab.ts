@@ -1,11 +1,11 @@
 // `npx tsx packages/bench/src/consumer-ab.ts <events> <rounds> <name>[:<sql>] …`: paired A/B of consumer variants
 // that holds on a loaded machine. Every variant gets its own fresh migrated database (its SQL, if any, run on it
-// first) and one consumer handler with one connection; batches of 100 of case 3's workload are applied to all
-// variants interleaved (batch 1 to A, batch 1 to B, batch 2 to A, …; the order alternates per round), so each
-// variant sees the same machine load. Prints CPU per event of each variant's PostgreSQL backend (/proc ticks)
-// and of the consumer process itself (process.cpuUsage), medians over the rounds. A variant named `X` is applied
-// with PAYHOOKS_BENCH_VARIANT=X in the environment while it runs (for code switches under test). For deciding a
-// change; the figures of record come from `npm run bench -- --case 3`.
+// first) and one consumer handler with one connection; batches of 100 (CONSUMER_AB_BATCH=<n> for another size) of
+// case 3's workload are applied to all variants interleaved (batch 1 to A, batch 1 to B, batch 2 to A, …; the
+// order alternates per round), so each variant sees the same machine load. Prints CPU per event of each variant's
+// PostgreSQL backend (/proc ticks) and of the consumer process itself (process.cpuUsage), medians over the rounds.
+// A variant named `X` is applied with PAYHOOKS_BENCH_VARIANT=X in the environment while it runs (for code switches
+// under test). For deciding a change; the figures of record come from `npm run bench -- --case 3`.
 import { readFileSync } from 'node:fs';
 import { createSql } from '@payhooks/core/ledger';
 import { MemoryMetrics } from '@payhooks/functions/adapters/metrics';
@@ -24,7 +24,7 @@ const variants = specs.map((spec) => {
   const at = spec.indexOf(':');
   return at < 0 ? { name: spec, setup: '' } : { name: spec.slice(0, at), setup: spec.slice(at + 1) };
 });
-const BATCH = 100;
+const BATCH = Number(process.env.CONSUMER_AB_BATCH ?? 100);
 
 const postgres = await startBenchPostgres();
 try {

@@ -193,8 +193,8 @@ export function createConsumer(deps: ConsumerDeps): SqsHandler {
   };
 
   /**
-   * The whole batch in one transaction, row locks taken in one global order (commitEnvelopeBatch: two pipelined
-   * round trips, begin and commit included): one commit per batch, and concurrent batches about the same objects
+   * The whole batch in one transaction, row locks taken in one global order (commitEnvelopeBatch: a read of the
+   * events already known, then two pipelined round trips, begin and commit included): one commit per batch, and concurrent batches about the same objects
    * wait for each other but never deadlock.
    */
   const together = async (received: SQSRecord[], claimed: Map<string, string>): Promise<SQSBatchResponse> => {

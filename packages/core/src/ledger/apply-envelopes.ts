@@ -6,7 +6,10 @@
 //   2. one upsert per table for the claimed events only (mirror rows that cannot change anything left out, ties
 //      with the held rows recorded), the merchant-order check[, commit].
 // Envelopes are decoded and their changes prepared before the claim, so the claim already carries the outcome
-// and a message that cannot be decoded or placed is never claimed: it fails alone.
+// and a message that cannot be decoded or placed is never claimed: it fails alone. A batch of several events
+// first reads which of them the inbox already holds (a plain read, no locks, before the claim): those are
+// duplicates whatever their body, so they are neither decoded nor sent (docs/decisions.md, "Consumer: known
+// events first").
 
 import type { Envelope } from '../envelope.ts';
 import { PayhooksError } from '../errors.ts';
@@ -41,7 +44,7 @@ interface BatchItem {
 /**
  * Where a batch's statements go, in order and pipelined: the caller's transaction, or a reserved connection on
  * which this module opens and commits the transaction itself (`begin` rides with the claim, `commit` with the
- * writes: two round trips per batch).
+ * writes: two round trips per batch, after the read of the events already known).
  */
 interface Link {
   opening: readonly string[];
@@ -137,9 +140,9 @@ export async function applyEnvelope(
   envelope: Envelope,
   normalize: EnvelopeNormalizer,
 ): Promise<ApplyOutcome> {
-  const outcome = (await applyEnvelopes(transactionLink(tx), [{ id: '', envelope }], () => normalize)).get(
-    '',
-  );
+  const outcome = (
+    await applyEnvelopes(transactionLink(tx), [{ id: '', envelope }], () => normalize, { knownFirst: false })
+  ).get('');
   if (!outcome) throw new PayhooksError('LEDGER_NO_OUTCOME', 'the envelope has no outcome');
   if (outcome.outcome === 'failed') throw outcome.error;
   return outcome;
@@ -155,13 +158,14 @@ export function applyEnvelopeBatch(
   items: readonly BatchItem[],
   normalizerFor: (envelope: Envelope) => EnvelopeNormalizer,
 ): Promise<Map<string, BatchOutcome>> {
-  return applyEnvelopes(transactionLink(tx), items, normalizerFor);
+  return applyEnvelopes(transactionLink(tx), items, normalizerFor, { knownFirst: true });
 }
 
 /**
  * applyEnvelopeBatch in a transaction of its own on one reserved connection of `sql`, committed when this
  * resolves: `begin` is pipelined with the claim and `commit` with the writes, so a batch costs two round trips
- * and holds its row locks for one. A database error rejects with the transaction rolled back.
+ * (three with the read of the known events, which runs before `begin`) and holds its row locks for one. A
+ * database error rejects with the transaction rolled back.
  */
 export async function commitEnvelopeBatch(
   sql: Sql,
@@ -174,6 +178,7 @@ export async function commitEnvelopeBatch(
       { opening: ['begin'], closing: ['commit'], send: (statements) => sendAll(connection, statements) },
       items,
       normalizerFor,
+      { knownFirst: true },
     );
   } catch (error) {
     // A failed statement has aborted the transaction (a pipelined commit then rolled it back already; a second
@@ -185,10 +190,21 @@ export async function commitEnvelopeBatch(
   }
 }
 
+/**
+ * Which of `firsts` the inbox holds, read before anything is decoded: a retried event costs one index probe here
+ * instead of its decoding, its changes' preparation and its bytes in the claim. Null when not worth a round trip.
+ */
+async function knownBeforehand(link: Link, firsts: readonly BatchItem[]): Promise<Set<string> | null> {
+  if (firsts.length < 2) return null;
+  const [rows] = await link.send([knownStatement(firsts.map((item) => item.envelope))]);
+  return keysOf(rows);
+}
+
 async function applyEnvelopes(
   link: Link,
   items: readonly BatchItem[],
   normalizerFor: (envelope: Envelope) => EnvelopeNormalizer,
+  options: { knownFirst: boolean },
 ): Promise<Map<string, BatchOutcome>> {
   const outcomes = new Map<string, BatchOutcome>();
   // Each inbox key built once (not twice per comparison of the sort).
@@ -198,17 +214,27 @@ async function applyEnvelopes(
 
   // The first message of a key takes the claim; a copy in the same batch shares its fate (a duplicate, or failed
   // with it: "duplicate" means the ledger has the event).
+  const firsts: { item: BatchItem; key: string }[] = [];
+  const copies: { item: BatchItem; first: BatchItem }[] = [];
+  for (const entry of ordered) {
+    const previous = firsts[firsts.length - 1];
+    if (previous && entry.key === previous.key) copies.push({ item: entry.item, first: previous.item });
+    else firsts.push(entry);
+  }
+
+  const known = options.knownFirst
+    ? await knownBeforehand(
+        link,
+        firsts.map(({ item }) => item),
+      )
+    : null;
   const decoded: Decoded[] = [];
   const undecodable: { item: BatchItem; error: unknown }[] = [];
-  const copies: { item: BatchItem; first: BatchItem }[] = [];
-  let previous: { item: BatchItem; key: string } | undefined;
-  for (const entry of ordered) {
-    const { item, key } = entry;
-    if (previous && key === previous.key) {
-      copies.push({ item, first: previous.item });
+  for (const { item, key } of firsts) {
+    if (known?.has(key)) {
+      outcomes.set(item.id, { outcome: 'duplicate' });
       continue;
     }
-    previous = entry;
     try {
       const event = await decode(item.envelope, normalizerFor(item.envelope));
       decoded.push({ item, event, prepared: prepareChanges(event.changes, event.eventId) });
@@ -217,7 +243,8 @@ async function applyEnvelopes(
     }
   }
 
-  await applyDecoded(link, decoded, undecodable, outcomes);
+  // Read beforehand, an undecodable message's event was not in the inbox: it fails without a second look-up.
+  await applyDecoded(link, decoded, undecodable, outcomes, known !== null);
   for (const { item, first } of copies) {
     const outcome = outcomes.get(first.id);
     outcomes.set(item.id, outcome?.outcome === 'failed' ? outcome : { outcome: 'duplicate' });
@@ -230,12 +257,14 @@ async function applyDecoded(
   decoded: readonly Decoded[],
   undecodable: readonly { item: BatchItem; error: unknown }[],
   outcomes: Map<string, BatchOutcome>,
+  knownRead: boolean,
 ): Promise<void> {
   if (decoded.length === 0 && undecodable.length === 0) return;
   const first = [...link.opening];
   if (decoded.length > 0) first.push(claimStatement(decoded));
   const claimAt = first.length - 1;
-  if (undecodable.length > 0) first.push(knownStatement(undecodable.map(({ item }) => item.envelope)));
+  const lookUp = undecodable.length > 0 && !knownRead;
+  if (lookUp) first.push(knownStatement(undecodable.map(({ item }) => item.envelope)));
   const knownAt = first.length - 1;
   // The mirror rows' held versions (every decoded event's: the claim's answer is not known yet), so flight 2
   // sends no mirror write that cannot change anything and finds ties without another read.
@@ -243,7 +272,7 @@ async function applyDecoded(
   if (read) first.push(read);
   const firstRows = await link.send(first);
   const claimed = decoded.length > 0 ? keysOf(firstRows[claimAt]) : new Set<string>();
-  const known = undecodable.length > 0 ? keysOf(firstRows[knownAt]) : new Set<string>();
+  const known = lookUp ? keysOf(firstRows[knownAt]) : new Set<string>();
   const held = read ? heldVersionsOf(firstRows[first.length - 1] as unknown[]) : undefined;
 
   for (const { item, error } of undecodable) {

@@ -66,6 +66,11 @@ interface Row {
   values: Value[];
   /** Mirror rows: what a tie on this row is recorded as. */
   object?: Omit<ObjectTie, 'eventIds'>;
+  /**
+   * Mirror rows: the snapshot, turned into the `data` text only if the row is sent (a row merged away or held
+   * newer is never stringified); its place in `values` stays null.
+   */
+  snapshot?: unknown;
 }
 
 const eventIdOf = (version: string) => version.slice(ORDERING_PREFIX);
@@ -80,6 +85,8 @@ interface SpecLayout {
   leastAt: number[];
   /** Position of first_seen_at (mirror rows), -1 if none. */
   firstSeenAt: number;
+  /** Position of data (mirror rows: filled from the row's snapshot), -1 if none. */
+  dataAt: number;
   head: string;
   tail: string;
 }
@@ -100,6 +107,7 @@ function layoutOf(spec: TableSpec): SpecLayout {
       }),
       leastAt: spec.least.map((c) => cols.indexOf(c)),
       firstSeenAt: cols.indexOf('first_seen_at'),
+      dataAt: cols.indexOf('data'),
       // Rows are inserted, and so locked, in the order given (sorted by key): one global lock order.
       head: `insert into ${spec.table} (${list})
     select ${list} from unnest(`,
@@ -136,11 +144,14 @@ function conflictClause(spec: TableSpec): string {
 
 /** `insert … select from unnest(…) … on conflict do update` of `rows` (already sorted by key). */
 function upsertStatement(spec: TableSpec, rows: readonly Row[]): string {
-  const { literals, head, tail } = layoutOf(spec);
+  const { literals, dataAt, head, tail } = layoutOf(spec);
   const column: Value[] = new Array(rows.length);
   let arrays = '';
   for (let c = 0; c < literals.length; c++) {
-    for (let r = 0; r < rows.length; r++) column[r] = (rows[r] as Row).values[c] ?? null;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as Row;
+      column[r] = c === dataAt ? (JSON.stringify(row.snapshot) ?? null) : (row.values[c] ?? null);
+    }
     arrays += c === 0 ? literals[c]!(column) : `, ${literals[c]!(column)}`;
   }
   return head + arrays + tail;
@@ -429,13 +440,14 @@ function objectRow(change: ObjectSnapshotChange, eventId: string): { spec: Table
         objectType: change.objectType,
         objectId: change.objectId,
       },
+      snapshot: change.snapshot,
       // A mirror table's columns: key, replaced, least, version.
       values: [
         change.objectId,
         change.account,
         change.status,
         String(change.deleted),
-        JSON.stringify(change.snapshot),
+        null, // data: the snapshot, stringified when sent
         asOf, // updated_at
         eventId, // last_event_id
         asOf, // first_seen_at
