@@ -18,6 +18,7 @@ export * from '../stripe/report-file.ts';
 export * from '../stripe/report-source.ts';
 export * from '../stripe/report-staging.ts';
 export * from '../wechatpay/bill-file.ts';
+export * from '../wechatpay/bill-records.ts';
 export * from '../wechatpay/bill-source.ts';
 export * from '../wechatpay/bill-staging.ts';
 export * from '../wechatpay/healer.ts';

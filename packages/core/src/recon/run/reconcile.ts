@@ -33,7 +33,7 @@ import {
   previousDaySucceededRunId,
   type RunClaim,
 } from './run-repository.ts';
-import { copyRecords, copySpooled, spoolLines, spoolRecords } from './staging.ts';
+import { copyChunks, copyRecords, copySpooled, spoolChunks, spoolLines, spoolRecords } from './staging.ts';
 import { runTotals } from './totals.ts';
 import type {
   Healer,
@@ -170,16 +170,18 @@ async function loadSources(run: RunContext, source: ReconSource): Promise<void> 
     for await (const file of source.files()) {
       run.opened.push(file);
       deps.onProgress?.({ stage: 'file', name: file.name });
-      if (file.prepare && file.stagingRecords) {
+      if (file.prepare && (file.stagedChunks || file.stagingRecords)) {
         await file.prepare();
         loads.push({ file });
         continue;
       }
       const spool = path.join(spoolDir, `${loads.length}.csv`);
       const progress = (lines: number) => deps.onProgress?.({ stage: 'lines', name: file.name, lines });
-      await (file.stagingRecords
-        ? spoolRecords(file.stagingRecords(claim.runId), spool, progress)
-        : spoolLines(claim.runId, file.lines, spool, progress));
+      await (file.stagedChunks
+        ? spoolChunks(file.stagedChunks(claim.runId), spool, progress)
+        : file.stagingRecords
+          ? spoolRecords(file.stagingRecords(claim.runId), spool, progress)
+          : spoolLines(claim.runId, file.lines, spool, progress));
       loads.push({ file, spool });
       fileDone(file, loads.length - 1);
     }
@@ -190,7 +192,9 @@ async function loadSources(run: RunContext, source: ReconSource): Promise<void> 
           continue;
         }
         const progress = (lines: number) => deps.onProgress?.({ stage: 'lines', name: file.name, lines });
-        await copyRecords(tx, file.stagingRecords!(claim.runId), progress);
+        await (file.stagedChunks
+          ? copyChunks(tx, file.stagedChunks(claim.runId), progress)
+          : copyRecords(tx, file.stagingRecords!(claim.runId), progress));
         fileDone(file, index);
       }
     });

@@ -5,7 +5,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Tx } from '../../ledger/db.ts';
-import type { ReconLine } from './types.ts';
+import type { ReconLine, StagedChunk } from './types.ts';
 
 export const STAGING_COLUMNS = [
   'run_id',
@@ -131,6 +131,42 @@ export async function copyRecords(
   onProgress?: (staged: number) => void,
 ): Promise<number> {
   const { chunks, tally } = chunked(records, onProgress);
+  await copyFrom(tx, chunks);
+  return tally.staged;
+}
+
+/** Staging records that come already encoded in chunks (SourceFile.stagedChunks), counted as they pass. */
+function counted(staged: AsyncIterable<StagedChunk>, onProgress?: (staged: number) => void) {
+  const tally = { staged: 0 };
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of staged) {
+      tally.staged += chunk.records;
+      yield chunk.bytes;
+      onProgress?.(tally.staged);
+    }
+    onProgress?.(tally.staged);
+  }
+  return { chunks: Readable.from(chunks()), tally };
+}
+
+/** spoolRecords for a file that writes its records as byte chunks. */
+export async function spoolChunks(
+  staged: AsyncIterable<StagedChunk>,
+  file: string,
+  onProgress?: (staged: number) => void,
+): Promise<number> {
+  const { chunks, tally } = counted(staged, onProgress);
+  await pipeline(chunks, createWriteStream(file));
+  return tally.staged;
+}
+
+/** copyRecords for a file that writes its records as byte chunks. */
+export async function copyChunks(
+  tx: Tx,
+  staged: AsyncIterable<StagedChunk>,
+  onProgress?: (staged: number) => void,
+): Promise<number> {
+  const { chunks, tally } = counted(staged, onProgress);
   await copyFrom(tx, chunks);
   return tally.staged;
 }

@@ -141,6 +141,12 @@ export interface SourceFileEvidence {
   fileName?: string;
 }
 
+/** Whole staging records (COPY csv, run/staging.ts STAGING_COLUMNS) as UTF-8 bytes, and how many. */
+export interface StagedChunk {
+  bytes: Uint8Array;
+  records: number;
+}
+
 /** A file being read: lines stream out; evidence is complete once the lines ended without error. */
 export interface SourceFile {
   name: string;
@@ -150,6 +156,11 @@ export interface SourceFile {
    * without a ReconLine each; reconcile() spools these when a file has them. Read either this or `lines`, once.
    */
   stagingRecords?(runId: string): AsyncIterable<string>;
+  /**
+   * The same records again, already encoded and joined into chunks (the WeChat Pay trade bill's byte-level path:
+   * no row object, no text decode and re-encode per row); reconcile() prefers it to `stagingRecords`.
+   */
+  stagedChunks?(runId: string): AsyncIterable<StagedChunk>;
   /**
    * Fetches whatever reading the file needs from the network (the whole download, to a temporary copy), so that
    * reading it afterwards waits only on the disk and the CPU. A file with `prepare` and `stagingRecords` is read

@@ -59,9 +59,9 @@ export interface BillParser<Row, Summary> extends AsyncIterable<Row> {
 }
 
 /** Column layout of one header: for each known key, its field index or -1. */
-type Layout<K extends string> = Record<K, number>;
+export type Layout<K extends string> = Record<K, number>;
 
-interface BillHandler<Row, Summary> {
+export interface BillHandler<Row, Summary> {
   /** Validates the detail header and prepares the row mapping. */
   header(names: string[], line: number): void;
   row(fields: string[], line: number): Row;
@@ -69,7 +69,7 @@ interface BillHandler<Row, Summary> {
   summary(names: string[], values: string[], line: number): Summary;
 }
 
-const DEFAULT_MAX_LINE = 65_536;
+export const DEFAULT_MAX_LINE = 65_536;
 const AMOUNT_CACHE_SIZE = 4096;
 
 function layoutOf<K extends string>(
@@ -293,82 +293,109 @@ function verifySummary<K extends string>(
   return declared;
 }
 
-/** The line-level state machine shared by both bill kinds: header, detail rows, summary header, summary row. */
+/** Maps the text layer's failures to the bill's format errors (same codes and messages on every read path). */
+export function billTextError(error: unknown): unknown {
+  if (error instanceof TextDecodeFailure) {
+    return new BillFormatError(BILL_FORMAT_CODES.encoding, `bill text: ${error.message}`, { cause: error });
+  }
+  if (error instanceof LineTooLongFailure) {
+    return new BillFormatError(BILL_FORMAT_CODES.lineTooLong, `bill ${error.message}`, { line: error.line });
+  }
+  return error;
+}
+
+/**
+ * The line-level state machine shared by both bill kinds and both read paths (rows, and the load's byte-level
+ * staging records): header, detail rows, summary header, summary row — one decoded line at a time.
+ */
+export class BillLines<Row, Summary> {
+  private state: 'header' | 'rows' | 'summaryRow' | 'done' = 'header';
+  private summaryNames: string[] = [];
+  private result: Summary | undefined;
+
+  constructor(private readonly handler: BillHandler<Row, Summary>) {}
+
+  /** Whether a value line read now is a detail row. */
+  get inRows(): boolean {
+    return this.state === 'rows';
+  }
+
+  /** Reads one line (without its line break); returns the row when it is a detail row. */
+  line(line: string, lineNumber: number): Row | undefined {
+    if (isBlank(line)) return undefined;
+    const isValueLine = line.startsWith(VALUE_PREFIX);
+    switch (this.state) {
+      case 'header':
+        if (isValueLine) {
+          throw new BillFormatError(
+            BILL_FORMAT_CODES.headerMissing,
+            `line ${lineNumber} is a value row but no header line came before it`,
+            { line: lineNumber },
+          );
+        }
+        this.handler.header(splitHeader(line), lineNumber);
+        this.state = 'rows';
+        return undefined;
+      case 'rows':
+        if (isValueLine) return this.handler.row(splitValues(line), lineNumber);
+        this.summaryNames = splitHeader(line);
+        this.state = 'summaryRow';
+        return undefined;
+      case 'summaryRow':
+        if (!isValueLine) {
+          throw new BillFormatError(
+            BILL_FORMAT_CODES.summaryMissing,
+            `line ${lineNumber} should be the summary row (values starting with a backtick)`,
+            { line: lineNumber },
+          );
+        }
+        this.result = this.handler.summary(this.summaryNames, splitValues(line), lineNumber);
+        this.state = 'done';
+        return undefined;
+      case 'done':
+        throw new BillFormatError(
+          BILL_FORMAT_CODES.trailingContent,
+          `unexpected content on line ${lineNumber} after the summary row`,
+          { line: lineNumber },
+        );
+    }
+  }
+
+  /** The verified summary once the text has ended after `lineCount` lines. */
+  end(lineCount: number): Summary {
+    if (this.state === 'header') {
+      throw new BillFormatError(BILL_FORMAT_CODES.headerMissing, 'the bill is empty: no header line');
+    }
+    if (this.result === undefined) {
+      throw new BillFormatError(
+        BILL_FORMAT_CODES.summaryMissing,
+        'the bill ended without its summary header and summary row: the file is truncated',
+        { line: lineCount },
+      );
+    }
+    return this.result;
+  }
+}
+
 async function* runBill<Row, Summary>(
   source: TextSource,
   options: BillParseOptions,
   handler: BillHandler<Row, Summary>,
 ): AsyncGenerator<Row, Summary, undefined> {
-  let state: 'header' | 'rows' | 'summaryRow' | 'done' = 'header';
-  let summaryNames: string[] = [];
-  let summary: Summary | undefined;
+  const lines = new BillLines(handler);
   let lineNumber = 0;
   try {
     for await (const batch of splitLines(decodeText(source), options.maxLineLength ?? DEFAULT_MAX_LINE)) {
       for (const line of batch) {
         lineNumber += 1;
-        if (isBlank(line)) continue;
-        const isValueLine = line.startsWith(VALUE_PREFIX);
-        switch (state) {
-          case 'header':
-            if (isValueLine) {
-              throw new BillFormatError(
-                BILL_FORMAT_CODES.headerMissing,
-                `line ${lineNumber} is a value row but no header line came before it`,
-                { line: lineNumber },
-              );
-            }
-            handler.header(splitHeader(line), lineNumber);
-            state = 'rows';
-            break;
-          case 'rows':
-            if (isValueLine) {
-              yield handler.row(splitValues(line), lineNumber);
-            } else {
-              summaryNames = splitHeader(line);
-              state = 'summaryRow';
-            }
-            break;
-          case 'summaryRow':
-            if (!isValueLine) {
-              throw new BillFormatError(
-                BILL_FORMAT_CODES.summaryMissing,
-                `line ${lineNumber} should be the summary row (values starting with a backtick)`,
-                { line: lineNumber },
-              );
-            }
-            summary = handler.summary(summaryNames, splitValues(line), lineNumber);
-            state = 'done';
-            break;
-          case 'done':
-            throw new BillFormatError(
-              BILL_FORMAT_CODES.trailingContent,
-              `unexpected content on line ${lineNumber} after the summary row`,
-              { line: lineNumber },
-            );
-        }
+        const row = lines.line(line, lineNumber);
+        if (row !== undefined) yield row;
       }
     }
   } catch (error) {
-    if (error instanceof TextDecodeFailure) {
-      throw new BillFormatError(BILL_FORMAT_CODES.encoding, `bill text: ${error.message}`, { cause: error });
-    }
-    if (error instanceof LineTooLongFailure) {
-      throw new BillFormatError(BILL_FORMAT_CODES.lineTooLong, `bill ${error.message}`, { line: error.line });
-    }
-    throw error;
+    throw billTextError(error);
   }
-  if (state === 'header') {
-    throw new BillFormatError(BILL_FORMAT_CODES.headerMissing, 'the bill is empty: no header line');
-  }
-  if (summary === undefined) {
-    throw new BillFormatError(
-      BILL_FORMAT_CODES.summaryMissing,
-      'the bill ended without its summary header and summary row: the file is truncated',
-      { line: lineNumber },
-    );
-  }
-  return summary;
+  return lines.end(lineNumber);
 }
 
 function makeParser<Row, Summary>(
@@ -410,15 +437,32 @@ function fieldCountError(what: string, line: number, got: number, expected: numb
   );
 }
 
-/** Parses a trade bill (any bill_type: columns are mapped by header name). */
-export function parseTradeBill(
-  source: TextSource,
-  options: BillParseOptions = {},
-): BillParser<TradeBillRow, TradeBillSummary> {
+/** Running totals of a trade bill's detail rows, compared with its summary row at the end. */
+export interface TradeBillTotals {
+  count: bigint;
+  settlement: bigint;
+  refund: bigint;
+  rechargeCouponRefund: bigint;
+  fee: bigint;
+  order: bigint;
+  requestedRefund: bigint;
+}
+
+/**
+ * The trade bill's handler, with what a second read path needs next to it: the column layout once the header was
+ * read (undefined before), and the totals it accumulates (a path reading rows itself adds them here).
+ */
+export interface TradeBillHandler extends BillHandler<TradeBillRow, TradeBillSummary> {
+  layout(): { layout: Layout<TradeColumnKey>; fieldCount: number } | undefined;
+  readonly totals: TradeBillTotals;
+}
+
+export function tradeBillHandler(options: BillParseOptions = {}): TradeBillHandler {
   const unknownColumns = options.unknownColumns ?? 'error';
   let reader: FieldReader<TradeColumnKey> | undefined;
+  let layout: Layout<TradeColumnKey> | undefined;
   let columns: string[] = [];
-  const totals = {
+  const totals: TradeBillTotals = {
     count: 0n,
     settlement: 0n,
     refund: 0n,
@@ -427,16 +471,11 @@ export function parseTradeBill(
     order: 0n,
     requestedRefund: 0n,
   };
-  const handler: BillHandler<TradeBillRow, TradeBillSummary> = {
+  return {
+    totals,
+    layout: () => (layout === undefined ? undefined : { layout, fieldCount: columns.length }),
     header(names, line) {
-      const layout = layoutOf(
-        names,
-        TRADE_COLUMNS,
-        REQUIRED_TRADE_COLUMNS,
-        unknownColumns,
-        line,
-        'trade bill',
-      );
+      layout = layoutOf(names, TRADE_COLUMNS, REQUIRED_TRADE_COLUMNS, unknownColumns, line, 'trade bill');
       reader = new FieldReader(layout, TRADE_COLUMNS);
       columns = names;
     },
@@ -523,7 +562,14 @@ export function parseTradeBill(
       };
     },
   };
-  return makeParser(source, options, handler, 'trade bill');
+}
+
+/** Parses a trade bill (any bill_type: columns are mapped by header name). */
+export function parseTradeBill(
+  source: TextSource,
+  options: BillParseOptions = {},
+): BillParser<TradeBillRow, TradeBillSummary> {
+  return makeParser(source, options, tradeBillHandler(options), 'trade bill');
 }
 
 const DIRECTIONS: ReadonlyMap<string, FundFlowDirection> = new Map(Object.entries(FUND_FLOW_DIRECTIONS));

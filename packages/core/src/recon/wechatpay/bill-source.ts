@@ -13,8 +13,9 @@ import {
 import { RECON_RUN_CODES, ReconNotReadyError } from '../errors.ts';
 import { type Download, emptyFile, stringTotals } from '../run/source-files.ts';
 import { TempCopy } from '../run/temp-copy.ts';
-import type { ReconLine, ReconSource, SourceFile } from '../run/types.ts';
+import type { ReconLine, ReconSource, SourceFile, StagedChunk } from '../run/types.ts';
 import { parseFundFlowBill, parseTradeBill } from './bill-parser.ts';
+import { TradeBillStaging } from './bill-records.ts';
 import { fundFlowLine, stagingRecordPrefix, tradeBillLine, tradeBillStagingRecord } from './bill-staging.ts';
 import { type ByteSource, openBill, openBillParts } from './bill-stream.ts';
 
@@ -123,10 +124,19 @@ function wechatBillFile(
     const prefix = stagingRecordPrefix(runId, name);
     for await (const row of tradeRows()) yield tradeBillStagingRecord(prefix, row);
   }
+  async function* tradeChunks(runId: string): AsyncGenerator<StagedChunk> {
+    const staging = new TradeBillStaging(stagingRecordPrefix(runId, name), { onSubMerchant });
+    for await (const chunk of staging.chunks(bill)) {
+      rows = staging.rows;
+      yield chunk;
+    }
+    rows = staging.rows;
+    summary = { ...staging.summary() };
+  }
   return {
     name,
     lines: lines(),
-    ...(kind === 'trade' ? { stagingRecords: tradeRecords } : {}),
+    ...(kind === 'trade' ? { stagingRecords: tradeRecords, stagedChunks: tradeChunks } : {}),
     // Not for a service provider's trade bill: its rows name the sub-merchants whose bills files() fetches next, so
     // it must be read before files() goes on (reconcile() spools it).
     ...(onSubMerchant === undefined ? { prepare: () => copy.prefetch(body) } : {}),

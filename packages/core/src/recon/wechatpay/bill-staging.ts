@@ -24,6 +24,18 @@ const WECHAT_REFUND_STATUS: Record<string, string> = {
   CHANGE: 'abnormal',
 };
 
+/** The ledger status of a payment row's 交易状态. */
+export function paymentStatus(tradeState: string): string {
+  const state = tradeState.trim().toUpperCase();
+  return WECHAT_TRADE_STATUS[state] ?? state.toLowerCase();
+}
+
+/** The ledger status of a refund row's 退款状态 (empty: the bill lists it as refunded). */
+export function refundStatus(status: string): string {
+  const state = status.trim().toUpperCase();
+  return WECHAT_REFUND_STATUS[state] ?? (state === '' ? 'succeeded' : state.toLowerCase());
+}
+
 const orNull = (value: string | null | undefined) =>
   value === undefined || value === null || value === '' ? null : value;
 
@@ -46,26 +58,24 @@ export function tradeBillLine(row: TradeBillRow, source = 'tradebill'): ReconLin
     currency: row.currency,
   };
   if (row.tradeState === 'REFUND' || row.refundId !== null) {
-    const state = row.refundStatus.trim().toUpperCase();
     return {
       ...base,
       kind: 'refund',
       providerRefundId: row.refundId,
       merchantRefundNo: row.outRefundNo,
       amountMinor: row.requestedRefundAmountFen > 0n ? row.requestedRefundAmountFen : row.refundAmountFen,
-      status: WECHAT_REFUND_STATUS[state] ?? (state === '' ? 'succeeded' : state.toLowerCase()),
+      status: refundStatus(row.refundStatus),
       providerStatus: row.refundStatus || row.tradeState,
       occurredAt: row.refundSucceededAt ?? row.tradeTime,
     };
   }
-  const state = row.tradeState.trim().toUpperCase();
   return {
     ...base,
     kind: 'payment',
     providerRefundId: null,
     merchantRefundNo: null,
     amountMinor: row.orderAmountFen,
-    status: WECHAT_TRADE_STATUS[state] ?? state.toLowerCase(),
+    status: paymentStatus(row.tradeState),
     providerStatus: row.tradeState,
     occurredAt: row.tradeTime,
   };
@@ -95,7 +105,8 @@ export function fundFlowLine(row: FundFlowBillRow, source = 'fundflowbill'): Rec
 }
 
 /** A text field of a staging record: COPY csv quotes every text (NULL is an unquoted empty field). */
-const quoted = (value: string) => (value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`);
+export const quoted = (value: string) =>
+  value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
 const optionalQuoted = (value: string | null) => (value === null || value === '' ? '' : quoted(value));
 
 /**
@@ -110,8 +121,7 @@ export function tradeBillStagingRecord(prefix: string, row: TradeBillRow): strin
   const head = `${prefix}${row.line},`;
   const ids = `${optionalQuoted(row.subMchid)},${optionalQuoted(row.transactionId)}`;
   if (row.tradeState === 'REFUND' || row.refundId !== null) {
-    const state = row.refundStatus.trim().toUpperCase();
-    const status = WECHAT_REFUND_STATUS[state] ?? (state === '' ? 'succeeded' : state.toLowerCase());
+    const status = refundStatus(row.refundStatus);
     const amount = row.requestedRefundAmountFen > 0n ? row.requestedRefundAmountFen : row.refundAmountFen;
     return (
       `${head}"refund",${ids},${optionalQuoted(row.refundId)},${optionalQuoted(row.outTradeNo)},` +
@@ -119,8 +129,7 @@ export function tradeBillStagingRecord(prefix: string, row: TradeBillRow): strin
       `${quoted(row.refundStatus || row.tradeState)},${(row.refundSucceededAt ?? row.tradeTime).toISOString()}\n`
     );
   }
-  const state = row.tradeState.trim().toUpperCase();
-  const status = WECHAT_TRADE_STATUS[state] ?? state.toLowerCase();
+  const status = paymentStatus(row.tradeState);
   return (
     `${head}"payment",${ids},,${optionalQuoted(row.outTradeNo)},${money(row.orderAmountFen)},` +
     `${quoted(status)},${quoted(row.tradeState)},${row.tradeTime.toISOString()}\n`
