@@ -26,11 +26,12 @@ import {
   type UniqueEvent,
   wechatpayEvents,
 } from '../e2e/deliveries.ts';
-import { maxInboxId, watchLedger } from '../e2e/ledger-watch.ts';
 import { cpuSecondsByRole, parentPid, treeCpuSeconds } from '../e2e/proc-cpu.ts';
 import {
   BASELINE_TABLE_SQL,
   type BaselineConfig,
+  type LedgerWatchMessage,
+  type LedgerWatchReply,
   type LoadWorkerMessage,
   type LoadWorkerResult,
 } from '../e2e/protocol.ts';
@@ -76,7 +77,12 @@ interface SideResult {
 /** Sends `message` and resolves with the child's next message of `type`; rejects if the child exits first. */
 function ask<T>(child: ChildProcess, message: unknown, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onMessage = (reply: { type: string }) => {
+    const onMessage = (reply: { type: string; error?: string }) => {
+      if (reply.type === 'failed') {
+        cleanup();
+        reject(new Error(`child ${child.pid} failed while asked for ${type}: ${reply.error}`));
+        return;
+      }
       if (reply.type !== type) return;
       cleanup();
       resolve(reply as T);
@@ -95,22 +101,26 @@ function ask<T>(child: ChildProcess, message: unknown, type: string): Promise<T>
   });
 }
 
-const forkBundle = (file: string, role: 'load-worker' | 'baseline-server') =>
+const forkBundle = (file: string, role: 'load-worker' | 'baseline-server' | 'ledger-watch') =>
   fork(file, [], {
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { PATH: process.env.PATH, PAYHOOKS_BENCH_CHILD: role },
   });
 
-async function bundle(dir: string): Promise<{ loadWorker: string; baselineServer: string }> {
+async function bundle(
+  dir: string,
+): Promise<{ loadWorker: string; baselineServer: string; ledgerWatch: string }> {
   const entry = (name: string) => fileURLToPath(new URL(`../e2e/${name}.ts`, import.meta.url));
   const out = {
     loadWorker: path.join(dir, 'load-worker.mjs'),
     baselineServer: path.join(dir, 'baseline-server.mjs'),
+    ledgerWatch: path.join(dir, 'ledger-watch-process.mjs'),
   };
   for (const [name, outfile] of [
     ['load-worker', out.loadWorker],
     ['baseline-server', out.baselineServer],
+    ['ledger-watch-process', out.ledgerWatch],
   ] as const) {
     await build({
       entryPoints: [entry(name)],
@@ -158,6 +168,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
   const databases = await ledgerDatabases(options.pgAdminUrl);
   const admin = createSql({ url: options.pgAdminUrl, max: 1, applicationName: 'bench-admin' });
   let loadWorker: ChildProcess | undefined;
+  let ledgerWatcher: ChildProcess | undefined;
   try {
     // PostgreSQL's processes: the postmaster (a backend's parent) and its children, on the same machine.
     const [backend] = await admin<{ pid: number }[]>`select pg_backend_pid() as pid`;
@@ -172,6 +183,19 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
     const bundles = await bundle(dir);
     loadWorker = forkBundle(bundles.loadWorker, 'load-worker');
     const worker = loadWorker;
+    ledgerWatcher = forkBundle(bundles.ledgerWatch, 'ledger-watch');
+    const watcher = ledgerWatcher;
+    const watchLedgerOf = async (
+      expected: ReadonlySet<string>,
+      options: { afterId: number; timeoutMs: number; stallMs?: number },
+    ) => {
+      const reply = await ask<Extract<LedgerWatchReply, { type: 'watched' }>>(
+        watcher,
+        { type: 'watch', expected: [...expected], ...options } satisfies LedgerWatchMessage,
+        'watched',
+      );
+      return { ...reply, committedMs: new Map(reply.committedMs) };
+    };
     const load = async (deliveries: Delivery[]) => {
       await ask(worker, { type: 'load', deliveries } satisfies LoadWorkerMessage, 'loaded');
     };
@@ -289,23 +313,28 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
         wechatpayMerchantsFile: merchantsFile,
         consumerConcurrency: CONSUMER_CONCURRENCY,
       });
-      const watch = createSql({ url: databaseUrl, max: 1, applicationName: 'bench-watch' });
+      const { backendPid: watchBackend } = await ask<Extract<LedgerWatchReply, { type: 'connected' }>>(
+        watcher,
+        { type: 'connect', databaseUrl } satisfies LedgerWatchMessage,
+        'connected',
+      );
       try {
         const status = provider === 'stripe' ? 200 : 204;
         const timeoutMs = 120_000 + traffic[provider].plan.length * 100; // a hang guard for loaded machines
         await load(warm());
         checkLoad(await runLoad(stack.gatewayUrl, concurrency, status), 'payhooks warm-up');
-        await watchLedger(watch, warmIds, { afterId: 0, timeoutMs });
-        const afterId = await maxInboxId(watch);
+        const { maxId: afterId } = await watchLedgerOf(warmIds, { afterId: 0, timeoutMs });
         await load(deliveries());
         await settle(200);
-        // Everything of the bench process's tree but the load generator and PostgreSQL (counted on its own).
-        const exclude = new Set([worker.pid!, postmaster]);
+        // Everything of the bench process's tree but the load generator, the ledger watch and PostgreSQL (counted
+        // on its own, without the watch's backend): measuring apparatus, not payhooks.
+        const exclude = new Set([worker.pid!, watcher.pid!, postmaster]);
+        const excludeFromPostgres = new Set([watchBackend]);
         const before = {
           byProcess: cpuSecondsByRole(process.pid, exclude, stackRole),
           sends: { ...stack.ingressSends },
           stack: treeCpuSeconds([process.pid], exclude),
-          postgres: treeCpuSeconds([postmaster]),
+          postgres: treeCpuSeconds([postmaster], excludeFromPostgres),
           loadGenerator: treeCpuSeconds([worker.pid!]),
         };
         const expected = new Set(events.map((e) => e.eventId));
@@ -318,6 +347,8 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
             depthTimer = setInterval(() => {
               stack.queues.depth(stack.queues.queueUrl).then(
                 (depth) => {
+                  if (queueEmpty !== (depth === 0))
+                    watcher.send({ type: 'can-stall', value: depth === 0 } satisfies LedgerWatchMessage);
                   queueEmpty = depth === 0;
                 },
                 () => {},
@@ -325,7 +356,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
             }, 1000);
             return checkLoad(r, 'payhooks');
           }),
-          watchLedger(watch, expected, { afterId, timeoutMs, stallMs: STALL_MS, canStall: () => queueEmpty }),
+          watchLedgerOf(expected, { afterId, timeoutMs, stallMs: STALL_MS }),
         ]).finally(() => clearInterval(depthTimer));
         const dlqDepth =
           ledger.missing > 0 ? await stack.queues.depth(stack.queues.dlqUrl).catch(() => null) : 0;
@@ -336,7 +367,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           );
         const cpu = {
           stack: treeCpuSeconds([process.pid], exclude) - before.stack,
-          postgres: treeCpuSeconds([postmaster]) - before.postgres,
+          postgres: treeCpuSeconds([postmaster], excludeFromPostgres) - before.postgres,
         };
         await endProfile();
         const stackByProcess = subtract(cpuSecondsByRole(process.pid, exclude, stackRole), before.byProcess);
@@ -356,7 +387,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           committed: ledger.committedMs.size,
           loadGeneratorCpuSeconds,
           extra: {
-            // main = gateway + webhook handlers + SendMessage client + poller (+ the bench's ledger watch).
+            // main = gateway + webhook handlers + SendMessage client + poller.
             stackCpuMsPerDeliveryByProcess: Object.fromEntries(
               Object.entries(stackByProcess).map(([role, seconds]) => [
                 role,
@@ -376,7 +407,7 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
           },
         };
       } finally {
-        await watch.end();
+        await ask(watcher, { type: 'close' } satisfies LedgerWatchMessage, 'closed');
         await stack.stop();
         await databases.drop(databaseUrl);
         await rm(stateDir, { recursive: true, force: true });
@@ -500,10 +531,12 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
       durationMs: now() - started,
     };
   } finally {
-    if (loadWorker && loadWorker.exitCode === null) {
-      const exited = new Promise((resolve) => loadWorker!.once('exit', resolve));
-      loadWorker.disconnect();
-      await exited;
+    for (const child of [loadWorker, ledgerWatcher]) {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.disconnect();
+        await exited;
+      }
     }
     await admin.end();
     await databases.dropAll();

@@ -93,15 +93,21 @@ const cpuOf = (pid: number) => {
 };
 
 /** `size` containers, each loaded with the workload's queue messages (`bodies`) before anything is timed. */
-export async function startContainerPool(size: number, bodies: readonly string[]): Promise<ContainerPool> {
+export async function startContainerPool(
+  size: number,
+  bodies: readonly string[],
+  nodeArgs: readonly string[] = [],
+): Promise<ContainerPool> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'payhooks-bench-consumer-'));
   const file = await bundle(dir);
+  const profileDir = process.env.CONSUMER_CONTAINER_PROFILE;
   const containers = Array.from(
     { length: size },
     () =>
       new Container(
         fork(file, [], {
-          execArgv: [],
+          // CONSUMER_CONTAINER_PROFILE=DIR: each container writes a V8 CPU profile there when it exits.
+          execArgv: [...nodeArgs, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
           env: { PATH: process.env.PATH, PAYHOOKS_BENCH_CHILD: 'consumer-container' },
         }),

@@ -35,3 +35,31 @@ export const BASELINE_TABLE_SQL = `
     payload jsonb not null,
     primary key (provider, object_id)
   )`;
+
+/** The ledger watch's process (ledger-watch-process.ts): what it is asked and what it answers. */
+export type LedgerWatchMessage =
+  | { type: 'connect'; databaseUrl: string }
+  | {
+      type: 'watch';
+      expected: string[];
+      afterId: number;
+      timeoutMs: number;
+      stallMs?: number;
+    }
+  /** Whether the load is done and the main queue empty: only then may the watch give up after `stallMs`. */
+  | { type: 'can-stall'; value: boolean }
+  | { type: 'close' };
+
+export type LedgerWatchReply =
+  | { type: 'connected'; backendPid: number }
+  | {
+      type: 'watched';
+      committedMs: [string, number][];
+      lastCommitMs: number;
+      polls: number;
+      lateStamped: number;
+      missing: number;
+      maxId: number;
+    }
+  | { type: 'failed'; error: string }
+  | { type: 'closed' };
