@@ -42,6 +42,14 @@ import { gatewayReportLinks } from './report-links.ts';
 import { type LocalQueues, startLocalQueues } from './sqs.ts';
 import { acquireStateLock } from './state-lock.ts';
 
+/**
+ * The local poller gathers a partial batch for 100 ms. AWS requires a batching window of at least 1 s for batches
+ * above 10 records (the stacks set 1 s); locally nothing does, and a burst's last partial batch waiting 1 s was
+ * most of the local end-to-end time and lag (docs/decisions.md, "Local batching window: 100 ms"). Under a backlog
+ * batches still fill to 250 at once: the receives run in parallel while the queue has messages.
+ */
+export const LOCAL_BATCHING_WINDOW_MS = 100;
+
 export interface LocalStackOptions {
   /** Folder for data, logs and reports (git-ignored `.payhooks` by default). */
   stateDir: string;
@@ -60,7 +68,7 @@ export interface LocalStackOptions {
   consumerTimeoutSeconds?: number;
   /** Messages per consumer invocation, gathered over several receives (default 250, as stacks/stage.ts). */
   batchSize?: number;
-  /** How long the poller keeps gathering a batch that is not full (default 1000 ms; see poller.ts). */
+  /** How long the poller keeps gathering a batch that is not full (default LOCAL_BATCHING_WINDOW_MS; poller.ts). */
   batchingWindowMs?: number;
   /**
    * Serve finance's report routes (GET /reports, GET /reports/{key+}) from this folder. Local has no IAM: they
@@ -394,7 +402,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       queueUrl: queues.queueUrl,
       ...(queues.channel ? { channel: queues.channel } : {}),
       batchSize: options.batchSize ?? 250,
-      batchingWindowMs: options.batchingWindowMs ?? 1000,
+      batchingWindowMs: options.batchingWindowMs ?? LOCAL_BATCHING_WINDOW_MS,
       visibilityTimeoutSeconds,
       concurrency,
       // While a supervised Postgres restarts, invocations wait for it instead of failing their batches into the
