@@ -158,8 +158,8 @@ function checkLoad(result: LoadWorkerResult, side: string): LoadWorkerResult {
 export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
   const started = now();
   const size = pick(options, {
-    full: { deliveries: 5000, warmup: 400, reps: 2 },
-    quick: { deliveries: 1500, warmup: 200, reps: 1 },
+    full: { deliveries: 5000, warmup: 4000, reps: 2 },
+    quick: { deliveries: 1500, warmup: 1500, reps: 1 },
     tiny: { deliveries: 60, warmup: 10, reps: 1 },
   });
   const unique = Math.round(size.deliveries * (1 - MIX.redeliveryShare));
