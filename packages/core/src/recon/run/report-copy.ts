@@ -87,18 +87,20 @@ const MINUS = 0x2d;
 const ZERO = 0x30;
 
 /**
- * A text cell's bytes need neither the formula guard nor quoting: printable ASCII only (no control characters, no
- * byte of a multi-byte character), no quote or comma, no space at either end, and not starting with = + - @. Such a
- * cell is its own CSV text (spreadsheetSafe and csvField return it unchanged), so its bytes are copied as they came.
- * Any other cell is decoded and takes the reference functions (Unicode whitespace, CJK, formula-leading text, …).
+ * Copies a text cell's bytes to `out` at `at` when they need neither the formula guard nor quoting: printable ASCII
+ * only (no control characters, no byte of a multi-byte character), no quote or comma, no space at either end, and
+ * not starting with = + - @. Such a cell is its own CSV text (spreadsheetSafe and csvField return it unchanged).
+ * Returns false, with `out` past `at` left as garbage, for any other cell, which is then decoded and takes the
+ * reference functions (Unicode whitespace, CJK, formula-leading text, …). One pass: checked while copied.
  */
-function isPlainCell(data: Buffer, start: number, length: number): boolean {
+function copyPlainCell(data: Buffer, start: number, length: number, out: Buffer, at: number): boolean {
   const first = data[start]!;
   if (first === SPACE || first === 0x3d || first === 0x2b || first === MINUS || first === 0x40) return false;
   if (data[start + length - 1] === SPACE) return false;
-  for (let i = start, end = start + length; i < end; i += 1) {
-    const b = data[i]!;
+  for (let i = 0; i < length; i += 1) {
+    const b = data[start + i]!;
     if (b < SPACE || b > 0x7e || b === QUOTE || b === COMMA) return false;
+    out[at + i] = b;
   }
   return true;
 }
@@ -110,7 +112,7 @@ function isPlainCell(data: Buffer, start: number, length: number): boolean {
  * tuple: int16 field count, per field int32 length (-1 = NULL) and bytes; trailer: int16 -1. A tuple cut by a chunk
  * boundary waits for the next chunk.
  *
- * Records are written as bytes into an output buffer: a plain ASCII text cell (isPlainCell) is copied from the COPY
+ * Records are written as bytes into an output buffer: a plain ASCII text cell (copyPlainCell) is copied from the COPY
  * bytes, amounts and fees are written digit by digit from their int8 text; only other text cells are decoded to
  * strings (a string per cell and a record string re-encoded were most of this stage's CPU, session 11).
  */
@@ -224,9 +226,8 @@ export class MatchedCsvFromCopy extends Transform {
     const length = this.lengths[f]!;
     if (length <= 0) return;
     const start = this.starts[f]!;
-    if (isPlainCell(data, start, length)) {
-      this.reserve(length);
-      data.copy(this.out, this.at, start, start + length);
+    this.reserve(length);
+    if (copyPlainCell(data, start, length, this.out, this.at)) {
       this.at += length;
       return;
     }
@@ -242,7 +243,8 @@ export class MatchedCsvFromCopy extends Transform {
     if (length <= 0) return;
     const start = this.starts[f]!;
     this.reserve(length);
-    data.copy(this.out, this.at, start, start + length);
+    const out = this.out;
+    for (let i = 0; i < length; i += 1) out[this.at + i] = data[start + i]!;
     this.at += length;
   }
 
@@ -315,8 +317,11 @@ export class MatchedCsvFromCopy extends Transform {
     if (length <= 0) return 2;
     const start = this.starts[CURRENCY]!;
     const last = this.lastCurrency;
-    if (last.length === length && data.compare(last, 0, length, start, start + length) === 0)
-      return this.lastExponent;
+    if (last.length === length) {
+      let same = true;
+      for (let i = 0; i < length && same; i += 1) same = data[start + i] === last[i];
+      if (same) return this.lastExponent;
+    }
     const currency = data.toString('utf8', start, start + length);
     let exponent = this.exponents.get(currency);
     if (exponent === undefined) {
