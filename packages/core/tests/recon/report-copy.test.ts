@@ -43,6 +43,9 @@ const AWKWARD = [
   'line\r\nbreak',
   "it's",
   '',
+  // Longer than the transform's output buffer: plain ASCII (copied as bytes) and text that is decoded.
+  'L'.repeat(150_000),
+  `${'长'.repeat(70_000)}, "x"`,
 ];
 
 describe('matched.csv through COPY', () => {

@@ -73,10 +73,37 @@ export function matchedCopyStatement(runId: string): string {
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 const EMPTY = Buffer.alloc(0);
-const BATCH_CHARS = 65_536;
+/** Output is pushed in chunks of about this many bytes (COPY sends one message per row: not one small push each). */
+const BATCH_BYTES = 65_536;
 
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
+
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const SPACE = 0x20;
+const DOT = 0x2e;
+const MINUS = 0x2d;
+const ZERO = 0x30;
+
+/**
+ * Copies a text cell's bytes to `out` at `at` when they need neither the formula guard nor quoting: printable ASCII
+ * only (no control characters, no byte of a multi-byte character), no quote or comma, no space at either end, and
+ * not starting with = + - @. Such a cell is its own CSV text (spreadsheetSafe and csvField return it unchanged).
+ * Returns false, with `out` past `at` left as garbage, for any other cell, which is then decoded and takes the
+ * reference functions (Unicode whitespace, CJK, formula-leading text, …). One pass: checked while copied.
+ */
+function copyPlainCell(data: Buffer, start: number, length: number, out: Buffer, at: number): boolean {
+  const first = data[start]!;
+  if (first === SPACE || first === 0x3d || first === 0x2b || first === MINUS || first === 0x40) return false;
+  if (data[start + length - 1] === SPACE) return false;
+  for (let i = 0; i < length; i += 1) {
+    const b = data[start + i]!;
+    if (b < SPACE || b > 0x7e || b === QUOTE || b === COMMA) return false;
+    out[at + i] = b;
+  }
+  return true;
+}
 
 /**
  * COPY binary of RAW_CELLS → matched.csv records, byte for byte those of writeMatchedCsv: the same cells (amounts
@@ -84,14 +111,23 @@ const PG_EPOCH_MS = 946_684_800_000;
  * csvRecords (formula guard, quoting, CRLF). Header: 11-byte signature, flags, extension length (+ extension); each
  * tuple: int16 field count, per field int32 length (-1 = NULL) and bytes; trailer: int16 -1. A tuple cut by a chunk
  * boundary waits for the next chunk.
+ *
+ * Records are written as bytes into an output buffer: a plain ASCII text cell (copyPlainCell) is copied from the COPY
+ * bytes, amounts and fees are written digit by digit from their int8 text; only other text cells are decoded to
+ * strings (a string per cell and a record string re-encoded were most of this stage's CPU, session 11).
  */
 export class MatchedCsvFromCopy extends Transform {
   private pending: Buffer = EMPTY;
-  private records = '';
   private headerDone = false;
   private ended = false;
-  private readonly cells: (string | null)[] = new Array(RAW_CELLS.length).fill(null);
+  private readonly starts = new Int32Array(RAW_CELLS.length);
+  private readonly lengths = new Int32Array(RAW_CELLS.length);
+  private out: Buffer = Buffer.allocUnsafe(2 * BATCH_BYTES);
+  private at = 0;
   private readonly exponents = new Map<string, number>();
+  /** The last currency cell's bytes and exponent: a bill has one or two currencies, looked up without decoding. */
+  private lastCurrency: Buffer = EMPTY;
+  private lastExponent = 2;
 
   /** `prefix`: bytes pushed before the first record (matched.csv's BOM and header line). */
   constructor(
@@ -119,7 +155,7 @@ export class MatchedCsvFromCopy extends Transform {
       this.headerDone = true;
       if (this.prefix) this.push(this.prefix);
     }
-    const cells = this.cells;
+    const { starts, lengths } = this;
     while (at + 2 <= data.length && !this.ended) {
       const fields = data.readInt16BE(at);
       if (fields === -1) {
@@ -139,81 +175,179 @@ export class MatchedCsvFromCopy extends Transform {
         }
         const length = data.readInt32BE(p);
         p += 4;
-        if (length === -1) {
-          cells[f] = null;
-          continue;
-        }
+        starts[f] = p;
+        lengths[f] = length;
+        if (length === -1) continue;
         if (p + length > data.length) {
           complete = false;
           break;
         }
-        if (f === OCCURRED_AT) {
-          const micros = data.readInt32BE(p) * 4_294_967_296 + data.readUInt32BE(p + 4);
-          cells[f] = new Date(PG_EPOCH_MS + Math.floor(micros / 1000)).toISOString();
-        } else cells[f] = data.toString('utf8', p, p + length);
         p += length;
       }
       if (!complete) break;
-      this.records += this.record(cells);
+      this.record(data);
       at = p;
     }
     // What is left is shorter than one tuple (or the trailer): kept for the next chunk.
     this.pending = at < data.length ? Buffer.from(data.subarray(at)) : EMPTY;
-    // COPY sends one message per row: records are pushed in batches, not one small write each.
-    if (this.records.length >= BATCH_CHARS) {
-      this.push(Buffer.from(this.records, 'utf8'));
-      this.records = '';
-    }
+    if (this.at >= BATCH_BYTES) this.flushOut();
     done();
   }
 
-  /**
-   * writeMatchedCsv's record (matchedRow through csvRecords), from the raw cells. Amount, fee, time and line are
-   * generated text — digits, '-' only before a number, '.', ':', 'T', 'Z' — which the formula guard and the quoting
-   * leave unchanged, so they skip both; every other cell takes the reference path.
-   */
-  private record(c: readonly (string | null)[]): string {
-    const currency = c[6] ?? null;
-    const amount = c[7] ?? null;
-    const feeScaled = c[9] ?? null;
-    const feeScale = c[10] ?? null;
-    const amountCell = amount === null ? '' : decimalText(amount, this.exponent(currency));
-    const feeCell = feeScaled === null || feeScale === null ? '' : decimalText(feeScaled, Number(feeScale));
-    return `${cell(c[0])},${cell(c[1])},${cell(c[2])},${cell(c[3])},${cell(c[4])},${cell(c[5])},${cell(currency)},${amountCell},${cell(c[8])},${feeCell},${c[OCCURRED_AT] ?? ''},${cell(c[12])},${c[13] ?? ''},${cell(c[14])}\r\n`;
+  /** Pushes what the output buffer holds and starts a new one (the pushed bytes stay the reader's). */
+  private flushOut() {
+    if (this.at === 0) return;
+    this.push(this.out.subarray(0, this.at));
+    this.out = Buffer.allocUnsafe(2 * BATCH_BYTES);
+    this.at = 0;
+  }
+
+  /** Room for `bytes` more bytes in the output buffer. */
+  private reserve(bytes: number) {
+    if (this.at + bytes <= this.out.length) return;
+    const held = this.out.subarray(0, this.at);
+    this.out = Buffer.allocUnsafe(Math.max(2 * BATCH_BYTES, 2 * (this.at + bytes)));
+    held.copy(this.out, 0);
+  }
+
+  private byte(b: number) {
+    if (this.at === this.out.length) this.reserve(1);
+    this.out[this.at] = b;
+    this.at += 1;
+  }
+
+  private ascii(text: string) {
+    this.reserve(text.length);
+    this.at += this.out.write(text, this.at, 'latin1');
+  }
+
+  /** A text cell as csvRecords writes it: the formula guard, then the quoting; NULL is an empty cell. */
+  private textCell(data: Buffer, f: number) {
+    const length = this.lengths[f]!;
+    if (length <= 0) return;
+    const start = this.starts[f]!;
+    this.reserve(length);
+    if (copyPlainCell(data, start, length, this.out, this.at)) {
+      this.at += length;
+      return;
+    }
+    const text = cell(data.toString('utf8', start, start + length));
+    const bytes = Buffer.byteLength(text, 'utf8');
+    this.reserve(bytes);
+    this.at += this.out.write(text, this.at, bytes, 'utf8');
+  }
+
+  /** A cell's bytes as they came (generated digits: line_no). */
+  private rawCell(data: Buffer, f: number) {
+    const length = this.lengths[f]!;
+    if (length <= 0) return;
+    const start = this.starts[f]!;
+    this.reserve(length);
+    const out = this.out;
+    for (let i = 0; i < length; i += 1) out[this.at + i] = data[start + i]!;
+    this.at += length;
+  }
+
+  /** minorToDecimal of an int8's text cell (as BigInt#toString writes it: no leading zeros, '-' sign). */
+  private decimalCell(data: Buffer, f: number, exponent: number) {
+    const length = this.lengths[f]!;
+    if (length <= 0) return;
+    let start = this.starts[f]!;
+    const end = start + length;
+    this.reserve(length + exponent + 3);
+    if (data[start] === MINUS) {
+      this.byte(MINUS);
+      start += 1;
+    }
+    const digits = end - start;
+    const total = Math.max(digits, exponent + 1);
+    const pad = total - digits;
+    const dotAt = total - exponent;
+    for (let i = 0; i < total; i += 1) {
+      if (i === dotAt && exponent > 0) this.byte(DOT);
+      this.byte(i < pad ? ZERO : data[start + i - pad]!);
+    }
+  }
+
+  /** writeMatchedCsv's record (matchedRow through csvRecords), from the raw cells of one tuple. */
+  private record(data: Buffer) {
+    const { starts, lengths } = this;
+    for (let f = 0; f < 6; f += 1) {
+      this.textCell(data, f);
+      this.byte(COMMA);
+    }
+    this.textCell(data, CURRENCY);
+    this.byte(COMMA);
+    this.decimalCell(data, AMOUNT, this.currencyExponent(data));
+    this.byte(COMMA);
+    this.textCell(data, 8);
+    this.byte(COMMA);
+    if (lengths[FEE_SCALED]! >= 0 && lengths[FEE_SCALE]! >= 0) {
+      this.decimalCell(data, FEE_SCALED, this.smallInt(data, FEE_SCALE));
+    }
+    this.byte(COMMA);
+    if (lengths[OCCURRED_AT]! >= 0) {
+      const p = starts[OCCURRED_AT]!;
+      const micros = data.readInt32BE(p) * 4_294_967_296 + data.readUInt32BE(p + 4);
+      this.ascii(new Date(PG_EPOCH_MS + Math.floor(micros / 1000)).toISOString());
+    }
+    this.byte(COMMA);
+    this.textCell(data, 12);
+    this.byte(COMMA);
+    this.rawCell(data, 13);
+    this.byte(COMMA);
+    this.textCell(data, 14);
+    this.byte(0x0d);
+    this.byte(0x0a);
+  }
+
+  /** Number() of a small integer's text cell (fee_scale: one or two digits). */
+  private smallInt(data: Buffer, f: number): number {
+    const start = this.starts[f]!;
+    const end = start + this.lengths[f]!;
+    if (data[start] === MINUS) return Number(data.toString('latin1', start, end));
+    let value = 0;
+    for (let i = start; i < end; i += 1) value = value * 10 + (data[i]! - ZERO);
+    return value;
   }
 
   /** amountText's exponent: the currency's in the provider's files, 2 without a currency. */
-  private exponent(currency: string | null): number {
-    if (currency === null || currency === '') return 2;
+  private currencyExponent(data: Buffer): number {
+    const length = this.lengths[CURRENCY]!;
+    if (length <= 0) return 2;
+    const start = this.starts[CURRENCY]!;
+    const last = this.lastCurrency;
+    if (last.length === length) {
+      let same = true;
+      for (let i = 0; i < length && same; i += 1) same = data[start + i] === last[i];
+      if (same) return this.lastExponent;
+    }
+    const currency = data.toString('utf8', start, start + length);
     let exponent = this.exponents.get(currency);
     if (exponent === undefined) {
       exponent = providerCurrencyExponent(this.provider, currency);
       this.exponents.set(currency, exponent);
     }
+    this.lastCurrency = Buffer.from(data.subarray(start, start + length));
+    this.lastExponent = exponent;
     return exponent;
   }
 
   override _flush(done: TransformCallback) {
     if (!this.ended || this.pending.length > 0) return done(new Error('COPY binary: the stream was cut'));
-    if (this.records.length > 0) this.push(Buffer.from(this.records, 'utf8'));
-    this.records = '';
+    this.flushOut();
     done();
   }
 }
 
 const OCCURRED_AT = RAW_CELLS.indexOf('occurred_at');
+const CURRENCY = RAW_CELLS.indexOf('trim(bill_currency)');
+const AMOUNT = RAW_CELLS.indexOf('bill_amount_minor::text');
+const FEE_SCALED = RAW_CELLS.indexOf('fee_scaled::text');
+const FEE_SCALE = RAW_CELLS.indexOf('fee_scale::text');
 
 /** A text cell as csvRecords writes it: the formula guard, then the quoting; NULL is an empty cell. */
-const cell = (value: string | null | undefined) => csvField(spreadsheetSafe(value ?? ''));
-
-/** minorToDecimal of an int8's text (PostgreSQL writes it as BigInt#toString does: no leading zeros, '-' sign). */
-function decimalText(minor: string, exponent: number): string {
-  const negative = minor.charCodeAt(0) === 45;
-  const digits = (negative ? minor.slice(1) : minor).padStart(exponent + 1, '0');
-  const whole = exponent === 0 ? digits : digits.slice(0, -exponent);
-  const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`;
-  return `${negative ? '-' : ''}${whole}${fraction}`;
-}
+const cell = (value: string) => csvField(spreadsheetSafe(value));
 
 /**
  * Writes a run's matched.csv to a local file (same bytes as writeMatchedCsv): PostgreSQL streams the raw cells of

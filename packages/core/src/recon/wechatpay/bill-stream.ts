@@ -279,8 +279,13 @@ async function* decrypt(source: AsyncIterable<Buffer>, decipher: BillDecipher): 
   if (last.length > 0) yield last;
 }
 
+const GUNZIP_CHUNK_BYTES = 256 * 1024;
+
 async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const inflater = createGunzip();
+  // 256 KiB output chunks, not zlib's 16 KiB: fewer chunks through every stage after it (the hash, the line splitter,
+  // the staging writer). On case 5's 200,000-row bill the load's worker CPU fell from 0.71–0.84 s to 0.57–0.74 s
+  // (parse-ab.ts, docs/decisions.md "Case 5, session 11 (part recon)").
+  const inflater = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES });
   // pipeline destroys every stage with the first error, so an upstream DecryptError surfaces here unchanged.
   pipeline(Readable.from(source), inflater, () => {});
   try {
