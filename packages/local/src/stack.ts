@@ -48,7 +48,7 @@ import { acquireStateLock } from './state-lock.ts';
  * most of the local end-to-end time and lag (docs/decisions.md, "Local batching window: 100 ms"). Under a backlog
  * batches still fill to 250 at once: the receives run in parallel while the queue has messages.
  */
-export const LOCAL_BATCHING_WINDOW_MS = 100;
+const LOCAL_BATCHING_WINDOW_MS = 100;
 
 export interface LocalStackOptions {
   /** Folder for data, logs and reports (git-ignored `.payhooks` by default). */

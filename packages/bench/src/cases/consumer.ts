@@ -471,7 +471,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
       return url;
     };
     // Warm-up on throw-away databases (JIT, key parsing, first connections) until each container has applied
-    // WARM_EVENTS_PER_CONTAINER events: the per-batch code runs once per 250 events, so V8 optimises it only after
+    // `warmEventsPerContainer` events (at least one run): the per-batch code runs once per 250 events, so V8 optimises it only after
     // a few dozen batches, and a container's first ~6,000 events cost about twice the CPU of its steady state
     // (docs/decisions.md, "Case 3 measures warm containers"). A container draining a backlog is past that within
     // seconds; the trajectory is kept in the details.

@@ -93,11 +93,7 @@ const cpuOf = (pid: number) => {
 };
 
 /** `size` containers, each loaded with the workload's queue messages (`bodies`) before anything is timed. */
-export async function startContainerPool(
-  size: number,
-  bodies: readonly string[],
-  nodeArgs: readonly string[] = [],
-): Promise<ContainerPool> {
+export async function startContainerPool(size: number, bodies: readonly string[]): Promise<ContainerPool> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'payhooks-bench-consumer-'));
   const file = await bundle(dir);
   const profileDir = process.env.CONSUMER_CONTAINER_PROFILE;
@@ -107,7 +103,7 @@ export async function startContainerPool(
       new Container(
         fork(file, [], {
           // CONSUMER_CONTAINER_PROFILE=DIR: each container writes a V8 CPU profile there when it exits.
-          execArgv: [...nodeArgs, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])],
+          execArgv: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
           env: { PATH: process.env.PATH, PAYHOOKS_BENCH_CHILD: 'consumer-container' },
         }),
