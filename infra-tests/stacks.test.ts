@@ -260,9 +260,9 @@ describe.each(STAGES)('%s stage', (stage) => {
       expect(cfn().env('consumer').DB_MAX_CONNECTIONS).toBe('1');
     });
 
-    it('takes batches of 250 gathered for up to 1 s (above 10 records SQS requires a window of ≥ 1 s)', () => {
+    it('takes batches of 500 gathered for up to 1 s (above 10 records SQS requires a window of ≥ 1 s)', () => {
       const props = cfn().one('Queue', 'AWS::Lambda::EventSourceMapping').resource.Properties;
-      expect(props.BatchSize).toBe(250);
+      expect(props.BatchSize).toBe(500);
       expect(props.MaximumBatchingWindowInSeconds).toBe(1);
       if (props.BatchSize > 10) expect(props.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(1);
     });

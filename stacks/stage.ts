@@ -129,10 +129,10 @@ export function stageSettings(stage: string): StageSettings {
     },
     consumer: {
       timeoutSeconds: 30,
-      // Sized by bench case 3's sweep (docs/decisions.md "Consumer batch size"): a batch pays ≈ 3.5–4 ms of fixed
-      // PostgreSQL work (its statements, begin, commit); at 250 CPU per event is ≈ 27 % below 100, and 500 adds
-      // little more. Lambda cuts a batch at its 6 MB payload limit whatever this says.
-      batchSize: 250,
+      // Sized by bench case 3 (docs/decisions.md "Consumer batch size: 500"): a batch pays ≈ 6 ms of fixed
+      // PostgreSQL work (its statements, begin, commit), so warm containers spend ≈ 20 % less CPU per event at 500
+      // than at 250, and 1,000 adds nothing more. Lambda cuts a batch at its 6 MB payload limit whatever this says.
+      batchSize: 500,
       batchWindowSeconds: 1,
       maxConcurrency: consumerMaxConcurrency,
     },

@@ -1,6 +1,6 @@
 // `npx tsx packages/bench/src/consumer-profile.ts [events] [connections] [out.cpuprofile]`: a V8 CPU profile of the
 // consumer loop only (case 3's measured side: createConsumerHandler on `connections` one-connection clients,
-// batches of 250), taken with node:inspector around that loop after CONSUMER_PROFILE_WARM_RUNS (default 6) warm-up
+// batches of 500), taken with node:inspector around that loop after CONSUMER_PROFILE_WARM_RUNS (default 6) warm-up
 // runs, and a summary of self time by module and by function — the profile to read before and after a change to
 // the consumer's hot path. Not a benchmark figure: the numbers that count come from `npm run bench -- --case 3`.
 import { writeFileSync } from 'node:fs';

@@ -46,7 +46,7 @@ import { acquireStateLock } from './state-lock.ts';
  * The local poller gathers a partial batch for 100 ms. AWS requires a batching window of at least 1 s for batches
  * above 10 records (the stacks set 1 s); locally nothing does, and a burst's last partial batch waiting 1 s was
  * most of the local end-to-end time and lag (docs/decisions.md, "Local batching window: 100 ms"). Under a backlog
- * batches still fill to 250 at once: the receives run in parallel while the queue has messages.
+ * batches still fill to 500 at once: the receives run in parallel while the queue has messages.
  */
 const LOCAL_BATCHING_WINDOW_MS = 100;
 
@@ -66,7 +66,7 @@ export interface LocalStackOptions {
   consumerConcurrency?: number;
   /** Like the Lambda timeout: a longer invocation fails its batch and loses its container. Default 30. */
   consumerTimeoutSeconds?: number;
-  /** Messages per consumer invocation, gathered over several receives (default 250, as stacks/stage.ts). */
+  /** Messages per consumer invocation, gathered over several receives (default 500, as stacks/stage.ts). */
   batchSize?: number;
   /** How long the poller keeps gathering a batch that is not full (default LOCAL_BATCHING_WINDOW_MS; poller.ts). */
   batchingWindowMs?: number;
@@ -401,7 +401,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const poller = startPoller({
       queueUrl: queues.queueUrl,
       ...(queues.channel ? { channel: queues.channel } : {}),
-      batchSize: options.batchSize ?? 250,
+      batchSize: options.batchSize ?? 500,
       batchingWindowMs: options.batchingWindowMs ?? LOCAL_BATCHING_WINDOW_MS,
       visibilityTimeoutSeconds,
       concurrency,

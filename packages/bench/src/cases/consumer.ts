@@ -1,5 +1,5 @@
 // Case 3 — the consumer: events/s applied to PostgreSQL by the shipped consumer handler (createConsumerHandler:
-// envelope decode, one set-based transaction per batch of 250 — the shipped size — plus a batch-size sweep; inbox
+// envelope decode, one set-based transaction per batch of 500 — the shipped size — plus a batch-size sweep; inbox
 // claim, Stripe parse or
 // WeChat AES-GCM decrypt, projections) on a realistic mix with 20 % duplicates, against raw batched
 // `insert … on conflict do nothing` of the same inbox rows with the same number of connections. Then the
@@ -26,11 +26,11 @@ import { atLeast, atMost, median, now, pairedRow, ratioAtLeast, settle, valueRow
 import type { CaseOptions, CaseResult } from '../types.ts';
 
 /** The batch size that ships: stacks/stage.ts (SQS event source, 1 s window) and the local poller's default. */
-const BATCH = 250;
+const BATCH = 500;
 /** SendMessageBatch takes at most 10 entries. */
 const SEND_BATCH = 10;
 /** The batch-size sweep (detail rows): the Lambda event source gives up to 10,000 with a batching window. */
-const SWEEP = [10, 50, 100, 250, 500] as const;
+const SWEEP = [10, 50, 100, 250, 500, 1000] as const;
 const DUPLICATE_SHARE = 0.2;
 
 interface Workload {
@@ -452,7 +452,7 @@ async function burstRun(
 export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
   const started = now();
   const size = pick(options, {
-    // Enough events for several batches of 250 per connection and repetition.
+    // Enough events for several batches of 500 per connection and repetition (3 at full size).
     full: { events: 6000, reps: 3, cap: 4, burstMax: 20_000, sweep: SWEEP, warmEventsPerContainer: 9000 },
     quick: { events: 2000, reps: 2, cap: 4, burstMax: 5000, sweep: SWEEP, warmEventsPerContainer: 9000 },
     // The smoke test runs tiny: one sweep point keeps it short.
@@ -471,7 +471,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
       return url;
     };
     // Warm-up on throw-away databases (JIT, key parsing, first connections) until each container has applied
-    // `warmEventsPerContainer` events (at least one run): the per-batch code runs once per 250 events, so V8 optimises it only after
+    // `warmEventsPerContainer` events (at least one run): the per-batch code runs once per 500 events, so V8 optimises it only after
     // a few dozen batches, and a container's first ~6,000 events cost about twice the CPU of its steady state
     // (docs/decisions.md, "Case 3 measures warm containers"). A container draining a backlog is past that within
     // seconds; the trajectory is kept in the details.
