@@ -118,4 +118,77 @@ describe('matched.csv through COPY', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('writes every time cell as Date#toISOString would', async () => {
+    // Microseconds since 2000-01-01 UTC, as COPY binary sends a timestamptz: day and year boundaries, leap days,
+    // before 1970 and 2000, far years (extended year form), and random ones within ± 2^53.
+    const micros: bigint[] = [0n, -1n, -999n, -1000n, -1001n, 999n, 1000n, 86_399_999_999n, 86_400_000_000n];
+    const at = (iso: string, extraMicros = 0n) =>
+      (BigInt(Date.parse(iso)) - 946_684_800_000n) * 1000n + extraMicros;
+    for (const iso of [
+      '1970-01-01T00:00:00.000Z',
+      '1969-12-31T23:59:59.999Z',
+      '1900-02-28T23:59:59.999Z',
+      '2000-02-29T12:34:56.789Z',
+      '2024-02-29T23:59:59.999Z',
+      '2025-03-01T15:59:59.999Z',
+      '2025-03-01T16:00:00.000Z',
+      '2100-03-01T00:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+      '+010000-01-01T00:00:00.000Z',
+      '0000-01-01T00:00:00.000Z',
+      '-000001-12-31T23:59:59.999Z',
+    ])
+      micros.push(at(iso), at(iso, 1n), at(iso, 999n));
+    let seed = 7n;
+    for (let i = 0; i < 2000; i += 1) {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
+      micros.push((seed % 2n ** 54n) - 2n ** 53n);
+    }
+    const tuple = (value: bigint) => {
+      const cells = [
+        'payment',
+        'P1',
+        null,
+        null,
+        'O1',
+        null,
+        'CNY',
+        '100',
+        'succeeded',
+        '0',
+        '5',
+        'T',
+        'trade',
+        '1',
+        null,
+      ];
+      const parts: Buffer[] = [Buffer.from([0, cells.length])];
+      for (const cellValue of cells) {
+        const bytes =
+          cellValue === 'T' ? Buffer.alloc(8) : cellValue === null ? null : Buffer.from(cellValue, 'utf8');
+        if (cellValue === 'T') bytes!.writeBigInt64BE(value);
+        const length = Buffer.alloc(4);
+        length.writeInt32BE(bytes === null ? -1 : bytes.length);
+        parts.push(length, ...(bytes ? [bytes] : []));
+      }
+      return Buffer.concat(parts);
+    };
+    const transform = new MatchedCsvFromCopy('wechatpay');
+    const out: Buffer[] = [];
+    transform.on('data', (chunk: Buffer) => out.push(chunk));
+    const ended = new Promise((resolve, reject) => transform.on('end', resolve).on('error', reject));
+    transform.write(Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]));
+    for (const value of micros) transform.write(tuple(value));
+    transform.end(Buffer.from([0xff, 0xff]));
+    await ended;
+    const times = Buffer.concat(out)
+      .toString('latin1')
+      .split('\r\n')
+      .filter((record) => record !== '')
+      .map((record) => record.split(',')[10]);
+    expect(times).toEqual(
+      micros.map((value) => new Date(946_684_800_000 + Math.floor(Number(value) / 1000)).toISOString()),
+    );
+  });
 });

@@ -79,7 +79,12 @@ const BATCH_BYTES = 65_536;
 /** 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
 
+/** Date's range: ±100,000,000 days around 1970-01-01, in milliseconds. */
+const MAX_DATE_MS = 8.64e15;
+const DAY_MS = 86_400_000;
+
 const COMMA = 0x2c;
+const COLON = 0x3a;
 const QUOTE = 0x22;
 const SPACE = 0x20;
 const DOT = 0x2e;
@@ -128,6 +133,8 @@ export class MatchedCsvFromCopy extends Transform {
   /** The last currency cell's bytes and exponent: a bill has one or two currencies, looked up without decoding. */
   private lastCurrency: Buffer = EMPTY;
   private lastExponent = 2;
+  /** isoTime's date parts ("YYYY-MM-DDT") by day number since 1970-01-01. */
+  private readonly dayPrefixes = new Map<number, Buffer>();
 
   /** `prefix`: bytes pushed before the first record (matched.csv's BOM and header line). */
   constructor(
@@ -289,7 +296,7 @@ export class MatchedCsvFromCopy extends Transform {
     if (lengths[OCCURRED_AT]! >= 0) {
       const p = starts[OCCURRED_AT]!;
       const micros = data.readInt32BE(p) * 4_294_967_296 + data.readUInt32BE(p + 4);
-      this.ascii(new Date(PG_EPOCH_MS + Math.floor(micros / 1000)).toISOString());
+      this.isoTime(PG_EPOCH_MS + Math.floor(micros / 1000));
     }
     this.byte(COMMA);
     this.textCell(data, 12);
@@ -299,6 +306,51 @@ export class MatchedCsvFromCopy extends Transform {
     this.textCell(data, 14);
     this.byte(0x0d);
     this.byte(0x0a);
+  }
+
+  /**
+   * Date#toISOString of Unix milliseconds, written as bytes: the date part ("YYYY-MM-DDT", from toISOString itself)
+   * once per day, the time of day digit by digit. A Date and a string per row were ≈ 0.15 s per 200,000 rows; a
+   * bill's times fall on a day or two. Outside Date's range it still throws toISOString's RangeError.
+   */
+  private isoTime(ms: number) {
+    if (!(ms >= -MAX_DATE_MS && ms <= MAX_DATE_MS)) {
+      this.ascii(new Date(ms).toISOString());
+      return;
+    }
+    const day = Math.floor(ms / DAY_MS);
+    let prefix = this.dayPrefixes.get(day);
+    if (prefix === undefined) {
+      const iso = new Date(day * DAY_MS).toISOString();
+      prefix = Buffer.from(iso.slice(0, iso.length - 'HH:mm:ss.sssZ'.length), 'latin1');
+      if (this.dayPrefixes.size >= 64) this.dayPrefixes.clear();
+      this.dayPrefixes.set(day, prefix);
+    }
+    this.reserve(prefix.length + 13);
+    const out = this.out;
+    let at = this.at;
+    for (let i = 0; i < prefix.length; i += 1) out[at++] = prefix[i]!;
+    let rest = ms - day * DAY_MS;
+    const hours = Math.floor(rest / 3_600_000);
+    rest -= hours * 3_600_000;
+    const minutes = Math.floor(rest / 60_000);
+    rest -= minutes * 60_000;
+    const seconds = Math.floor(rest / 1000);
+    const millis = rest - seconds * 1000;
+    out[at++] = ZERO + Math.floor(hours / 10);
+    out[at++] = ZERO + (hours % 10);
+    out[at++] = COLON;
+    out[at++] = ZERO + Math.floor(minutes / 10);
+    out[at++] = ZERO + (minutes % 10);
+    out[at++] = COLON;
+    out[at++] = ZERO + Math.floor(seconds / 10);
+    out[at++] = ZERO + (seconds % 10);
+    out[at++] = DOT;
+    out[at++] = ZERO + Math.floor(millis / 100);
+    out[at++] = ZERO + (Math.floor(millis / 10) % 10);
+    out[at++] = ZERO + (millis % 10);
+    out[at++] = 0x5a; // Z
+    this.at = at;
   }
 
   /** Number() of a small integer's text cell (fee_scale: one or two digits). */
