@@ -159,6 +159,37 @@ describe('parseMerchants', () => {
     expectNoSecrets(error.message);
   });
 
+  it('refuses a private key bundled after a public key or a certificate', () => {
+    const keys = testKeys();
+    const secret = privatePem(rsaPair().privateKey);
+    const platform = rsaPair();
+    const certificate = selfSignedCertificatePem({ ...platform, serialHex: '0ABCDEF1' });
+    for (const [serial, pem] of [
+      [PUB_KEY_ID, `${publicPem(keys.wechatpay.publicKey)}${secret}`],
+      ['0ABCDEF1', `${certificate}\n${secret}`],
+    ] as const) {
+      const error = configError({ merchants: [merchantConfig({ verificationKeys: { [serial]: pem } })] });
+      expect(error.message).toContain('is a private key');
+      expectNoSecrets(error.message);
+    }
+  });
+
+  it('fingerprints a key as the SHA-256 of its SubjectPublicKeyInfo, the same on every read', () => {
+    const keys = testKeys();
+    const merchant = parseMerchants({ merchants: [merchantConfig()] }).merchants[0]!;
+    const spki = crypto
+      .createPublicKey(publicPem(keys.wechatpay.publicKey))
+      .export({ type: 'spki', format: 'der' });
+    const [info] = merchant.verificationKeyInfo;
+
+    expect(info?.fingerprint).toBe(crypto.createHash('sha256').update(spki).digest('hex'));
+    expect(describeMerchant(merchant).verificationKeys?.[0]?.fingerprint).toBe(info?.fingerprint);
+    expect(JSON.parse(JSON.stringify(info))).toMatchObject({
+      serial: PUB_KEY_ID,
+      fingerprint: info?.fingerprint,
+    });
+  });
+
   it('refuses keys that are not RSA-2048', () => {
     const small = rsaPair(1024);
     const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

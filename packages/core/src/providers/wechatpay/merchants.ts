@@ -135,7 +135,14 @@ function rsaBits(key: KeyObject): number | undefined {
   return key.asymmetricKeyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined;
 }
 
+// A BEGIN line of any label but the two WeChat Pay issues (PUBLIC KEY, CERTIFICATE), at the start of a line as
+// OpenSSL reads one. Only such a block can hold private key material (PRIVATE KEY, RSA PRIVATE KEY, or a private
+// key mislabelled RSA PUBLIC KEY or EC PARAMETERS), so without one the createPrivateKey probe, which costs ~0.6 ms
+// per key at cold start just to fail, is skipped.
+const OTHER_PEM_BLOCK = /^-----BEGIN (?!(?:PUBLIC KEY|CERTIFICATE)-----[ \t\r]*$)/m;
+
 function isPrivateKeyPem(pem: string): boolean {
+  if (!OTHER_PEM_BLOCK.test(pem)) return false;
   try {
     crypto.createPrivateKey(pem);
     return true;
@@ -176,11 +183,19 @@ export function parseVerificationKey(
   const bits = rsaBits(key);
   if (bits !== RSA_BITS)
     fail(`${where} must be an RSA-${RSA_BITS} key (got ${key.asymmetricKeyType} ${bits ?? ''})`);
-  const fingerprint = crypto
-    .createHash('sha256')
-    .update(key.export({ type: 'spki', format: 'der' }))
-    .digest('hex');
-  const info: VerificationKeyInfo = { serial, source: validTo ? 'certificate' : 'public-key', fingerprint };
+  const info = { serial, source: validTo ? 'certificate' : 'public-key' } as VerificationKeyInfo;
+  // Only descriptions (logs, doctor) read the fingerprint: hashed on first read, not at every cold start.
+  let fingerprint: string | undefined;
+  Object.defineProperty(info, 'fingerprint', {
+    enumerable: true,
+    get: () => {
+      fingerprint ??= crypto
+        .createHash('sha256')
+        .update(key.export({ type: 'spki', format: 'der' }))
+        .digest('hex');
+      return fingerprint;
+    },
+  });
   if (validTo) info.validTo = validTo;
   return { key, info };
 }
