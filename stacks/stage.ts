@@ -3,6 +3,7 @@
 // this file derives the settings from that declaration, never from the stage's name.
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CONSUMER_BATCH_SIZE, CONSUMER_BATCH_WINDOW_SECONDS } from './consumer-batch.ts';
 import { declarationOf, type StageDeclaration, type StageMode, type Throttle } from './stages.ts';
 
 /** The stage this project calls production by default; only its declaration in stacks/stages.ts makes it live. */
@@ -129,11 +130,8 @@ export function stageSettings(stage: string): StageSettings {
     },
     consumer: {
       timeoutSeconds: 30,
-      // Sized by bench case 3 (docs/decisions.md "Consumer batch size: 500"): a batch pays ≈ 6 ms of fixed
-      // PostgreSQL work (its statements, begin, commit), so warm containers spend ≈ 20 % less CPU per event at 500
-      // than at 250, and 1,000 adds nothing more. Lambda cuts a batch at its 6 MB payload limit whatever this says.
-      batchSize: 500,
-      batchWindowSeconds: 1,
+      batchSize: CONSUMER_BATCH_SIZE,
+      batchWindowSeconds: CONSUMER_BATCH_WINDOW_SECONDS,
       maxConcurrency: consumerMaxConcurrency,
     },
     // Below the DLQ's 14 days: a message keeps its original enqueue time when it moves to the DLQ.

@@ -15,6 +15,7 @@ import type { Env } from '@payhooks/functions/config';
 import { createConsumerHandler, type SqsHandler } from '@payhooks/functions/consumer';
 import { startPoller } from '@payhooks/local/poller';
 import { startLocalQueues } from '@payhooks/local/sqs';
+import { CONSUMER_BATCH_SIZE } from '../../../../stacks/consumer-batch.ts';
 import { type ContainerPool, startContainerPool } from '../consumer/pool.ts';
 import { reasonLogger } from '../consumer/reason-logger.ts';
 import { records } from '../consumer/records.ts';
@@ -25,8 +26,8 @@ import { pick } from '../sizes.ts';
 import { atLeast, atMost, median, now, pairedRow, ratioAtLeast, settle, valueRow } from '../stats.ts';
 import type { CaseOptions, CaseResult } from '../types.ts';
 
-/** The batch size that ships: stacks/stage.ts (SQS event source, 1 s window) and the local poller's default. */
-const BATCH = 500;
+/** The batch size that ships: the stacks' SQS event source (1 s window) and the local poller's default. */
+const BATCH = CONSUMER_BATCH_SIZE;
 /** SendMessageBatch takes at most 10 entries. */
 const SEND_BATCH = 10;
 /** The batch-size sweep (detail rows): the Lambda event source gives up to 10,000 with a batching window. */

@@ -183,19 +183,19 @@ export function parseVerificationKey(
   const bits = rsaBits(key);
   if (bits !== RSA_BITS)
     fail(`${where} must be an RSA-${RSA_BITS} key (got ${key.asymmetricKeyType} ${bits ?? ''})`);
-  const info = { serial, source: validTo ? 'certificate' : 'public-key' } as VerificationKeyInfo;
   // Only descriptions (logs, doctor) read the fingerprint: hashed on first read, not at every cold start.
   let fingerprint: string | undefined;
-  Object.defineProperty(info, 'fingerprint', {
-    enumerable: true,
-    get: () => {
+  const info: VerificationKeyInfo = {
+    serial,
+    source: validTo ? 'certificate' : 'public-key',
+    get fingerprint() {
       fingerprint ??= crypto
         .createHash('sha256')
         .update(key.export({ type: 'spki', format: 'der' }))
         .digest('hex');
       return fingerprint;
     },
-  });
+  };
   if (validTo) info.validTo = validTo;
   return { key, info };
 }
