@@ -24,7 +24,11 @@ const metrics = new MemoryMetrics();
 const handler = createConsumerHandler(env, { sql, metrics, logger, claims: claimStoreFromLocalEnv(env) });
 exitWithParent(() => sql.end({ timeout: 1 }));
 
-const reply = (message: ContainerReply) => process.send!(message);
+// A container whose stack stopped while it was still loading has no channel left to answer on: exitWithParent
+// ends it, and a send then would only crash it with ERR_IPC_CHANNEL_CLOSED on the way out.
+const reply = (message: ContainerReply) => {
+  if (process.connected) process.send!(message);
+};
 const takeCounts = (): [string, number][] => {
   const counts = [...metrics.counts];
   metrics.counts.clear();

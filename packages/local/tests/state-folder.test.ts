@@ -3,7 +3,7 @@
 // a Postgres that dies is restarted while callbacks keep being accepted, and the queues' messages survive a stop
 // and a start.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,26 +123,40 @@ describe('one stack per state folder, on an embedded PostgreSQL', () => {
   it('a postmaster orphaned by a killed stack is stopped, and the dead stack’s lock is taken over', async () => {
     await stack.stop();
     const pgPort = freePort();
-    // A stack in a child process, SIGKILLed once it is up: its postmaster outlives it, its lock file stays.
+    // What a SIGKILLed stack leaves behind, made by a child process that takes the folder's lock and starts its
+    // Postgres the way a stack does, then dies: the postmaster outlives it, the lock file stays. (Only these two
+    // parts: the emulator and the consumer containers a whole stack would start play no part here.)
+    const source = (file: string) =>
+      JSON.stringify(fileURLToPath(new URL(`../src/${file}`, import.meta.url)));
     const script = `
-      const { startLocalStack } = await import(${JSON.stringify(fileURLToPath(new URL('../src/stack.ts', import.meta.url)))});
-      const stack = await startLocalStack({ stateDir: ${JSON.stringify(dir)}, port: 0, pgPort: ${pgPort},
-        fastPostgres: true, stripeWebhookSecrets: ['whsec_x'], notice: () => {} });
-      process.send({ postmaster: stack.postgres.pid() });`;
+      const { acquireStateLock } = await import(${source('state-lock.ts')});
+      const { startLocalPostgres } = await import(${source('postgres.ts')});
+      acquireStateLock(${JSON.stringify(dir)});
+      const postgres = await startLocalPostgres({ dataDir: ${JSON.stringify(path.join(dir, 'pgdata'))},
+        port: ${pgPort}, fast: true });
+      process.send({ postmaster: postgres.pid() });`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let childErrors = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      childErrors += chunk.toString();
     });
     const orphan = await new Promise<number>((resolve, reject) => {
       child.once('message', (message) => resolve((message as { postmaster: number }).postmaster));
-      child.once('exit', (code) => reject(new Error(`child stack exited early (${code})`)));
+      child.once('exit', (code) => reject(new Error(`the child exited early (${code}): ${childErrors}`)));
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
     expect(isAlive(orphan)).toBe(true);
+    const lockHolder = async () =>
+      (JSON.parse(await readFile(path.join(dir, 'payhooks.lock'), 'utf8')) as { pid: number }).pid;
+    expect(await lockHolder()).toBe(child.pid);
 
     stack = await startLocalStack({ ...options(), pgPort });
     expect(isAlive(orphan)).toBe(false);
+    expect(await lockHolder()).toBe(process.pid);
     const [row] = await stack.sql<{ one: number }[]>`select 1 as one`;
     expect(row?.one).toBe(1);
   });
