@@ -597,7 +597,7 @@ export async function runConsumer(options: CaseOptions): Promise<CaseResult> {
         'one-connection postgres.js client each: envelope decode, one transaction per batch ' +
         '(set-based, two pipelined round trips: begin + inbox claim with outcomes; one upsert per table + ' +
         'merchant-order check + commit), ' +
-        'Stripe JSON normalisation or WeChat AES-256-GCM decrypt + normalisation; pino to /dev/null. ' +
+        'Stripe JSON normalisation or WeChat AES-256-GCM decrypt + normalisation; the production logger to /dev/null. ' +
         'No SQS in the throughput figure. Detail rows: the same at batch sizes ' +
         `${SWEEP.join(' / ')}, each against raw insert at the same batch size.`,
       baselineIncludes:

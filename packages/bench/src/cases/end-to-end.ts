@@ -508,9 +508,9 @@ export async function runEndToEnd(options: CaseOptions): Promise<CaseResult> {
       case: 7,
       title: 'End to end against a synchronous baseline (concurrency 16 and 64, loopback)',
       measuredIncludes:
-        'the `npm start` stack (startLocalStack): keep-alive POSTs → gateway → webhook handler (verify, envelope, pino to ' +
-        `a log file) → batching sender → local SQS service (own process, over IPC) → poller → ${CONSUMER_CONCURRENCY} consumer containers (one connection each, ` +
-        'batches of up to 250, 1 s batching window) → inbox + projections in PostgreSQL (fsync on); timed first POST → last inbox row committed (polled ' +
+        'the `npm start` stack (startLocalStack): keep-alive POSTs → gateway → webhook handler (verify, envelope, the production logger ' +
+        `to a log file) → batching sender → local SQS service (own process, over IPC) → poller → ${CONSUMER_CONCURRENCY} consumer containers (one connection each, ` +
+        'batches of up to 500, 100 ms batching window) → inbox + projections in PostgreSQL (fsync on); timed first POST → last inbox row committed (polled ' +
         'every 20 ms); CPU = the bench process and all its descendants except the load generator, plus PostgreSQL.',
       baselineIncludes:
         'a node:http server in its own process: Stripe.webhooks.constructEvent, or RSA-SHA256 verify with pre-parsed ' +

@@ -245,8 +245,8 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
     title: 'Ingress CPU per callback (in process)',
     measuredIncludes:
       'handler(event) of createStripeWebhookHandler / createWechatpayWebhookHandler: API Gateway v2 event → raw body (text as delivered), ' +
-      'signature + timestamp verification (Stripe: stripe.webhooks.constructEvent incl. its one JSON.parse; WeChat: RSA ' +
-      'verify + one parse of the zod-checked body), envelope JSON.stringify, one production pino log line to /dev/null, ' +
+      'signature + timestamp verification (Stripe: node:crypto HMAC per secret + one JSON.parse; WeChat Pay: RSA ' +
+      'verify + one JSON.parse), the envelope text, one production log line to /dev/null (the shipped destination), ' +
       'in-memory metrics, a queue port that stores nothing (no SQS). SQS row: CPU µs of this process per SendMessage ' +
       'with the shipped send-only client (baseline: a bare SigV4-signed POST on a keep-alive agent), endpoint in ' +
       "another process answering at once; lean row: the webhooks' sender (adapters/sqs-send.ts) on the same endpoint.",

@@ -206,7 +206,7 @@ export async function runIngressHttp(options: CaseOptions): Promise<CaseResult> 
       title: `Ingress over HTTP (concurrency ${CONCURRENCY}, loopback)`,
       measuredIncludes:
         'keep-alive HTTP/1.1 POSTs over 127.0.0.1 → startGateway (API Gateway v2 event) → handler factory (verify, envelope, ' +
-        'pino to /dev/null) → the webhooks’ SQS sender (sqsSenderFromEnv: SigV4-signed SendMessage on a keep-alive agent) → ' +
+        'the production logger to /dev/null) → the webhooks’ SQS sender (sqsSenderFromEnv: SigV4-signed SendMessage on a keep-alive agent) → ' +
         'payhooks’ local SQS service (queue-service/, HTTP) in a child process (as `npm start` runs it); answer after the send resolved. Load generator, ' +
         'gateway and handlers share one Node process.',
       baselineIncludes:
