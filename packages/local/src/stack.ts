@@ -22,9 +22,10 @@ import {
 } from '@payhooks/functions/wiring/console';
 import { withoutFullMerchants, writeMerchantPartFiles } from '@payhooks/functions/wiring/merchants';
 import pino from 'pino';
+// The same batch size as the stacks' SQS event source (bench case 3 measures it).
+import { CONSUMER_BATCH_SIZE } from '../../../stacks/consumer-batch.ts';
 import { followAddedStripeSecrets } from './added-secrets.ts';
 import { createBatchingSender } from './batching-sender.ts';
-
 import { type ConsoleUser, type LocalConsole, startLocalConsole } from './console.ts';
 import { opsQueuesOn } from './console-ops.ts';
 import { startContainerPool } from './containers.ts';
@@ -401,7 +402,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const poller = startPoller({
       queueUrl: queues.queueUrl,
       ...(queues.channel ? { channel: queues.channel } : {}),
-      batchSize: options.batchSize ?? 500,
+      batchSize: options.batchSize ?? CONSUMER_BATCH_SIZE,
       batchingWindowMs: options.batchingWindowMs ?? LOCAL_BATCHING_WINDOW_MS,
       visibilityTimeoutSeconds,
       concurrency,
