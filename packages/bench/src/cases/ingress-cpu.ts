@@ -20,6 +20,7 @@ import {
   stripeTraffic,
   wechatpayTraffic,
 } from '../fixtures.ts';
+import { measureEmfCost } from '../ingress/emf-cost.ts';
 import { measureLogLineCost } from '../ingress/log-line-cost.ts';
 import { measureSqsSendCpu } from '../ingress/sqs-send-cpu.ts';
 import { pick } from '../sizes.ts';
@@ -231,6 +232,8 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
 
   options.log('case 1: one log line with each logger');
   const logLine = await measureLogLineCost({ count: size.logLines, reps: size.sideReps });
+  options.log('case 1: one EMF document per count, shipped and built whole');
+  const emf = measureEmfCost({ count: size.logLines, reps: size.sideReps });
   options.log('case 1: SQS client CPU per SendMessage (endpoint in another process)');
   const sqs = await measureSqsSendCpu({
     count: size.sqsSends,
@@ -257,6 +260,13 @@ export async function runIngressCpu(options: CaseOptions): Promise<CaseResult> {
     rows: [
       pairedRow('1 stripe verify+envelope', 'callbacks/s', stripePairs, ratioAtLeast(0.3)),
       pairedRow('1 wechatpay verify+envelope', 'callbacks/s', wechatPairs, ratioAtLeast(0.5)),
+      pairedRow(
+        '1 EMF document per count (Lambda)',
+        'µs',
+        emf,
+        null,
+        'record only; shipped EmfMetrics.count / the document built whole and JSON.stringify-ed (lower is better)',
+      ),
       pairedRow(
         '1 SQS client CPU per SendMessage',
         'µs CPU',
