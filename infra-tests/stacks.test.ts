@@ -383,6 +383,13 @@ describe.each(STAGES)('%s stage', (stage) => {
     });
   });
 
+  describe('Envelope wire form', () => {
+    it('deploys the consumer before the webhooks, so a new form is read before it is written', () => {
+      const { stacks } = cfn().synthesized;
+      expect(stacks.Api.dependencies).toContain(stacks.Queue);
+    });
+  });
+
   describe('Database roles', () => {
     const secretName = (role: string) => `payhooks/${stage}/database/${role}`;
     const databaseSecret = (id: string) => {

@@ -6,7 +6,7 @@
 
 import { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Api as SstApi, type StackContext, use } from 'sst/constructs';
+import { dependsOn, Api as SstApi, type StackContext, use } from 'sst/constructs';
 import { consoleRoutes } from './Console.ts';
 import { ConsoleAuth } from './ConsoleAuth.ts';
 import { grantClaimCheckPut } from './claim-check.ts';
@@ -43,6 +43,9 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
 export function Api({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
   const { queue, claimChecks, deadLetterQueue } = use(Queue);
+  // Deploy order: the consumer reads a new envelope wire form before the webhooks write it (docs/decisions.md
+  // "Ingress envelopes carry the body inline").
+  dependsOn(Queue);
   const { bucket } = use(Reconciliation);
   const secrets = use(Secrets);
 

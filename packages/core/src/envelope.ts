@@ -1,12 +1,20 @@
 // The queue message: a versioned envelope around the verified raw body. Ingress builds it from values it has
 // just verified and checked (serializeIngressEnvelope, no second validation on the hot path); other producers
 // (backfill, sweep, revalidation, consistency resync) go through enqueueEnvelope (encodeEnvelope's schema, then
-// the claim check when the envelope exceeds one queue message); the consumer validates every message before anything else. The body stays exactly as received (WeChat: still encrypted), so the
-// queue never carries payer data in plaintext and the inbox keeps the original evidence.
+// the claim check when the envelope exceeds one queue message); the consumer validates every message before
+// anything else. On the queue an envelope is v1's text (`rawBody` as a JSON string) or, from ingress, wire version
+// 2 (the same fields with the verified JSON body inline); both decode to the same Envelope. The body stays exactly
+// as received (WeChat: still encrypted), so the queue never carries payer data in plaintext and the inbox keeps
+// the original evidence.
 import * as z from 'zod';
 import { EnvelopeError } from './errors.ts';
 import { type ClaimReference, type EnvelopeQueue, sendEnvelope } from './ingress/claim-check.ts';
-import type { IngressEnvelope } from './ingress/envelope.ts';
+import {
+  INLINE_BODY_KEY,
+  INLINE_BODY_START,
+  INLINE_BODY_VERSION,
+  type IngressEnvelope,
+} from './ingress/envelope.ts';
 
 // The zod-free half ingress imports (cold start); re-exported so the envelope keeps one public module.
 export {
@@ -103,6 +111,7 @@ export function plainEnvelope(json: unknown): Envelope | undefined {
 }
 
 export function decodeEnvelope(body: string): Envelope {
+  if (body.startsWith(INLINE_BODY_START)) return decodeInlineBody(body);
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -111,13 +120,50 @@ export function decodeEnvelope(body: string): Envelope {
   }
   const quick = plainEnvelope(json);
   if (quick) return quick;
+  throw invalidEnvelope(json, ENVELOPE_VERSION);
+}
+
+function invalidEnvelope(json: unknown, wireVersion: number, otherwise = '(root)'): EnvelopeError {
   const parsed = envelopeSchema.safeParse(json);
-  if (!parsed.success) {
-    const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
-    throw new EnvelopeError(
-      'ENVELOPE_INVALID',
-      `queue message is not a v${ENVELOPE_VERSION} envelope (fields: ${where})`,
-    );
+  const where = parsed.success
+    ? otherwise
+    : parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+  return new EnvelopeError(
+    'ENVELOPE_INVALID',
+    `queue message is not a v${wireVersion} envelope (fields: ${where})`,
+  );
+}
+
+/**
+ * An inline-body message (ingress's wire version 2): its fields are parsed from the text before `"body":`, and
+ * the body is the exact text between that key and the closing brace, so the stored evidence is the received text
+ * without a parse and re-serialisation. No field before the body can contain the key (a quote inside a JSON
+ * string is always escaped). The body is parsed as JSON where it is applied, as a v1 rawBody is.
+ */
+function decodeInlineBody(message: string): Envelope {
+  const at = message.indexOf(INLINE_BODY_KEY);
+  if (at > 0 && message.endsWith('}')) {
+    let head: unknown;
+    try {
+      head = JSON.parse(`${message.slice(0, at)}}`);
+    } catch {
+      head = undefined;
+    }
+    if (typeof head === 'object' && head !== null && !('rawBody' in head)) {
+      const rawBody = message.slice(at + INLINE_BODY_KEY.length, -1);
+      const envelope = plainEnvelope({ ...head, v: ENVELOPE_VERSION, rawBody });
+      if (envelope) return envelope;
+    }
   }
-  return parsed.data;
+  // Not what ingress writes: name what is wrong, as for v1.
+  let json: unknown;
+  try {
+    json = JSON.parse(message);
+  } catch (cause) {
+    throw new EnvelopeError('ENVELOPE_NOT_JSON', 'queue message is not JSON', { cause });
+  }
+  // The schema names the fields; a well-formed head with a body that is not last is named as `body`.
+  const { body, ...fields } = json as Record<string, unknown>;
+  const rawBody = body === undefined ? undefined : JSON.stringify(body);
+  throw invalidEnvelope({ ...fields, v: ENVELOPE_VERSION, rawBody }, INLINE_BODY_VERSION, 'body');
 }

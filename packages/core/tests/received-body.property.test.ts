@@ -106,7 +106,7 @@ describe('a text body is its UTF-8 encoding', () => {
     expect(sent).toHaveLength(2);
     expect(sent[0]).toBe(sent[1]);
     // The lone surrogate became U+FFFD, as the bytes say.
-    expect(JSON.parse(JSON.parse(sent[0]!).rawBody).note).toBe('支付 \ufffd');
+    expect(JSON.parse(sent[0]!).body.note).toBe('支付 \ufffd');
   });
 
   it('WeChat Pay: size bound, signature and parse answer text as they answer the bytes', () => {

@@ -132,13 +132,13 @@ describe('stripe-webhook handler: queue message size', () => {
       },
       { logger, metrics },
     );
-    // 600 KB of escaped quotes: under the body limit, but the envelope escapes each `\"` again (over 1 MiB).
+    // 1.1 MB: under the 2 MiB body limit, over one 1 MiB queue message.
     const heavy = JSON.stringify({
       id: 'evt_1Heavy',
       object: 'event',
       type: 'charge.succeeded',
       created: Math.floor(Date.now() / 1000),
-      data: { object: { object: 'charge', description: '"'.repeat(300_000) } },
+      data: { object: { object: 'charge', description: 'x'.repeat(1_100_000) } },
     });
     const result = await handler(
       apiEvent({

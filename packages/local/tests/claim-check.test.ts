@@ -1,6 +1,6 @@
 // The claim check on real parts: gateway → Stripe handler → folder store + SQS emulator (1 MiB messages, as
-// deployed) → poller → consumer container → Postgres. A 600 KiB event whose envelope would exceed one queue
-// message is stored as an object, applied from it and removed after apply; one that fits goes inline; a reference
+// deployed) → poller → consumer container → Postgres. A 1.1 MiB event, beyond one queue message, is stored as
+// an object, applied from it and removed after apply; one that fits goes inline; a reference
 // whose object does not match its hash fails into the DLQ with its reason and books nothing; above MAX_BODY_BYTES
 // the answer is 413.
 import crypto from 'node:crypto';
@@ -22,6 +22,7 @@ import { expectDeadLetters } from './helpers/dead-letters.ts';
 
 const secret = randomWebhookSecret();
 const KIB_600 = 600 * 1024;
+const KIB_1100 = 1100 * 1024;
 let db: TestDatabase;
 let stack: LocalStack;
 let stateDir: string;
@@ -79,34 +80,34 @@ const claimObjects = async () =>
 const sha256 = (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 describe('claim check through the local runtime', () => {
-  it('stores a 600 KiB event whose envelope exceeds a queue message, and the consumer applies it from the object', async () => {
+  it('stores a 1.1 MiB event, beyond one queue message, and the consumer applies it from the object', async () => {
     const event = succeeded[0]!;
-    // Quotes: the body holds each as \" and the envelope escapes that again, so 600 KiB become over 1 MiB.
-    const body = padded(event, 'evt_claimcheck600k', KIB_600, '"');
-    expect(Buffer.byteLength(body)).toBeGreaterThanOrEqual(KIB_600);
-    expect(Buffer.byteLength(JSON.stringify({ rawBody: body }))).toBeGreaterThan(MAX_QUEUE_MESSAGE_BYTES);
+    // Quotes too: the body holds each as \", which the object keeps exactly.
+    const body = padded(event, 'evt_claimcheck1100k', KIB_1100, 'x"');
+    expect(Buffer.byteLength(body)).toBeGreaterThan(MAX_QUEUE_MESSAGE_BYTES);
 
-    expect(await deliver('evt_claimcheck600k', body)).toBe(200);
+    expect(await deliver('evt_claimcheck1100k', body)).toBe(200);
     await stack.drain();
 
     // Applied from the object (CallbackClaimChecked below), which the consumer removed after the commit.
     expect(await claimObjects()).toEqual([]);
     const [inbox] = await stack.sql<{ outcome: string; raw_payload: string }[]>`
-      select outcome, raw_payload from inbox_events where event_id = 'evt_claimcheck600k'`;
+      select outcome, raw_payload from inbox_events where event_id = 'evt_claimcheck1100k'`;
     expect(inbox?.outcome).toBe('applied');
     expect(inbox?.raw_payload).toBe(body);
     const object = event.data.object as { id: string; amount: number };
     const [payment] = await stack.sql<{ status: string; amount_minor: bigint; last_event_id: string }[]>`
       select status, amount_minor, last_event_id from payments
       where provider = 'stripe' and provider_payment_id = ${object.id}`;
-    expect(payment).toMatchObject({ status: 'succeeded', last_event_id: 'evt_claimcheck600k' });
+    expect(payment).toMatchObject({ status: 'succeeded', last_event_id: 'evt_claimcheck1100k' });
     expect(stack.metrics.ingress.total('CallbackClaimChecked')).toBe(1);
   });
 
-  it('queues a 600 KiB event whose envelope fits one 1 MiB message inline, without an object', async () => {
+  it('queues a 600 KiB event inline in one 1 MiB message, without an object, even when escaping would double it', async () => {
     const before = await claimObjects();
-    const body = padded(succeeded[1]!, 'evt_inline600k', KIB_600, 'x');
-    expect(Buffer.byteLength(JSON.stringify({ rawBody: body }))).toBeLessThan(MAX_QUEUE_MESSAGE_BYTES);
+    // The body inline is its own text: 600 KiB of quotes, which as an escaped string would pass 1 MiB.
+    const body = padded(succeeded[1]!, 'evt_inline600k', KIB_600, '"');
+    expect(Buffer.byteLength(JSON.stringify({ rawBody: body }))).toBeGreaterThan(MAX_QUEUE_MESSAGE_BYTES);
     expect(await deliver('evt_inline600k', body)).toBe(200);
     await stack.drain();
     const [inbox] = await stack.sql<{ outcome: string; raw_payload: string }[]>`

@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import { ClaimCheckError, EnvelopeError } from '../errors.ts';
 import type { Sql } from '../ledger/db.ts';
 import type { ObjectStore, Queue } from '../ports.ts';
-import { fitsQueueMessage, type IngressEnvelope, serializeIngressEnvelope } from './envelope.ts';
+import { fitsQueueMessage, type IngressEnvelope, serializeEnvelopeText } from './envelope.ts';
 
 /** Every claim-check object lives under this prefix; producers may write only there (IAM, stacks/Queue.ts). */
 export const CLAIM_CHECK_PREFIX = 'claim-check/';
@@ -78,21 +78,15 @@ export interface EnvelopeQueue {
   claims?: ClaimStore | undefined;
 }
 
-/** The ingress serialisation (its length bounds), keeping `source` when the envelope has one. */
-function serializedWithSource(envelope: IngressEnvelope & { source?: 'eventbridge' }): string {
-  const message = serializeIngressEnvelope(envelope);
-  return envelope.source === undefined ? message : JSON.stringify(envelope);
-}
-
 /**
- * The one way envelopes enter the queue: inline when the encoded envelope (`message`; by default the ingress
- * serialisation) fits one queue message, else by claim check. Without a store an oversized envelope throws
+ * The one way envelopes enter the queue: inline when the encoded envelope (`message`; by default its v1
+ * text) fits one queue message, else by claim check. Without a store an oversized envelope throws
  * EnvelopeError ENVELOPE_TOO_LARGE naming CLAIM_CHECK_BUCKET, before anything is sent.
  */
 export async function sendEnvelope(
   envelope: IngressEnvelope & { source?: 'eventbridge' },
   deps: EnvelopeQueue,
-  message: string = serializedWithSource(envelope),
+  message: string = serializeEnvelopeText(envelope),
 ): Promise<{ messageId: string; claim?: ClaimReference }> {
   if (fitsQueueMessage(message)) return deps.queue.send(message);
   if (!deps.claims)

@@ -20,20 +20,42 @@ export interface IngressEnvelope {
 const MAX_ID_LENGTH = 255;
 
 /**
- * Serialises an envelope whose fields ingress has just taken from a verified callback (ids checked, dates
- * built from parsed numbers or a schema-checked RFC 3339 string). Only the length bounds that the verifier
- * does not enforce are checked here: an over-long id throws EnvelopeError, as encodeEnvelope's schema would.
+ * The queue text of envelope v1 as ingress sends it (wire version 2): v1's fields, with the verified body inline
+ * as the JSON it is (`"body":<raw text>`, last) instead of `"rawBody"` as an escaped string. Ingress saves the
+ * body's escaping and the consumer its unescaping; the message stays one JSON document (docs/decisions.md
+ * "Ingress envelopes carry the body inline").
  */
-export function serializeIngressEnvelope(envelope: IngressEnvelope): string {
+export const INLINE_BODY_VERSION = 2;
+/** How every inline-body message starts, and the key that precedes its body (no earlier field can hold it). */
+export const INLINE_BODY_START = `{"v":${INLINE_BODY_VERSION},`;
+export const INLINE_BODY_KEY = ',"body":';
+
+function checkIdLengths(envelope: IngressEnvelope): void {
   if (envelope.eventId.length > MAX_ID_LENGTH || envelope.eventType.length > MAX_ID_LENGTH) {
     throw new EnvelopeError(
       'ENVELOPE_INVALID',
       `event id and type must be at most ${MAX_ID_LENGTH} characters`,
     );
   }
-  // JSON.stringify(envelope)'s exact text, written field by field: no property walk of the object, and each
-  // string escaped once (tests/ingress-envelope-text.property.test.ts compares the two).
-  return `{"v":${envelope.v},"provider":${JSON.stringify(envelope.provider)},"eventId":${JSON.stringify(envelope.eventId)},"eventType":${JSON.stringify(envelope.eventType)},"account":${JSON.stringify(envelope.account)},"occurredAt":${JSON.stringify(envelope.occurredAt)},"receivedAt":${JSON.stringify(envelope.receivedAt)},"rawBody":${JSON.stringify(envelope.rawBody)}}`;
+}
+
+/**
+ * Serialises an envelope whose fields ingress has just taken from a verified callback (ids checked, dates
+ * built from parsed numbers or a schema-checked RFC 3339 string) and whose rawBody the verifier parsed as JSON,
+ * in the inline-body form. Only the length bounds that the verifier does not enforce are checked here: an
+ * over-long id throws EnvelopeError, as encodeEnvelope's schema would.
+ */
+export function serializeIngressEnvelope(envelope: IngressEnvelope): string {
+  checkIdLengths(envelope);
+  // Field by field: no property walk of the object, each short string escaped once, the body not at all
+  // (tests/ingress-envelope-text.property.test.ts checks the text against JSON.parse and the decoder).
+  return `${INLINE_BODY_START}"provider":${JSON.stringify(envelope.provider)},"eventId":${JSON.stringify(envelope.eventId)},"eventType":${JSON.stringify(envelope.eventType)},"account":${JSON.stringify(envelope.account)},"occurredAt":${JSON.stringify(envelope.occurredAt)},"receivedAt":${JSON.stringify(envelope.receivedAt)}${INLINE_BODY_KEY}${envelope.rawBody}}`;
+}
+
+/** Envelope v1's own text (rawBody as a JSON string): for a body not known to be JSON. */
+export function serializeEnvelopeText(envelope: IngressEnvelope & { source?: 'eventbridge' }): string {
+  checkIdLengths(envelope);
+  return JSON.stringify(envelope);
 }
 
 /**
