@@ -112,23 +112,24 @@ export function plainEnvelope(json: unknown): Envelope | undefined {
 
 export function decodeEnvelope(body: string): Envelope {
   if (body.startsWith(INLINE_BODY_START)) return decodeInlineBody(body);
-  let json: unknown;
+  const json = parseMessage(body);
+  return plainEnvelope(json) ?? schemaEnvelope(json, ENVELOPE_VERSION);
+}
+
+function parseMessage(message: string): unknown {
   try {
-    json = JSON.parse(body);
+    return JSON.parse(message);
   } catch (cause) {
     throw new EnvelopeError('ENVELOPE_NOT_JSON', 'queue message is not JSON', { cause });
   }
-  const quick = plainEnvelope(json);
-  if (quick) return quick;
-  throw invalidEnvelope(json, ENVELOPE_VERSION);
 }
 
-function invalidEnvelope(json: unknown, wireVersion: number, otherwise = '(root)'): EnvelopeError {
+/** The schema's reading of a message's fields, or ENVELOPE_INVALID naming those it refused. */
+function schemaEnvelope(json: unknown, wireVersion: number): Envelope {
   const parsed = envelopeSchema.safeParse(json);
-  const where = parsed.success
-    ? otherwise
-    : parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
-  return new EnvelopeError(
+  if (parsed.success) return parsed.data;
+  const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+  throw new EnvelopeError(
     'ENVELOPE_INVALID',
     `queue message is not a v${wireVersion} envelope (fields: ${where})`,
   );
@@ -155,15 +156,13 @@ function decodeInlineBody(message: string): Envelope {
       if (envelope) return envelope;
     }
   }
-  // Not what ingress writes: name what is wrong, as for v1.
-  let json: unknown;
-  try {
-    json = JSON.parse(message);
-  } catch (cause) {
-    throw new EnvelopeError('ENVELOPE_NOT_JSON', 'queue message is not JSON', { cause });
-  }
-  // The schema names the fields; a well-formed head with a body that is not last is named as `body`.
-  const { body, ...fields } = json as Record<string, unknown>;
+  // Not what ingress writes: name what is wrong, as for v1. The schema names any field it refuses; if it refuses
+  // none, the body is not where ingress writes it (last, up to the closing brace).
+  const { body, ...fields } = parseMessage(message) as Record<string, unknown>;
   const rawBody = body === undefined ? undefined : JSON.stringify(body);
-  throw invalidEnvelope({ ...fields, v: ENVELOPE_VERSION, rawBody }, INLINE_BODY_VERSION, 'body');
+  schemaEnvelope({ ...fields, v: ENVELOPE_VERSION, rawBody }, INLINE_BODY_VERSION);
+  throw new EnvelopeError(
+    'ENVELOPE_INVALID',
+    `queue message is not a v${INLINE_BODY_VERSION} envelope (fields: body)`,
+  );
 }

@@ -1,15 +1,11 @@
 // serializeIngressEnvelope writes the envelope field by field in the inline-body form (wire version 2): for any
 // field values (any Unicode, lone surrogates, control characters, quotes) and any JSON body, in any layout, the
 // text is one JSON document with those fields and that body, and the consumer's decoder gives back exactly the
-// envelope, the body's text included. serializeEnvelopeText stays JSON.stringify of the envelope (v1).
+// envelope, the body's text included.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../src/envelope.ts';
-import {
-  type IngressEnvelope,
-  serializeEnvelopeText,
-  serializeIngressEnvelope,
-} from '../src/ingress/envelope.ts';
+import { type IngressEnvelope, serializeIngressEnvelope } from '../src/ingress/envelope.ts';
 
 const text = (maxLength: number) =>
   fc.oneof(
@@ -87,17 +83,5 @@ describe('serializeIngressEnvelope', () => {
       rawBody: '{\n  "id": "evt_1",\n  "note": "quote \\" and 支付, \\"body\\":{}"\n}',
     };
     expect(decodeEnvelope(serializeIngressEnvelope(envelope))).toStrictEqual(envelope);
-  });
-});
-
-describe('serializeEnvelopeText', () => {
-  it('is JSON.stringify of the envelope, byte for byte (v1, for bodies not known to be JSON)', () => {
-    fc.assert(
-      fc.property(fields, text(400), (values, rawBody) => {
-        const envelope: IngressEnvelope = { v: 1, ...values, rawBody };
-        expect(serializeEnvelopeText(envelope)).toBe(JSON.stringify(envelope));
-      }),
-      { numRuns: 300 },
-    );
   });
 });

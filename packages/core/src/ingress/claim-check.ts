@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import { ClaimCheckError, EnvelopeError } from '../errors.ts';
 import type { Sql } from '../ledger/db.ts';
 import type { ObjectStore, Queue } from '../ports.ts';
-import { fitsQueueMessage, type IngressEnvelope, serializeEnvelopeText } from './envelope.ts';
+import { fitsQueueMessage, type IngressEnvelope } from './envelope.ts';
 
 /** Every claim-check object lives under this prefix; producers may write only there (IAM, stacks/Queue.ts). */
 export const CLAIM_CHECK_PREFIX = 'claim-check/';
@@ -79,14 +79,14 @@ export interface EnvelopeQueue {
 }
 
 /**
- * The one way envelopes enter the queue: inline when the encoded envelope (`message`; by default its v1
- * text) fits one queue message, else by claim check. Without a store an oversized envelope throws
+ * The one way envelopes enter the queue: inline when the encoded envelope (`message`: ingress's inline-body
+ * text, or encodeEnvelope's) fits one queue message, else by claim check. Without a store an oversized envelope throws
  * EnvelopeError ENVELOPE_TOO_LARGE naming CLAIM_CHECK_BUCKET, before anything is sent.
  */
 export async function sendEnvelope(
   envelope: IngressEnvelope & { source?: 'eventbridge' },
   deps: EnvelopeQueue,
-  message: string = serializeEnvelopeText(envelope),
+  message: string,
 ): Promise<{ messageId: string; claim?: ClaimReference }> {
   if (fitsQueueMessage(message)) return deps.queue.send(message);
   if (!deps.claims)

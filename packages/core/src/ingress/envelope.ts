@@ -30,15 +30,6 @@ export const INLINE_BODY_VERSION = 2;
 export const INLINE_BODY_START = `{"v":${INLINE_BODY_VERSION},`;
 export const INLINE_BODY_KEY = ',"body":';
 
-function checkIdLengths(envelope: IngressEnvelope): void {
-  if (envelope.eventId.length > MAX_ID_LENGTH || envelope.eventType.length > MAX_ID_LENGTH) {
-    throw new EnvelopeError(
-      'ENVELOPE_INVALID',
-      `event id and type must be at most ${MAX_ID_LENGTH} characters`,
-    );
-  }
-}
-
 /**
  * Serialises an envelope whose fields ingress has just taken from a verified callback (ids checked, dates
  * built from parsed numbers or a schema-checked RFC 3339 string) and whose rawBody the verifier parsed as JSON,
@@ -46,16 +37,15 @@ function checkIdLengths(envelope: IngressEnvelope): void {
  * over-long id throws EnvelopeError, as encodeEnvelope's schema would.
  */
 export function serializeIngressEnvelope(envelope: IngressEnvelope): string {
-  checkIdLengths(envelope);
+  if (envelope.eventId.length > MAX_ID_LENGTH || envelope.eventType.length > MAX_ID_LENGTH) {
+    throw new EnvelopeError(
+      'ENVELOPE_INVALID',
+      `event id and type must be at most ${MAX_ID_LENGTH} characters`,
+    );
+  }
   // Field by field: no property walk of the object, each short string escaped once, the body not at all
   // (tests/ingress-envelope-text.property.test.ts checks the text against JSON.parse and the decoder).
   return `${INLINE_BODY_START}"provider":${JSON.stringify(envelope.provider)},"eventId":${JSON.stringify(envelope.eventId)},"eventType":${JSON.stringify(envelope.eventType)},"account":${JSON.stringify(envelope.account)},"occurredAt":${JSON.stringify(envelope.occurredAt)},"receivedAt":${JSON.stringify(envelope.receivedAt)}${INLINE_BODY_KEY}${envelope.rawBody}}`;
-}
-
-/** Envelope v1's own text (rawBody as a JSON string): for a body not known to be JSON. */
-export function serializeEnvelopeText(envelope: IngressEnvelope & { source?: 'eventbridge' }): string {
-  checkIdLengths(envelope);
-  return JSON.stringify(envelope);
 }
 
 /**
