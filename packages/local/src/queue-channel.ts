@@ -3,9 +3,16 @@
 // HTTP: per request it saves the HTTP client and server work and two socket writes on each side, which cost more
 // CPU than the action itself (docs/benchmarks.md, case 7). Calls made in one turn of the event loop travel as one
 // IPC message, and so do the answers: every message is a write and a wake-up of the other process, which on a
-// busy 2-core machine cost more than the actions. Nothing goes through it that AWS would not accept.
+// busy 2-core machine cost more than the actions. Nothing goes through it that AWS would not accept, but for one
+// call of the stack's stop: TAKE_EVERYTHING (queue-snapshot.ts).
 import type { ChildProcess } from 'node:child_process';
 import { ChildExitedError } from './errors.ts';
+
+/**
+ * Not an SQS action: body `{ QueueUrl, DeadLetterQueueUrl }`, answer `{ main, dlq }` as SnapshotMessage lists —
+ * every message of both queues, in flight or not, taken out at once (LocalQueue#takeEverything). Only over IPC.
+ */
+export const TAKE_EVERYTHING = 'payhooks.TakeEverything';
 
 export interface QueueChannelCall {
   id: number;

@@ -5,10 +5,16 @@
 // startLocalQueues({ service: 'payhooks', inChildProcess: true }); exits with its parent.
 
 import { exitWithParent } from './child-process.ts';
-import type { QueueChannelAnswer, QueueChannelReply, QueueChannelRequest } from './queue-channel.ts';
-import { runAction } from './queue-service/actions.ts';
+import {
+  type QueueChannelAnswer,
+  type QueueChannelReply,
+  type QueueChannelRequest,
+  TAKE_EVERYTHING,
+} from './queue-channel.ts';
+import { type ActionAnswer, runAction } from './queue-service/actions.ts';
 import { serveQueuesOverHttp } from './queue-service/http.ts';
-import { QueueService } from './queue-service/model.ts';
+import { QueueService, type StoredMessage } from './queue-service/model.ts';
+import type { SnapshotMessage } from './queue-snapshot.ts';
 
 let origin = '';
 const service = new QueueService(() => origin);
@@ -26,10 +32,40 @@ const answer = (one: QueueChannelAnswer) => {
     });
   outbox.push(one);
 };
+
+const snapshotMessage = (message: StoredMessage): SnapshotMessage => ({
+  body: message.body,
+  ...(message.messageAttributes ? { attributes: message.messageAttributes } : {}),
+  messageId: message.id,
+  receiveCount: message.receiveCount,
+});
+
+/** TAKE_EVERYTHING: the main queue's messages (those its redrive would dead-letter with the DLQ's) and the DLQ's. */
+async function takeEverything(body: unknown): Promise<ActionAnswer> {
+  const { QueueUrl, DeadLetterQueueUrl } = body as { QueueUrl: string; DeadLetterQueueUrl: string };
+  const main = service.byUrl(QueueUrl);
+  const dlq = service.byUrl(DeadLetterQueueUrl);
+  if (!main || !dlq) return { status: 400, body: { __type: 'QueueDoesNotExist', message: 'no such queue' } };
+  const taken = main.takeEverything();
+  return {
+    status: 200,
+    body: {
+      main: taken.filter((t) => !t.deadLetter).map((t) => snapshotMessage(t.message)),
+      dlq: [
+        ...dlq.takeEverything().map((t) => snapshotMessage(t.message)),
+        ...taken.filter((t) => t.deadLetter).map((t) => snapshotMessage(t.message)),
+      ],
+    },
+  };
+}
+
 process.on('message', (request: QueueChannelRequest) => {
   if (request?.type !== 'sqs-calls') return;
   for (const call of request.calls)
-    runAction(service, call.action, call.body).then(
+    (call.action === TAKE_EVERYTHING
+      ? takeEverything(call.body)
+      : runAction(service, call.action, call.body)
+    ).then(
       (result) => answer({ id: call.id, ...result }),
       (error: unknown) =>
         answer({ id: call.id, status: 500, body: { __type: 'InternalError', message: String(error) } }),

@@ -1,24 +1,25 @@
-// The emulator keeps its queues in memory; this keeps what they hold across a stop and a start of the local stack
+// The local SQS keeps its queues in memory; this keeps what they hold across a stop and a start of the local stack
 // (docs/decisions.md, "Local queues survive a restart"). At stop — after the gateway stopped acknowledging and the
-// poller stopped — every message still in the main queue and the DLQ is received through the SDK (in-flight ones
-// once their visibility timeout has passed) and written to `<stateDir>/queues/snapshot.json` (mode 0600: bodies
-// are payment data); at the next start each is sent again to its queue and the file is removed. Duplicates after
-// a crash between the two are absorbed by the inbox, as any SQS redelivery is. Only the emulator's public API is
-// used, so it works whatever the emulator does inside.
+// poller and the consumers stopped — every message of the main queue and the DLQ, in flight or not, is taken out of
+// the queue process at once (TAKE_EVERYTHING over its IPC channel) and written to `<stateDir>/queues/snapshot.json`
+// (mode 0600: bodies are payment data); at the next start each is sent again to its queue through the SDK and the
+// file is removed. Duplicates after a crash between the two are absorbed by the inbox, as any SQS redelivery is.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  GetQueueAttributesCommand,
-  type MessageAttributeValue,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { QueueSnapshotError } from './errors.ts';
+import { type QueueChannel, TAKE_EVERYTHING } from './queue-channel.ts';
+
+/** A message attribute as SQS's JSON protocol carries it (binary values base64). */
+export interface SnapshotAttribute {
+  DataType: string;
+  StringValue?: string;
+  BinaryValue?: string;
+}
 
 export interface SnapshotMessage {
   body: string;
-  attributes?: Record<string, MessageAttributeValue>;
+  attributes?: Record<string, SnapshotAttribute>;
   /** For the operator reading the file: the id and receive count it had before the stop. */
   messageId?: string;
   receiveCount?: number;
@@ -33,84 +34,48 @@ export interface SnapshotQueues {
   client: SQSClient;
   queueUrl: string;
   dlqUrl: string;
+  /** The queue process's IPC channel: the only way to take in-flight messages without waiting them out. */
+  channel?: QueueChannel;
 }
 
 export const snapshotFile = (stateDir: string) => path.join(stateDir, 'queues', 'snapshot.json');
 
-/** Messages received but not yet deleted: ours (taken) and any still in a consumer's hands. */
-async function inFlight(client: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes } = await client.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-}
-
 /**
- * Takes every message out of the queue: received with a visibility timeout longer than the stop, so none is seen
- * twice; in-flight ones are waited for until `deadline`. Returns what it got and how many it could not get.
- */
-async function takeAll(
-  client: SQSClient,
-  queueUrl: string,
-  deadline: number,
-): Promise<{ messages: SnapshotMessage[]; missing: number }> {
-  const messages: SnapshotMessage[] = [];
-  for (;;) {
-    const { Messages = [] } = await client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 43_200,
-        // Short polls: the emulator answers from all its messages, and an empty queue must not slow a stop.
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-      }),
-    );
-    for (const message of Messages)
-      messages.push({
-        body: message.Body ?? '',
-        ...(message.MessageAttributes ? { attributes: message.MessageAttributes } : {}),
-        ...(message.MessageId ? { messageId: message.MessageId } : {}),
-        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
-      });
-    if (Messages.length > 0) continue;
-    // Nothing visible: done unless messages other than ours are still in flight (back after their timeout).
-    const others = (await inFlight(client, queueUrl)) - messages.length;
-    if (others <= 0) return { messages, missing: 0 };
-    if (Date.now() > deadline) return { messages, missing: others };
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/**
- * Writes the queues' messages to the state folder. `waitMs` bounds the wait for in-flight messages (at least the
- * visibility timeout). Returns the counts saved and any that could not be taken in time.
+ * Writes the queues' messages to the state folder and leaves the queues empty. In-flight ones are taken too: their
+ * consumers are stopped, so they are only waiting to be visible again — waiting that out made a busy machine's stop
+ * miss the ones whose timeout outlasted the wait, and lose them. Returns the counts saved.
  */
 export async function saveQueueSnapshot(
   queues: SnapshotQueues,
   stateDir: string,
-  waitMs: number,
-): Promise<{ main: number; dlq: number; missing: number }> {
-  const deadline = Date.now() + waitMs;
-  // The main queue first: a message past maxReceiveCount moves to the DLQ when received.
-  const main = await takeAll(queues.client, queues.queueUrl, deadline);
-  const dlq = await takeAll(queues.client, queues.dlqUrl, deadline);
+): Promise<{ main: number; dlq: number }> {
+  if (!queues.channel)
+    throw new QueueSnapshotError('the local queues have no IPC channel: their messages cannot be saved');
+  const answer = await queues.channel.call(TAKE_EVERYTHING, {
+    QueueUrl: queues.queueUrl,
+    DeadLetterQueueUrl: queues.dlqUrl,
+  });
+  if (answer.status !== 200)
+    throw new QueueSnapshotError(`the local SQS refused to hand over its messages (status ${answer.status})`);
+  const { main, dlq } = answer.body as QueueSnapshot['queues'];
   const file = snapshotFile(stateDir);
-  if (main.messages.length + dlq.messages.length > 0) {
-    const snapshot: QueueSnapshot = {
-      savedAt: new Date().toISOString(),
-      queues: { main: main.messages, dlq: dlq.messages },
-    };
+  if (main.length + dlq.length > 0) {
+    const snapshot: QueueSnapshot = { savedAt: new Date().toISOString(), queues: { main, dlq } };
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(`${file}.tmp`, JSON.stringify(snapshot), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
   }
-  return { main: main.messages.length, dlq: dlq.messages.length, missing: main.missing + dlq.missing };
+  return { main: main.length, dlq: dlq.length };
 }
+
+/** The SDK's form of a saved attribute (binary values as bytes). */
+const sdkAttributes = (attributes: Record<string, SnapshotAttribute>) =>
+  Object.fromEntries(
+    Object.entries(attributes).map(([name, { BinaryValue, ...rest }]) => [
+      name,
+      BinaryValue === undefined ? rest : { ...rest, BinaryValue: Buffer.from(BinaryValue, 'base64') },
+    ]),
+  );
 
 async function sendAll(client: SQSClient, queueUrl: string, messages: SnapshotMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
@@ -121,7 +86,7 @@ async function sendAll(client: SQSClient, queueUrl: string, messages: SnapshotMe
         Entries: chunk.map((message, index) => ({
           Id: String(index),
           MessageBody: message.body,
-          ...(message.attributes ? { MessageAttributes: message.attributes } : {}),
+          ...(message.attributes ? { MessageAttributes: sdkAttributes(message.attributes) } : {}),
         })),
       }),
     );

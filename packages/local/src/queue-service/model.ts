@@ -319,6 +319,22 @@ export class LocalQueue {
     return 'ok';
   }
 
+  /**
+   * Every message, whatever its state, out of the queue at once, oldest first. For the local stack's stop
+   * (queue-snapshot.ts): its consumers are gone by then, so an in-flight message is only waiting to be visible
+   * again, and waiting out its timeout (up to 12 h) would be a stop that hangs or a snapshot that loses it. One whose
+   * receives reached the redrive policy's count is what that expiry would dead-letter, and is flagged so.
+   */
+  takeEverything(): { message: StoredMessage; deadLetter: boolean }[] {
+    const maxReceiveCount = this.redrivePolicy?.maxReceiveCount ?? Number.POSITIVE_INFINITY;
+    const taken = [...this.messages.values()].map((message) => ({
+      message,
+      deadLetter: message.state === 'inflight' && message.receiveCount >= maxReceiveCount,
+    }));
+    this.purge();
+    return taken;
+  }
+
   purge(): void {
     for (const message of this.messages.values()) this.forget(message);
     this.visible = [];
