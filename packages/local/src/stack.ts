@@ -201,9 +201,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // One stack per state folder: a second start fails here, before it touches the first one's Postgres or queues.
   const lock = acquireStateLock(stateDir);
   const stoppers: (() => Promise<void>)[] = [async () => lock.release()];
-  const stop = async () => {
-    for (const stopOne of stoppers.reverse()) await stopOne().catch(() => {});
-  };
+  let stopping: Promise<void> | undefined;
+  // Once, in reverse order of start: a second call waits for the first instead of releasing the folder's lock (a
+  // later stack's by then) and stopping the parts again.
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const stopOne of [...stoppers].reverse()) await stopOne().catch(() => {});
+    })());
   // The emulator's process starts while Postgres does: child processes take a while to load on a busy machine.
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 5;
   const queuesStarting = startLocalQueues({
