@@ -44,7 +44,8 @@ export function Api({ stack, app }: StackContext) {
   const settings = stageSettings(app.stage);
   const { queue, claimChecks, deadLetterQueue } = use(Queue);
   // Deploy order: the consumer reads a new envelope wire form before the webhooks write it (docs/decisions.md
-  // "Ingress envelopes carry the body inline").
+  // "Ingress envelopes carry the body inline"). The queue URL's reference orders the stacks today; this keeps the
+  // order if that reference ever goes (the URL from a parameter, say).
   dependsOn(Queue);
   const { bucket } = use(Reconciliation);
   const secrets = use(Secrets);
